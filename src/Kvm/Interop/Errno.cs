@@ -1,0 +1,22 @@
+using System.Runtime.InteropServices;
+
+namespace Tern.Kvm.Interop;
+
+/// <summary>Turns a failed libc call into a typed exception that names the call.</summary>
+internal static class Errno
+{
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+
+    public static int Check(int result, string call)
+    {
+        if (result < 0) throw new KvmException(Marshal.GetLastPInvokeError(), call);
+        return result;
+    }
+
+    public static nint Check(nint result, string call)
+    {
+        if (result < 0) throw new KvmException(Marshal.GetLastPInvokeError(), call);
+        return result;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+
+namespace Tern.Kvm.Interop;
+
+internal static unsafe partial class Libc
+{
+    internal const int O_RDONLY = 0;
+    internal const int O_RDWR = 2;
+    internal const int O_CLOEXEC = 0x80000;
+    internal const int O_NONBLOCK = 0x800;
+    internal const int O_DIRECT = 0x4000;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    internal static partial nint Read(int fd, void* buf, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    internal static partial nint Write(int fd, void* buf, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "pread64", SetLastError = true)]
+    internal static partial nint PRead(int fd, void* buf, nuint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "pwrite64", SetLastError = true)]
+    internal static partial nint PWrite(int fd, void* buf, nuint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    internal static partial int FDataSync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    internal static partial int Poll(PollFd* fds, nuint nfds, int timeoutMs);
+
+    internal const short POLLIN = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short REvents;
+    }
+}

@@ -1,0 +1,110 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Tern.Kvm.Arch;
+
+namespace Tern.Kvm.Memory;
+
+/// <summary>
+/// Guest RAM and the only way to reach it: bounds-checked reads and writes by guest-physical
+/// address. Every write made through this class marks the VMM dirty bitmap, so that device
+/// writes reach a migration even though KVM's dirty log does not see them.
+/// </summary>
+public sealed class GuestMemory : IDisposable
+{
+    private readonly GuestRegion[] _regions;
+
+    public GuestMemory(IEnumerable<(ulong Start, ulong Size)> ranges)
+    {
+        _regions = ranges.Select(r => new GuestRegion(r.Start, r.Size)).ToArray();
+        TotalSize = (ulong)_regions.Sum(r => (decimal)r.Size);
+    }
+
+    /// <summary>RAM laid out the q35 way for <paramref name="ramSize"/> bytes.</summary>
+    public static GuestMemory ForRamSize(ulong ramSize) => new(MemoryLayout.RamRanges(ramSize));
+
+    public IReadOnlyList<GuestRegion> Regions => _regions;
+    public ulong TotalSize { get; }
+
+    /// <summary>Turns VMM-side dirty tracking on or off for every region.</summary>
+    public void TrackDirty(bool enabled)
+    {
+        foreach (var r in _regions) r.Dirty.Enabled = enabled;
+    }
+
+    public bool IsRam(ulong gpa, ulong length) => Find(gpa, length) is not null;
+
+    private GuestRegion? Find(ulong gpa, ulong length)
+    {
+        foreach (var r in _regions)
+            if (r.Contains(gpa, length)) return r;
+        return null;
+    }
+
+    private GuestRegion Require(ulong gpa, ulong length) => Find(gpa, length) ?? throw new GuestMemoryException(gpa, length);
+
+    /// <summary>A read-only view for zero-copy consumers (sockets, files); throws if out of range.</summary>
+    public ReadOnlySpan<byte> ReadSpan(ulong gpa, int length) => Require(gpa, (ulong)length).Slice(gpa, length);
+
+    /// <summary>A writable view; marks the pages dirty first. Throws if out of range.</summary>
+    public Span<byte> WriteSpan(ulong gpa, int length)
+    {
+        var region = Require(gpa, (ulong)length);
+        MarkDirty(region, gpa, (ulong)length);
+        return region.Slice(gpa, length);
+    }
+
+    public void Read(ulong gpa, Span<byte> destination) => ReadSpan(gpa, destination.Length).CopyTo(destination);
+
+    public void Write(ulong gpa, ReadOnlySpan<byte> source) => source.CopyTo(WriteSpan(gpa, source.Length));
+
+    public bool TryRead(ulong gpa, Span<byte> destination)
+    {
+        var region = Find(gpa, (ulong)destination.Length);
+        if (region is null) return false;
+        region.Slice(gpa, destination.Length).CopyTo(destination);
+        return true;
+    }
+
+    public bool TryWrite(ulong gpa, ReadOnlySpan<byte> source)
+    {
+        var region = Find(gpa, (ulong)source.Length);
+        if (region is null) return false;
+        MarkDirty(region, gpa, (ulong)source.Length);
+        source.CopyTo(region.Slice(gpa, source.Length));
+        return true;
+    }
+
+    public T ReadObj<T>(ulong gpa) where T : unmanaged
+    {
+        Span<byte> buffer = stackalloc byte[Unsafe.SizeOf<T>()];
+        Read(gpa, buffer);
+        return MemoryMarshal.Read<T>(buffer);
+    }
+
+    public void WriteObj<T>(ulong gpa, in T value) where T : unmanaged =>
+        Write(gpa, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
+
+    /// <summary>Reads a value with one aligned load (virtqueue indexes shared with the guest).</summary>
+    public ushort ReadVolatileU16(ulong gpa) =>
+        Volatile.Read(ref MemoryMarshal.Cast<byte, ushort>(Require(gpa, 2).Slice(gpa, 2))[0]);
+
+    /// <summary>Writes a value with one store, visible to the guest after earlier writes.</summary>
+    public void WriteVolatileU16(ulong gpa, ushort value)
+    {
+        var span = WriteSpan(gpa, 2);
+        Volatile.Write(ref MemoryMarshal.Cast<byte, ushort>(span)[0], value);
+    }
+
+    private static void MarkDirty(GuestRegion region, ulong gpa, ulong length)
+    {
+        if (!region.Dirty.Enabled || length == 0) return;
+        ulong first = (gpa - region.Start) / MemoryLayout.PageSize;
+        ulong last = (gpa - region.Start + length - 1) / MemoryLayout.PageSize;
+        region.Dirty.Mark(first, last - first + 1);
+    }
+
+    public void Dispose()
+    {
+        foreach (var r in _regions) r.Dispose();
+    }
+}
