@@ -1,0 +1,45 @@
+using Akka.Actor;
+using Tern.Devices.Board;
+using Tern.Kvm;
+using static Tern.Actors.Vm.VcpuGroupProtocol;
+
+namespace Tern.Actors.Vm;
+
+/// <summary>
+/// Owns the vCPU threads of one VM. The threads run outside the actor (blocked in KVM_RUN); the
+/// actor pauses them (kick + wait for every thread to park, off the mailbox) and resumes them.
+/// </summary>
+public sealed class VcpuGroupActor : ReceiveActor
+{
+    private readonly VcpuThread[] _threads;
+
+    public static Props Props(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused) =>
+        Akka.Actor.Props.Create(() => new VcpuGroupActor(vcpus, exits, startPaused));
+
+    public VcpuGroupActor(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused)
+    {
+        var self = Self;
+        var parent = Context.Parent;
+        _threads = vcpus.Select(v => new VcpuThread(v, exits, (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self))).ToArray();
+        foreach (var t in _threads) t.Start(startPaused);
+
+        Receive<Pause>(_ =>
+        {
+            var handles = _threads.Select(t => t.RequestPause()).ToArray();
+            var replyTo = Sender;
+            Task.Run(() => { foreach (var h in handles) h.WaitOne(); }).PipeTo(replyTo, Self, success: () => new Paused());
+        });
+        Receive<Resume>(_ =>
+        {
+            foreach (var t in _threads) t.Resume();
+            Sender.Tell(new Resumed());
+        });
+        Receive<GetThreadIds>(_ => Sender.Tell(new ThreadIds(_threads.Select(t => t.HostThreadId).ToArray())));
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var t in _threads) t.Stop();
+        foreach (var t in _threads) t.Join(TimeSpan.FromSeconds(2));
+    }
+}

@@ -1,0 +1,28 @@
+using Tern.Devices.Board;
+
+namespace Tern.Actors.Vm;
+
+/// <summary>Messages between a VmActor and its VcpuGroupActor.</summary>
+public static class VcpuGroupProtocol
+{
+    public interface IVcpuGroupMessage;
+
+    /// <summary>VmActor -> group: park every vCPU outside the guest; replied with <see cref="Paused"/>.</summary>
+    public sealed record Pause : IVcpuGroupMessage;
+
+    /// <summary>Group -> requester: every vCPU is parked.</summary>
+    public sealed record Paused : IVcpuGroupMessage;
+
+    /// <summary>VmActor -> group: let every vCPU enter the guest again; replied with <see cref="Resumed"/>.</summary>
+    public sealed record Resume : IVcpuGroupMessage;
+
+    public sealed record Resumed : IVcpuGroupMessage;
+
+    /// <summary>Group -> parent: a vCPU thread ended because of what the guest did (power-off, reset, fault).</summary>
+    public sealed record VcpuStopped(int VcpuId, VcpuOutcome Outcome) : IVcpuGroupMessage;
+
+    /// <summary>VmActor -> group: the host thread id of each vCPU; replied with <see cref="ThreadIds"/>.</summary>
+    public sealed record GetThreadIds : IVcpuGroupMessage;
+
+    public sealed record ThreadIds(IReadOnlyList<int> HostThreadIds) : IVcpuGroupMessage;
+}

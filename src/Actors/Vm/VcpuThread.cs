@@ -1,0 +1,93 @@
+using Tern.Devices.Board;
+using Tern.Kvm;
+
+namespace Tern.Actors.Vm;
+
+/// <summary>
+/// A dedicated OS thread blocked in KVM_RUN for one vCPU. It parks when asked to pause (the
+/// request is a kick: immediate_exit plus a signal) and reports the exit that ends it.
+/// </summary>
+internal sealed class VcpuThread
+{
+    private readonly Vcpu _vcpu;
+    private readonly VcpuExitHandler _exits;
+    private readonly Action<int, VcpuOutcome> _onStopped;
+    private readonly ManualResetEventSlim _parked = new(false);
+    private readonly ManualResetEventSlim _resume = new(false);
+    private readonly Thread _thread;
+    private volatile bool _pauseRequested;
+    private volatile bool _stopRequested;
+
+    public VcpuThread(Vcpu vcpu, VcpuExitHandler exits, Action<int, VcpuOutcome> onStopped)
+    {
+        _vcpu = vcpu;
+        _exits = exits;
+        _onStopped = onStopped;
+        _thread = new Thread(Loop) { IsBackground = true, Name = $"vcpu{vcpu.Id}" };
+    }
+
+    public int Id => _vcpu.Id;
+
+    /// <summary>The host thread id (0 until the thread has entered the guest once).</summary>
+    public int HostThreadId => _vcpu.ThreadId;
+
+    public void Start(bool paused)
+    {
+        _pauseRequested = paused;
+        _thread.Start();
+    }
+
+    /// <summary>Asks the thread to leave the guest and park; returns a handle set once it has.</summary>
+    public WaitHandle RequestPause()
+    {
+        _resume.Reset();
+        _pauseRequested = true;
+        _vcpu.Kick();
+        return _parked.WaitHandle;
+    }
+
+    public void Resume()
+    {
+        _pauseRequested = false;
+        _resume.Set();
+    }
+
+    public void Stop()
+    {
+        _stopRequested = true;
+        _pauseRequested = false;
+        _resume.Set();
+        _vcpu.Kick();
+    }
+
+    public bool Join(TimeSpan timeout) => !_thread.IsAlive || _thread.Join(timeout);
+
+    private void Loop()
+    {
+        try
+        {
+            while (!_stopRequested)
+            {
+                if (_pauseRequested)
+                {
+                    _parked.Set();
+                    _resume.Wait();
+                    _parked.Reset();
+                    continue;
+                }
+                var outcome = _exits.Handle(_vcpu, _vcpu.Run());
+                if (outcome.Kind is VcpuOutcomeKind.Continue or VcpuOutcomeKind.Interrupted) continue;
+                _onStopped(_vcpu.Id, outcome);
+                return;
+            }
+        }
+        catch (Exception e)
+        {
+            _onStopped(_vcpu.Id, new VcpuOutcome(VcpuOutcomeKind.Fault, e.Message));
+        }
+        finally
+        {
+            _parked.Set();
+        }
+    }
+}

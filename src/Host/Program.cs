@@ -1,0 +1,3 @@
+using Tern.Host.Standalone;
+
+return await StandaloneVm.RunAsync(args);

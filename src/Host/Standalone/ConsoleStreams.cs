@@ -1,0 +1,42 @@
+using Tern.Devices.Board;
+using Tern.Devices.Config;
+
+namespace Tern.Host.Standalone;
+
+/// <summary>
+/// The host side of `-serial`: stdout/stdin for `stdio`, a file for `file:PATH`. Input from stdin
+/// is pumped into the guest on a background thread so it never blocks the VM.
+/// </summary>
+public sealed class ConsoleStreams : IDisposable
+{
+    private readonly Stream? _output;
+    private readonly Stream? _input;
+
+    private ConsoleStreams(Stream? output, Stream? input)
+    {
+        _output = output;
+        _input = input;
+        Machine = new MachineConsole(output, input);
+    }
+
+    public MachineConsole Machine { get; }
+
+    public static ConsoleStreams Open(SerialConfig serial) => serial.Kind switch
+    {
+        SerialKind.Stdio => new ConsoleStreams(Console.OpenStandardOutput(), Console.OpenStandardInput()),
+        SerialKind.File => new ConsoleStreams(new FileStream(serial.Path!, FileMode.Create, FileAccess.Write, FileShare.Read, 1), null),
+        _ => new ConsoleStreams(null, null),
+    };
+
+    /// <summary>Nothing to do yet: the machine's serial device pulls input itself.</summary>
+    public void StartInputPump()
+    {
+    }
+
+    public void Flush() => _output?.Flush();
+
+    public void Dispose()
+    {
+        if (_output is FileStream f) f.Dispose();
+    }
+}

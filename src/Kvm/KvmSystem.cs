@@ -1,0 +1,78 @@
+using System.Runtime.InteropServices;
+using Tern.Kvm.Interop;
+
+namespace Tern.Kvm;
+
+/// <summary>/dev/kvm: capability queries and VM creation. The root of the handle hierarchy.</summary>
+public sealed class KvmSystem : IDisposable
+{
+    public const int ExpectedApiVersion = 12;
+    private readonly KvmHandle _handle;
+
+    public KvmSystem(string path = "/dev/kvm")
+    {
+        int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        if (fd < 0) throw new KvmException(Marshal.GetLastPInvokeError(), $"open {path}");
+        _handle = new KvmHandle(fd);
+        int api = _handle.Ioctl(KvmIoctls.KVM_GET_API_VERSION, 0, "KVM_GET_API_VERSION");
+        if (api != ExpectedApiVersion) throw new InvalidOperationException($"KVM API version {api}, expected {ExpectedApiVersion}");
+        VcpuMmapSize = _handle.Ioctl(KvmIoctls.KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
+    }
+
+    /// <summary>True when /dev/kvm exists and can be opened (tests skip otherwise).</summary>
+    public static bool IsAvailable()
+    {
+        int fd = Libc.Open("/dev/kvm", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return false;
+        Libc.Close(fd);
+        return true;
+    }
+
+    internal int VcpuMmapSize { get; }
+
+    /// <summary>KVM_CHECK_EXTENSION: 0 when absent, otherwise a capability-specific value.</summary>
+    public int CheckExtension(KvmCap cap) => Libc.Ioctl(_handle.Fd, KvmIoctls.KVM_CHECK_EXTENSION, (nint)cap);
+
+    /// <summary>The CPUID leaves KVM can present to a guest on this host.</summary>
+    public unsafe kvm_cpuid_entry2[] GetSupportedCpuid()
+    {
+        const int max = 256;
+        int bytes = 8 + max * sizeof(kvm_cpuid_entry2);
+        byte* buffer = stackalloc byte[bytes];
+        new Span<byte>(buffer, bytes).Clear();
+        *(uint*)buffer = max;
+        // SAFETY: buffer holds a kvm_cpuid2 header followed by room for max entries.
+        _handle.Ioctl(KvmIoctls.KVM_GET_SUPPORTED_CPUID, buffer, "KVM_GET_SUPPORTED_CPUID");
+        uint count = *(uint*)buffer;
+        return new ReadOnlySpan<kvm_cpuid_entry2>(buffer + 8, (int)count).ToArray();
+    }
+
+    public Vm CreateVm()
+    {
+        int fd = _handle.Ioctl(KvmIoctls.KVM_CREATE_VM, 0, "KVM_CREATE_VM");
+        return new Vm(this, new KvmHandle(fd));
+    }
+
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>KVM_CAP_* numbers used by Tern.</summary>
+public enum KvmCap
+{
+    Irqchip = 0,
+    UserMemory = 3,
+    SetTssAddr = 4,
+    ExtCpuid = 7,
+    Pit2 = 33,
+    IoEventFd = 36,
+    IrqFd = 32,
+    AdjustClock = 39,
+    VcpuEvents = 41,
+    DebugRegs = 50,
+    Xsave = 55,
+    Xcrs = 56,
+    SignalMsi = 77,
+    ImmediateExit = 136,
+    ManualDirtyLogProtect2 = 168,
+    DirtyLogRing = 192,
+}

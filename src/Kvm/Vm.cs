@@ -1,0 +1,145 @@
+using Tern.Kvm.Interop;
+using Tern.Kvm.Memory;
+
+namespace Tern.Kvm;
+
+/// <summary>A KVM virtual machine: memory slots, the in-kernel irqchip and PIT, interrupts, ioeventfds, vCPUs.</summary>
+public sealed class Vm : IDisposable
+{
+    private const uint KVM_MEM_LOG_DIRTY_PAGES = 1;
+    private const uint KVM_PIT_SPEAKER_DUMMY = 1;
+    private const uint KVM_IOEVENTFD_FLAG_DATAMATCH = 1;
+    private const uint KVM_IOEVENTFD_FLAG_PIO = 2;
+    private const uint KVM_IOEVENTFD_FLAG_DEASSIGN = 4;
+    private const uint KVM_IRQFD_FLAG_DEASSIGN = 1;
+
+    private readonly KvmSystem _kvm;
+    private readonly KvmHandle _handle;
+    private readonly List<(uint Slot, GuestRegion Region)> _slots = [];
+
+    internal Vm(KvmSystem kvm, KvmHandle handle)
+    {
+        _kvm = kvm;
+        _handle = handle;
+    }
+
+    public KvmSystem Kvm => _kvm;
+
+    /// <summary>Registers every RAM region of <paramref name="memory"/> as a memory slot.</summary>
+    public void MapMemory(GuestMemory memory)
+    {
+        foreach (var region in memory.Regions)
+        {
+            uint slot = (uint)_slots.Count;
+            SetMemoryRegion(slot, region, 0);
+            _slots.Add((slot, region));
+        }
+    }
+
+    private unsafe void SetMemoryRegion(uint slot, GuestRegion region, uint flags)
+    {
+        var r = new kvm_userspace_memory_region
+        {
+            slot = slot,
+            flags = flags,
+            guest_phys_addr = region.Start,
+            memory_size = region.Size,
+            userspace_addr = (ulong)region.Host,
+        };
+        // SAFETY: r is a local the kernel only reads.
+        _handle.Ioctl(KvmIoctls.KVM_SET_USER_MEMORY_REGION, &r, "KVM_SET_USER_MEMORY_REGION");
+    }
+
+    /// <summary>Turns KVM's dirty-page logging on or off for every RAM slot.</summary>
+    public void SetDirtyLogging(bool enabled)
+    {
+        foreach (var (slot, region) in _slots) SetMemoryRegion(slot, region, enabled ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+    }
+
+    /// <summary>KVM_GET_DIRTY_LOG for the slot of <paramref name="region"/>: one bit per page, cleared in KVM.</summary>
+    public unsafe void GetDirtyLog(GuestRegion region, Span<ulong> bitmap)
+    {
+        uint slot = _slots.First(s => s.Region == region).Slot;
+        if ((ulong)bitmap.Length * 64 < region.Size / 4096) throw new ArgumentException("dirty bitmap too small", nameof(bitmap));
+        fixed (ulong* bits = bitmap)
+        {
+            var log = new kvm_dirty_log { slot = slot, dirty_bitmap = (nint)bits };
+            // SAFETY: the kernel writes region.Size/4096 bits into bitmap, which is at least that long (checked).
+            _handle.Ioctl(KvmIoctls.KVM_GET_DIRTY_LOG, &log, "KVM_GET_DIRTY_LOG");
+        }
+    }
+
+    public void SetTssAddress(ulong address) => _handle.Ioctl(KvmIoctls.KVM_SET_TSS_ADDR, (nint)address, "KVM_SET_TSS_ADDR");
+
+    public unsafe void SetIdentityMapAddress(ulong address)
+    {
+        // SAFETY: the kernel reads one u64 from the local.
+        _handle.Ioctl(KvmIoctls.KVM_SET_IDENTITY_MAP_ADDR, &address, "KVM_SET_IDENTITY_MAP_ADDR");
+    }
+
+    /// <summary>The in-kernel PIC, IOAPIC and LAPICs.</summary>
+    public void CreateIrqchip() => _handle.Ioctl(KvmIoctls.KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
+
+    /// <summary>The in-kernel i8254 PIT (with the dummy speaker port 0x61).</summary>
+    public unsafe void CreatePit()
+    {
+        var config = new kvm_pit_config { flags = KVM_PIT_SPEAKER_DUMMY };
+        // SAFETY: the kernel reads the local.
+        _handle.Ioctl(KvmIoctls.KVM_CREATE_PIT2, &config, "KVM_CREATE_PIT2");
+    }
+
+    /// <summary>Sets an irqchip input pin (GSI) high or low.</summary>
+    public unsafe void SetIrqLine(uint gsi, bool level)
+    {
+        var irq = new kvm_irq_level { irq = gsi, level = level ? 1u : 0u };
+        // SAFETY: the kernel reads the local.
+        _handle.Ioctl(KvmIoctls.KVM_IRQ_LINE, &irq, "KVM_IRQ_LINE");
+    }
+
+    /// <summary>Injects one MSI with the address/data the guest programmed.</summary>
+    public unsafe void SignalMsi(ulong address, uint data)
+    {
+        var msi = new kvm_msi { address_lo = (uint)address, address_hi = (uint)(address >> 32), data = data };
+        // SAFETY: the kernel reads the local. Returns 0 when the guest blocked it, which is not an error.
+        _handle.Ioctl(KvmIoctls.KVM_SIGNAL_MSI, &msi, "KVM_SIGNAL_MSI");
+    }
+
+    /// <summary>Makes guest writes of <paramref name="length"/> bytes at an MMIO or port address signal the eventfd in the kernel.</summary>
+    public void RegisterIoEvent(ulong address, uint length, EventFd fd, bool pio = false, ulong? dataMatch = null) =>
+        IoEvent(address, length, fd, pio, dataMatch, deassign: false);
+
+    public void UnregisterIoEvent(ulong address, uint length, EventFd fd, bool pio = false, ulong? dataMatch = null) =>
+        IoEvent(address, length, fd, pio, dataMatch, deassign: true);
+
+    private unsafe void IoEvent(ulong address, uint length, EventFd fd, bool pio, ulong? dataMatch, bool deassign)
+    {
+        var e = new kvm_ioeventfd
+        {
+            addr = address,
+            len = length,
+            fd = fd.Fd,
+            datamatch = dataMatch ?? 0,
+            flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0)
+                  | (dataMatch.HasValue ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0)
+                  | (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
+        };
+        // SAFETY: the kernel reads the local.
+        _handle.Ioctl(KvmIoctls.KVM_IOEVENTFD, &e, "KVM_IOEVENTFD");
+    }
+
+    /// <summary>Makes a write to the eventfd raise GSI <paramref name="gsi"/> in the kernel.</summary>
+    public unsafe void RegisterIrqFd(EventFd fd, uint gsi, bool deassign = false)
+    {
+        var e = new kvm_irqfd { fd = (uint)fd.Fd, gsi = gsi, flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0 };
+        // SAFETY: the kernel reads the local.
+        _handle.Ioctl(KvmIoctls.KVM_IRQFD, &e, "KVM_IRQFD");
+    }
+
+    public Vcpu CreateVcpu(int id)
+    {
+        int fd = _handle.Ioctl(KvmIoctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
+        return new Vcpu(id, new KvmHandle(fd), _kvm.VcpuMmapSize);
+    }
+
+    public void Dispose() => _handle.Dispose();
+}
