@@ -5,6 +5,9 @@ need=()
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v iasl >/dev/null || need+=(acpica-tools)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v zstd >/dev/null || need+=(zstd)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 command -v extract-vmlinux >/dev/null 2>&1 || true
 if [ ${#need[@]} -gt 0 ]; then

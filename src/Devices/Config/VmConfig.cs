@@ -18,12 +18,66 @@ public sealed record VmConfig
     public QmpEndpoint? Qmp { get; init; }
     /// <summary>The raw <c>-incoming</c> URI (reserved for live migration).</summary>
     public string? Incoming { get; init; }
+    /// <summary><see cref="Incoming"/> parsed and validated; null when there is none.</summary>
+    public MigrationEndpoint? IncomingEndpoint { get; init; }
+    /// <summary><c>-machine q35,dump-guest-core=..,mem-share=..</c>.</summary>
+    public MachineOptions Machine { get; init; } = new();
+    /// <summary><c>-smp cpus=N,maxcpus=..,sockets=..</c>; null means one socket of <see cref="Vcpus"/> cores.</summary>
+    public CpuTopology? Topology { get; init; }
+    /// <summary><c>-S</c>: create the vCPUs stopped; QMP <c>cont</c> starts them.</summary>
+    public bool StartPaused { get; init; }
+    /// <summary>What the <c>tern</c> process itself does (pid file, log); not part of the VM or its fingerprint.</summary>
+    public ProcessOptions Process { get; init; } = new();
+}
+
+/// <summary>StratoVirt's <c>-machine</c> properties besides the type.</summary>
+public sealed record MachineOptions(bool DumpGuestCore = true, bool MemShare = false);
+
+/// <summary>
+/// <c>-smp</c> topology as StratoVirt completes it: sockets * dies * clusters * cores * threads
+/// equals <see cref="MaxCpus"/>, and <see cref="MaxCpus"/> is at least the number of vCPUs.
+/// </summary>
+public sealed record CpuTopology(int MaxCpus, int Sockets, int Dies, int Clusters, int Cores, int Threads)
+{
+    public static CpuTopology SingleSocket(int cpus) => new(cpus, 1, 1, 1, cpus, 1);
+}
+
+/// <summary><c>-pidfile</c>, <c>-D [file]</c>, <c>-disable-seccomp</c>.</summary>
+public sealed record ProcessOptions
+{
+    /// <summary>Where to write the process id at start (the caller writes it; nothing exists yet).</summary>
+    public string? PidFile { get; init; }
+    /// <summary><c>-D</c> was given: log to <see cref="LogFile"/>, or to stderr when that is null.</summary>
+    public bool LogEnabled { get; init; }
+    public string? LogFile { get; init; }
+    /// <summary>Accepted for StratoVirt compatibility; Tern installs no seccomp filter either way.</summary>
+    public bool DisableSeccomp { get; init; }
+}
+
+public enum MigrationTransport { Tcp, Unix, File }
+
+/// <summary>
+/// A migration URI: <c>tcp:IP:PORT</c> (IPv4, or <c>[IPv6]</c>), <c>unix:PATH</c> or
+/// <c>file:DIR</c>. <see cref="PathOrHost"/> holds the path, or the host without brackets.
+/// </summary>
+public sealed record MigrationEndpoint(MigrationTransport Transport, string PathOrHost, int Port = 0)
+{
+    public override string ToString() => Transport switch
+    {
+        MigrationTransport.Tcp when PathOrHost.Contains(':') => $"tcp:[{PathOrHost}]:{Port}",
+        MigrationTransport.Tcp => $"tcp:{PathOrHost}:{Port}",
+        MigrationTransport.Unix => $"unix:{PathOrHost}",
+        _ => $"file:{PathOrHost}",
+    };
 }
 
 /// <summary><c>-cpu host[,-feature...]</c>: the model and the CPUID features to hide.</summary>
 public sealed record CpuConfig(string Model = "host")
 {
+    /// <summary>Canonical names (see Tern.Kvm.Arch.CpuidFeatureNames) of <c>-feature</c> items.</summary>
     public IReadOnlyList<string> HiddenFeatures { get; init; } = [];
+    /// <summary>Canonical names of <c>+feature</c> items: asked for even if the host lacks them.</summary>
+    public IReadOnlyList<string> EnabledFeatures { get; init; } = [];
 }
 
 public sealed record BootConfig(string KernelPath, string? InitrdPath, string Cmdline);
@@ -33,10 +87,27 @@ public enum SerialKind { None, Stdio, File }
 public sealed record SerialConfig(SerialKind Kind, string? Path);
 
 /// <summary><c>-drive file=PATH,id=ID,readonly=on|off,direct=on|off</c>.</summary>
-public sealed record DriveConfig(string Id, string Path, bool ReadOnly, bool Direct);
+public sealed record DriveConfig(string Id, string Path, bool ReadOnly, bool Direct)
+{
+    /// <summary><c>throttling.iops-total=N</c>: I/O operations per second; null means unlimited.</summary>
+    public ulong? IopsTotal { get; init; }
+    /// <summary><c>aio=</c>; null means StratoVirt's default (native when direct, otherwise off).</summary>
+    public DriveAio? Aio { get; init; }
+}
+
+public enum DriveAio { Off, Native, IoUring }
 
 /// <summary><c>-device virtio-blk-pci,drive=ID,id=ID,bus=pcie.0,addr=N[,serial=S]</c>.</summary>
-public sealed record BlockDeviceConfig(string Id, string DriveId, string Bus, PciAddress Address, string? Serial);
+public sealed record BlockDeviceConfig(string Id, string DriveId, string Bus, PciAddress Address, string? Serial)
+{
+    public bool Multifunction { get; init; }
+    /// <summary><c>num-queues=</c> (1..32); null means StratoVirt's default, min(vCPUs, 32).</summary>
+    public int? NumQueues { get; init; }
+    /// <summary><c>queue-size=</c>, a power of two in 4..1024; null means the device default.</summary>
+    public int? QueueSize { get; init; }
+    /// <summary><c>bootindex=</c> (0..255), kept for firmware boot order.</summary>
+    public int? BootIndex { get; init; }
+}
 
 /// <summary>A device's slot and function on pcie.0 (<c>addr=0x3</c> or <c>addr=0x3.0x1</c>).</summary>
 public readonly record struct PciAddress(byte Slot, byte Function)

@@ -5,7 +5,7 @@ namespace Tern.Host.Standalone;
 
 /// <summary>
 /// The host side of `-serial`: stdout/stdin for `stdio`, a file for `file:PATH`. Input from stdin
-/// is pumped into the guest on a background thread so it never blocks the VM.
+/// is pumped into the guest by the machine.
 /// </summary>
 public sealed class ConsoleStreams : IDisposable
 {
@@ -27,11 +27,6 @@ public sealed class ConsoleStreams : IDisposable
         SerialKind.File => new ConsoleStreams(new FileStream(serial.Path!, FileMode.Create, FileAccess.Write, FileShare.Read, 1), null),
         _ => new ConsoleStreams(null, null),
     };
-
-    /// <summary>Nothing to do yet: the machine's serial device pulls input itself.</summary>
-    public void StartInputPump()
-    {
-    }
 
     public void Flush() => _output?.Flush();
 

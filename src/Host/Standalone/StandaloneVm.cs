@@ -38,7 +38,6 @@ public static class StandaloneVm
         var boot = await vm.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(), TimeSpan.FromMinutes(2));
         if (boot is VmProtocol.BootFailed failed) return Fail(failed.Reason);
 
-        console.StartInputPump();
         var exited = await vm.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan);
         console.Flush();
         if (exited.ExitCode != 0) Console.Error.WriteLine($"tern: {exited.Reason}");

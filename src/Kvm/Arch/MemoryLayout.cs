@@ -15,6 +15,7 @@ public static class MemoryLayout
     public const ulong PvhStartInfo = 0x6000;
     public const ulong PvhMemMap = 0x6040;
     public const int PvhMemMapMaxEntries = 128;
+    public const ulong PvhModList = 0x6c40; // after the largest memmap (128 entries of 24 bytes)
     public const ulong ZeroPage = 0x7000;
     public const ulong BootStack = 0x8ff0;
     public const ulong Pml4 = 0x9000;

@@ -28,6 +28,11 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "pwrite64", SetLastError = true)]
     internal static partial nint PWrite(int fd, void* buf, nuint count, long offset);
 
+    internal const int SEEK_END = 2;
+
+    [LibraryImport("libc", EntryPoint = "lseek64", SetLastError = true)]
+    internal static partial long LSeek(int fd, long offset, int whence);
+
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     internal static partial int FDataSync(int fd);
 

@@ -1,0 +1,167 @@
+using Tern.Devices.Bus;
+using Tern.Devices.Config;
+using Tern.Devices.Legacy.Serial;
+using Tern.Devices.Pci;
+using Tern.Kvm;
+using Tern.Kvm.Arch;
+using Tern.Kvm.Boot;
+using Tern.Kvm.Boot.Acpi;
+using Tern.Kvm.Boot.Mp;
+using Tern.Kvm.Memory;
+
+namespace Tern.Devices.Board;
+
+/// <summary>
+/// Tern's q35 machine built from a <see cref="VmConfig"/>: guest RAM, the in-kernel irqchip and PIT,
+/// the port and MMIO buses with their devices, the loaded kernel and firmware tables, and the vCPUs
+/// ready to run. It owns every resource and releases them on Dispose. It does not run the vCPUs.
+/// </summary>
+public sealed class Machine : IDisposable
+{
+    private readonly KvmSystem _kvm;
+    private readonly Vm _vm;
+    private readonly LegacyDevices _legacy;
+    private readonly SerialInputPump? _inputPump;
+
+    private Machine(VmConfig config, KvmSystem kvm, Vm vm, GuestMemory memory, DeviceBus io, DeviceBus mmio,
+        LegacyDevices legacy, PciPlatform pci, Vcpu[] vcpus, SerialInputPump? inputPump)
+    {
+        Config = config;
+        _kvm = kvm;
+        _vm = vm;
+        Memory = memory;
+        IoBus = io;
+        MmioBus = mmio;
+        _legacy = legacy;
+        Pci = pci;
+        Vcpus = vcpus;
+        _inputPump = inputPump;
+        Exits = new VcpuExitHandler(io, mmio);
+    }
+
+    public VmConfig Config { get; }
+    public GuestMemory Memory { get; }
+    public DeviceBus IoBus { get; }
+    public DeviceBus MmioBus { get; }
+    public PciPlatform Pci { get; }
+    public IReadOnlyList<Vcpu> Vcpus { get; }
+    public VcpuExitHandler Exits { get; }
+    public Vm Vm => _vm;
+
+    /// <summary>Presses the ACPI power button (QMP system_powerdown).</summary>
+    public void PressPowerButton() => _legacy.Pm.PressPowerButton();
+
+    /// <summary>
+    /// Builds the machine. <paramref name="onPower"/> is called, on a vCPU thread, when the guest
+    /// asks to power off or reset through a device (ACPI PM, i8042, the 0xCF9 register).
+    /// </summary>
+    public static Machine Create(VmConfig config, MachineConsole console, Action<MachinePowerEvent> onPower)
+    {
+        if (config.MachineType != "q35") throw new MachineException($"unsupported machine type '{config.MachineType}'");
+        var owned = new Stack<IDisposable>();
+        try
+        {
+            var kvm = Own(owned, OpenKvm());
+            var vm = Own(owned, kvm.CreateVm());
+            vm.SetIdentityMapAddress(MemoryLayout.IdentityMapAddress);
+            vm.SetTssAddress(MemoryLayout.TssAddress);
+            vm.CreateIrqchip();
+            vm.CreatePit();
+
+            var memory = Own(owned, AllocateRam(config.MemoryBytes));
+            vm.MapMemory(memory);
+
+            var io = new DeviceBus("port I/O");
+            var mmio = new DeviceBus("MMIO");
+            ISerialSink sink = console.Output is { } output ? new StreamSerialSink(output) : new NullSerialSink();
+            var legacy = LegacyDevices.Create(vm, io, config.MemoryBytes, sink, onPower);
+
+            var pci = Own(owned, BuildPci(config, memory, vm));
+            pci.Attach(io, mmio, () => onPower(MachinePowerEvent.Reset));
+            var registrar = new IoEventFdRegistrar(vm);
+            pci.Root.BarObserver = registrar;
+            registrar.RegisterAll(pci.Root);
+
+            var entry = LoadKernel(memory, config);
+            AcpiTables.Write(memory, config.Vcpus, config.MemoryBytes);
+            MpTable.Write(memory, config.Vcpus);
+            var vcpus = VcpuSetup.Create(kvm, vm, memory, config, entry);
+            foreach (var v in vcpus) owned.Push(v);
+
+            pci.StartIo();
+            var pump = console.Input is { } input ? SerialInputPump.Start(input, legacy.Serial) : null;
+            return new Machine(config, kvm, vm, memory, io, mmio, legacy, pci, vcpus, pump);
+        }
+        catch
+        {
+            while (owned.Count > 0) owned.Pop().Dispose();
+            throw;
+        }
+    }
+
+    private static T Own<T>(Stack<IDisposable> owned, T resource) where T : IDisposable
+    {
+        owned.Push(resource);
+        return resource;
+    }
+
+    private static KvmSystem OpenKvm()
+    {
+        try
+        {
+            return new KvmSystem();
+        }
+        catch (KvmException e)
+        {
+            throw new MachineException($"cannot use /dev/kvm: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(e.Errno)}", e);
+        }
+    }
+
+    private static GuestMemory AllocateRam(ulong bytes)
+    {
+        try
+        {
+            return GuestMemory.ForRamSize(bytes);
+        }
+        catch (KvmException e)
+        {
+            throw new MachineException($"cannot allocate {bytes >> 20} MiB of guest memory", e);
+        }
+    }
+
+    private static PciPlatform BuildPci(VmConfig config, GuestMemory memory, Vm vm)
+    {
+        try
+        {
+            return PciPlatform.Build(config, memory, new KvmMsiSink(vm));
+        }
+        catch (PciBuildException e)
+        {
+            throw new MachineException(e.Message, e);
+        }
+    }
+
+    private static BootEntry LoadKernel(GuestMemory memory, VmConfig config)
+    {
+        try
+        {
+            var boot = config.Boot;
+            return KernelLoader.Load(memory, new BootSpec(boot.KernelPath, boot.InitrdPath, boot.Cmdline, config.Vcpus, config.MemoryBytes));
+        }
+        catch (BootException e)
+        {
+            throw new MachineException(e.Message, e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _inputPump?.Stop();
+        Pci.StopIo();
+        foreach (var v in Vcpus) v.Dispose();
+        Pci.Dispose();
+        _vm.Dispose();
+        Memory.Dispose();
+        _kvm.Dispose();
+    }
+}

@@ -1,0 +1,147 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using Tern.Devices.Bus;
+using Tern.Devices.Config;
+using Tern.Devices.Interrupts;
+using Tern.Devices.Virtio.Block;
+using Tern.Devices.Virtio.Pci;
+using Tern.Kvm;
+using Tern.Kvm.Arch;
+using Tern.Kvm.Memory;
+
+namespace Tern.Devices.Pci;
+
+/// <summary>
+/// Everything PCI in a q35 machine, built from a <see cref="VmConfig"/>: the root bus with the
+/// host bridge at 00.0, one virtio-blk-pci function per <c>-device</c>, their BARs assigned, and
+/// the I/O thread that serves their queues. The configuration is checked again here (the command
+/// line parser checks it too, but the machine does not trust it).
+/// </summary>
+public sealed class PciPlatform : IDisposable
+{
+    public const string RootBusName = "pcie.0";
+    public const int DefaultMaxQueues = 32;
+
+    private readonly List<VirtioPciDevice> _transports = [];
+    private readonly List<VirtioBlock> _blocks = [];
+
+    private PciPlatform() { }
+
+    public PciRoot Root { get; } = new();
+    public IoThread IoThread { get; } = new("tern-io");
+    public IReadOnlyList<VirtioPciDevice> VirtioDevices => _transports;
+    public IReadOnlyList<VirtioBlock> BlockDevices => _blocks;
+
+    /// <summary>
+    /// Builds the PCI side of the machine; throws <see cref="PciBuildException"/> with a one-line
+    /// message naming the culprit when the configuration cannot work. BARs get addresses from
+    /// <paramref name="allocator"/> (default: the q35 windows for the configured RAM) and decode at once.
+    /// </summary>
+    public static PciPlatform Build(VmConfig config, GuestMemory memory, IMsiSink msi, IInterruptLine? intx = null, PciBarAllocator? allocator = null)
+    {
+        var drives = IndexDrives(config.Drives);
+        Validate(config.BlockDevices, drives);
+
+        var platform = new PciPlatform();
+        try
+        {
+            foreach (var dev in config.BlockDevices.OrderBy(d => d.Address.Function))
+                platform.AddBlock(dev, drives[dev.DriveId], config.Vcpus, memory, msi, intx);
+            platform.Root.AssignBars(allocator ?? PciBarAllocator.ForRamSize(config.MemoryBytes));
+            return platform;
+        }
+        catch
+        {
+            platform.Dispose();
+            throw;
+        }
+    }
+
+    private static Dictionary<string, DriveConfig> IndexDrives(IReadOnlyList<DriveConfig> drives)
+    {
+        var byId = new Dictionary<string, DriveConfig>(StringComparer.Ordinal);
+        foreach (var d in drives)
+            if (!byId.TryAdd(d.Id, d)) throw new PciBuildException($"drive id '{d.Id}' is defined twice");
+        return byId;
+    }
+
+    private static void Validate(IReadOnlyList<BlockDeviceConfig> devices, Dictionary<string, DriveConfig> drives)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var driveUsers = new Dictionary<string, string>(StringComparer.Ordinal);
+        var addresses = devices.Select(d => d.Address).ToHashSet();
+        foreach (var dev in devices)
+        {
+            if (!ids.Add(dev.Id)) throw new PciBuildException($"device id '{dev.Id}' is used twice");
+            if (dev.Bus != RootBusName) throw new PciBuildException($"device '{dev.Id}': bus '{dev.Bus}' does not exist (only {RootBusName})");
+            if (!drives.ContainsKey(dev.DriveId)) throw new PciBuildException($"device '{dev.Id}': drive '{dev.DriveId}' is not defined by any -drive");
+            if (driveUsers.TryGetValue(dev.DriveId, out var other)) throw new PciBuildException($"drive '{dev.DriveId}' is used by both '{other}' and '{dev.Id}'");
+            driveUsers[dev.DriveId] = dev.Id;
+            if (dev.Address.Function != 0 && !addresses.Contains(new PciAddress(dev.Address.Slot, 0)))
+                throw new PciBuildException($"device '{dev.Id}': addr {dev.Address} needs a device at function 0 of slot 0x{dev.Address.Slot:x}");
+            if (dev.QueueSize is { } size && (size is < 4 or > 1024 || !BitOperations.IsPow2(size)))
+                throw new PciBuildException($"device '{dev.Id}': queue-size {size} is not a power of two in 4..1024");
+            if (dev.NumQueues is { } n && n is < 1 or > DefaultMaxQueues)
+                throw new PciBuildException($"device '{dev.Id}': num-queues {n} is outside 1..{DefaultMaxQueues}");
+        }
+    }
+
+    private void AddBlock(BlockDeviceConfig dev, DriveConfig drive, int vcpus, GuestMemory memory, IMsiSink msi, IInterruptLine? intx)
+    {
+        DiskImage disk;
+        try
+        {
+            disk = DiskImage.Open(drive.Path, drive.ReadOnly, drive.Direct);
+        }
+        catch (KvmException e)
+        {
+            string why = Marshal.GetPInvokeErrorMessage(e.Errno);
+            throw new PciBuildException($"drive '{drive.Id}': cannot open {drive.Path}{(drive.Direct ? " with direct=on" : "")}: {why}", e);
+        }
+
+        int queues = dev.NumQueues ?? Math.Clamp(vcpus, 1, DefaultMaxQueues);
+        var block = new VirtioBlock(disk, dev.Serial, queues, (ushort)(dev.QueueSize ?? VirtioBlock.DefaultQueueSize));
+        _blocks.Add(block);
+        var transport = new VirtioPciDevice(dev.Id, block, memory, msi, intx);
+        _transports.Add(transport);
+        Root.Add(dev.Address, transport);
+
+        for (int q = 0; q < queues; q++)
+        {
+            int index = q;
+            IoThread.Register(transport.QueueEvents[q], () => transport.ProcessQueue(index));
+        }
+    }
+
+    /// <summary>
+    /// Puts ports 0xCF8..0xCFF, the ECAM window and the decoding BARs on the machine's buses.
+    /// <paramref name="onReset"/> runs (on a vCPU thread) when the guest writes the 0xCF9 reset register.
+    /// </summary>
+    public void Attach(DeviceBus ioBus, DeviceBus mmioBus, Action onReset) =>
+        Root.Attach(ioBus, mmioBus, MemoryLayout.EcamBase, MemoryLayout.EcamSize, onReset);
+
+    /// <summary>Every queue doorbell now decoding, as (address, length, eventfd) for KVM_IOEVENTFD.</summary>
+    public IReadOnlyList<IoEventFdBinding> IoEventFds() => Root.IoEventFds();
+
+    public void StartIo() => IoThread.Start();
+
+    public void StopIo() => IoThread.Stop();
+
+    /// <summary>Drains in-flight block requests and flushes every disk (before saving state).</summary>
+    public void PauseDevices()
+    {
+        foreach (var b in _blocks) b.Pause();
+    }
+
+    public void ResumeDevices()
+    {
+        foreach (var b in _blocks) b.Resume();
+    }
+
+    public void Dispose()
+    {
+        IoThread.Dispose();
+        foreach (var t in _transports) t.Dispose();
+        foreach (var b in _blocks) b.Dispose();
+    }
+}

@@ -1,0 +1,62 @@
+using Tern.Devices.Config;
+
+namespace Tern.Host.CommandLine;
+
+/// <summary>
+/// <c>-device virtio-blk-pci,id=ID,drive=ID,bus=pcie.0,addr=SLOT[.FN][,multifunction=on|off]
+/// [,serial=S][,num-queues=N][,queue-size=N][,bootindex=N]</c>; the only device type so far.
+/// </summary>
+internal static class DeviceOption
+{
+    public const string RootBus = "pcie.0";
+    private const int MaxSerialLength = 20;   // the virtio-blk ID string is 20 bytes
+    private const int MaxQueues = 32;
+
+    public static BlockDeviceConfig Parse(string text)
+    {
+        var p = OptionProperties.Parse("-device", text, positionalKey: "driver");
+        string driver = p.RequireValue("driver");
+        if (driver != "virtio-blk-pci") throw new CommandLineException($"unsupported device '{driver}'");
+
+        string id = DriveOption.Identifier(p.RequireValue("id"), "-device id");
+        string drive = p.TakeValue("drive") ?? throw new CommandLineException($"device '{id}' is missing 'drive='");
+        string bus = p.TakeValue("bus") ?? throw new CommandLineException($"device '{id}' is missing 'bus='");
+        if (bus != RootBus) throw new CommandLineException($"unsupported bus '{bus}' for device '{id}': only {RootBus}");
+        string addr = p.TakeValue("addr") ?? throw new CommandLineException($"device '{id}' is missing 'addr='");
+        var address = ParseAddress(addr, id);
+        bool multifunction = p.TakeBool("multifunction") ?? false;
+        string? serial = p.TakeValue("serial");
+        if (serial is { Length: > MaxSerialLength })
+            throw new CommandLineException($"serial '{serial}' of device '{id}' is longer than {MaxSerialLength} characters");
+        int? queues = p.TakeInt("num-queues", 1, MaxQueues);
+        int? queueSize = p.TakeInt("queue-size", 4, 1024);
+        if (queueSize is { } size && (size & (size - 1)) != 0)
+            throw new CommandLineException($"queue-size {size} of device '{id}' is not a power of two");
+        int? bootIndex = p.TakeInt("bootindex", 0, 255);
+        if (p.TakeValue("iothread") is { } iothread)
+            throw new CommandLineException($"device '{id}': iothread '{iothread}' is not supported");
+        p.RejectUnknown();
+
+        return new BlockDeviceConfig(id, drive, bus, address, serial)
+        {
+            Multifunction = multifunction,
+            NumQueues = queues,
+            QueueSize = queueSize,
+            BootIndex = bootIndex,
+        };
+    }
+
+    /// <summary><c>SLOT[.FUNCTION]</c>, each decimal or 0x hex; slot 0..31, function 0..7.</summary>
+    public static PciAddress ParseAddress(string text, string deviceId)
+    {
+        var parts = text.Split('.');
+        if (parts.Length > 2 || !NumberText.TryParse(parts[0], out ulong slot)
+            || (parts.Length == 2 && !NumberText.TryParse(parts[1], out _)))
+            throw new CommandLineException($"bad addr '{text}' for device '{deviceId}': expected SLOT or SLOT.FUNCTION");
+        ulong function = 0;
+        if (parts.Length == 2) NumberText.TryParse(parts[1], out function);
+        if (slot > 31) throw new CommandLineException($"addr '{text}' of device '{deviceId}': slot {slot} is above 31");
+        if (function > 7) throw new CommandLineException($"addr '{text}' of device '{deviceId}': function {function} is above 7");
+        return new PciAddress((byte)slot, (byte)function);
+    }
+}

@@ -1,0 +1,25 @@
+using Tern.Devices.Config;
+
+namespace Tern.Host.CommandLine;
+
+/// <summary>
+/// <c>-incoming tcp:IP:PORT | unix:PATH | file:DIR</c>. Beyond the URI syntax: a unix socket's
+/// directory must exist (the destination listens there), and a file: snapshot directory must exist.
+/// </summary>
+internal static class IncomingOption
+{
+    public static MigrationEndpoint Parse(string text)
+    {
+        var endpoint = MigrationUri.Parse(text, "-incoming");
+        switch (endpoint.Transport)
+        {
+            case MigrationTransport.Unix:
+                PathChecks.RequireParentDirectory(endpoint.PathOrHost, "-incoming socket");
+                break;
+            case MigrationTransport.File:
+                PathChecks.RequireDirectory(endpoint.PathOrHost, "-incoming snapshot");
+                break;
+        }
+        return endpoint;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+
+namespace Tern.Host.CommandLine;
+
+/// <summary>
+/// <c>-m [size=]SIZE</c>. As in StratoVirt a bare number is MiB and one K, M or G suffix (either
+/// case, once) scales it; a B suffix (QEMU's spelling) gives plain bytes. The size is at least
+/// 32 MiB, a whole number of 4 KiB pages, and no more than the host can back.
+/// </summary>
+internal static class MemoryOption
+{
+    public const ulong MinimumBytes = 32UL << 20;
+    private const ulong PageSize = 4096;
+
+    public static ulong Parse(string text, IHostFacts host)
+    {
+        var properties = OptionProperties.Parse("-m", text, positionalKey: "size");
+        string sizeText = properties.RequireValue("size");
+        properties.RejectUnknown();
+
+        ulong bytes = ParseSize(sizeText);
+        if (bytes < MinimumBytes)
+            throw new CommandLineException($"memory size '{sizeText}' ({bytes} bytes) is less than the minimum 32M");
+        if (bytes % PageSize != 0)
+            throw new CommandLineException($"memory size '{sizeText}' ({bytes} bytes) is not a multiple of 4K");
+        ulong backable = host.BackableMemoryBytes;
+        if (bytes > backable)
+            throw new CommandLineException(
+                $"memory size '{sizeText}' ({bytes} bytes) is more than the host can back: MemTotal + SwapTotal is {backable} bytes");
+        return bytes;
+    }
+
+    /// <summary>StratoVirt's size rule (default unit MiB) plus a B suffix for bytes.</summary>
+    public static ulong ParseSize(string text)
+    {
+        if (text.Length == 0) throw new CommandLineException("bad memory size ''");
+        char last = text[^1];
+        (string digits, ulong unit) = char.ToUpperInvariant(last) switch
+        {
+            'K' => (text[..^1], 1UL << 10),
+            'M' => (text[..^1], 1UL << 20),
+            'G' => (text[..^1], 1UL << 30),
+            'B' => (text[..^1], 1UL),
+            _ => (text, 1UL << 20),
+        };
+        if (digits.Length == 0 || !digits.All(char.IsAsciiDigit)
+            || !ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out ulong count))
+            throw new CommandLineException($"bad memory size '{text}'");
+        try
+        {
+            return checked(count * unit);
+        }
+        catch (OverflowException)
+        {
+            throw new CommandLineException($"memory size '{text}' is too large");
+        }
+    }
+}

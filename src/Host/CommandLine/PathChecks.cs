@@ -1,0 +1,69 @@
+namespace Tern.Host.CommandLine;
+
+/// <summary>
+/// Checks that the files a command line names are usable, without creating or changing any:
+/// opening for reading (or reading and writing) and closing again changes nothing on disk.
+/// </summary>
+internal static class PathChecks
+{
+    /// <summary>A regular file the VMM will read (kernel, initrd).</summary>
+    public static void RequireReadableFile(string path, string what)
+    {
+        var kind = KindOf(path, what);
+        if (kind == HostFileKind.Missing) throw new CommandLineException($"{what} file '{path}' does not exist");
+        if (kind != HostFileKind.Regular) throw new CommandLineException($"{what} '{path}' is not a regular file");
+        TryOpen(path, FileAccess.Read, what);
+    }
+
+    /// <summary>A drive backing file: a regular file or block device, readable, and writable unless read-only.</summary>
+    public static void RequireDriveFile(string path, string driveId, bool writable)
+    {
+        string what = $"drive '{driveId}'";
+        var kind = KindOf(path, what);
+        if (kind == HostFileKind.Missing) throw new CommandLineException($"{what} file '{path}' does not exist");
+        if (kind is not (HostFileKind.Regular or HostFileKind.BlockDevice))
+            throw new CommandLineException($"{what} file '{path}' is not a regular file or block device");
+        TryOpen(path, FileAccess.Read, what);
+        if (writable) TryOpen(path, FileAccess.ReadWrite, what);
+    }
+
+    /// <summary>A file the VMM will create later (serial log, pid file, socket): its directory must exist.</summary>
+    public static void RequireParentDirectory(string path, string what)
+    {
+        if (path.Length == 0) throw new CommandLineException($"{what} path is empty");
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null && KindOf(directory, what) != HostFileKind.Directory)
+            throw new CommandLineException($"{what} directory '{directory}' does not exist");
+    }
+
+    public static void RequireDirectory(string path, string what)
+    {
+        if (KindOf(path, what) != HostFileKind.Directory)
+            throw new CommandLineException($"{what} directory '{path}' does not exist");
+    }
+
+    private static HostFileKind KindOf(string path, string what)
+    {
+        try
+        {
+            return HostFiles.KindOf(path);
+        }
+        catch (IOException e)
+        {
+            throw new CommandLineException($"{what} file '{path}' cannot be inspected: {e.Message}");
+        }
+    }
+
+    private static void TryOpen(string path, FileAccess access, string what)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string mode = access == FileAccess.Read ? "readable" : "writable";
+            throw new CommandLineException($"{what} file '{path}' is not {mode}");
+        }
+    }
+}

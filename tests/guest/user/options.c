@@ -1,0 +1,66 @@
+/* The command line: space-separated key=value pairs; unknown keys and bad values are ignored. */
+#include "lib.h"
+#include "user.h"
+
+static bool parse_u64(const char *s, size_t len, u64 *out)
+{
+    if (!len || len > 19)
+        return false;
+    u64 v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (u64)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool is(const char *s, size_t len, const char *word) { return strlen(word) == len && memcmp(s, word, len) == 0; }
+
+static void apply(const char *key, size_t klen, const char *val, size_t vlen, struct options *o)
+{
+    if (is(key, klen, "mode")) {
+        if (is(val, vlen, "ticks")) o->mode = MODE_TICKS;
+        else if (is(val, vlen, "fill")) o->mode = MODE_FILL;
+        else if (is(val, vlen, "dirty")) o->mode = MODE_DIRTY;
+        else if (is(val, vlen, "blk")) o->mode = MODE_BLK;
+        else if (is(val, vlen, "idle")) o->mode = MODE_IDLE;
+    } else if (is(key, klen, "then")) {
+        if (is(val, vlen, "halt")) o->then = THEN_HALT;
+        else if (is(val, vlen, "poweroff")) o->then = THEN_POWEROFF;
+        else if (is(val, vlen, "reboot")) o->then = THEN_REBOOT;
+        else if (is(val, vlen, "triplefault")) o->then = THEN_TRIPLEFAULT;
+    } else if (is(key, klen, "ticks")) {
+        parse_u64(val, vlen, &o->ticks);
+    } else if (is(key, klen, "tick_ms")) {
+        u64 v;
+        if (parse_u64(val, vlen, &v) && v > 0)
+            o->tick_ms = v;
+    } else if (is(key, klen, "mib")) {
+        parse_u64(val, vlen, &o->mib);
+    } else if (is(key, klen, "passes")) {
+        parse_u64(val, vlen, &o->passes);
+    }
+}
+
+void options_parse(const char *s, size_t len, struct options *o)
+{
+    *o = (struct options){ .mode = MODE_TICKS, .ticks = 0, .tick_ms = 100, .mib = 16, .passes = 0, .then = THEN_HALT };
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+            i++;
+        size_t start = i;
+        while (i < len && s[i] != ' ' && s[i] != '\t' && s[i] != '\n')
+            i++;
+        const char *tok = s + start;
+        size_t tlen = i - start;
+        for (size_t eq = 0; eq < tlen; eq++) {
+            if (tok[eq] == '=') {
+                apply(tok, eq, tok + eq + 1, tlen - eq - 1, o);
+                break;
+            }
+        }
+    }
+}
