@@ -27,7 +27,7 @@ public sealed class PciPlatform : IDisposable
 
     private PciPlatform() { }
 
-    public PciRoot Root { get; } = new();
+    public PciRoot Root { get; } = new(withHostBridge: false);
     public IoThread IoThread { get; } = new("tern-io");
     public IReadOnlyList<VirtioPciDevice> VirtioDevices => _transports;
     public IReadOnlyList<VirtioBlock> BlockDevices => _blocks;
@@ -47,6 +47,7 @@ public sealed class PciPlatform : IDisposable
         {
             foreach (var dev in config.BlockDevices.OrderBy(d => d.Address.Function))
                 platform.AddBlock(dev, drives[dev.DriveId], config.Vcpus, memory, msi, intx);
+            platform.Root.AddHostBridge();
             platform.Root.AssignBars(allocator ?? PciBarAllocator.ForRamSize(config.MemoryBytes));
             return platform;
         }

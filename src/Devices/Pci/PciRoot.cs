@@ -4,7 +4,7 @@ using Tern.Devices.Config;
 namespace Tern.Devices.Pci;
 
 /// <summary>
-/// The root bus pcie.0: 32 slots of up to 8 functions, the host bridge at 00.0, configuration
+/// The root bus pcie.0: 32 slots of up to 8 functions, the host bridge (at 00.0 unless that is taken), configuration
 /// access for the two access mechanisms, and the BAR mappings on the I/O and MMIO buses. Every
 /// configuration access is serialised here; after each write the BAR mappings are brought in
 /// line with the registers (a moved BAR moves on the bus and the observer is told).
@@ -22,10 +22,21 @@ public sealed class PciRoot
 
     public PciRoot(bool withHostBridge = true)
     {
-        if (withHostBridge) Add(new PciAddress(0, 0), HostBridge = new PciHostBridge());
+        if (withHostBridge) AddHostBridge();
     }
 
-    public PciHostBridge? HostBridge { get; }
+    public PciHostBridge? HostBridge { get; private set; }
+
+    /// <summary>
+    /// Places the host bridge at 00.0, where q35 has it, or, when the user put a device there (the
+    /// StratoVirt migration document uses addr=0), at the highest free slot: Linux does not need it at 00.0.
+    /// </summary>
+    public void AddHostBridge()
+    {
+        if (HostBridge is not null) return;
+        int slot = Find(0, 0) is null ? 0 : Enumerable.Range(0, SlotCount).Reverse().First(s => Find(s, 0) is null);
+        Add(new PciAddress((byte)slot, 0), HostBridge = new PciHostBridge());
+    }
 
     /// <summary>Told of every BAR that starts, stops or moves decoding; may be set after building.</summary>
     public IBarObserver? BarObserver { get; set; }

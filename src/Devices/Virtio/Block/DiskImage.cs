@@ -113,6 +113,7 @@ public sealed unsafe class DiskImage : IDisposable
     public void Dispose()
     {
         _file.Dispose();
+        // SAFETY: _bounce came from AlignedAlloc and no span over it outlives a request.
         if (_bounce != null) NativeMemory.AlignedFree(_bounce);
         _bounce = null;
     }
