@@ -1,6 +1,7 @@
 using Tern.Devices.Bus;
 using Tern.Devices.Config;
 using Tern.Devices.Pci;
+using Tern.Devices.Virtio.Pci;
 using Tern.Devices.Tests.Virtio;
 using Tern.Kvm.Memory;
 
@@ -62,9 +63,11 @@ public sealed class PciPlatformTests : IDisposable
     }
 
     [Fact]
-    public void Addr_zero_collides_with_the_host_bridge_as_on_stratovirt()
+    public void Addr_zero_from_the_stratovirt_document_moves_the_host_bridge_to_the_last_free_slot()
     {
-        Assert.Contains("host-bridge", BuildError(Config([Drive()], [Blk(slot: 0)])));
+        using var platform = PciPlatform.Build(Config([Drive()], [Blk(slot: 0)]), _memory, _msi);
+        Assert.IsType<VirtioPciDevice>(platform.Root.Find(0, 0));
+        Assert.Same(platform.Root.HostBridge, platform.Root.Find(PciRoot.SlotCount - 1, 0));
     }
 
     [Fact]
