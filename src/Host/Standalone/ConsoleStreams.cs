@@ -12,6 +12,8 @@ public sealed class ConsoleStreams : IDisposable
     private readonly Stream? _output;
     private readonly Stream? _input;
 
+    private string? _createdFile;
+
     private ConsoleStreams(Stream? output, Stream? input)
     {
         _output = output;
@@ -24,9 +26,24 @@ public sealed class ConsoleStreams : IDisposable
     public static ConsoleStreams Open(SerialConfig serial) => serial.Kind switch
     {
         SerialKind.Stdio => new ConsoleStreams(Console.OpenStandardOutput(), Console.OpenStandardInput()),
-        SerialKind.File => new ConsoleStreams(new FileStream(serial.Path!, FileMode.Create, FileAccess.Write, FileShare.Read, 1), null),
+        SerialKind.File => OpenFile(serial.Path!),
         _ => new ConsoleStreams(null, null),
     };
+
+    private static ConsoleStreams OpenFile(string path)
+    {
+        bool existed = File.Exists(path);
+        var streams = new ConsoleStreams(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1), null);
+        if (!existed) streams._createdFile = path;
+        return streams;
+    }
+
+    /// <summary>A VM that never started leaves nothing behind: removes the serial file if this run created it.</summary>
+    public void DiscardCreatedFiles()
+    {
+        Dispose();
+        if (_createdFile is not null) File.Delete(_createdFile);
+    }
 
     public void Flush() => _output?.Flush();
 

@@ -36,7 +36,11 @@ public static class StandaloneVm
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
         var vm = system.ActorOf(VmActor.Props(config, console.Machine), "vm");
         var boot = await vm.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(), TimeSpan.FromMinutes(2));
-        if (boot is VmProtocol.BootFailed failed) return Fail(failed.Reason);
+        if (boot is VmProtocol.BootFailed failed)
+        {
+            console.DiscardCreatedFiles();
+            return Fail(failed.Reason);
+        }
 
         var exited = await vm.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan);
         console.Flush();

@@ -11,10 +11,7 @@ public static class Repo
     /// <summary>The `tern` executable built next to this test assembly (the same build the launcher makes).</summary>
     public static string TernExecutable => Path.Combine(AppContext.BaseDirectory, "tern");
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Cluster.sln not found above the test directory");
-    }
+    private static string FindRoot() =>
+        typeof(Repo).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
 }

@@ -9,7 +9,6 @@ void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 size_t strnlen(const char *s, size_t max);
-bool str_starts(const char *s, size_t len, const char *prefix);
 
 /* vsnprintf subset: %d %i %u %x %X %s %c %p %%, flags '0' '-', width, precision (.N, .*),
    length h hh l ll z. Always NUL-terminates; returns the length written. */

@@ -1,5 +1,5 @@
 /*
- * The identity map ring 3 runs on: every range of the memory map plus all of 0..4 GiB (ECAM,
+ * The identity map ring 3 runs on: every memory range of the memory map plus all of 0..4 GiB (ECAM,
  * BARs, IOAPIC, LAPIC), user-accessible, from 1 GiB pages when the CPU has them, else 2 MiB
  * pages. Tables come from a static pool and are zeroed as they are taken (ring 0 is slow on
  * kvm_pvm, so nothing is touched that is not needed).
@@ -93,7 +93,9 @@ bool paging_map(u64 start, u64 end, bool uncached)
 
 void paging_flush(void) { write_cr3(read_cr3()); }
 
-static bool is_ram_like(u32 type) { return type != 2; /* everything but "reserved" is memory */ }
+/* RAM, ACPI reclaimable, ACPI NVS, persistent memory. Reserved ranges below 4 GiB are covered
+   by the low-4-GiB mapping; those above (e.g. QEMU's AMD HyperTransport hole) nobody reads. */
+static bool is_memory(u32 type) { return type == 1 || type == 3 || type == 4 || type == 7; }
 
 void paging_init(void)
 {
@@ -104,17 +106,13 @@ void paging_init(void)
     paging_map(0, boot_info.image_end, false);
     for (u32 i = 0; i < boot_info.nranges; i++) {
         const struct mem_range *r = &boot_info.ranges[i];
-        if (is_ram_like(r->type))
+        if (is_memory(r->type))
             paging_map(r->addr, r->addr + r->size, false);
-    }
-    for (u32 i = 0; i < boot_info.nranges; i++) {
-        const struct mem_range *r = &boot_info.ranges[i];
-        if (!is_ram_like(r->type))
-            paging_map(r->addr, r->addr + r->size, true);
     }
     /* The rest of the low 4 GiB: the PCI hole (ECAM, 32-bit BARs, IOAPIC, LAPIC) and gaps. */
     paging_map(0, FOUR_GIB, true);
 
+    /* CR4 first: no SMEP/SMAP, since ring 0 runs from and reads user pages once CR3 switches. */
+    write_cr4(CR4_PAE_BIT | CR4_OSFXSR | CR4_OSXMMEXCPT);
     write_cr3((u64)(uintptr_t)pml4);
-    write_cr4(CR4_PAE_BIT | CR4_OSFXSR | CR4_OSXMMEXCPT); /* and no SMEP/SMAP: ring 0 touches user pages */
 }

@@ -53,9 +53,3 @@ size_t strnlen(const char *s, size_t max)
         n++;
     return n;
 }
-
-bool str_starts(const char *s, size_t len, const char *prefix)
-{
-    size_t p = strlen(prefix);
-    return len >= p && memcmp(s, prefix, p) == 0;
-}

@@ -123,6 +123,8 @@ static void wr8(volatile u8 *base, u32 off, u8 v) { *(volatile u8 *)(base + off)
 static void wr16(volatile u8 *base, u32 off, u16 v) { *(volatile u16 *)(base + off) = v; }
 static void wr32(volatile u8 *base, u32 off, u32 v) { *(volatile u32 *)(base + off) = v; }
 
+static const char TIMED_OUT[] = "timeout";
+
 static u64 deadline_in(u64 ms) { return rdtsc() + clock_ms_to_tsc(ms); }
 static bool past(u64 deadline) { return (i64)(rdtsc() - deadline) >= 0; }
 
@@ -198,7 +200,7 @@ static const char *device_init(struct blk_dev *d)
     wr8(c, COMMON_STATUS, 0);
     for (u64 dl = deadline_in(TIMEOUT_MS); rd8(c, COMMON_STATUS) != 0;)
         if (past(dl))
-            return "timeout";
+            return TIMED_OUT;
     set_status(d, STATUS_ACKNOWLEDGE);
     set_status(d, STATUS_DRIVER);
 
@@ -360,7 +362,7 @@ static void probe(struct blk_dev *d)
         return;
     if (d->common)
         set_status(d, STATUS_FAILED);
-    if (!err || str_starts(err, strlen(err), "timeout"))
+    if (!err || err == TIMED_OUT)
         print("BLK dev=%d timeout\n", d->slot);
     else
         print("BLK dev=%d error=%s\n", d->slot, err);
