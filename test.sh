@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/install-test-deps.sh
 make -s -C tests/guest
+# Debian's kernel, uncompressed, for the real-Linux boot test.
+[ -f tests/guest/build/vmlinux-debian ] || scripts/extract-vmlinux.sh "$(ls /boot/vmlinuz-* | sort | tail -n 1)" tests/guest/build/vmlinux-debian
 dotnet build Cluster.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 dotnet test Cluster.sln -c Release --no-build -nologo "$@"
