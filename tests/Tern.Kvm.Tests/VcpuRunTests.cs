@@ -8,20 +8,9 @@ public class VcpuRunTests
     [KvmFact]
     public void Vcpu_in_long_mode_exits_on_port_write_with_the_guest_value()
     {
-        using var kvm = new KvmSystem();
-        using var vm = kvm.CreateVm();
-        vm.SetTssAddress(MemoryLayout.TssAddress);
-        vm.CreateIrqchip();
-        using var memory = GuestMemory.ForRamSize(16 << 20);
-        vm.MapMemory(memory);
-        using var vcpu = vm.CreateVcpu(0);
-        vcpu.SetCpuid(CpuidBuilder.Build(kvm.GetSupportedCpuid(), 0, 1, []));
-        BootCpuState.WriteTables(memory, longMode: true);
-        // mov al, 0x5a; out 0x80, al; mov eax, 0x1234; out 0x84, eax; hlt-loop via jmp $
-        byte[] code = [0xb0, 0x5a, 0xe6, 0x80, 0xb8, 0x34, 0x12, 0, 0, 0xe7, 0x84, 0xeb, 0xfe];
-        memory.Write(0x100000, code);
-        vcpu.SetSregs(BootCpuState.Sregs(vcpu.GetSregs(), longMode: true));
-        vcpu.SetRegs(BootCpuState.Regs(longMode: true, entry: 0x100000, bootInfo: 0));
+        // mov al, 0x5a; out 0x80, al; mov eax, 0x1234; out 0x84, eax; jmp $
+        using var guest = new LongModeGuest([0xb0, 0x5a, 0xe6, 0x80, 0xb8, 0x34, 0x12, 0, 0, 0xe7, 0x84, 0xeb, 0xfe]);
+        var vcpu = guest.Vcpu;
 
         Assert.Equal(KvmExit.Io, vcpu.Run());
         Assert.True(vcpu.IoIsOut);
@@ -37,18 +26,8 @@ public class VcpuRunTests
     [KvmFact]
     public void Kick_pulls_a_spinning_vcpu_out_of_the_guest()
     {
-        using var kvm = new KvmSystem();
-        using var vm = kvm.CreateVm();
-        vm.SetTssAddress(MemoryLayout.TssAddress);
-        vm.CreateIrqchip();
-        using var memory = GuestMemory.ForRamSize(16 << 20);
-        vm.MapMemory(memory);
-        using var vcpu = vm.CreateVcpu(0);
-        vcpu.SetCpuid(CpuidBuilder.Build(kvm.GetSupportedCpuid(), 0, 1, []));
-        BootCpuState.WriteTables(memory, longMode: true);
-        memory.Write(0x100000, [0xeb, 0xfe]); // jmp $
-        vcpu.SetSregs(BootCpuState.Sregs(vcpu.GetSregs(), longMode: true));
-        vcpu.SetRegs(BootCpuState.Regs(longMode: true, entry: 0x100000, bootInfo: 0));
+        using var guest = new LongModeGuest([0xeb, 0xfe]); // jmp $
+        var vcpu = guest.Vcpu;
 
         var exit = Task.Run(vcpu.Run);
         Thread.Sleep(200);
@@ -56,5 +35,37 @@ public class VcpuRunTests
         vcpu.Kick();
         Assert.True(exit.Wait(TimeSpan.FromSeconds(5)), "vCPU did not leave KVM_RUN after the kick");
         Assert.Equal(KvmExit.Intr, exit.Result);
+    }
+}
+
+/// <summary>One vCPU in long mode at 1 MiB running the given machine code, with 16 MiB of RAM.</summary>
+internal sealed class LongModeGuest : IDisposable
+{
+    private readonly KvmSystem _kvm = new();
+    private readonly Vm _vm;
+    private readonly GuestMemory _memory = GuestMemory.ForRamSize(16 << 20);
+
+    public LongModeGuest(byte[] code)
+    {
+        _vm = _kvm.CreateVm();
+        _vm.SetTssAddress(MemoryLayout.TssAddress);
+        _vm.CreateIrqchip();
+        _vm.MapMemory(_memory);
+        Vcpu = _vm.CreateVcpu(0);
+        Vcpu.SetCpuid(CpuidBuilder.Build(_kvm.GetSupportedCpuid(), 0, 1, []));
+        BootCpuState.WriteTables(_memory, longMode: true);
+        _memory.Write(0x100000, code);
+        Vcpu.SetSregs(BootCpuState.Sregs(Vcpu.GetSregs(), longMode: true));
+        Vcpu.SetRegs(BootCpuState.Regs(longMode: true, entry: 0x100000, bootInfo: 0));
+    }
+
+    public Vcpu Vcpu { get; }
+
+    public void Dispose()
+    {
+        Vcpu.Dispose();
+        _vm.Dispose();
+        _memory.Dispose();
+        _kvm.Dispose();
     }
 }

@@ -273,7 +273,7 @@ public sealed class VirtioBlockTests : IDisposable
         var block = Start(serial: "a");
         var state = block.Save();
         block.CheckRestore(state);
-        Assert.Throws<Tern.Devices.Pci.DeviceStateException>(() => block.CheckRestore(state with { CapacitySectors = 1 }));
-        Assert.Throws<Tern.Devices.Pci.DeviceStateException>(() => block.CheckRestore(state with { Serial = "b" }));
+        Assert.Throws<Tern.Devices.DeviceStateException>(() => block.CheckRestore(state with { CapacitySectors = 1 }));
+        Assert.Throws<Tern.Devices.DeviceStateException>(() => block.CheckRestore(state with { Serial = "b" }));
     }
 }
