@@ -7,17 +7,22 @@ using static Tern.Actors.Vm.VmProtocol;
 namespace Tern.Actors.Vm;
 
 /// <summary>
-/// Owns one VM: its Machine (memory, devices, vCPUs) and its lifecycle. All control arrives as
-/// messages; the vCPU threads live under the child <see cref="VcpuGroupActor"/>.
+/// Owns one VM: its Machine (memory, devices, vCPUs) and its lifecycle state. All control arrives
+/// as messages; the rules are in <see cref="VmLifecycle"/>; the vCPU threads live under the child
+/// <see cref="VcpuGroupActor"/>. While a pause, resume or reset is under way, other commands wait.
 /// </summary>
-public sealed class VmActor : ReceiveActor
+public sealed class VmActor : ReceiveActor, IWithUnboundedStash
 {
     private readonly VmConfig _config;
     private readonly MachineConsole _console;
     private readonly List<IActorRef> _exitWatchers = [];
+    private readonly HashSet<IActorRef> _subscribers = [];
     private Machine? _machine;
     private IActorRef? _vcpus;
+    private VmRunState _state = VmRunState.Created;
     private VmExited? _exited;
+
+    public IStash Stash { get; set; } = null!;
 
     public static Props Props(VmConfig config, MachineConsole console) =>
         Akka.Actor.Props.Create(() => new VmActor(config, console));
@@ -26,53 +31,203 @@ public sealed class VmActor : ReceiveActor
     {
         _config = config;
         _console = console;
+        Become(Ready);
+    }
 
+    private void Ready()
+    {
         Receive<Boot>(_ => OnBoot());
+        Receive<Command>(c => OnCommand(c.Kind));
+        Receive<QueryStatus>(_ => Sender.Tell(new VmProtocol.Status(_state)));
+        Receive<QueryConfig>(_ => Sender.Tell(new ConfigReply(_config)));
+        Receive<QueryCpus>(_ => OnQueryCpus());
+        CommonHandlers();
+    }
+
+    /// <summary>Messages every behaviour answers the same way.</summary>
+    private void CommonHandlers()
+    {
         Receive<WatchExit>(_ =>
         {
             if (_exited is not null) Sender.Tell(_exited);
             else _exitWatchers.Add(Sender);
         });
-        Receive<GuestRequest>(r => End(0, r.Kind == GuestRequestKind.PowerOff ? "guest powered off" : "guest reset"));
-        Receive<VcpuStopped>(s => OnVcpuStopped(s));
+        Receive<Subscribe>(s =>
+        {
+            if (_subscribers.Add(s.Subscriber)) Context.Watch(s.Subscriber);
+        });
+        Receive<Unsubscribe>(s =>
+        {
+            if (_subscribers.Remove(s.Subscriber)) Context.Unwatch(s.Subscriber);
+        });
+        Receive<Terminated>(t => { _subscribers.Remove(t.ActorRef); }); // a stopped vCPU group needs nothing more
+        Receive<VcpuStopped>(OnVcpuStopped);
     }
 
     private void OnBoot()
     {
+        if (_state != VmRunState.Created)
+        {
+            Sender.Tell(new BootFailed("the VM has already booted"));
+            return;
+        }
         try
         {
-            var self = Self;
-            _machine = Machine.Create(_config, _console, kind => self.Tell(new GuestRequest(
-                kind == MachinePowerEvent.PowerOff ? GuestRequestKind.PowerOff : GuestRequestKind.Reset)));
-            _vcpus = Context.ActorOf(VcpuGroupActor.Props(_machine.Vcpus, _machine.Exits, startPaused: false), "vcpus");
+            StartMachine(paused: _config.StartPaused);
+            _state = _config.StartPaused ? VmRunState.Paused : VmRunState.Running;
             Sender.Tell(new Booted());
         }
-        catch (Exception e) when (e is MachineException or Tern.Kvm.KvmException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsBootFailure(e))
         {
-            _machine?.Dispose();
-            _machine = null;
             Sender.Tell(new BootFailed(e.Message));
+            _state = VmRunState.Shutdown;
             Context.Stop(Self);
         }
     }
 
-    private void OnVcpuStopped(VcpuStopped s)
+    private static bool IsBootFailure(Exception e) =>
+        e is MachineException or Tern.Kvm.KvmException or IOException or UnauthorizedAccessException;
+
+    private void StartMachine(bool paused)
     {
-        switch (s.Outcome.Kind)
+        _machine = Machine.Create(_config, _console);
+        _vcpus = Context.ActorOf(VcpuGroupActor.Props(_machine.Vcpus, _machine.Exits, paused), $"vcpus-{Guid.NewGuid():N}");
+        Context.Watch(_vcpus);
+    }
+
+    private void OnQueryCpus()
+    {
+        if (_vcpus is null)
         {
-            case VcpuOutcomeKind.PowerOff: End(0, "guest powered off"); break;
-            case VcpuOutcomeKind.Reset: End(0, "guest reset"); break;
-            default: End(1, $"vCPU {s.VcpuId} failed: {s.Outcome.Detail}"); break;
+            Sender.Tell(new Cpus([]));
+            return;
+        }
+        _vcpus.Ask<ThreadIds>(new GetThreadIds(), TimeSpan.FromSeconds(5))
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? new Cpus(t.Result.HostThreadIds.Select((tid, i) => new CpuInfo(i, tid)).ToArray())
+                : new Cpus([]))
+            .PipeTo(Sender);
+    }
+
+    private void OnCommand(VmCommand command)
+    {
+        switch (VmLifecycle.Decide(_state, command))
+        {
+            case VmDecision.Refuse r:
+                Sender.Tell(new CommandFailed(r.Reason));
+                break;
+            case VmDecision.NoChange:
+                Sender.Tell(new CommandDone());
+                break;
+            case VmDecision.Pause:
+                _vcpus!.Tell(new Pause());
+                AwaitTransition<Paused>(Sender, () =>
+                {
+                    _state = VmRunState.Paused;
+                    Publish(new VmEvent.Stopped(DateTimeOffset.UtcNow));
+                });
+                break;
+            case VmDecision.Resume:
+                _vcpus!.Tell(new Resume());
+                AwaitTransition<Resumed>(Sender, () =>
+                {
+                    _state = VmRunState.Running;
+                    Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));
+                });
+                break;
+            case VmDecision.Reset:
+                ResetMachine(Sender);
+                break;
+            case VmDecision.PressPowerButton:
+                _machine!.PressPowerButton();
+                Publish(new VmEvent.Powerdown(DateTimeOffset.UtcNow));
+                Sender.Tell(new CommandDone());
+                break;
+            case VmDecision.End:
+                Sender.Tell(new CommandDone());
+                End(0, "quit", guest: false, qmpReason: "host-qmp-quit");
+                break;
         }
     }
 
-    private void End(int exitCode, string reason)
+    /// <summary>Waits for the group's reply to a pause/resume, stashing other commands meanwhile.</summary>
+    private void AwaitTransition<TReply>(IActorRef requester, Action onDone)
+    {
+        Become(() =>
+        {
+            Receive<TReply>(_ =>
+            {
+                onDone();
+                requester.Tell(new CommandDone());
+                BecomeReady();
+            });
+            CommonHandlers();
+            ReceiveAny(_ => Stash.Stash());
+        });
+    }
+
+    /// <summary>system_reset: the vCPU threads stop, the machine is rebuilt and boots the kernel again.</summary>
+    private void ResetMachine(IActorRef requester)
+    {
+        bool paused = _state == VmRunState.Paused;
+        var oldGroup = _vcpus!;
+        Context.Stop(oldGroup);
+        Become(() =>
+        {
+            Receive<Terminated>(t => t.ActorRef.Equals(oldGroup), _ =>
+            {
+                _machine?.Dispose();
+                _machine = null;
+                try
+                {
+                    StartMachine(paused);
+                    Publish(new VmEvent.Reset(DateTimeOffset.UtcNow, Guest: false, "host-qmp-system-reset"));
+                    requester.Tell(new CommandDone());
+                    BecomeReady();
+                }
+                catch (Exception e) when (IsBootFailure(e))
+                {
+                    requester.Tell(new CommandFailed($"reset failed: {e.Message}"));
+                    End(1, $"reset failed: {e.Message}", guest: false, qmpReason: "host-error");
+                }
+            });
+            CommonHandlers();
+            ReceiveAny(_ => Stash.Stash());
+        });
+    }
+
+    private void BecomeReady()
+    {
+        Become(Ready);
+        Stash.UnstashAll();
+    }
+
+    private void OnVcpuStopped(VcpuStopped s)
+    {
+        if (!Sender.Equals(_vcpus)) return; // a group we already replaced
+        switch (s.Outcome.Kind)
+        {
+            case VcpuOutcomeKind.PowerOff: End(0, "guest powered off", guest: true, qmpReason: "guest-shutdown"); break;
+            case VcpuOutcomeKind.Reset: End(0, "guest reset", guest: true, qmpReason: "guest-reset"); break;
+            default: End(1, $"vCPU {s.VcpuId} failed: {s.Outcome.Detail}", guest: true, qmpReason: "guest-panic"); break;
+        }
+    }
+
+    private void End(int exitCode, string reason, bool guest, string qmpReason)
     {
         if (_exited is not null) return;
+        _state = VmRunState.Shutdown;
+        Publish(new VmEvent.Shutdown(DateTimeOffset.UtcNow, guest, qmpReason));
         _exited = new VmExited(exitCode, reason);
         if (_vcpus is not null) Context.Stop(_vcpus);
         foreach (var w in _exitWatchers) w.Tell(_exited);
         _exitWatchers.Clear();
+        BecomeReady();
+    }
+
+    private void Publish(VmEvent e)
+    {
+        foreach (var s in _subscribers) s.Tell(e);
     }
 
     protected override void PostStop() => _machine?.Dispose();

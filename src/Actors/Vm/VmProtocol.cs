@@ -1,6 +1,11 @@
+using Tern.Devices.Config;
+
 namespace Tern.Actors.Vm;
 
-/// <summary>The public message protocol of a <see cref="VmActor"/>.</summary>
+/// <summary>
+/// The public message protocol of a <see cref="VmActor"/>: boot, lifecycle commands, queries and
+/// the events it publishes. QMP and the HTTP API are thin adapters over these messages.
+/// </summary>
 public static class VmProtocol
 {
     public interface IVmMessage;
@@ -19,8 +24,51 @@ public static class VmProtocol
     /// <summary>The VM has ended: the process exit code a standalone tern should use, and why.</summary>
     public sealed record VmExited(int ExitCode, string Reason) : IVmMessage;
 
-    /// <summary>Something inside the machine (a device, on a vCPU thread) asked for a power transition.</summary>
-    public sealed record GuestRequest(GuestRequestKind Kind) : IVmMessage;
+    /// <summary>A lifecycle command (stop, cont, system_reset, system_powerdown, quit); replied with <see cref="CommandDone"/> or <see cref="CommandFailed"/>.</summary>
+    public sealed record Command(VmCommand Kind) : IVmMessage;
 
-    public enum GuestRequestKind { PowerOff, Reset }
+    public sealed record CommandDone : IVmMessage;
+
+    public sealed record CommandFailed(string Reason) : IVmMessage;
+
+    /// <summary>Replied with <see cref="Status"/>.</summary>
+    public sealed record QueryStatus : IVmMessage;
+
+    public sealed record Status(VmRunState State) : IVmMessage
+    {
+        public bool Running => State.IsRunning();
+    }
+
+    /// <summary>Replied with <see cref="Cpus"/>: one entry per vCPU with the host thread running it.</summary>
+    public sealed record QueryCpus : IVmMessage;
+
+    public sealed record CpuInfo(int Index, int HostThreadId);
+
+    public sealed record Cpus(IReadOnlyList<CpuInfo> List) : IVmMessage;
+
+    /// <summary>Replied with <see cref="ConfigReply"/> (the VM's definition: name, drives, devices ...).</summary>
+    public sealed record QueryConfig : IVmMessage;
+
+    public sealed record ConfigReply(VmConfig Config) : IVmMessage;
+
+    /// <summary>Publish every <see cref="VmEvent"/> to <paramref name="Subscriber"/> until it stops or unsubscribes.</summary>
+    public sealed record Subscribe(Akka.Actor.IActorRef Subscriber) : IVmMessage;
+
+    public sealed record Unsubscribe(Akka.Actor.IActorRef Subscriber) : IVmMessage;
+
+}
+
+/// <summary>Events a VM publishes to its subscribers (QMP clients see them as STOP, RESUME, ...).</summary>
+public abstract record VmEvent(DateTimeOffset At)
+{
+    public sealed record Stopped(DateTimeOffset At) : VmEvent(At);
+
+    public sealed record Resumed(DateTimeOffset At) : VmEvent(At);
+
+    /// <summary>The VM is ending: <paramref name="Guest"/> when the guest asked, with QEMU's reason names.</summary>
+    public sealed record Shutdown(DateTimeOffset At, bool Guest, string Reason) : VmEvent(At);
+
+    public sealed record Reset(DateTimeOffset At, bool Guest, string Reason) : VmEvent(At);
+
+    public sealed record Powerdown(DateTimeOffset At) : VmEvent(At);
 }

@@ -24,7 +24,7 @@ public sealed class Machine : IDisposable
     private readonly SerialInputPump? _inputPump;
 
     private Machine(VmConfig config, KvmSystem kvm, Vm vm, GuestMemory memory, DeviceBus io, DeviceBus mmio,
-        LegacyDevices legacy, PciPlatform pci, Vcpu[] vcpus, SerialInputPump? inputPump)
+        LegacyDevices legacy, PciPlatform pci, Vcpu[] vcpus, SerialInputPump? inputPump, PowerLatch power)
     {
         Config = config;
         _kvm = kvm;
@@ -36,7 +36,7 @@ public sealed class Machine : IDisposable
         Pci = pci;
         Vcpus = vcpus;
         _inputPump = inputPump;
-        Exits = new VcpuExitHandler(io, mmio);
+        Exits = new VcpuExitHandler(io, mmio, power);
     }
 
     public VmConfig Config { get; }
@@ -52,11 +52,13 @@ public sealed class Machine : IDisposable
     public void PressPowerButton() => _legacy.Pm.PressPowerButton();
 
     /// <summary>
-    /// Builds the machine. <paramref name="onPower"/> is called, on a vCPU thread, when the guest
-    /// asks to power off or reset through a device (ACPI PM, i8042, the 0xCF9 register).
+    /// Builds the machine. When the guest asks to power off or reset through a device (ACPI PM,
+    /// i8042, the 0xCF9 register), the vCPU that asked ends with that outcome.
     /// </summary>
-    public static Machine Create(VmConfig config, MachineConsole console, Action<MachinePowerEvent> onPower)
+    public static Machine Create(VmConfig config, MachineConsole console)
     {
+        var power = new PowerLatch();
+        Action<MachinePowerEvent> onPower = power.Request;
         if (config.MachineType != "q35") throw new MachineException($"unsupported machine type '{config.MachineType}'");
         var owned = new Stack<IDisposable>();
         try
@@ -90,7 +92,7 @@ public sealed class Machine : IDisposable
 
             pci.StartIo();
             var pump = console.Input is { } input ? SerialInputPump.Start(input, legacy.Serial) : null;
-            return new Machine(config, kvm, vm, memory, io, mmio, legacy, pci, vcpus, pump);
+            return new Machine(config, kvm, vm, memory, io, mmio, legacy, pci, vcpus, pump, power);
         }
         catch
         {

@@ -7,7 +7,7 @@ namespace Tern.Devices.Board;
 /// Turns one KVM exit into bus accesses or a verdict. Runs on the vCPU's own thread; port and
 /// MMIO accesses are dispatched to the devices synchronously, as KVM expects before re-entry.
 /// </summary>
-public sealed class VcpuExitHandler(DeviceBus io, DeviceBus mmio)
+public sealed class VcpuExitHandler(DeviceBus io, DeviceBus mmio, PowerLatch power)
 {
     private const uint SystemEventShutdown = 1;
     private const uint SystemEventReset = 2;
@@ -18,13 +18,13 @@ public sealed class VcpuExitHandler(DeviceBus io, DeviceBus mmio)
         {
             case KvmExit.Io:
                 HandleIo(vcpu);
-                return VcpuOutcome.Continue;
+                return AfterDeviceAccess();
             case KvmExit.Mmio:
                 if (vcpu.MmioIsWrite) mmio.Write(vcpu.MmioAddress, vcpu.MmioData);
                 else mmio.Read(vcpu.MmioAddress, vcpu.MmioData);
-                return VcpuOutcome.Continue;
+                return AfterDeviceAccess();
             case KvmExit.Intr:
-                return VcpuOutcome.Interrupted;
+                return power.Pending is null ? VcpuOutcome.Interrupted : AfterDeviceAccess();
             case KvmExit.Hlt:
             case KvmExit.IrqWindowOpen:
                 return VcpuOutcome.Continue;
@@ -45,6 +45,14 @@ public sealed class VcpuExitHandler(DeviceBus io, DeviceBus mmio)
                 return new(VcpuOutcomeKind.Fault, $"unexpected KVM exit {exit} ({(uint)exit})");
         }
     }
+
+    /// <summary>A device may have asked for power-off or reset during the access: then this vCPU stops here.</summary>
+    private VcpuOutcome AfterDeviceAccess() => power.Pending switch
+    {
+        MachinePowerEvent.PowerOff => new(VcpuOutcomeKind.PowerOff),
+        MachinePowerEvent.Reset => new(VcpuOutcomeKind.Reset),
+        _ => VcpuOutcome.Continue,
+    };
 
     private void HandleIo(Vcpu vcpu)
     {
