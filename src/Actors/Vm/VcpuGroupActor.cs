@@ -12,6 +12,7 @@ namespace Tern.Actors.Vm;
 public sealed class VcpuGroupActor : ReceiveActor
 {
     private readonly VcpuThread[] _threads;
+    private readonly VcpuThrottle _throttle;
 
     public static Props Props(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused) =>
         Akka.Actor.Props.Create(() => new VcpuGroupActor(vcpus, exits, startPaused));
@@ -21,7 +22,12 @@ public sealed class VcpuGroupActor : ReceiveActor
         var self = Self;
         var parent = Context.Parent;
         _threads = vcpus.Select(v => new VcpuThread(v, exits, (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self))).ToArray();
-        foreach (var t in _threads) t.Start(startPaused);
+        _throttle = new VcpuThrottle(_threads);
+        foreach (var t in _threads)
+        {
+            t.SetThrottle(() => _throttle.SleepPerKick);
+            t.Start(startPaused);
+        }
 
         Receive<Pause>(_ =>
         {
@@ -34,11 +40,13 @@ public sealed class VcpuGroupActor : ReceiveActor
             foreach (var t in _threads) t.Resume();
             Sender.Tell(new Resumed());
         });
+        Receive<SetThrottle>(t => _throttle.Set(t.Percent));
         Receive<GetThreadIds>(_ => Sender.Tell(new ThreadIds(_threads.Select(t => t.HostThreadId).ToArray())));
     }
 
     protected override void PostStop()
     {
+        _throttle.Dispose();
         foreach (var t in _threads) t.Stop();
         foreach (var t in _threads) t.Join(TimeSpan.FromSeconds(2));
     }

@@ -21,6 +21,9 @@ public static class VcpuGroupProtocol
     /// <summary>Group -> parent: a vCPU thread ended because of what the guest did (power-off, reset, fault).</summary>
     public sealed record VcpuStopped(int VcpuId, VcpuOutcome Outcome) : IVcpuGroupMessage;
 
+    /// <summary>Migration -> group: run the vCPUs only (100 - Percent) % of the time (auto-converge); 0 lifts it.</summary>
+    public sealed record SetThrottle(int Percent) : IVcpuGroupMessage;
+
     /// <summary>VmActor -> group: the host thread id of each vCPU; replied with <see cref="ThreadIds"/>.</summary>
     public sealed record GetThreadIds : IVcpuGroupMessage;
 

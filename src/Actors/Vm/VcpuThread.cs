@@ -17,6 +17,8 @@ internal sealed class VcpuThread
     private readonly Thread _thread;
     private volatile bool _pauseRequested;
     private volatile bool _stopRequested;
+    private volatile bool _throttleKick;
+    private Func<TimeSpan> _throttleSleep = () => TimeSpan.Zero;
 
     public VcpuThread(Vcpu vcpu, VcpuExitHandler exits, Action<int, VcpuOutcome> onStopped)
     {
@@ -45,6 +47,15 @@ internal sealed class VcpuThread
         _vcpu.Kick();
         return _parked.WaitHandle;
     }
+
+    /// <summary>Auto-converge: the next time this vCPU leaves the guest it sleeps for <see cref="SetThrottle"/>'s time.</summary>
+    public void KickForThrottle()
+    {
+        _throttleKick = true;
+        _vcpu.Kick();
+    }
+
+    public void SetThrottle(Func<TimeSpan> sleepPerKick) => _throttleSleep = sleepPerKick;
 
     public void Resume()
     {
@@ -76,6 +87,12 @@ internal sealed class VcpuThread
                     continue;
                 }
                 var outcome = _exits.Handle(_vcpu, _vcpu.Run());
+                if (outcome.Kind == VcpuOutcomeKind.Interrupted && _throttleKick)
+                {
+                    _throttleKick = false;
+                    var sleep = _throttleSleep();
+                    if (sleep > TimeSpan.Zero && !_pauseRequested) Thread.Sleep(sleep);
+                }
                 if (outcome.Kind is VcpuOutcomeKind.Continue or VcpuOutcomeKind.Interrupted) continue;
                 _onStopped(_vcpu.Id, outcome);
                 return;
