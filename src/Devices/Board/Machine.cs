@@ -48,6 +48,17 @@ public sealed class Machine : IDisposable
     public VcpuExitHandler Exits { get; }
     public Vm Vm => _vm;
 
+    /// <summary>Drains in-flight block I/O and flushes disks: the devices are quiet and their state final.</summary>
+    public void PauseDevices() => Pci.PauseDevices();
+
+    public void ResumeDevices() => Pci.ResumeDevices();
+
+    /// <summary>Every device's state (call with vCPUs and devices paused).</summary>
+    public IReadOnlyList<ComponentState> SaveDeviceStates() => DeviceStates.Save(_legacy, Pci);
+
+    /// <summary>Restores every device from a migration; throws <see cref="MachineException"/> naming the component on bad state.</summary>
+    public void RestoreDeviceStates(IReadOnlyList<ComponentState> states) => DeviceStates.Restore(states, _legacy, Pci);
+
     /// <summary>Presses the ACPI power button (QMP system_powerdown).</summary>
     public void PressPowerButton() => _legacy.Pm.PressPowerButton();
 

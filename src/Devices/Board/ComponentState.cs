@@ -1,0 +1,4 @@
+namespace Tern.Devices.Board;
+
+/// <summary>One component's saved state as it travels in a migration stream: id, format version, bytes.</summary>
+public sealed record ComponentState(string Id, uint Version, byte[] Data);

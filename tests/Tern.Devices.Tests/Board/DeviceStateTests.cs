@@ -1,0 +1,89 @@
+using Tern.Devices.Board;
+using Tern.Devices.Config;
+
+namespace Tern.Devices.Tests.Board;
+
+public sealed class DeviceStateTests : IDisposable
+{
+    private readonly string _disk = Path.GetTempFileName();
+    private readonly string _kernel = Path.GetTempFileName();
+
+    public DeviceStateTests()
+    {
+        File.WriteAllBytes(_disk, new byte[1 << 20]);
+        File.WriteAllBytes(_kernel, TinyElf.Build());
+    }
+
+    public void Dispose()
+    {
+        File.Delete(_disk);
+        File.Delete(_kernel);
+    }
+
+    private VmConfig Config(string? serial = null) => new()
+    {
+        MemoryBytes = 64UL << 20,
+        Vcpus = 2,
+        Boot = new BootConfig(_kernel, null, ""),
+        Drives = [new DriveConfig("d0", _disk, ReadOnly: false, Direct: false)],
+        BlockDevices = [new BlockDeviceConfig("blk0", "d0", "pcie.0", new PciAddress(2, 0), serial)],
+    };
+
+    [KvmFact]
+    public void Every_device_state_survives_a_save_and_restore_into_a_second_machine()
+    {
+        using var source = Machine.Create(Config(), MachineConsole.None);
+        using var destination = Machine.Create(Config(), MachineConsole.None);
+
+        source.PauseDevices();
+        var states = source.SaveDeviceStates();
+        destination.RestoreDeviceStates(states);
+
+        Assert.Equal(["legacy", "virtio-pci/blk0", "virtio-blk/blk0"], states.Select(s => s.Id));
+        var again = destination.SaveDeviceStates();
+        // The PM timer and the RTC keep running between the two saves; every other byte must match.
+        Assert.Equal(states.Skip(1).Select(s => s.Data), again.Skip(1).Select(s => s.Data));
+        Assert.Equal(Text(states[0]).Split("\"Pm\"")[0], Text(again[0]).Split("\"Pm\"")[0]);
+    }
+
+    private static string Text(ComponentState s) => System.Text.Encoding.UTF8.GetString(s.Data);
+
+    [KvmFact]
+    public void A_state_for_another_disk_is_refused_naming_the_component()
+    {
+        using var source = Machine.Create(Config(serial: "A"), MachineConsole.None);
+        using var destination = Machine.Create(Config(serial: "B"), MachineConsole.None);
+
+        var e = Assert.Throws<MachineException>(() => destination.RestoreDeviceStates(source.SaveDeviceStates()));
+        Assert.Contains("virtio-blk/blk0", e.Message);
+    }
+
+    [KvmFact]
+    public void A_missing_or_corrupt_component_is_refused()
+    {
+        using var source = Machine.Create(Config(), MachineConsole.None);
+        using var destination = Machine.Create(Config(), MachineConsole.None);
+        var states = source.SaveDeviceStates();
+
+        Assert.Contains("missing", Assert.Throws<MachineException>(() => destination.RestoreDeviceStates(states.Skip(1).ToArray())).Message);
+        var corrupt = states.Select(s => s.Id == "legacy" ? s with { Data = "{\"Serial\":42}"u8.ToArray() } : s).ToArray();
+        Assert.Contains("legacy", Assert.Throws<MachineException>(() => destination.RestoreDeviceStates(corrupt)).Message);
+    }
+}
+
+/// <summary>The smallest ELF64 kernel the loader takes: one PT_LOAD of a `hlt` at 1 MiB.</summary>
+internal static class TinyElf
+{
+    public static byte[] Build()
+    {
+        var elf = new byte[0x1000 + 16];
+        var w = new BinaryWriter(new MemoryStream(elf));
+        w.Write([0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0]); w.Write(0UL);
+        w.Write((ushort)2); w.Write((ushort)0x3e); w.Write(1u);
+        w.Write(0x100000UL); w.Write(64UL); w.Write(0UL); // entry, phoff, shoff
+        w.Write(0u); w.Write((ushort)64); w.Write((ushort)56); w.Write((ushort)1); w.Write((ushort)64); w.Write((ushort)0); w.Write((ushort)0);
+        w.Write(1u); w.Write(7u); w.Write(0x1000UL); w.Write(0x100000UL); w.Write(0x100000UL); w.Write(16UL); w.Write(16UL); w.Write(0x1000UL);
+        elf[0x1000] = 0xf4; // hlt
+        return elf;
+    }
+}
