@@ -47,6 +47,22 @@ public sealed class KvmSystem : IDisposable
         return new ReadOnlySpan<kvm_cpuid_entry2>(buffer + 8, (int)count).ToArray();
     }
 
+    private uint[]? _msrIndexList;
+
+    /// <summary>KVM_GET_MSR_INDEX_LIST: the MSRs KVM asks userspace to save and restore (read once, cached).</summary>
+    public IReadOnlyList<uint> GetMsrIndexList() => _msrIndexList ??= ReadMsrIndexList();
+
+    private unsafe uint[] ReadMsrIndexList()
+    {
+        const int max = 4096; // far above any kernel's list (a few hundred)
+        var buffer = new uint[1 + max];
+        buffer[0] = max;
+        fixed (uint* p = buffer)
+            // SAFETY: p is a kvm_msr_list header (nmsrs = max) followed by room for max indexes.
+            _handle.Ioctl(KvmIoctls.KVM_GET_MSR_INDEX_LIST, p, "KVM_GET_MSR_INDEX_LIST");
+        return buffer.AsSpan(1, (int)Math.Min(buffer[0], max)).ToArray();
+    }
+
     public Vm CreateVm()
     {
         int fd = _handle.Ioctl(KvmIoctls.KVM_CREATE_VM, 0, "KVM_CREATE_VM");
@@ -71,8 +87,12 @@ public enum KvmCap
     DebugRegs = 50,
     Xsave = 55,
     Xcrs = 56,
+    TscControl = 60,
+    GetTscKhz = 61,
+    KvmclockCtrl = 76,
     SignalMsi = 77,
     ImmediateExit = 136,
     ManualDirtyLogProtect2 = 168,
     DirtyLogRing = 192,
+    Xsave2 = 208,
 }

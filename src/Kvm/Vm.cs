@@ -59,7 +59,7 @@ public sealed class Vm : IDisposable
     /// <summary>KVM_GET_DIRTY_LOG for the slot of <paramref name="region"/>: one bit per page, cleared in KVM.</summary>
     public unsafe void GetDirtyLog(GuestRegion region, Span<ulong> bitmap)
     {
-        uint slot = _slots.First(s => s.Region == region).Slot;
+        uint slot = SlotOf(region);
         if ((ulong)bitmap.Length * 64 < region.Size / 4096) throw new ArgumentException("dirty bitmap too small", nameof(bitmap));
         fixed (ulong* bits = bitmap)
         {
@@ -68,6 +68,25 @@ public sealed class Vm : IDisposable
             _handle.Ioctl(KvmIoctls.KVM_GET_DIRTY_LOG, &log, "KVM_GET_DIRTY_LOG");
         }
     }
+
+    // A loop rather than LINQ: the dirty log is read every pre-copy round and must not allocate.
+    private uint SlotOf(GuestRegion region)
+    {
+        foreach (var (slot, r) in _slots)
+            if (r == region) return slot;
+        throw new ArgumentException("region is not mapped into this VM", nameof(region));
+    }
+
+    /// <summary>True when <paramref name="region"/> is one of this VM's memory slots.</summary>
+    public bool Maps(GuestRegion region)
+    {
+        foreach (var (_, r) in _slots)
+            if (r == region) return true;
+        return false;
+    }
+
+    /// <summary>KVM_CHECK_EXTENSION on this VM (some answers, such as KVM_CAP_XSAVE2, are per VM).</summary>
+    public int CheckExtension(KvmCap cap) => Libc.Ioctl(_handle.Fd, KvmIoctls.KVM_CHECK_EXTENSION, (nint)cap);
 
     public void SetTssAddress(ulong address) => _handle.Ioctl(KvmIoctls.KVM_SET_TSS_ADDR, (nint)address, "KVM_SET_TSS_ADDR");
 
@@ -138,7 +157,59 @@ public sealed class Vm : IDisposable
     public Vcpu CreateVcpu(int id)
     {
         int fd = _handle.Ioctl(KvmIoctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
-        return new Vcpu(id, new KvmHandle(fd), _kvm.VcpuMmapSize);
+        return new Vcpu(id, new KvmHandle(fd), _kvm.VcpuMmapSize) { Vm = this };
+    }
+
+    // ----- in-kernel device state (save/restore while the vCPUs are stopped) -----
+
+    /// <summary>KVM_GET_IRQCHIP: the 512-byte state of chip 0 (PIC master), 1 (PIC slave) or 2 (IOAPIC).</summary>
+    public unsafe void GetIrqchip(uint chipId, Span<byte> state)
+    {
+        if (state.Length != kvm_irqchip.ChipSize) throw new ArgumentException("irqchip state is 512 bytes", nameof(state));
+        var chip = new kvm_irqchip { chip_id = chipId };
+        // SAFETY: the kernel reads chip_id from the local and fills its union.
+        _handle.Ioctl(KvmIoctls.KVM_GET_IRQCHIP, &chip, "KVM_GET_IRQCHIP");
+        new ReadOnlySpan<byte>(chip.chip, kvm_irqchip.ChipSize).CopyTo(state);
+    }
+
+    public unsafe void SetIrqchip(uint chipId, ReadOnlySpan<byte> state)
+    {
+        if (state.Length != kvm_irqchip.ChipSize) throw new ArgumentException("irqchip state is 512 bytes", nameof(state));
+        var chip = new kvm_irqchip { chip_id = chipId };
+        state.CopyTo(new Span<byte>(chip.chip, kvm_irqchip.ChipSize));
+        // SAFETY: the kernel reads the local.
+        _handle.Ioctl(KvmIoctls.KVM_SET_IRQCHIP, &chip, "KVM_SET_IRQCHIP");
+    }
+
+    public unsafe kvm_pit_state2 GetPit2()
+    {
+        kvm_pit_state2 pit;
+        // SAFETY: the kernel fills the local.
+        _handle.Ioctl(KvmIoctls.KVM_GET_PIT2, &pit, "KVM_GET_PIT2");
+        return pit;
+    }
+
+    public unsafe void SetPit2(in kvm_pit_state2 pit)
+    {
+        fixed (kvm_pit_state2* p = &pit)
+            // SAFETY: the kernel reads the pinned value.
+            _handle.Ioctl(KvmIoctls.KVM_SET_PIT2, p, "KVM_SET_PIT2");
+    }
+
+    /// <summary>KVM_GET_CLOCK: the VM's kvmclock in nanoseconds, with flags saying how it was read.</summary>
+    public unsafe kvm_clock_data GetClock()
+    {
+        kvm_clock_data clock;
+        // SAFETY: the kernel fills the local.
+        _handle.Ioctl(KvmIoctls.KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK");
+        return clock;
+    }
+
+    public unsafe void SetClock(in kvm_clock_data clock)
+    {
+        fixed (kvm_clock_data* p = &clock)
+            // SAFETY: the kernel reads the pinned value.
+            _handle.Ioctl(KvmIoctls.KVM_SET_CLOCK, p, "KVM_SET_CLOCK");
     }
 
     public void Dispose() => _handle.Dispose();

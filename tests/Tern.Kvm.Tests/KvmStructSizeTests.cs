@@ -26,4 +26,25 @@ public class KvmStructSizeTests
     [Fact] public void Kvm_ioeventfd_is_64_bytes() => AssertSize<kvm_ioeventfd>(64);
     [Fact] public void Kvm_irqfd_is_32_bytes() => AssertSize<kvm_irqfd>(32);
     [Fact] public void Kvm_dirty_log_is_16_bytes() => AssertSize<kvm_dirty_log>(16);
+
+    // Saved state (src/Kvm/State)
+    [Fact] public void Kvm_vcpu_events_is_64_bytes() => AssertSize<kvm_vcpu_events>(64);
+    [Fact] public void Kvm_debugregs_is_128_bytes() => AssertSize<kvm_debugregs>(128);
+    [Fact] public void Kvm_xcr_is_16_bytes() => AssertSize<kvm_xcr>(16);
+    [Fact] public void Kvm_xcrs_is_392_bytes() => AssertSize<kvm_xcrs>(392);
+    [Fact] public void Kvm_clock_data_is_48_bytes() => AssertSize<kvm_clock_data>(48);
+    [Fact] public void Kvm_pic_state_is_16_bytes() => AssertSize<kvm_pic_state>(16);
+    [Fact] public void Kvm_ioapic_state_is_216_bytes() => AssertSize<kvm_ioapic_state>(216);
+    [Fact] public void Kvm_irqchip_is_520_bytes() => AssertSize<kvm_irqchip>(520);
+    [Fact] public void Kvm_pit_channel_state_is_24_bytes() => AssertSize<kvm_pit_channel_state>(24);
+    [Fact] public void Kvm_pit_state2_is_112_bytes() => AssertSize<kvm_pit_state2>(112);
+
+    [Fact]
+    public void Kvm_vcpu_events_fields_sit_where_the_kernel_puts_them()
+    {
+        Assert.Equal(20, (int)Marshal.OffsetOf<kvm_vcpu_events>(nameof(kvm_vcpu_events.flags)));
+        Assert.Equal(24, (int)Marshal.OffsetOf<kvm_vcpu_events>(nameof(kvm_vcpu_events.smi_smm)));
+        Assert.Equal(55, (int)Marshal.OffsetOf<kvm_vcpu_events>(nameof(kvm_vcpu_events.exception_has_payload)));
+        Assert.Equal(56, (int)Marshal.OffsetOf<kvm_vcpu_events>(nameof(kvm_vcpu_events.exception_payload)));
+    }
 }

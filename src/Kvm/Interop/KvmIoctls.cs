@@ -52,6 +52,7 @@ internal static class KvmIoctls
     public const uint KVM_GET_VCPU_EVENTS = 0x8040AE9F;
     public const uint KVM_SET_VCPU_EVENTS = 0x4040AEA0;
     public const uint KVM_GET_XSAVE = 0x9000AEA4;
+    public const uint KVM_GET_XSAVE2 = 0x9000AECF;
     public const uint KVM_SET_XSAVE = 0x5000AEA5;
     public const uint KVM_GET_XCRS = 0x8188AEA6;
     public const uint KVM_SET_XCRS = 0x4188AEA7;
