@@ -13,17 +13,29 @@ void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void clock_init(u64 tsc_khz);
 u64 clock_ms_to_tsc(u64 ms);
 u64 clock_tsc_to_ms(u64 cycles);
+u64 clock_tsc_to_us(u64 cycles);
 void clock_sleep_ms(u64 ms);
+/* A timeout in time spent polling: each poll adds the time since the previous one, but at most
+   POLL_GAP_MAX_MS, so a pause of the VM (stop/cont, a live migration, a descheduled vCPU) counts
+   as a moment and never makes a wait time out, while a device that never answers still does. */
+#define POLL_GAP_MAX_MS 10
+struct poll_timer {
+    u64 last, spent, limit; /* TSC cycles */
+};
+void poll_timer_start(struct poll_timer *t, u64 ms);
+bool poll_timer_expired(struct poll_timer *t);
 
 /* options.c */
-enum mode { MODE_TICKS, MODE_FILL, MODE_DIRTY, MODE_BLK, MODE_IDLE };
+enum mode { MODE_TICKS, MODE_FILL, MODE_DIRTY, MODE_BLK, MODE_IDLE, MODE_SOAK };
 enum then_action { THEN_HALT, THEN_POWEROFF, THEN_REBOOT, THEN_TRIPLEFAULT };
 struct options {
     enum mode mode;
     u64 ticks;   /* 0 = forever */
     u64 tick_ms;
-    u64 mib;
-    u64 passes;  /* 0 = forever */
+    u64 mib;           /* default 16; soak: 256 */
+    u64 passes;        /* 0 = forever */
+    u64 check_every;   /* soak: ticks between memory checks */
+    bool blk;          /* soak: also log to the first virtio-blk disk */
     enum then_action then;
 };
 void options_parse(const char *cmdline, size_t len, struct options *o);
@@ -56,6 +68,16 @@ void run_ticks(u64 ticks, u64 tick_ms);
 void run_fill(u64 mib);
 void run_dirty(u64 mib, u64 passes);
 void run_blk(const struct acpi_info *acpi);
+void run_soak(const struct options *o, const struct acpi_info *acpi);
+
+/* soak_disk.c: soak's log on the first virtio-blk disk */
+bool soak_disk_open(const struct acpi_info *acpi, u64 checksum);
+u64 soak_disk_check(u64 tick);
+
+/* pattern.c: soak's memory pattern and checksum */
+u64 pattern_fill(volatile u64 *p, u64 words);
+u64 pattern_checksum(const volatile u64 *p, u64 words);
+bool pattern_find_mismatch(const volatile u64 *p, u64 words, u64 *index, u64 *expect, u64 *got);
 
 /* power.c */
 NORETURN void finish(enum then_action action, const struct acpi_info *acpi);

@@ -18,7 +18,7 @@ static bool parse_u64(const char *s, size_t len, u64 *out)
 
 static bool is(const char *s, size_t len, const char *word) { return strlen(word) == len && memcmp(s, word, len) == 0; }
 
-static void apply(const char *key, size_t klen, const char *val, size_t vlen, struct options *o)
+static void apply(const char *key, size_t klen, const char *val, size_t vlen, struct options *o, bool *mib_given)
 {
     if (is(key, klen, "mode")) {
         if (is(val, vlen, "ticks")) o->mode = MODE_TICKS;
@@ -26,6 +26,7 @@ static void apply(const char *key, size_t klen, const char *val, size_t vlen, st
         else if (is(val, vlen, "dirty")) o->mode = MODE_DIRTY;
         else if (is(val, vlen, "blk")) o->mode = MODE_BLK;
         else if (is(val, vlen, "idle")) o->mode = MODE_IDLE;
+        else if (is(val, vlen, "soak")) o->mode = MODE_SOAK;
     } else if (is(key, klen, "then")) {
         if (is(val, vlen, "halt")) o->then = THEN_HALT;
         else if (is(val, vlen, "poweroff")) o->then = THEN_POWEROFF;
@@ -38,15 +39,24 @@ static void apply(const char *key, size_t klen, const char *val, size_t vlen, st
         if (parse_u64(val, vlen, &v) && v > 0)
             o->tick_ms = v;
     } else if (is(key, klen, "mib")) {
-        parse_u64(val, vlen, &o->mib);
+        *mib_given |= parse_u64(val, vlen, &o->mib);
     } else if (is(key, klen, "passes")) {
         parse_u64(val, vlen, &o->passes);
+    } else if (is(key, klen, "check_every")) {
+        u64 v;
+        if (parse_u64(val, vlen, &v) && v > 0)
+            o->check_every = v;
+    } else if (is(key, klen, "blk")) {
+        if (is(val, vlen, "0")) o->blk = false;
+        else if (is(val, vlen, "1")) o->blk = true;
     }
 }
 
 void options_parse(const char *s, size_t len, struct options *o)
 {
-    *o = (struct options){ .mode = MODE_TICKS, .ticks = 0, .tick_ms = 100, .mib = 16, .passes = 0, .then = THEN_HALT };
+    *o = (struct options){ .mode = MODE_TICKS, .ticks = 0, .tick_ms = 100, .mib = 16, .passes = 0,
+                           .check_every = 10, .blk = false, .then = THEN_HALT };
+    bool mib_given = false;
     size_t i = 0;
     while (i < len) {
         while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
@@ -58,9 +68,11 @@ void options_parse(const char *s, size_t len, struct options *o)
         size_t tlen = i - start;
         for (size_t eq = 0; eq < tlen; eq++) {
             if (tok[eq] == '=') {
-                apply(tok, eq, tok + eq + 1, tlen - eq - 1, o);
+                apply(tok, eq, tok + eq + 1, tlen - eq - 1, o, &mib_given);
                 break;
             }
         }
     }
+    if (o->mode == MODE_SOAK && !mib_given)
+        o->mib = 256;
 }

@@ -1,11 +1,7 @@
-/*
- * mode=blk: a polled virtio-blk driver (virtio 1.x, PCI transport, split queue 0) that
- * reads, writes, verifies and flushes a sector on each modern virtio-blk device of bus 0.
- */
+/* The polled virtio-blk driver of include/virtio_blk.h. */
+#include "virtio_blk.h"
 #include "lib.h"
-#include "pci.h"
 #include "svc.h"
-#include "user.h"
 #include "x86.h"
 
 #define VIRTIO_VENDOR 0x1af4
@@ -40,23 +36,14 @@ enum { CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4 };
 #define STATUS_FEATURES_OK 8
 #define STATUS_FAILED 128
 
-#define F_RO (1ull << 5)
-#define F_FLUSH (1ull << 9)
 #define F_VERSION_1 (1ull << 32)
-
-#define REQ_IN 0
-#define REQ_OUT 1
-#define REQ_FLUSH 4
-#define REQ_GET_ID 8
 
 #define DESC_F_NEXT 1
 #define DESC_F_WRITE 2
 
 #define QUEUE_MAX 16
-#define SECTOR 512
-#define ID_BYTES 20
-#define TIMEOUT_MS 5000
 #define NO_VECTOR 0xffff
+#define ECAM_BUS_BYTES (32u << 15)
 
 struct vq_desc {
     u64 addr;
@@ -86,7 +73,7 @@ struct blk_req_header {
 };
 
 /* One page per device: its queue and request buffers (DMA addresses = identity-mapped addresses). */
-struct queue_page {
+struct blk_queue_page {
     struct vq_desc desc[QUEUE_MAX];                            /* 0x000 */
     u8 pad0[0x100 - sizeof(struct vq_desc) * QUEUE_MAX];
     struct vq_avail avail;                                     /* 0x100 */
@@ -96,25 +83,12 @@ struct queue_page {
     struct blk_req_header header;                              /* 0x400 */
     u8 status;
     u8 pad3[0x400 - sizeof(struct blk_req_header) - 1];
-    u8 data[SECTOR];                                           /* 0x800 */
-    u8 pad4[0x800 - SECTOR];
+    u8 data[BLK_SECTOR];                                       /* 0x800 */
+    u8 pad4[0x800 - BLK_SECTOR];
 };
-_Static_assert(sizeof(struct queue_page) == 4096, "queue page layout");
+_Static_assert(sizeof(struct blk_queue_page) == 4096, "queue page layout");
 
-static struct queue_page queue_pages[32] __attribute__((aligned(4096))) NOINIT("virtio_queues");
-
-struct blk_dev {
-    int slot;
-    struct pci_function fn;
-    volatile u8 *common;
-    volatile u8 *device;
-    volatile u16 *notify;
-    struct queue_page *q;
-    u16 qsize;
-    u16 avail_idx;
-    u16 used_idx;
-    u64 features;
-};
+static struct blk_queue_page queue_pages[32] __attribute__((aligned(4096))) NOINIT("virtio_queues");
 
 static u8 rd8(volatile u8 *base, u32 off) { return *(volatile u8 *)(base + off); }
 static u16 rd16(volatile u8 *base, u32 off) { return *(volatile u16 *)(base + off); }
@@ -123,10 +97,7 @@ static void wr8(volatile u8 *base, u32 off, u8 v) { *(volatile u8 *)(base + off)
 static void wr16(volatile u8 *base, u32 off, u16 v) { *(volatile u16 *)(base + off) = v; }
 static void wr32(volatile u8 *base, u32 off, u32 v) { *(volatile u32 *)(base + off) = v; }
 
-static const char TIMED_OUT[] = "timeout";
-
-static u64 deadline_in(u64 ms) { return rdtsc() + clock_ms_to_tsc(ms); }
-static bool past(u64 deadline) { return (i64)(rdtsc() - deadline) >= 0; }
+const char BLK_TIMED_OUT[] = "timeout";
 
 /* Maps a capability's window and returns its address, or NULL. */
 static volatile u8 *cap_window(const struct pci_function *f, u32 cap)
@@ -189,18 +160,20 @@ static void wr64(volatile u8 *base, u32 lo_off, u64 v)
     wr32(base, lo_off + 4, (u32)(v >> 32));
 }
 
-/* Reset, negotiate, set up queue 0, DRIVER_OK. Returns NULL or what went wrong ("timeout" if the device hung). */
-static const char *device_init(struct blk_dev *d)
+const char *blk_init(struct blk_dev *d)
 {
+    u16 cmd = pci_read16(&d->fn, PCI_COMMAND);
+    pci_write16(&d->fn, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
     u32 notify_cap;
     const char *err = find_windows(d, &notify_cap);
     if (err)
         return err;
     volatile u8 *c = d->common;
     wr8(c, COMMON_STATUS, 0);
-    for (u64 dl = deadline_in(TIMEOUT_MS); rd8(c, COMMON_STATUS) != 0;)
-        if (past(dl))
-            return TIMED_OUT;
+    struct poll_timer t;
+    for (poll_timer_start(&t, d->timeout_ms); rd8(c, COMMON_STATUS) != 0;)
+        if (poll_timer_expired(&t))
+            return BLK_TIMED_OUT;
     set_status(d, STATUS_ACKNOWLEDGE);
     set_status(d, STATUS_DRIVER);
 
@@ -210,7 +183,7 @@ static const char *device_init(struct blk_dev *d)
     offered |= (u64)rd32(c, COMMON_DF) << 32;
     if (!(offered & F_VERSION_1))
         return "no-version-1";
-    d->features = offered & (F_VERSION_1 | F_RO | F_FLUSH);
+    d->features = offered & (F_VERSION_1 | BLK_F_RO | BLK_F_FLUSH);
     wr32(c, COMMON_GFSELECT, 0);
     wr32(c, COMMON_GF, (u32)d->features);
     wr32(c, COMMON_GFSELECT, 1);
@@ -225,7 +198,7 @@ static const char *device_init(struct blk_dev *d)
     if (!max)
         return "no-queue";
     d->qsize = MIN(max, QUEUE_MAX);
-    struct queue_page *q = d->q;
+    struct blk_queue_page *q = d->q;
     memset(q, 0, sizeof *q);
     wr16(c, COMMON_Q_SIZE, d->qsize);
     wr16(c, COMMON_Q_MSIX, NO_VECTOR);
@@ -239,10 +212,10 @@ static const char *device_init(struct blk_dev *d)
     return NULL;
 }
 
-/* One request on descriptors 0..2, polled to completion. False on timeout; *status = the device's status byte. */
-static bool request(struct blk_dev *d, u32 type, u64 sector, u32 data_len, bool device_writes, u8 *status)
+/* Uses descriptors 0..2: one request at a time. */
+bool blk_request(struct blk_dev *d, u32 type, u64 sector, u32 data_len, bool device_writes, u8 *status)
 {
-    struct queue_page *q = d->q;
+    struct blk_queue_page *q = d->q;
     q->header = (struct blk_req_header){ type, 0, sector };
     q->status = 0xff;
     u16 n = 0;
@@ -262,8 +235,9 @@ static bool request(struct blk_dev *d, u32 type, u64 sector, u32 data_len, bool 
     avail->idx = ++d->avail_idx;
     mfence();
     *d->notify = 0; /* queue index */
-    for (u64 dl = deadline_in(TIMEOUT_MS); used->idx == d->used_idx;) {
-        if (past(dl))
+    struct poll_timer t;
+    for (poll_timer_start(&t, d->timeout_ms); used->idx == d->used_idx;) {
+        if (poll_timer_expired(&t))
             return false;
         cpu_relax();
     }
@@ -273,7 +247,7 @@ static bool request(struct blk_dev *d, u32 type, u64 sector, u32 data_len, bool 
     return true;
 }
 
-static u64 read_capacity(struct blk_dev *d)
+u64 blk_capacity(struct blk_dev *d)
 {
     u64 v = 0;
     for (int tries = 0; tries < 10; tries++) {
@@ -285,102 +259,28 @@ static u64 read_capacity(struct blk_dev *d)
     return v;
 }
 
-static void print_serial(struct blk_dev *d, u8 status)
+u8 *blk_data(struct blk_dev *d) { return d->q->data; }
+
+void blk_fail(struct blk_dev *d)
 {
-    char s[ID_BYTES + 1];
-    size_t n = 0;
-    for (size_t i = 0; status == 0 && i < ID_BYTES && d->q->data[i]; i++)
-        if (d->q->data[i] >= 0x20 && d->q->data[i] < 0x7f)
-            s[n++] = (char)d->q->data[i];
-    s[n] = 0;
-    print("BLK dev=%d serial=\"%s\"\n", d->slot, s);
-}
-
-static void fill_write_pattern(u8 *buf, int slot)
-{
-    char text[48];
-    size_t n = (size_t)snprint(text, sizeof text, "TERN-BLK-WRITE slot=%d\n", slot);
-    memcpy(buf, text, n);
-    for (size_t i = n; i < SECTOR; i++)
-        buf[i] = (u8)(i & 0xff);
-}
-
-/* Runs the read/write/verify/flush sequence; false if a request timed out. */
-static bool exercise(struct blk_dev *d)
-{
-    u8 *data = d->q->data;
-    u8 st;
-    print("BLK dev=%d capacity=%lu ro=%d\n", d->slot, read_capacity(d), (d->features & F_RO) ? 1 : 0);
-
-    memset(data, 0, ID_BYTES);
-    if (!request(d, REQ_GET_ID, 0, ID_BYTES, true, &st))
-        return false;
-    print_serial(d, st);
-
-    memset(data, 0, SECTOR);
-    if (!request(d, REQ_IN, 0, SECTOR, true, &st))
-        return false;
-    char head[33];
-    for (int i = 0; i < 32; i++)
-        head[i] = data[i] >= 0x20 && data[i] < 0x7f ? (char)data[i] : '.';
-    head[32] = 0;
-    print("BLK dev=%d read sector=0 crc=0x%08x head=\"%s\"\n", d->slot, crc32_ieee(data, SECTOR), head);
-
-    u8 expected[SECTOR];
-    fill_write_pattern(expected, d->slot);
-    memcpy(data, expected, SECTOR);
-    u8 write_status;
-    if (!request(d, REQ_OUT, 1, SECTOR, false, &write_status))
-        return false;
-    print("BLK dev=%d write sector=1 status=%u\n", d->slot, write_status);
-
-    if (write_status != 0) {
-        print("BLK dev=%d verify=skipped\n", d->slot);
-    } else {
-        memset(data, 0, SECTOR);
-        if (!request(d, REQ_IN, 1, SECTOR, true, &st))
-            return false;
-        bool ok = st == 0 && memcmp(data, expected, SECTOR) == 0;
-        print("BLK dev=%d verify=%s\n", d->slot, ok ? "ok" : "bad");
-    }
-
-    if (d->features & F_FLUSH) {
-        if (!request(d, REQ_FLUSH, 0, 0, false, &st))
-            return false;
-        print("BLK dev=%d flush status=%u\n", d->slot, st);
-    }
-    return true;
-}
-
-static void probe(struct blk_dev *d)
-{
-    u16 cmd = pci_read16(&d->fn, PCI_COMMAND);
-    pci_write16(&d->fn, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-    const char *err = device_init(d);
-    bool ok = !err && exercise(d);
-    if (ok)
-        return;
     if (d->common)
         set_status(d, STATUS_FAILED);
-    if (!err || err == TIMED_OUT)
-        print("BLK dev=%d timeout\n", d->slot);
-    else
-        print("BLK dev=%d error=%s\n", d->slot, err);
 }
 
-void run_blk(const struct acpi_info *acpi)
+bool blk_map_ecam(const struct acpi_info *acpi)
 {
-    int count = 0;
-    if (acpi->have_ecam && svc_call(SVC_MAP_MMIO, acpi->ecam_base, 32 << 15) == 0) {
-        for (int slot = 0; slot < 32; slot++) {
-            struct pci_function fn = { (volatile u8 *)(uintptr_t)(acpi->ecam_base + ((u64)slot << 15)) };
-            u32 id = pci_read32(&fn, 0);
-            if ((id & 0xffff) != VIRTIO_VENDOR || (id >> 16) != VIRTIO_BLK_MODERN)
-                continue;
-            count++;
-            struct blk_dev d = { .slot = slot, .fn = fn, .q = &queue_pages[slot] };
-            probe(&d);
-        }
+    return acpi->have_ecam && svc_call(SVC_MAP_MMIO, acpi->ecam_base, ECAM_BUS_BYTES) == 0;
+}
+
+bool blk_find(const struct acpi_info *acpi, int from, struct blk_dev *d, u64 timeout_ms)
+{
+    for (int slot = MAX(from, 0); slot < 32; slot++) {
+        struct pci_function fn = { (volatile u8 *)(uintptr_t)(acpi->ecam_base + ((u64)slot << 15)) };
+        u32 id = pci_read32(&fn, 0);
+        if ((id & 0xffff) != VIRTIO_VENDOR || (id >> 16) != VIRTIO_BLK_MODERN)
+            continue;
+        *d = (struct blk_dev){ .slot = slot, .fn = fn, .timeout_ms = timeout_ms, .q = &queue_pages[slot] };
+        return true;
     }
-    print("BLK devices=%d\n", count);
+    return false;
 }

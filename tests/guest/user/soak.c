@@ -1,0 +1,80 @@
+/*
+ * mode=soak: the guest side of live-migration tests. Fill mib MiB with a fixed pseudo-random
+ * pattern (pattern.c), then tick forever (or ticks=N) on TSC deadlines, and every check_every
+ * ticks checksum the region again and compare; with blk=1 also keep a log on disk (soak_disk.c).
+ * Ticks that fall due while a check runs or while the VM is paused are printed late, in a row,
+ * never skipped, so the host can measure pauses from the TICK lines' arrival times.
+ */
+#include "lib.h"
+#include "user.h"
+#include "x86.h"
+
+#define SOAK_MAX_MIB (1ull << 20) /* keeps mib * MIB from overflowing */
+
+struct soak {
+    volatile u64 *region;
+    u64 words;
+    u64 expected;      /* the checksum of what was written */
+    u64 checks, bad;   /* bad: BAD lines printed */
+    u64 check_us_max;
+};
+
+/* Checksums the region; on a mismatch prints BAD and where the first wrong word is. */
+static void check_memory(struct soak *s, u64 tick)
+{
+    u64 t0 = rdtsc();
+    u64 sum = pattern_checksum(s->region, s->words);
+    s->check_us_max = MAX(s->check_us_max, clock_tsc_to_us(rdtsc() - t0));
+    if (sum == s->expected) {
+        print("SOAK check tick=%lu ok\n", tick);
+        return;
+    }
+    s->bad++;
+    print("SOAK check tick=%lu BAD checksum=0x%016lx\n", tick, sum);
+    u64 index, expect, got;
+    if (pattern_find_mismatch(s->region, s->words, &index, &expect, &got))
+        print("SOAK bad word=%lu addr=0x%lx expect=0x%016lx got=0x%016lx\n", index,
+              (u64)(uintptr_t)&s->region[index], expect, got);
+}
+
+void run_soak(const struct options *o, const struct acpi_info *acpi)
+{
+    u64 bytes = o->mib * MIB, base;
+    if (o->mib > SOAK_MAX_MIB || !physmem_pick_region(bytes, &base)) {
+        print("SOAK mib=%lu error=no-free-ram\n", o->mib);
+        return;
+    }
+    struct soak s = { .region = (volatile u64 *)(uintptr_t)base, .words = bytes / 8 };
+
+    u64 t0 = rdtsc();
+    s.expected = pattern_fill(s.region, s.words);
+    u64 t1 = rdtsc();
+    u64 readback = pattern_checksum(s.region, s.words);
+    u64 t2 = rdtsc();
+    print("SOAK filled mib=%lu checksum=0x%016lx at=0x%lx bytes=%lu\n", o->mib, s.expected, base, bytes);
+    print("SOAK timing fill_ms=%lu check_us=%lu\n", clock_tsc_to_ms(t1 - t0), clock_tsc_to_us(t2 - t1));
+    s.check_us_max = clock_tsc_to_us(t2 - t1);
+    if (readback != s.expected) {
+        s.bad++;
+        print("SOAK check tick=0 BAD checksum=0x%016lx\n", readback);
+    }
+    if (o->blk)
+        soak_disk_open(acpi, s.expected);
+
+    u64 period = clock_ms_to_tsc(o->tick_ms);
+    u64 start = rdtsc();
+    u64 n = 1;
+    for (; o->ticks == 0 || n <= o->ticks; n++) {
+        u64 deadline = start + n * period;
+        while ((i64)(rdtsc() - deadline) < 0)
+            cpu_relax();
+        print("TICK %lu\n", n);
+        if (n % o->check_every == 0) {
+            s.checks++;
+            check_memory(&s, n);
+            if (o->blk)
+                s.bad += soak_disk_check(n);
+        }
+    }
+    print("SOAK done ticks=%lu checks=%lu bad=%lu check_us_max=%lu\n", n - 1, s.checks, s.bad, s.check_us_max);
+}
