@@ -11,7 +11,7 @@ namespace Tern.Actors.Vm;
 /// as messages; the rules are in <see cref="VmLifecycle"/>; the vCPU threads live under the child
 /// <see cref="VcpuGroupActor"/>. While a pause, resume or reset is under way, other commands wait.
 /// </summary>
-public sealed class VmActor : ReceiveActor, IWithUnboundedStash
+public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
 {
     private readonly VmConfig _config;
     private readonly MachineConsole _console;
@@ -41,6 +41,7 @@ public sealed class VmActor : ReceiveActor, IWithUnboundedStash
         Receive<QueryStatus>(_ => Sender.Tell(new VmProtocol.Status(_state)));
         Receive<QueryConfig>(_ => Sender.Tell(new ConfigReply(_config)));
         Receive<QueryCpus>(_ => OnQueryCpus());
+        MigrationHandlers();
         CommonHandlers();
     }
 
@@ -62,6 +63,7 @@ public sealed class VmActor : ReceiveActor, IWithUnboundedStash
         });
         Receive<Terminated>(t => { _subscribers.Remove(t.ActorRef); }); // a stopped vCPU group needs nothing more
         Receive<VcpuStopped>(OnVcpuStopped);
+        MigrationEventHandlers();
     }
 
     private void OnBoot()
@@ -73,6 +75,12 @@ public sealed class VmActor : ReceiveActor, IWithUnboundedStash
         }
         try
         {
+            if (_config.IncomingEndpoint is { } incoming)
+            {
+                BootForIncomingMigration(incoming);
+                Sender.Tell(new Booted());
+                return;
+            }
             StartMachine(paused: _config.StartPaused);
             _state = _config.StartPaused ? VmRunState.Paused : VmRunState.Running;
             Sender.Tell(new Booted());
@@ -86,7 +94,8 @@ public sealed class VmActor : ReceiveActor, IWithUnboundedStash
     }
 
     private static bool IsBootFailure(Exception e) =>
-        e is MachineException or Tern.Kvm.KvmException or IOException or UnauthorizedAccessException;
+        e is MachineException or Tern.Kvm.KvmException or IOException or UnauthorizedAccessException
+          or Migration.Transport.MigrationRefusedException;
 
     private void StartMachine(bool paused)
     {

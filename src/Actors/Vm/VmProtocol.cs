@@ -71,4 +71,10 @@ public abstract record VmEvent(DateTimeOffset At)
     public sealed record Reset(DateTimeOffset At, bool Guest, string Reason) : VmEvent(At);
 
     public sealed record Powerdown(DateTimeOffset At) : VmEvent(At);
+
+    /// <summary>A migration's status changed (QMP MIGRATION).</summary>
+    public sealed record Migration(DateTimeOffset At, string Status) : VmEvent(At);
+
+    /// <summary>A pre-copy round finished (QMP MIGRATION_PASS).</summary>
+    public sealed record MigrationPass(DateTimeOffset At, int Pass) : VmEvent(At);
 }

@@ -56,6 +56,18 @@ public sealed class Machine : IDisposable
     /// <summary>Every device's state (call with vCPUs and devices paused).</summary>
     public IReadOnlyList<ComponentState> SaveDeviceStates() => DeviceStates.Save(_legacy, Pci);
 
+    /// <summary>Everything the guest can notice: vCPUs, devices, irqchip/PIT/kvmclock (vCPUs and devices paused).</summary>
+    public IReadOnlyList<ComponentState> SaveState() => MachineStates.Save(_vm, Vcpus, _legacy, Pci);
+
+    /// <summary>Restores a migrated machine before its vCPUs first run; throws <see cref="MachineException"/> naming the component.</summary>
+    public void RestoreState(IReadOnlyList<ComponentState> states) => MachineStates.Restore(states, _vm, Vcpus, _legacy, Pci);
+
+    /// <summary>After a completed migration the source gives its guest RAM back to the host.</summary>
+    public void DiscardMemory()
+    {
+        foreach (var r in Memory.Regions) r.Discard();
+    }
+
     /// <summary>Restores every device from a migration; throws <see cref="MachineException"/> naming the component on bad state.</summary>
     public void RestoreDeviceStates(IReadOnlyList<ComponentState> states) => DeviceStates.Restore(states, _legacy, Pci);
 

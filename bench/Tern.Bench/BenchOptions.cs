@@ -1,0 +1,87 @@
+namespace Tern.Bench;
+
+/// <summary>Command line of tern-bench (see bench/run.sh for the usual invocation).</summary>
+public sealed record BenchOptions
+{
+    public required string Tern { get; init; }
+    public required string Kernel { get; init; }
+    public string Qemu { get; init; } = "qemu-system-x86_64";
+    public int Rounds { get; init; } = 7;
+    public int WarmupRounds { get; init; } = 1;
+    public ulong MemoryMiB { get; init; } = 512;
+    public int Vcpus { get; init; } = 2;
+    public int FillMiB { get; init; } = 256;
+    public string Results { get; init; } = "bench/RESULTS.md";
+    public string Revision { get; init; } = "unknown";
+    public TimeSpan Settle { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Startup-profile mode: Tern variants against Tern's default instead of the main comparison.</summary>
+    public bool Profile { get; init; }
+
+    /// <summary>Extra Tern configurations for the profile, each "LABEL|EXECUTABLE|KEY=VALUE,KEY=VALUE".</summary>
+    public IReadOnlyList<TernVariant> Variants { get; init; } = [];
+
+    public const string Usage =
+        "usage: tern-bench --tern PATH --kernel PATH [--qemu PATH] [--rounds N] [--warmup N] [--mem-mib N] [--smp N]\n" +
+        "                  [--fill-mib N (0: no fill guest)] [--results PATH] [--revision TEXT] [--settle-ms N] [--timeout-s N]\n" +
+        "                  [--profile [--variant \"LABEL|EXECUTABLE|KEY=VALUE,...\"]...]";
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>();
+        var variants = new List<TernVariant>();
+        bool profile = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            if (name == "--profile") { profile = true; continue; }
+            if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"unexpected argument '{name}'");
+            string value = args[++i];
+            if (name == "--variant") variants.Add(TernVariant.Parse(value));
+            else values[name] = value;
+        }
+
+        string Need(string key) => values.TryGetValue(key, out var v) ? v : throw new ArgumentException($"{key} is required");
+        int Int(string key, int fallback) => values.TryGetValue(key, out var v) ? int.Parse(v) : fallback;
+
+        var defaults = new BenchOptions { Tern = "", Kernel = "" };
+        return new BenchOptions
+        {
+            Tern = Path.GetFullPath(Need("--tern")),
+            Kernel = Path.GetFullPath(Need("--kernel")),
+            Qemu = values.GetValueOrDefault("--qemu", defaults.Qemu),
+            Rounds = Int("--rounds", defaults.Rounds),
+            WarmupRounds = Int("--warmup", defaults.WarmupRounds),
+            MemoryMiB = (ulong)Int("--mem-mib", (int)defaults.MemoryMiB),
+            Vcpus = Int("--smp", defaults.Vcpus),
+            FillMiB = Int("--fill-mib", defaults.FillMiB),
+            Results = values.GetValueOrDefault("--results", defaults.Results),
+            Revision = values.GetValueOrDefault("--revision", defaults.Revision),
+            Settle = TimeSpan.FromMilliseconds(Int("--settle-ms", (int)defaults.Settle.TotalMilliseconds)),
+            Timeout = TimeSpan.FromSeconds(Int("--timeout-s", (int)defaults.Timeout.TotalSeconds)),
+            Profile = profile,
+            Variants = variants,
+        };
+    }
+}
+
+/// <summary>A Tern build or environment to compare with the default one in the startup profile.</summary>
+public sealed record TernVariant(string Label, string Executable, IReadOnlyDictionary<string, string> Environment)
+{
+    public static TernVariant Parse(string text)
+    {
+        var parts = text.Split('|');
+        if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0)
+            throw new ArgumentException($"--variant wants LABEL|EXECUTABLE|KEY=VALUE,...: '{text}'");
+        var env = new Dictionary<string, string>();
+        foreach (var pair in parts[2].Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0) throw new ArgumentException($"--variant environment entry '{pair}' is not KEY=VALUE");
+            env[pair[..eq]] = pair[(eq + 1)..];
+        }
+        return new TernVariant(parts[0], Path.GetFullPath(parts[1]), env);
+    }
+}

@@ -1,0 +1,38 @@
+using Tern.Bench;
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine($"tern-bench: {e.Message}\n{BenchOptions.Usage}");
+    return 2;
+}
+
+var shape = new BenchShape(options.MemoryMiB, options.Vcpus);
+var runner = new BootRunner(options.Timeout, options.Settle);
+var facts = MachineFacts.Read(options.Qemu);
+var started = DateTime.UtcNow;
+string loadAtStart = SectionText.LoadAverage();
+
+if (options.Profile)
+{
+    var contenders = StartupProfileSection.Contenders(options, shape);
+    var samples = InterleavedRun.Run(contenders, [Scenario.Idle], runner, options.Rounds, options.WarmupRounds);
+    var section = StartupProfileSection.Render(options, facts, started, (loadAtStart, SectionText.LoadAverage()), contenders, samples);
+    ResultsFile.ReplaceSection(options.Results, StartupProfileSection.Heading, section);
+    Console.WriteLine($"\n{StartupProfileSection.Heading}\n\n{section}");
+}
+else
+{
+    var contenders = BootSection.Contenders(options, shape);
+    var scenarios = BootSection.Scenarios(options);
+    var samples = InterleavedRun.Run(contenders, scenarios, runner, options.Rounds, options.WarmupRounds);
+    var section = BootSection.Render(options, facts, started, (loadAtStart, SectionText.LoadAverage()), contenders, scenarios, samples);
+    ResultsFile.ReplaceSection(options.Results, BootSection.Heading, section);
+    Console.WriteLine($"\n{BootSection.Heading}\n\n{section}");
+}
+Console.WriteLine($"written to {Path.GetFullPath(options.Results)}");
+return 0;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Boot to READY and host memory overhead: Tern against QEMU (microvm and q35) on the test kernel,
+# same guest, RAM and vCPUs, interleaved in one run. Rewrites its section of bench/RESULTS.md.
+#
+#   bench/run.sh                 the benchmark (N=7 rounds; pass --rounds N etc. to override)
+#   bench/run.sh --profile       Tern's startup under other builds/runtime settings (ReadyToRun,
+#                                tiered compilation, W^X) against the same peers; its own section
+#
+# Other arguments go to tern-bench (see bench/Tern.Bench/BenchOptions.cs). Build output goes to
+# $TERN_BENCH_ARTIFACTS (default /tmp/tern-bench) so it never collides with other builds.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+art="${TERN_BENCH_ARTIFACTS:-/tmp/tern-bench}"
+cd "$root"
+
+profile=0
+for arg in "$@"; do [ "$arg" = "--profile" ] && profile=1; done
+
+# No lingering MSBuild nodes or compiler server: they would share the machine with the measurements.
+quiet_build=(-nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompilation=false)
+build() { dotnet build "$1" -c Release --artifacts-path "$art/build" "${quiet_build[@]}" >&2; }
+
+echo "building tern (Release) and tern-bench into $art" >&2
+build src/Host/Tern.Host.csproj
+build bench/Tern.Bench/Tern.Bench.csproj
+tern="$art/build/bin/Tern.Host/release/tern"
+bench="$art/build/bin/Tern.Bench/release/tern-bench"
+
+echo "building the test kernel" >&2
+# tests/guest is edited by others at times: a broken build gets two more tries a minute apart.
+for try in 1 2 3; do
+  make -C tests/guest -s >&2 && break
+  [ "$try" = 3 ] && { echo "run.sh: the test kernel does not build" >&2; exit 1; }
+  echo "run.sh: test kernel build failed; retrying in 60 s" >&2
+  sleep 60
+done
+kernel="tests/guest/build/testkernel.elf"
+
+command -v qemu-system-x86_64 >/dev/null || { echo "run.sh: qemu-system-x86_64 is not installed" >&2; exit 1; }
+[ -r /dev/kvm ] || { echo "run.sh: /dev/kvm is not available" >&2; exit 1; }
+
+revision="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+extra=()
+if [ "$profile" = 1 ]; then
+  echo "publishing a ReadyToRun build of tern" >&2
+  dotnet publish src/Host/Tern.Host.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    --artifacts-path "$art/build-r2r" -o "$art/tern-r2r" "${quiet_build[@]}" >&2
+  r2r="$art/tern-r2r/tern"
+  extra+=(--variant "ReadyToRun (PublishReadyToRun=true)|$r2r|"
+          --variant "ReadyToRun, W^X off|$r2r|DOTNET_EnableWriteXorExecute=0"
+          --variant "W^X off|$tern|DOTNET_EnableWriteXorExecute=0"
+          --variant "TieredPGO off|$tern|DOTNET_TieredPGO=0"
+          --variant "TieredCompilation off|$tern|DOTNET_TieredCompilation=0"
+          --variant "framework ReadyToRun code off|$tern|DOTNET_ReadyToRun=0")
+fi
+
+exec "$bench" --tern "$tern" --kernel "$kernel" --results bench/RESULTS.md --revision "$revision" "${extra[@]}" "$@"

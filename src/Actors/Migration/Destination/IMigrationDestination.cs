@@ -1,0 +1,16 @@
+using Tern.Devices.Board;
+using Tern.Kvm.Memory;
+
+namespace Tern.Actors.Migration.Destination;
+
+/// <summary>What the incoming side needs from the (paused, freshly built) VM that receives a migration.</summary>
+public interface IMigrationDestination
+{
+    GuestMemory Memory { get; }
+
+    /// <summary>Restores vCPUs, devices and KVM state; throws MachineException naming a component that does not fit.</summary>
+    void RestoreState(IReadOnlyList<ComponentState> states);
+
+    /// <summary>Lets the restored guest run.</summary>
+    void ResumeGuest();
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Tern.Actors.Migration.Source;
+using Tern.Actors.Migration.Wire;
+using Tern.Devices.Board;
+using Tern.Devices.Config;
+
+namespace Tern.Actors.Migration.Destination;
+
+/// <summary>
+/// The destination side of a live migration, on its own thread: accepts one connection, checks
+/// the source's configuration fingerprint against this VM's, applies RAM rounds into guest memory,
+/// collects the final state, restores it without running the guest, acknowledges, and resumes the
+/// guest only when the source commits (see <see cref="PrecopySender"/> for the sequence). Every byte
+/// is untrusted: the reader validates the stream, the machine validates each state.
+/// </summary>
+public sealed class IncomingReceiver(
+    Socket listener,
+    IMigrationDestination destination,
+    MigrationFingerprint own,
+    Action<MigrationInfo> progress,
+    CancellationToken cancel)
+{
+    private static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(60);
+    private readonly Stopwatch _clock = new();
+    private MigrationInfo _info = new(MigrationStatus.Setup);
+
+    public (MigrationInfo Info, GuestAfterMigration Guest) Run()
+    {
+        Socket? connection = null;
+        NetworkStream? stream = null;
+        try
+        {
+            using var wake = cancel.Register(() => { listener.Dispose(); connection?.Dispose(); });
+            connection = listener.Accept();
+            _clock.Start();
+            connection.ReceiveTimeout = (int)SilenceLimit.TotalMilliseconds;
+            stream = new NetworkStream(connection, ownsSocket: true);
+            return Receive(stream);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or MigrationStreamException
+                                   or MachineException or MigrationFailedException or InvalidOperationException)
+        {
+            string reason = cancel.IsCancellationRequested ? "incoming migration abandoned" : e.Message;
+            TryReply(stream, new MigrationReply.Error(reason));
+            return (Final(MigrationStatus.Failed, reason), GuestAfterMigration.Discarded);
+        }
+        finally
+        {
+            stream?.Dispose();
+        }
+    }
+
+    private (MigrationInfo, GuestAfterMigration) Receive(NetworkStream stream)
+    {
+        var reader = new MigrationStreamReader(stream, destination.Memory);
+        if (reader.ReadNext() is not MigrationSection.Config config)
+            throw new MigrationFailedException("the stream did not start with the configuration");
+        var differences = config.Fingerprint.Differences(own);
+        if (differences.Count > 0) throw new MigrationFailedException("configuration differs: " + string.Join("; ", differences));
+        MigrationBackChannel.Write(stream, new MigrationReply.Ack(0));
+        Report(_info with { Status = MigrationStatus.Active, SetupTimeMs = _clock.ElapsedMilliseconds });
+
+        var states = new List<ComponentState>();
+        bool? wasRunning = null;
+        while (true)
+        {
+            switch (reader.ReadNext())
+            {
+                case MigrationSection.RamApplied:
+                    break;
+                case MigrationSection.RoundEnd r:
+                    var totals = reader.RamTotals;
+                    Report(_info with
+                    {
+                        Round = (int)r.Round,
+                        TotalTimeMs = _clock.ElapsedMilliseconds,
+                        Ram = new RamInfo((ulong)reader.BytesRead, 0, destination.Memory.TotalSize, totals.ZeroPages, totals.NormalPages,
+                            totals.NormalBytes, 0, 0, r.Round),
+                    });
+                    break;
+                case MigrationSection.State s when s.ComponentId == RunStateComponent.Id:
+                    if (s.Version != RunStateComponent.Version) throw new MigrationFailedException($"{s.ComponentId} version {s.Version} is not supported");
+                    wasRunning = RunStateComponent.Decode(s.Data);
+                    break;
+                case MigrationSection.State s:
+                    states.Add(new ComponentState(s.ComponentId, s.Version, s.Data));
+                    break;
+                case MigrationSection.Cancel:
+                    return (Final(MigrationStatus.Canceled, "the source canceled the migration"), GuestAfterMigration.Discarded);
+                case MigrationSection.End:
+                    return Finish(stream, states, wasRunning ?? throw new MigrationFailedException("the stream ended without the guest's run state"));
+                case MigrationSection.Config:
+                    throw new MigrationFailedException("a second configuration section arrived");
+            }
+        }
+    }
+
+    private (MigrationInfo, GuestAfterMigration) Finish(NetworkStream stream, List<ComponentState> states, bool wasRunning)
+    {
+        destination.RestoreState(states);
+        MigrationBackChannel.Write(stream, new MigrationReply.Ack(PrecopySender.RestoredSeq));
+        switch (MigrationBackChannel.Read(stream))
+        {
+            case MigrationReply.Done:
+                if (wasRunning) destination.ResumeGuest();
+                MigrationBackChannel.Write(stream, MigrationReply.Done.Instance);
+                return (Final(MigrationStatus.Completed, null), wasRunning ? GuestAfterMigration.Arrived : GuestAfterMigration.ArrivedPaused);
+            case MigrationReply.Error e:
+                return (Final(MigrationStatus.Canceled, e.Text), GuestAfterMigration.Discarded);
+            default:
+                throw new MigrationFailedException("the source answered the restored state with neither commit nor cancel");
+        }
+    }
+
+    private static void TryReply(NetworkStream? stream, MigrationReply reply)
+    {
+        if (stream is null) return;
+        try
+        {
+            MigrationBackChannel.Write(stream, reply);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The source is gone; nothing to tell.
+        }
+    }
+
+    private MigrationInfo Final(MigrationStatus status, string? error) =>
+        _info with { Status = status, ErrorDesc = error, TotalTimeMs = _clock.ElapsedMilliseconds };
+
+    private void Report(MigrationInfo info)
+    {
+        _info = info;
+        progress(info);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Tern.Actors.Migration.Destination;
+using Tern.Actors.Migration.Transport;
+using Tern.Devices.Config;
+using static Tern.Actors.Migration.MigrationProtocol;
+
+namespace Tern.Actors.Migration;
+
+/// <summary>
+/// The destination of one migration (`-incoming`), a child of the VmActor whose machine waits
+/// paused: runs <see cref="IncomingReceiver"/> on a dedicated thread over the already-bound
+/// listener, relays progress, reports how it ended, then removes the listener and stops.
+/// </summary>
+public sealed class IncomingMigrationActor : ReceiveActor
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private Thread? _worker;
+    private readonly Socket _listener;
+    private readonly MigrationEndpoint _endpoint;
+
+    private sealed record ReceiverDone(MigrationInfo Info, GuestAfterMigration Guest);
+    private sealed record ReceiverProgress(MigrationInfo Info);
+
+    internal static Props Props(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own) =>
+        Akka.Actor.Props.Create(() => new IncomingMigrationActor(listener, endpoint, destination, own));
+
+    public IncomingMigrationActor(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own)
+    {
+        _listener = listener;
+        _endpoint = endpoint;
+        var self = Self;
+        var receiver = new IncomingReceiver(listener, destination, own, info => self.Tell(new ReceiverProgress(info)), _cancel.Token);
+        _worker = new Thread(() =>
+        {
+            var (info, guest) = receiver.Run();
+            self.Tell(new ReceiverDone(info, guest));
+        });
+        _worker.IsBackground = true;
+        _worker.Name = "migration-receive";
+        _worker.Start();
+
+        Receive<ReceiverProgress>(p => Context.Parent.Tell(new Progress(p.Info, NewPass: false)));
+        Receive<ReceiverDone>(d =>
+        {
+            Context.Parent.Tell(new Finished(d.Info, d.Guest));
+            Context.Stop(Self);
+        });
+    }
+
+    protected override void PostStop()
+    {
+        _cancel.Cancel();
+        _worker?.Join(TimeSpan.FromSeconds(10)); // it writes guest memory: let go before the VM frees it
+        MigrationSockets.CloseListener(_listener, _endpoint);
+    }
+}

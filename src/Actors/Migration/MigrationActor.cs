@@ -1,0 +1,78 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Tern.Actors.Migration.Source;
+using Tern.Actors.Migration.Transport;
+using Tern.Devices.Config;
+using static Tern.Actors.Migration.MigrationProtocol;
+
+namespace Tern.Actors.Migration;
+
+/// <summary>
+/// One outgoing live migration, a short-lived child of the VmActor: connects (answering the
+/// requester), runs <see cref="PrecopySender"/> on a dedicated thread, relays its progress to the
+/// parent, takes cancel requests, reports how it ended and stops.
+/// </summary>
+public sealed class MigrationActor : ReceiveActor
+{
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+    private readonly CancellationTokenSource _cancel = new();
+    private Thread? _worker;
+
+    private sealed record Connected(Socket Socket);
+    private sealed record ConnectFailed(string Reason);
+    private sealed record SenderDone(MigrationInfo Info, GuestAfterMigration Guest);
+    private sealed record SenderProgress(MigrationInfo Info, bool NewPass);
+
+    internal static Props Props(MigrationEndpoint destination, IActorRef requester, IMigrationSource source,
+        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters) =>
+        Akka.Actor.Props.Create(() => new MigrationActor(destination, requester, source, fingerprint, parameters));
+
+    public MigrationActor(MigrationEndpoint destination, IActorRef requester, IMigrationSource source,
+        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters)
+    {
+        var self = Self;
+        Task.Run(() => MigrationSockets.Connect(destination, ConnectTimeout))
+            .ContinueWith(t => t.IsCompletedSuccessfully ? (object)new Connected(t.Result)
+                : new ConnectFailed(t.Exception?.InnerException?.Message ?? "connect failed"))
+            .PipeTo(self);
+
+        Receive<ConnectFailed>(f =>
+        {
+            requester.Tell(new MigrateRefused(f.Reason));
+            Context.Parent.Tell(new Finished(MigrationInfo.None, GuestAfterMigration.Unchanged));
+            Context.Stop(Self);
+        });
+        Receive<Connected>(c =>
+        {
+            requester.Tell(new MigrateStarted());
+            var sender = new PrecopySender(source, c.Socket, fingerprint, parameters,
+                (info, pass) => self.Tell(new SenderProgress(info, pass)), _cancel.Token);
+            _worker = new Thread(() =>
+            {
+                var (info, guest) = sender.Run();
+                self.Tell(new SenderDone(info, guest));
+            });
+            _worker.IsBackground = true;
+            _worker.Name = "migration-send";
+            _worker.Start();
+        });
+        Receive<SenderProgress>(p => Context.Parent.Tell(new Progress(p.Info, p.NewPass)));
+        Receive<SenderDone>(d =>
+        {
+            Context.Parent.Tell(new Finished(d.Info, d.Guest));
+            Context.Stop(Self);
+        });
+        Receive<MigrateCancel>(_ =>
+        {
+            _cancel.Cancel();
+            Sender.Tell(new CancelAccepted());
+        });
+    }
+
+    /// <summary>The worker reads guest memory: the VM must not free it before the worker has let go.</summary>
+    protected override void PostStop()
+    {
+        _cancel.Cancel();
+        _worker?.Join(TimeSpan.FromSeconds(10));
+    }
+}

@@ -1,0 +1,68 @@
+using Tern.Devices.Config;
+
+namespace Tern.Actors.Migration;
+
+/// <summary>
+/// The public migration protocol of a VmActor (QMP's migrate commands and the cluster speak it).
+/// A source-side migration runs in a <see cref="MigrationActor"/> child; the destination side in an
+/// <see cref="IncomingMigrationActor"/> child created for `-incoming`.
+/// </summary>
+public static class MigrationProtocol
+{
+    public interface IMigrationMessage;
+
+    /// <summary>Start a live migration to a destination listening at <paramref name="Destination"/>;
+    /// replied with <see cref="MigrateStarted"/> once connected, or <see cref="MigrateRefused"/>.</summary>
+    public sealed record Migrate(MigrationEndpoint Destination) : IMigrationMessage;
+
+    public sealed record MigrateStarted : IMigrationMessage;
+
+    public sealed record MigrateRefused(string Reason) : IMigrationMessage;
+
+    /// <summary>Cancel the running migration; replied with <see cref="CancelAccepted"/> or <see cref="CancelRefused"/>.</summary>
+    public sealed record MigrateCancel : IMigrationMessage;
+
+    public sealed record CancelAccepted : IMigrationMessage;
+
+    public sealed record CancelRefused(string Reason) : IMigrationMessage;
+
+    /// <summary>Replied with the current <see cref="MigrationInfo"/>.</summary>
+    public sealed record QueryMigrate : IMigrationMessage;
+
+    /// <summary>Changes only the given parameters; replied with <see cref="ParametersReply"/> or <see cref="ParametersRefused"/>.</summary>
+    public sealed record SetParameters(long? DowntimeLimitMs = null, long? MaxBandwidth = null, int? MultifdChannels = null,
+        long? CompletionTimeoutMs = null) : IMigrationMessage;
+
+    /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events); replied like <see cref="SetParameters"/>.</summary>
+    public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage;
+
+    /// <summary>Replied with <see cref="ParametersReply"/>.</summary>
+    public sealed record QueryParameters : IMigrationMessage;
+
+    public sealed record ParametersReply(MigrationParameters Parameters) : IMigrationMessage;
+
+    public sealed record ParametersRefused(string Reason) : IMigrationMessage;
+
+    /// <summary>Child -> VmActor: progress or a status change.</summary>
+    public sealed record Progress(MigrationInfo Info, bool NewPass) : IMigrationMessage;
+
+    /// <summary>Child -> VmActor: the migration ended (completed, failed or canceled), with the guest's fate.</summary>
+    public sealed record Finished(MigrationInfo Info, GuestAfterMigration Guest) : IMigrationMessage;
+}
+
+/// <summary>Where the guest stands when a migration ends.</summary>
+public enum GuestAfterMigration
+{
+    /// <summary>Source: the guest runs (or stays paused) here as before.</summary>
+    Unchanged,
+    /// <summary>Source: the destination took the guest; this side is post-migrate.</summary>
+    MovedAway,
+    /// <summary>Source: the destination was told to take over but never confirmed; kept paused to never run twice.</summary>
+    InDoubt,
+    /// <summary>Destination: the guest arrived and runs.</summary>
+    Arrived,
+    /// <summary>Destination: the guest arrived paused, as it was on the source.</summary>
+    ArrivedPaused,
+    /// <summary>Destination: nothing usable arrived; the process must end non-zero.</summary>
+    Discarded,
+}

@@ -1,0 +1,25 @@
+using Tern.Devices.Board;
+using Tern.Kvm;
+using Tern.Kvm.Memory;
+
+namespace Tern.Actors.Migration.Source;
+
+/// <summary>What the pre-copy sender needs from the VM it moves. Blocking calls, made from the sender's own thread.</summary>
+public interface IMigrationSource
+{
+    GuestMemory Memory { get; }
+    Tern.Kvm.Vm Vm { get; }
+
+    /// <summary>Whether the guest was running when the migration began (a paused guest stays paused on the destination).</summary>
+    bool GuestWasRunning { get; }
+
+    /// <summary>Stops the vCPUs (if they run), then drains and flushes the devices.</summary>
+    void PauseGuest();
+
+    /// <summary>Undoes <see cref="PauseGuest"/> after a failure or cancel: devices work again, vCPUs run if they ran before.</summary>
+    void ResumeGuest();
+
+    void SetThrottle(int percent);
+
+    IReadOnlyList<ComponentState> SaveState();
+}

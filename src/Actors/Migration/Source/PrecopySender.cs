@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Tern.Actors.Migration.Wire;
+using Tern.Devices.Config;
+using Tern.Kvm.Memory;
+
+namespace Tern.Actors.Migration.Source;
+
+/// <summary>
+/// The source side of a live migration, run on its own thread over one connected socket.
+/// <para>
+/// Sequence (stream format in <see cref="MigrationStreamFormat"/>): header and configuration
+/// fingerprint, then wait for the destination's Ack(0) or Error; start dirty tracking; round 1
+/// sends all RAM (zero pages as ranges); each later round sends the pages dirtied since the last
+/// sync, until <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives
+/// up). Stop-and-copy: pause vCPUs and drain devices, send the last dirty pages and every
+/// component's state, then End. The destination restores (without running) and answers
+/// Ack(<see cref="RestoredSeq"/>); the source then commits by writing a back-channel Done frame
+/// (or cancels with an Error frame); the destination resumes the guest and answers Done.
+/// </para>
+/// Before the commit any failure or cancel leaves the guest running here and dirty logging off.
+/// After the commit the source never resumes on its own: if the destination's Done never comes,
+/// the guest stays paused here (in doubt) rather than risk running twice.
+/// </summary>
+public sealed class PrecopySender
+{
+    /// <summary>The destination's Ack after it restored the final state (before the guest runs there).</summary>
+    public const uint RestoredSeq = uint.MaxValue;
+
+    private const ulong PageSize = 4096;
+    private const ulong ChunkPages = 8192; // 32 MiB between cancel checks in the full pass
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly IMigrationSource _source;
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly MigrationFingerprint _fingerprint;
+    private readonly Func<MigrationParameters> _parameters;
+    private readonly Action<MigrationInfo, bool> _progress;
+    private readonly CancellationToken _cancel;
+    private readonly Stopwatch _clock = new();
+    private readonly List<PageRun> _runs = [];
+    private MigrationInfo _info = new(MigrationStatus.Setup);
+    private bool _paused;
+    private bool _committed;
+    private ulong _syncs;
+
+    public PrecopySender(IMigrationSource source, Socket socket, MigrationFingerprint fingerprint,
+        Func<MigrationParameters> parameters, Action<MigrationInfo, bool> progress, CancellationToken cancel)
+    {
+        _source = source;
+        _socket = socket;
+        _socket.ReceiveTimeout = (int)ReplyTimeout.TotalMilliseconds;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _fingerprint = fingerprint;
+        _parameters = parameters;
+        _progress = progress;
+        _cancel = cancel;
+    }
+
+    /// <summary>Runs the migration to its end and returns the final info and what became of the guest.</summary>
+    public (MigrationInfo Info, GuestAfterMigration Guest) Run()
+    {
+        _clock.Start();
+        // A cancel must also wake a blocking wait for the destination's reply: closing the socket does that.
+        using var wake = _cancel.Register(() => { if (!_committed) _socket.Shutdown(SocketShutdown.Receive); });
+        var tracker = new DirtyPageTracker(_source.Vm, _source.Memory);
+        try
+        {
+            var writer = new MigrationStreamWriter(_stream, _source.Memory);
+            Setup(writer);
+            tracker.Start();
+            Report(_info with { Status = MigrationStatus.Active }, newPass: false);
+            Precopy(writer, tracker);
+            long downtime = StopAndCopy(writer, tracker);
+            var done = _info with { Status = MigrationStatus.Completed, DowntimeMs = downtime, TotalTimeMs = Ms(), Ram = _info.Ram! with { Remaining = 0 } };
+            return (done, GuestAfterMigration.MovedAway);
+        }
+        catch (Exception e) when (_cancel.IsCancellationRequested && !_committed
+                                   && e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            TryWrite(w => w.WriteCancel());
+            return (Final(MigrationStatus.Canceled, null), GuestAfterMigration.Unchanged);
+        }
+        catch (Exception e) when (e is IOException or SocketException or MigrationStreamException or MigrationFailedException
+                                   or ObjectDisposedException or Tern.Devices.Board.MachineException or Tern.Kvm.KvmException)
+        {
+            string reason = e is IOException or SocketException or ObjectDisposedException ? DescribeLostConnection(e) : e.Message;
+            if (_committed)
+                return (Final(MigrationStatus.Failed, $"{reason}; the destination was told to take over and may run the guest, so it stays paused here"),
+                    GuestAfterMigration.InDoubt);
+            return (Final(MigrationStatus.Failed, reason), GuestAfterMigration.Unchanged);
+        }
+        finally
+        {
+            tracker.Stop();
+            _source.SetThrottle(0);
+            if (_paused && !_committed) _source.ResumeGuest();
+            _stream.Dispose();
+        }
+    }
+
+    private MigrationInfo Final(MigrationStatus status, string? error) =>
+        _info with { Status = status, ErrorDesc = error, TotalTimeMs = Ms(), ThrottlePercent = 0 };
+
+    private void Setup(MigrationStreamWriter writer)
+    {
+        writer.WriteHeader();
+        writer.WriteConfig(_fingerprint);
+        writer.Flush();
+        ExpectAck(0, "configuration");
+        _info = _info with { SetupTimeMs = Ms(), Ram = EmptyRam() };
+    }
+
+    private RamInfo EmptyRam() => new(0, _source.Memory.TotalSize, _source.Memory.TotalSize, 0, 0, 0, 0, 0, 0);
+
+    private void Precopy(MigrationStreamWriter writer, DirtyPageTracker tracker)
+    {
+        var limiter = new BandwidthLimiter(() => _parameters().MaxBandwidth);
+        int throttle = 0;
+        var roundClock = Stopwatch.StartNew();
+        SendRuns(writer, PageRuns.All(_source.Memory, ChunkPages), limiter);
+        for (int round = 1; ; round++)
+        {
+            var (_, _) = writer.WriteRoundEnd();
+            writer.Flush();
+            double seconds = Math.Max(roundClock.Elapsed.TotalSeconds, 1e-3);
+            long roundBytes = writer.BytesWritten - _roundStartBytes;
+            ulong dirtyPages = tracker.Sync();
+            _syncs++;
+            var stats = new RoundStats(round, dirtyPages * PageSize, roundBytes / seconds, dirtyPages * PageSize / seconds, _clock.Elapsed, throttle);
+            var p = _parameters();
+            var step = ConvergencePolicy.Next(stats, p);
+            UpdateInfo(writer, stats, round, throttle);
+            switch (step)
+            {
+                case ConvergenceStep.StopAndCopy:
+                    return;
+                case ConvergenceStep.GiveUp g:
+                    throw new MigrationFailedException(g.Reason);
+                case ConvergenceStep.NextRound n:
+                    if (n.ThrottlePercent != throttle) _source.SetThrottle(throttle = n.ThrottlePercent);
+                    break;
+            }
+            roundClock.Restart();
+            _roundStartBytes = writer.BytesWritten;
+            _runs.Clear();
+            PageRuns.Dirty(tracker.Regions, _runs);
+            SendRuns(writer, _runs, limiter);
+        }
+    }
+
+    private long _roundStartBytes;
+
+    private void SendRuns(MigrationStreamWriter writer, List<PageRun> runs, BandwidthLimiter limiter)
+    {
+        // Batches keep cancel, bandwidth and progress responsive without per-page overhead.
+        const int maxRunsPerBatch = 1024;
+        for (int i = 0; i < runs.Count; i += maxRunsPerBatch)
+        {
+            _cancel.ThrowIfCancellationRequested();
+            long before = writer.BytesWritten;
+            var batch = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runs).Slice(i, Math.Min(maxRunsPerBatch, runs.Count - i));
+            writer.WriteRam(batch);
+            limiter.Sent(writer.BytesWritten - before, _cancel);
+        }
+    }
+
+    private void UpdateInfo(MigrationStreamWriter writer, RoundStats stats, int round, int throttle)
+    {
+        var totals = writer.RamTotals;
+        _info = _info with
+        {
+            TotalTimeMs = Ms(),
+            Round = round,
+            ThrottlePercent = throttle,
+            ExpectedDowntimeMs = (long)Math.Min(int.MaxValue, ConvergencePolicy.ExpectedDowntime(stats.RemainingBytes, stats.BandwidthBytesPerSec).TotalMilliseconds),
+            Ram = new RamInfo((ulong)writer.BytesWritten, stats.RemainingBytes, _source.Memory.TotalSize, totals.ZeroPages,
+                totals.NormalPages, totals.NormalBytes, stats.DirtyBytesPerSec / PageSize, stats.BandwidthBytesPerSec * 8 / 1e6, _syncs),
+        };
+        Report(_info, newPass: true);
+    }
+
+    /// <summary>Pauses the guest, sends what is left and the machine state, and hands over. Returns the downtime in ms.</summary>
+    private long StopAndCopy(MigrationStreamWriter writer, DirtyPageTracker tracker)
+    {
+        var pause = Stopwatch.StartNew();
+        _source.PauseGuest();
+        _paused = true;
+        _cancel.ThrowIfCancellationRequested();
+        tracker.Sync();
+        _runs.Clear();
+        PageRuns.Dirty(tracker.Regions, _runs);
+        writer.WriteRam(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_runs));
+        writer.WriteRoundEnd();
+        tracker.Stop();
+
+        foreach (var s in _source.SaveState()) writer.WriteState(s.Id, s.Version, s.Data);
+        writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(_source.GuestWasRunning));
+        writer.WriteEnd();
+        writer.Flush();
+        ExpectAck(RestoredSeq, "final state");
+
+        if (_cancel.IsCancellationRequested)
+        {
+            MigrationBackChannel.Write(_stream, new MigrationReply.Error("migration canceled by the source"));
+            throw new OperationCanceledException(_cancel);
+        }
+        _committed = true;
+        MigrationBackChannel.Write(_stream, MigrationReply.Done.Instance);
+        var reply = MigrationBackChannel.Read(_stream);
+        if (reply is not MigrationReply.Done)
+            throw new MigrationFailedException($"destination answered {Describe(reply)} instead of confirming the switch-over");
+        _info = _info with { Ram = _info.Ram! with { Transferred = (ulong)writer.BytesWritten } };
+        return pause.ElapsedMilliseconds;
+    }
+
+    private void ExpectAck(uint seq, string what)
+    {
+        var reply = MigrationBackChannel.Read(_stream);
+        if (reply is MigrationReply.Ack a && a.Seq == seq) return;
+        throw new MigrationFailedException(reply is MigrationReply.Error e ? $"destination refused the {what}: {e.Text}" : $"destination answered {Describe(reply)} to the {what}");
+    }
+
+    private static string Describe(MigrationReply reply) => reply switch
+    {
+        MigrationReply.Ack a => $"Ack({a.Seq})",
+        MigrationReply.Error e => $"error '{e.Text}'",
+        _ => "Done",
+    };
+
+    /// <summary>When the destination hangs up it may have said why first: read its Error frame if there is one.</summary>
+    private string DescribeLostConnection(Exception e)
+    {
+        try
+        {
+            _socket.ReceiveTimeout = 500;
+            if (MigrationBackChannel.Read(_stream) is MigrationReply.Error err) return $"destination refused the migration: {err.Text}";
+        }
+        catch (Exception)
+        {
+            // Nothing readable: report the connection failure itself.
+        }
+        return $"connection to the destination lost: {e.Message}";
+    }
+
+    private void TryWrite(Action<MigrationStreamWriter> write)
+    {
+        try
+        {
+            var w = new MigrationStreamWriter(_stream, _source.Memory);
+            write(w);
+            w.Flush();
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The destination is gone already; it discards on its own.
+        }
+    }
+
+    private void Report(MigrationInfo info, bool newPass)
+    {
+        _info = info;
+        _progress(info, newPass);
+    }
+
+    private long Ms() => _clock.ElapsedMilliseconds;
+}
+
+/// <summary>The migration stopped for a reason the protocol or policy gave (not a broken connection).</summary>
+public sealed class MigrationFailedException(string message) : Exception(message);

@@ -1,0 +1,42 @@
+using Akka.Actor;
+using Tern.Actors.Migration.Destination;
+using Tern.Actors.Migration.Source;
+using Tern.Actors.Vm;
+using Tern.Devices.Board;
+using Tern.Kvm.Memory;
+
+namespace Tern.Actors.Migration;
+
+/// <summary>
+/// A VM as the migration workers see it: its machine plus its vCPU group, driven with blocking
+/// asks from the worker's own thread (never from a mailbox).
+/// </summary>
+internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool guestWasRunning) : IMigrationSource, IMigrationDestination
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public GuestMemory Memory => machine.Memory;
+    public Tern.Kvm.Vm Vm => machine.Vm;
+    public bool GuestWasRunning => guestWasRunning;
+
+    public void PauseGuest()
+    {
+        if (guestWasRunning) vcpus.Ask<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause(), Timeout).GetAwaiter().GetResult();
+        machine.PauseDevices();
+    }
+
+    public void ResumeGuest()
+    {
+        machine.ResumeDevices();
+        if (guestWasRunning) vcpus.Ask<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume(), Timeout).GetAwaiter().GetResult();
+    }
+
+    public void SetThrottle(int percent) => vcpus.Tell(new VcpuGroupProtocol.SetThrottle(percent));
+
+    public IReadOnlyList<ComponentState> SaveState() => machine.SaveState();
+
+    public void RestoreState(IReadOnlyList<ComponentState> states) => machine.RestoreState(states);
+
+    void IMigrationDestination.ResumeGuest() =>
+        vcpus.Ask<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume(), Timeout).GetAwaiter().GetResult();
+}

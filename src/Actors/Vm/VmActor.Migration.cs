@@ -1,0 +1,158 @@
+using Akka.Actor;
+using Tern.Actors.Migration;
+using Tern.Actors.Migration.Transport;
+using Tern.Devices.Config;
+using static Tern.Actors.Migration.MigrationProtocol;
+
+namespace Tern.Actors.Vm;
+
+/// <summary>The VmActor's side of live migration: starting, cancelling and observing the migration children.</summary>
+public sealed partial class VmActor
+{
+    private IActorRef? _migration;
+    private MigrationInfo _migrationInfo = MigrationInfo.None;
+    private volatile MigrationParameters _migrationParameters = new();
+    private VmRunState _stateBeforeMigration;
+
+    private void BootForIncomingMigration(MigrationEndpoint endpoint)
+    {
+        var listener = MigrationSockets.Listen(endpoint);
+        try
+        {
+            StartMachine(paused: true);
+        }
+        catch
+        {
+            MigrationSockets.CloseListener(listener, endpoint);
+            throw;
+        }
+        _state = VmRunState.InMigrate;
+        _migrationInfo = new MigrationInfo(MigrationStatus.Setup);
+        var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: false);
+        _migration = Context.ActorOf(IncomingMigrationActor.Props(listener, endpoint, access, MigrationFingerprint.From(_config)), "incoming");
+    }
+
+    private void MigrationHandlers()
+    {
+        Receive<Migrate>(OnMigrate);
+        Receive<MigrateCancel>(_ => OnMigrateCancel());
+        Receive<QueryMigrate>(_ => Sender.Tell(_migrationInfo));
+        Receive<QueryParameters>(_ => Sender.Tell(new ParametersReply(_migrationParameters)));
+        Receive<SetParameters>(p => ChangeParameters(Apply(_migrationParameters, p)));
+        Receive<SetCapabilities>(c => ChangeParameters(Apply(_migrationParameters, c)));
+    }
+
+    private void MigrationEventHandlers()
+    {
+        Receive<Progress>(p => OnMigrationProgress(p.Info, p.NewPass));
+        Receive<Finished>(OnMigrationFinished);
+    }
+
+    private void OnMigrate(Migrate m)
+    {
+        string? refusal = _migration is not null ? "a migration is already running"
+            : _state is not (VmRunState.Running or VmRunState.Paused) ? $"cannot migrate in state {_state.QmpStatus()}"
+            : m.Destination.Transport == MigrationTransport.File ? "migration to a file (snapshot) is not supported; use tcp: or unix:"
+            : null;
+        if (refusal is not null)
+        {
+            Sender.Tell(new MigrateRefused(refusal));
+            return;
+        }
+        _stateBeforeMigration = _state;
+        _state = VmRunState.Migrating;
+        var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: _stateBeforeMigration == VmRunState.Running);
+        _migration = Context.ActorOf(MigrationActor.Props(m.Destination, Sender, access, MigrationFingerprint.From(_config),
+            () => _migrationParameters), $"migration-{Guid.NewGuid():N}");
+    }
+
+    private void OnMigrateCancel()
+    {
+        if (_migration is not null && _state == VmRunState.Migrating)
+        {
+            _migration.Forward(new MigrateCancel());
+            return;
+        }
+        if (_migrationInfo.Status is MigrationStatus.Completed or MigrationStatus.Failed)
+            Sender.Tell(new CancelRefused($"Failed to transfer migration status from {_migrationInfo.Status.QmpName()} to canceled."));
+        else
+            Sender.Tell(new CancelAccepted());
+    }
+
+    private void OnMigrationProgress(MigrationInfo info, bool newPass)
+    {
+        var before = _migrationInfo.Status;
+        _migrationInfo = info;
+        if (!_migrationParameters.Events) return;
+        if (info.Status != before) Publish(new VmEvent.Migration(DateTimeOffset.UtcNow, info.Status.QmpName()));
+        if (newPass) Publish(new VmEvent.MigrationPass(DateTimeOffset.UtcNow, info.Round));
+    }
+
+    private void OnMigrationFinished(Finished f)
+    {
+        _migration = null;
+        if (f.Info.Status == MigrationStatus.None)
+        {
+            _state = _stateBeforeMigration; // never connected: as if `migrate` had not been given
+            return;
+        }
+        OnMigrationProgress(f.Info, newPass: false);
+        switch (f.Guest)
+        {
+            case GuestAfterMigration.Unchanged: _state = _stateBeforeMigration; break;
+            case GuestAfterMigration.InDoubt: _state = VmRunState.Paused; break;
+            case GuestAfterMigration.MovedAway:
+                _state = VmRunState.PostMigrate;
+                _machine?.DiscardMemory();
+                break;
+            case GuestAfterMigration.Arrived:
+                _state = VmRunState.Running;
+                Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));
+                break;
+            case GuestAfterMigration.ArrivedPaused: _state = VmRunState.Paused; break;
+            case GuestAfterMigration.Discarded:
+                End(1, $"incoming migration failed: {f.Info.ErrorDesc}", guest: false, qmpReason: "host-error");
+                break;
+        }
+    }
+
+    private void ChangeParameters(MigrationParameters? next)
+    {
+        if (next is null) return;
+        if (next.Validate() is { } error)
+        {
+            Sender.Tell(new ParametersRefused(error));
+            return;
+        }
+        _migrationParameters = next;
+        Sender.Tell(new ParametersReply(next));
+    }
+
+    private MigrationParameters? Apply(MigrationParameters p, SetParameters s) => p with
+    {
+        DowntimeLimitMs = s.DowntimeLimitMs ?? p.DowntimeLimitMs,
+        MaxBandwidth = s.MaxBandwidth ?? p.MaxBandwidth,
+        MultifdChannels = s.MultifdChannels ?? p.MultifdChannels,
+        CompletionTimeoutMs = s.CompletionTimeoutMs ?? p.CompletionTimeoutMs,
+    };
+
+    private MigrationParameters? Apply(MigrationParameters p, SetCapabilities s)
+    {
+        foreach (var (name, on) in s.Capabilities)
+        {
+            p = name switch
+            {
+                "auto-converge" => p with { AutoConverge = on },
+                "multifd" => p with { Multifd = on },
+                "events" => p with { Events = on },
+                _ => null!,
+            };
+            if (p is null)
+            {
+                Sender.Tell(new ParametersRefused($"unknown migration capability '{name}'"));
+                return null;
+            }
+        }
+        return p;
+    }
+}
