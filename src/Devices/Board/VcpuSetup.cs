@@ -20,7 +20,7 @@ internal static class VcpuSetup
         for (int id = 0; id < vcpus.Length; id++)
         {
             var vcpu = vcpus[id] = vm.CreateVcpu(id);
-            vcpu.SetCpuid(CpuidBuilder.Build(supported, id, config.Vcpus, hidden));
+            vcpu.SetCpuid(CpuidBuilder.Build(supported, id, config.Vcpus, hidden, vcpu.GetTscKhz()));
             vcpu.SetMsrs(BootCpuState.BootMsrs);
             vcpu.SetDefaultFpu();
             var lapic = vcpu.GetLapic();

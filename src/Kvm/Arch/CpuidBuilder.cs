@@ -13,10 +13,16 @@ public static class CpuidBuilder
     private const int HttBit = 28;          // leaf 1 EDX
     private const int CmpLegacyBit = 1;     // leaf 0x80000001 ECX
 
+    /// <summary>The hypervisor leaf that carries the TSC and LAPIC timer frequencies (VMware's convention, which Linux and QEMU use).</summary>
+    public const uint TimingLeaf = 0x40000010;
+
+    /// <summary>KVM's LAPIC timer runs at a 1 GHz bus clock.</summary>
+    public const uint LapicTimerKhz = 1_000_000;
+
     public static kvm_cpuid_entry2[] Build(IReadOnlyList<kvm_cpuid_entry2> supported, int vcpuId, int vcpus,
-        IReadOnlyCollection<CpuidFeatureBit> hidden)
+        IReadOnlyCollection<CpuidFeatureBit> hidden, uint tscKhz = 0)
     {
-        var entries = supported.ToArray();
+        var entries = WithTimingLeaf(supported, tscKhz);
         bool intel = IsVendor(entries, "GenuineIntel");
         int coreBits = BitsFor(vcpus);
         for (int i = 0; i < entries.Length; i++)
@@ -54,6 +60,22 @@ public static class CpuidBuilder
         }
         foreach (var bit in hidden) Clear(entries, bit);
         return entries;
+    }
+
+    /// <summary>
+    /// Publishes the TSC frequency in leaf 0x40000010 (and raises the hypervisor range's top to it),
+    /// so a guest need not calibrate its clock against the PIT. Without a known frequency, nothing changes.
+    /// </summary>
+    private static kvm_cpuid_entry2[] WithTimingLeaf(IReadOnlyList<kvm_cpuid_entry2> supported, uint tscKhz)
+    {
+        var entries = supported.Where(e => e.function != TimingLeaf).ToList();
+        int top = entries.FindIndex(e => e.function == 0x40000000);
+        if (tscKhz == 0 || top < 0) return entries.ToArray();
+        var head = entries[top];
+        head.eax = Math.Max(head.eax, TimingLeaf);
+        entries[top] = head;
+        entries.Add(new kvm_cpuid_entry2 { function = TimingLeaf, eax = tscKhz, ebx = LapicTimerKhz });
+        return entries.ToArray();
     }
 
     private static void SetExtendedTopology(ref kvm_cpuid_entry2 e, int vcpuId, int vcpus, int coreBits)
