@@ -1,13 +1,12 @@
 using Akka.Actor;
-using Akka.Configuration;
 using Tern.Actors.Vm;
-using Tern.Devices.Board;
 using Tern.Devices.Config;
 using Tern.Host.CommandLine;
+using Tern.Host.Qmp;
 
 namespace Tern.Host.Standalone;
 
-/// <summary>`tern [StratoVirt options]`: one VM in one process, ended by the guest or by QMP.</summary>
+/// <summary>`tern [StratoVirt options]`: one VM in one process, ended by the guest, by QMP or by a signal.</summary>
 public static class StandaloneVm
 {
     public static async Task<int> RunAsync(string[] args)
@@ -32,18 +31,49 @@ public static class StandaloneVm
             return 0;
         }
 
+        // First, so a bad or busy -qmp endpoint fails before anything is created.
+        QmpServer? qmp;
+        try
+        {
+            qmp = config.Qmp is { } endpoint ? QmpServer.Bind(endpoint) : null;
+        }
+        catch (QmpBindException e)
+        {
+            return Fail(e.Message);
+        }
+
+        try
+        {
+            return await RunVmAsync(config, qmp);
+        }
+        finally
+        {
+            // Every way out (a failed boot, an exception) closes the clients and removes the socket file.
+            if (qmp is not null) await qmp.DisposeAsync();
+        }
+    }
+
+    private static async Task<int> RunVmAsync(VmConfig config, QmpServer? qmp)
+    {
         using var console = ConsoleStreams.Open(config.Serial);
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
         var vm = system.ActorOf(VmActor.Props(config, console.Machine), "vm");
+        using var signals = QuitOnSignal.Install(vm);
+        qmp?.Attach(system, vm);
+
         var boot = await vm.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(), TimeSpan.FromMinutes(2));
         if (boot is VmProtocol.BootFailed failed)
         {
+            if (qmp is not null) await qmp.StopAsync();
             console.DiscardCreatedFiles();
             return Fail(failed.Reason);
         }
+        qmp?.Start(StandardCommands.Create(vm));
 
         var exited = await vm.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan);
         console.Flush();
+        // The last events (SHUTDOWN) and quit's reply reach the clients before the socket goes.
+        if (qmp is not null) await qmp.StopAsync();
         if (exited.ExitCode != 0) Console.Error.WriteLine($"tern: {exited.Reason}");
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
         return exited.ExitCode;
