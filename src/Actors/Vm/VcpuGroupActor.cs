@@ -13,6 +13,11 @@ public sealed class VcpuGroupActor : ReceiveActor
 {
     private readonly VcpuThread[] _threads;
     private readonly VcpuThrottle _throttle;
+    private readonly HashSet<int> _parked = [];
+    private readonly List<IActorRef> _pauseWaiters = [];
+
+    /// <summary>A vCPU thread parked (sent from that thread).</summary>
+    private sealed record ThreadParked(int VcpuId);
 
     public static Props Props(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused) =>
         Akka.Actor.Props.Create(() => new VcpuGroupActor(vcpus, exits, startPaused));
@@ -21,7 +26,9 @@ public sealed class VcpuGroupActor : ReceiveActor
     {
         var self = Self;
         var parent = Context.Parent;
-        _threads = vcpus.Select(v => new VcpuThread(v, exits, (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self))).ToArray();
+        _threads = vcpus.Select(v => new VcpuThread(v, exits,
+            (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self),
+            id => self.Tell(new ThreadParked(id)))).ToArray();
         _throttle = new VcpuThrottle(_threads);
         foreach (var t in _threads)
         {
@@ -31,12 +38,19 @@ public sealed class VcpuGroupActor : ReceiveActor
 
         Receive<Pause>(_ =>
         {
-            var handles = _threads.Select(t => t.RequestPause()).ToArray();
-            var replyTo = Sender;
-            Task.Run(() => { foreach (var h in handles) h.WaitOne(); }).PipeTo(replyTo, Self, success: () => new Paused());
+            _pauseWaiters.Add(Sender);
+            _parked.Clear();
+            foreach (var t in _threads) t.RequestPause();
+        });
+        Receive<ThreadParked>(p =>
+        {
+            if (_pauseWaiters.Count == 0 || !_parked.Add(p.VcpuId) || _parked.Count < _threads.Length) return;
+            foreach (var w in _pauseWaiters) w.Tell(new Paused());
+            _pauseWaiters.Clear();
         });
         Receive<Resume>(_ =>
         {
+            _parked.Clear();
             foreach (var t in _threads) t.Resume();
             Sender.Tell(new Resumed());
         });

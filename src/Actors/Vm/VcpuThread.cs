@@ -12,6 +12,7 @@ internal sealed class VcpuThread
     private readonly Vcpu _vcpu;
     private readonly VcpuExitHandler _exits;
     private readonly Action<int, VcpuOutcome> _onStopped;
+    private readonly Action<int> _onParked;
     private readonly ManualResetEventSlim _parked = new(false);
     private readonly ManualResetEventSlim _resume = new(false);
     private readonly Thread _thread;
@@ -20,11 +21,13 @@ internal sealed class VcpuThread
     private volatile bool _throttleKick;
     private Func<TimeSpan> _throttleSleep = () => TimeSpan.Zero;
 
-    public VcpuThread(Vcpu vcpu, VcpuExitHandler exits, Action<int, VcpuOutcome> onStopped)
+    /// <param name="onParked">Called on the vCPU thread each time it parks (or ends), so a pause can complete without a waiting thread.</param>
+    public VcpuThread(Vcpu vcpu, VcpuExitHandler exits, Action<int, VcpuOutcome> onStopped, Action<int> onParked)
     {
         _vcpu = vcpu;
         _exits = exits;
         _onStopped = onStopped;
+        _onParked = onParked;
         _thread = new Thread(Loop) { IsBackground = true, Name = $"vcpu{vcpu.Id}" };
     }
 
@@ -39,13 +42,13 @@ internal sealed class VcpuThread
         _thread.Start();
     }
 
-    /// <summary>Asks the thread to leave the guest and park; returns a handle set once it has.</summary>
-    public WaitHandle RequestPause()
+    /// <summary>Asks the thread to leave the guest and park; <c>onParked</c> follows once it has (or at once if it already is).</summary>
+    public void RequestPause()
     {
         _resume.Reset();
         _pauseRequested = true;
-        _vcpu.Kick();
-        return _parked.WaitHandle;
+        if (_parked.IsSet) _onParked(Id);
+        else _vcpu.Kick();
     }
 
     /// <summary>Auto-converge: the next time this vCPU leaves the guest it sleeps for <see cref="SetThrottle"/>'s time.</summary>
@@ -82,6 +85,7 @@ internal sealed class VcpuThread
                 if (_pauseRequested)
                 {
                     _parked.Set();
+                    _onParked(Id); // may repeat RequestPause's own call: the group counts each vCPU once
                     _resume.Wait();
                     _parked.Reset();
                     continue;
@@ -105,6 +109,7 @@ internal sealed class VcpuThread
         finally
         {
             _parked.Set();
+            _onParked(Id);
         }
     }
 }

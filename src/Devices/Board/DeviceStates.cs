@@ -18,8 +18,6 @@ internal static class DeviceStates
     private const string BlockPrefix = "virtio-blk/";
     private const int MaxStateBytes = 1 << 20;
 
-    private static readonly JsonSerializerOptions Json = new() { IncludeFields = false };
-
     public static List<ComponentState> Save(LegacyDevices legacy, PciPlatform pci)
     {
         var states = new List<ComponentState> { Encode(LegacyId, 1, legacy.Save()) };
@@ -54,7 +52,7 @@ internal static class DeviceStates
     }
 
     private static ComponentState Encode<T>(string id, int version, T state) =>
-        new(id, (uint)version, JsonSerializer.SerializeToUtf8Bytes(state, Json));
+        new(id, (uint)version, JsonSerializer.SerializeToUtf8Bytes(state, typeof(T), DeviceStateJson.Default));
 
     private static ComponentState Take(Dictionary<string, ComponentState> byId, string id, int version)
     {
@@ -68,7 +66,7 @@ internal static class DeviceStates
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(s.Data, Json) ?? throw new MachineException($"device state '{s.Id}' is empty");
+            return (T?)JsonSerializer.Deserialize(s.Data, typeof(T), DeviceStateJson.Default) ?? throw new MachineException($"device state '{s.Id}' is empty");
         }
         catch (JsonException e)
         {
