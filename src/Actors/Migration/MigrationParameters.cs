@@ -36,5 +36,8 @@ public sealed record MigrationParameters
         : MaxBandwidth < 0 ? $"max-bandwidth {MaxBandwidth} is negative"
         : MultifdChannels is < 1 or > 64 ? $"multifd-channels {MultifdChannels} is outside 1..64"
         : CompletionTimeoutMs < 1000 ? $"completion timeout {CompletionTimeoutMs} ms is below 1000 ms"
+        : ThrottleInitialPercent is < 1 or > 99 ? $"cpu-throttle-initial {ThrottleInitialPercent} is outside 1..99"
+        : ThrottleIncrementPercent is < 1 or > 99 ? $"cpu-throttle-increment {ThrottleIncrementPercent} is outside 1..99"
+        : ThrottleMaxPercent is < 1 or > 99 ? $"max-cpu-throttle {ThrottleMaxPercent} is outside 1..99"
         : null;
 }

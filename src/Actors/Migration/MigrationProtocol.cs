@@ -31,7 +31,8 @@ public static class MigrationProtocol
 
     /// <summary>Changes only the given parameters; replied with <see cref="ParametersReply"/> or <see cref="ParametersRefused"/>.</summary>
     public sealed record SetParameters(long? DowntimeLimitMs = null, long? MaxBandwidth = null, int? MultifdChannels = null,
-        long? CompletionTimeoutMs = null) : IMigrationMessage;
+        long? CompletionTimeoutMs = null, int? ThrottleInitialPercent = null, int? ThrottleIncrementPercent = null,
+        int? ThrottleMaxPercent = null) : IMigrationMessage;
 
     /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events); replied like <see cref="SetParameters"/>.</summary>
     public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage;

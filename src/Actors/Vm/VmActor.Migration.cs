@@ -134,6 +134,9 @@ public sealed partial class VmActor
         MaxBandwidth = s.MaxBandwidth ?? p.MaxBandwidth,
         MultifdChannels = s.MultifdChannels ?? p.MultifdChannels,
         CompletionTimeoutMs = s.CompletionTimeoutMs ?? p.CompletionTimeoutMs,
+        ThrottleInitialPercent = s.ThrottleInitialPercent ?? p.ThrottleInitialPercent,
+        ThrottleIncrementPercent = s.ThrottleIncrementPercent ?? p.ThrottleIncrementPercent,
+        ThrottleMaxPercent = s.ThrottleMaxPercent ?? p.ThrottleMaxPercent,
     };
 
     private MigrationParameters? Apply(MigrationParameters p, SetCapabilities s)

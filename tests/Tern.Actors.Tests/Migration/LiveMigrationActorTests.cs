@@ -49,6 +49,7 @@ public sealed class LiveMigrationActorTests : Akka.TestKit.Xunit2.TestKit
         var info = WaitForEnd(source);
 
         Assert.True(info.Status == MigrationStatus.Completed, info.ErrorDesc);
+        File.WriteAllText("/tmp/miginfo.txt", info.ToString());
         Assert.Equal(VmRunState.PostMigrate, source.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), Long).Result.State);
         int lastSourceTick = srcConsole.Ticks().Max();
         dstConsole.WaitFor(l => l == $"TICK {lastSourceTick + 10}", Long);

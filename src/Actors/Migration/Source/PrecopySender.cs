@@ -135,6 +135,9 @@ public sealed class PrecopySender
             switch (step)
             {
                 case ConvergenceStep.StopAndCopy:
+                    // The pages this sync found still have to go: stop-and-copy sends them with the last ones.
+                    _runs.Clear();
+                    PageRuns.Dirty(tracker.Regions, _runs);
                     return;
                 case ConvergenceStep.GiveUp g:
                     throw new MigrationFailedException(g.Reason);
@@ -189,8 +192,7 @@ public sealed class PrecopySender
         _paused = true;
         _cancel.ThrowIfCancellationRequested();
         tracker.Sync();
-        _runs.Clear();
-        PageRuns.Dirty(tracker.Regions, _runs);
+        PageRuns.Dirty(tracker.Regions, _runs); // added to the runs the deciding sync left
         writer.WriteRam(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_runs));
         writer.WriteRoundEnd();
         tracker.Stop();

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace Tern.Host.Qmp;
+
+/// <summary>What one request line holds once parsed: a well-formed request, or why it is not one.</summary>
+public abstract record QmpParsed
+{
+    /// <summary><c>{"execute": Command, "arguments": {...}?, "id": any?}</c>; elements are detached from the parsed text.</summary>
+    public sealed record Request(string Command, JsonElement? Arguments, JsonElement? Id) : QmpParsed;
+
+    /// <summary>Not a request; <see cref="Id"/> is echoed when the line was a JSON object that carried one.</summary>
+    public sealed record Invalid(string Description, JsonElement? Id) : QmpParsed;
+}
+
+/// <summary>
+/// Parses one request line as QMP defines it: UTF-8 JSON, one object with a string "execute",
+/// an optional object "arguments" and an optional "id" of any type, and no other member.
+/// </summary>
+public static class QmpRequestParser
+{
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+
+    public static QmpParsed Parse(ReadOnlyMemory<byte> line)
+    {
+        if (!Utf8.IsValid(line.Span)) return new QmpParsed.Invalid("the request is not valid UTF-8", null);
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line, Options);
+        }
+        catch (JsonException e)
+        {
+            return new QmpParsed.Invalid($"malformed JSON at byte {e.BytePositionInLine ?? 0}", null);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return new QmpParsed.Invalid($"a request must be a JSON object, not {QmpText.KindOf(root)}", null);
+
+            JsonElement? id = root.TryGetProperty("id", out var idValue) ? idValue.Clone() : null;
+            JsonElement? execute = null, arguments = null;
+            foreach (var member in root.EnumerateObject())
+            {
+                switch (member.Name)
+                {
+                    case "execute": execute = member.Value; break;
+                    case "arguments": arguments = member.Value; break;
+                    case "id": break;
+                    default: return new QmpParsed.Invalid($"unknown request member '{QmpText.Clip(member.Name)}'", id);
+                }
+            }
+
+            if (execute is not { } command) return new QmpParsed.Invalid("the request has no 'execute' member", id);
+            if (command.ValueKind != JsonValueKind.String)
+                return new QmpParsed.Invalid($"'execute' must be a string, not {QmpText.KindOf(command)}", id);
+            if (arguments is { } args && args.ValueKind != JsonValueKind.Object)
+                return new QmpParsed.Invalid($"'arguments' must be an object, not {QmpText.KindOf(args)}", id);
+
+            return new QmpParsed.Request(command.GetString()!, arguments?.Clone(), id);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Tern.EndToEnd.Tests.Qmp;
+
+/// <summary>
+/// A QMP client for the end-to-end tests: connects (retrying until tern listens), keeps the raw
+/// greeting, sends requests or raw bytes, and separates replies from events. Every line the
+/// server sends is checked to end in "\r\n".
+/// </summary>
+public sealed class QmpClient : IDisposable
+{
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly Socket _socket;
+    private readonly List<byte> _pending = [];
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly Queue<JsonNode> _replies = new();
+    private readonly List<JsonNode> _events = [];
+
+    private QmpClient(Socket socket)
+    {
+        _socket = socket;
+        GreetingLine = ReadRawLine() ?? throw new EndOfStreamException("tern closed the connection before the greeting");
+    }
+
+    /// <summary>The greeting exactly as received, "\r\n" included.</summary>
+    public string GreetingLine { get; }
+
+    /// <summary>Events received so far, in order.</summary>
+    public IReadOnlyList<JsonNode> Events => _events;
+
+    public Socket Socket => _socket;
+
+    public static QmpClient ConnectUnix(string path, TimeSpan? timeout = null) =>
+        Connect(() => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), new UnixDomainSocketEndPoint(path), timeout);
+
+    public static QmpClient ConnectTcp(IPEndPoint endpoint, TimeSpan? timeout = null) =>
+        Connect(() => new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp), endpoint, timeout);
+
+    private static QmpClient Connect(Func<Socket> create, EndPoint endpoint, TimeSpan? timeout)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var socket = create();
+            try
+            {
+                socket.Connect(endpoint);
+                return new QmpClient(socket);
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                socket.Dispose();
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    public void SendRaw(byte[] bytes) => _socket.Send(bytes);
+
+    public void SendRaw(string text) => SendRaw(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Sends one request and returns its reply (events that arrive meanwhile are kept).</summary>
+    public JsonNode Execute(string command, JsonObject? arguments = null, JsonNode? id = null)
+    {
+        var request = new JsonObject { ["execute"] = command };
+        if (arguments is not null) request["arguments"] = arguments;
+        if (id is not null) request["id"] = id;
+        SendRaw(request.ToJsonString() + "\n");
+        return ReadReply();
+    }
+
+    /// <summary>Sends a request and asserts it returned (not an error).</summary>
+    public JsonNode? Return(string command, JsonObject? arguments = null)
+    {
+        var reply = Execute(command, arguments);
+        Assert.True(reply["return"] is not null, $"'{command}' failed: {reply.ToJsonString()}");
+        return reply["return"];
+    }
+
+    public JsonNode ReadReply()
+    {
+        while (_replies.Count == 0) ReadMessage();
+        return _replies.Dequeue();
+    }
+
+    /// <summary>The first event called <paramref name="name"/> received so far or arriving within the timeout.</summary>
+    public JsonNode WaitForEvent(string name)
+    {
+        while (true)
+        {
+            var found = _events.FirstOrDefault(e => (string?)e["event"] == name);
+            if (found is not null) return found;
+            ReadMessage();
+        }
+    }
+
+    /// <summary>Reads to the end of the stream (tern closed the connection); false if it stays open.</summary>
+    public bool WaitForClose()
+    {
+        try
+        {
+            while (ReadRawLine() is { } line) Keep(JsonNode.Parse(line)!);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private void ReadMessage()
+    {
+        string line = ReadRawLine() ?? throw new EndOfStreamException("tern closed the QMP connection");
+        Keep(JsonNode.Parse(line)!);
+    }
+
+    private void Keep(JsonNode message)
+    {
+        if (message["event"] is not null) _events.Add(message);
+        else _replies.Enqueue(message);
+    }
+
+    /// <summary>The next line with its "\r\n", or null at the end of the stream.</summary>
+    private string? ReadRawLine()
+    {
+        var deadline = DateTime.UtcNow + ReadTimeout;
+        while (true)
+        {
+            int newline = _pending.IndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                var bytes = _pending.GetRange(0, newline + 1).ToArray();
+                _pending.RemoveRange(0, newline + 1);
+                string line = Encoding.UTF8.GetString(bytes);
+                Assert.True(line.EndsWith("\r\n", StringComparison.Ordinal), $"line does not end in \\r\\n: {line}");
+                return line;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) throw new TimeoutException("no QMP line from tern in time");
+            _socket.ReceiveTimeout = (int)Math.Max(1, left.TotalMilliseconds);
+            int n;
+            try
+            {
+                n = _socket.Receive(_buffer);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                throw new TimeoutException("no QMP line from tern in time");
+            }
+            catch (SocketException)
+            {
+                return null; // reset by tern
+            }
+            if (n == 0) return _pending.Count == 0 ? null : throw new EndOfStreamException("tern closed the connection mid-line");
+            _pending.AddRange(_buffer.AsSpan(0, n));
+        }
+    }
+
+    public static string ErrorClass(JsonNode reply) =>
+        (string?)reply["error"]?["class"] ?? throw new Xunit.Sdk.XunitException($"expected an error, got {reply.ToJsonString()}");
+
+    public static string ErrorDesc(JsonNode reply) => (string?)reply["error"]?["desc"] ?? "";
+
+    public void Dispose() => _socket.Dispose();
+}
