@@ -13,6 +13,7 @@ public sealed partial class VmActor
     private MigrationInfo _migrationInfo = MigrationInfo.None;
     private volatile MigrationParameters _migrationParameters = new();
     private VmRunState _stateBeforeMigration;
+    private MigrationInfo _infoBeforeMigration = MigrationInfo.None;
 
     private void BootForIncomingMigration(MigrationEndpoint endpoint)
     {
@@ -60,6 +61,8 @@ public sealed partial class VmActor
             return;
         }
         _stateBeforeMigration = _state;
+        _infoBeforeMigration = _migrationInfo;
+        _migrationInfo = new MigrationInfo(MigrationStatus.Setup);
         _state = VmRunState.Migrating;
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: _stateBeforeMigration == VmRunState.Running);
         _migration = Context.ActorOf(MigrationActor.Props(m.Destination, Sender, access, MigrationFingerprint.From(_config),
@@ -94,6 +97,7 @@ public sealed partial class VmActor
         if (f.Info.Status == MigrationStatus.None)
         {
             _state = _stateBeforeMigration; // never connected: as if `migrate` had not been given
+            _migrationInfo = _infoBeforeMigration;
             return;
         }
         OnMigrationProgress(f.Info, newPass: false);

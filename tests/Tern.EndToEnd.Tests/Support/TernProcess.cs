@@ -100,8 +100,13 @@ public sealed class TernProcess : IDisposable
         return $"--- stdout (last 40 lines) ---\n{tail}\n--- stderr ---\n{Stderr}";
     }
 
+    private bool _disposed;
+
+    /// <summary>Kills the process if it still runs (idempotent: a test may kill a VM early).</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

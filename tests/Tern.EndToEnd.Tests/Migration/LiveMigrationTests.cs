@@ -1,0 +1,237 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Tern.EndToEnd.Tests.Qmp;
+using Tern.EndToEnd.Tests.Support;
+using static Tern.EndToEnd.Tests.Migration.MigrationVm;
+
+namespace Tern.EndToEnd.Tests.Migration;
+
+/// <summary>Issue 4, acceptance 1, 2, 5, 6 and 9: the StratoVirt procedure with `tern`, checked from inside the guest.</summary>
+public sealed class LiveMigrationTests : IDisposable
+{
+    private const string Soak = "mode=soak mib=256 tick_ms=50 check_every=5 blk=1";
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static void AssertGuestContinues(QmpVm source, QmpVm destination)
+    {
+        AssertHopContinues(source, destination); // no restart, no gap: numbering continues where the source stopped
+        destination.WaitForTick(destination.Ticks[0] + 12);
+        var ticks = destination.Ticks;
+        Assert.Equal(Enumerable.Range(ticks[0], ticks.Count), ticks);
+        destination.Process.WaitForLine(l => l.StartsWith("SOAK check", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal), Long);
+        destination.Process.WaitForLine(l => l.StartsWith("SOAK blk read", StringComparison.Ordinal), Long);
+        Assert.DoesNotContain(destination.Process.Stdout, l => l.Contains("BAD"));
+    }
+
+    [KvmTheory]
+    [InlineData("unix")]
+    [InlineData("tcp")]
+    public void Guest_moves_keeping_its_ticks_memory_checksum_and_disk(string transport)
+    {
+        var disk = _dir.Disk("shared.img", 4 << 20);
+        string uri = transport == "unix" ? UnixUri(_dir) : TcpUri();
+        using var source = Source(Soak, "512M", DiskArgs(disk));
+        using var destination = Destination(Soak, "512M", DiskArgs(disk), uri);
+        source.Process.WaitForLine("SOAK blk before=ok", Long);
+        source.WaitForTick(8);
+        using var src = source.Connect();
+        using var dst = destination.Connect();
+        Assert.Equal("inmigrate", (string?)Status(dst)["status"]);
+
+        Assert.NotNull(src.Return("migrate", new JsonObject { ["uri"] = uri }));
+        var info = WaitForEnd(src);
+
+        Assert.True((string?)info["status"] == "completed", info.ToJsonString());
+        Assert.Equal("postmigrate", (string?)Status(src)["status"]);
+        Assert.Equal("running", (string?)Status(dst)["status"]);
+        AssertGuestContinues(source, destination);
+        // Statistics agree with each other (acceptance 9).
+        var ram = info["ram"]!;
+        Assert.True((long)ram["transferred"]! >= (long)ram["total"]! - (long)ram["duplicate"]! * 4096);
+        Assert.Equal((long)ram["normal"]! * 4096, (long)ram["normal-bytes"]!);
+        // The destination's new disk writes land in the shared image file.
+        var line = destination.Process.WaitForLine(l => l.StartsWith("SOAK blk write tick=", StringComparison.Ordinal)
+            && int.Parse(l.Split(' ')[3][5..]) > source.LastTick, Long);
+        int tick = int.Parse(line.Split(' ')[3][5..]);
+        int sector = int.Parse(line.Split(' ')[4][7..]);
+        destination.Process.WaitForLine(l => l.StartsWith($"TICK {tick + 1}", StringComparison.Ordinal), Long);
+        Assert.StartsWith($"SOAK-TICK {tick}\n", ReadSector(disk, sector));
+        Assert.StartsWith("SOAK-BEFORE ", ReadSector(disk, 2));
+    }
+
+    private static string ReadSector(string path, int sector)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var buffer = new byte[512];
+        f.Position = sector * 512L;
+        f.ReadExactly(buffer);
+        return Encoding.Latin1.GetString(buffer);
+    }
+
+    [KvmFact]
+    public void Ping_pong_ten_times_keeps_the_guest_intact()
+    {
+        const string append = "mode=soak mib=64 tick_ms=50 check_every=4";
+        var current = Source(append, "256M", []);
+        var retired = new List<QmpVm>();
+        try
+        {
+            current.WaitForTick(3);
+            for (int i = 0; i < 10; i++)
+            {
+                string uri = UnixUri(_dir);
+                var next = Destination(append, "256M", [], uri);
+                using (var qmp = current.Connect())
+                {
+                    qmp.Return("migrate", new JsonObject { ["uri"] = uri });
+                    var info = WaitForEnd(qmp);
+                    Assert.True((string?)info["status"] == "completed", $"hop {i}: {info.ToJsonString()}");
+                }
+                AssertHopContinues(current, next);
+                retired.Add(current);
+                current = next;
+            }
+        }
+        finally
+        {
+            current.Dispose();
+            foreach (var vm in retired) vm.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The destination's ticks follow the source's: its first complete tick is the source's last + 1,
+    /// or + 2 when the switch-over fell inside a line (the source printed "TICK 2", the destination "7").
+    /// </summary>
+    private static void AssertHopContinues(QmpVm source, QmpVm destination)
+    {
+        destination.WaitForTick(1);
+        int first = destination.Ticks[0];
+        Thread.Sleep(300); // let the source's last complete lines arrive through its pipe
+        int last = source.LastTick;
+        if (first == last + 2) Assert.False(destination.Process.Stdout[0].StartsWith("TICK", StringComparison.Ordinal), "a tick went missing");
+        else Assert.Equal(last + 1, first);
+        destination.WaitForTick(first + 4);
+        Assert.DoesNotContain(destination.Process.Stdout, l => l.Contains("BAD"));
+    }
+
+    [KvmFact]
+    public void A_configuration_mismatch_fails_naming_it_and_the_source_keeps_running()
+    {
+        const string append = "mode=ticks tick_ms=50";
+        using var source = Source(append, "256M", []);
+        string uri = UnixUri(_dir);
+        using var wrong = Destination(append, "512M", [], uri);
+        source.WaitForTick(3);
+        using var src = source.Connect();
+
+        src.Return("migrate", new JsonObject { ["uri"] = uri });
+        var info = WaitForEnd(src);
+
+        Assert.Equal("failed", (string?)info["status"]);
+        Assert.Contains("memory", (string?)info["error-desc"]);
+        Assert.Equal("running", (string?)Status(src)["status"]);
+        source.AssertTicksContinue();
+        Assert.NotEqual(0, wrong.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.False(File.Exists(uri[5..]), "the destination left its socket behind");
+
+        // A later migration to a matching destination succeeds.
+        string uri2 = UnixUri(_dir);
+        using var right = Destination(append, "256M", [], uri2);
+        src.Return("migrate", new JsonObject { ["uri"] = uri2 });
+        var second = WaitForEnd(src);
+        Assert.True((string?)second["status"] == "completed", second.ToJsonString());
+        right.WaitForTick(source.LastTick + 3);
+    }
+
+    [KvmFact]
+    public void Migrate_to_nowhere_is_refused_at_once_and_lifecycle_commands_wait_for_no_one()
+    {
+        using var source = Source("mode=ticks tick_ms=50", "256M", []);
+        source.WaitForTick(2);
+        using var src = source.Connect();
+
+        var reply = src.Execute("migrate", new JsonObject { ["uri"] = UnixUri(_dir) });
+        Assert.Equal("GenericError", QmpClient.ErrorClass(reply));
+        Assert.Equal("GenericError", QmpClient.ErrorClass(src.Execute("migrate", new JsonObject { ["uri"] = "ftp:x" })));
+        Assert.Equal("none", (string?)src.Return("query-migrate")!["status"]);
+        Assert.Equal("running", (string?)Status(src)["status"]);
+        source.AssertTicksContinue();
+    }
+
+    [KvmFact]
+    public void Killed_destination_fails_the_migration_and_the_source_keeps_running_then_migrates_again()
+    {
+        const string append = "mode=soak mib=128 tick_ms=50 check_every=5";
+        using var source = Source(append, "256M", []);
+        string uri = UnixUri(_dir);
+        using var doomed = Destination(append, "256M", [], uri);
+        source.Process.WaitForLine("SOAK filled", Long);
+        using var src = source.Connect();
+        src.Return("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = 16L << 20 }); // ~8 s for 128 MiB
+        src.Return("migrate", new JsonObject { ["uri"] = uri });
+        Thread.Sleep(1000);
+        Assert.Equal("active", (string?)src.Return("query-migrate")!["status"]);
+        Assert.Equal("GenericError", QmpClient.ErrorClass(src.Execute("stop"))); // lifecycle refused while migrating
+
+        doomed.Process.Dispose(); // killed
+        var info = WaitForEnd(src);
+
+        Assert.Equal("failed", (string?)info["status"]);
+        Assert.Equal("running", (string?)Status(src)["status"]);
+        source.AssertTicksContinue();
+        src.Return("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = 0 });
+        string uri2 = UnixUri(_dir);
+        using var destination = Destination(append, "256M", [], uri2);
+        src.Return("migrate", new JsonObject { ["uri"] = uri2 });
+        Assert.Equal("completed", (string?)WaitForEnd(src)["status"]);
+        destination.WaitForTick(source.LastTick + 3);
+        Assert.DoesNotContain(destination.Process.Stdout, l => l.Contains("BAD"));
+    }
+
+    [KvmFact]
+    public void Cancel_during_the_rounds_leaves_the_guest_running_and_the_destination_exits()
+    {
+        const string append = "mode=soak mib=128 tick_ms=50 check_every=5";
+        using var source = Source(append, "256M", []);
+        string uri = UnixUri(_dir);
+        using var destination = Destination(append, "256M", [], uri);
+        source.Process.WaitForLine("SOAK filled", Long);
+        using var src = source.Connect();
+        src.Return("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = 16L << 20 });
+        src.Return("migrate", new JsonObject { ["uri"] = uri });
+        Thread.Sleep(800);
+
+        src.Return("migrate_cancel");
+        var info = WaitForEnd(src);
+
+        Assert.Equal("canceled", (string?)info["status"]);
+        Assert.Equal("running", (string?)Status(src)["status"]);
+        source.AssertTicksContinue();
+        Assert.NotEqual(0, destination.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain(source.Process.Stdout, l => l.Contains("BAD"));
+    }
+
+    [KvmFact]
+    public void Killed_source_makes_the_destination_exit_non_zero_leaving_nothing_behind()
+    {
+        const string append = "mode=soak mib=128 tick_ms=50";
+        var source = Source(append, "256M", []);
+        string uri = UnixUri(_dir);
+        using var destination = Destination(append, "256M", [], uri);
+        source.Process.WaitForLine("SOAK filled", Long);
+        using (var src = source.Connect())
+        {
+            src.Return("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = 16L << 20 });
+            src.Return("migrate", new JsonObject { ["uri"] = uri });
+            Thread.Sleep(800);
+        }
+        source.Dispose(); // killed mid-stream
+
+        Assert.NotEqual(0, destination.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.False(File.Exists(uri[5..]));
+        Assert.False(File.Exists(destination.SocketPath));
+    }
+}

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Tern.EndToEnd.Tests.Qmp;
+using Tern.EndToEnd.Tests.Support;
+
+namespace Tern.EndToEnd.Tests.Migration;
+
+/// <summary>Sources and destinations of the StratoVirt procedure: the same command line, the destination with -incoming.</summary>
+public static class MigrationVm
+{
+    public static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
+
+    public static string[] DiskArgs(string disk) =>
+        ["-drive", $"file={disk},id=rootfs,readonly=off,direct=off", "-device", "virtio-blk-pci,drive=rootfs,id=rootfs,bus=pcie.0,addr=0"];
+
+    public static QmpVm Source(string append, string memory, string[] extra) =>
+        QmpVm.Start(append, extra: extra, memory: memory);
+
+    public static QmpVm Destination(string append, string memory, string[] extra, string incoming)
+    {
+        var vm = QmpVm.Start(append, extra: ["-incoming", incoming, .. extra], memory: memory);
+        WaitForListener(vm);
+        return vm;
+    }
+
+    public static string UnixUri(TempDir dir) => $"unix:{dir.File($"mig-{Guid.NewGuid():N}.sock")}";
+
+    public static string TcpUri() => $"tcp:127.0.0.1:{QmpVm.FreePort(IPAddress.Loopback)}";
+
+    /// <summary>
+    /// Waits until the destination answers QMP, which it does only after booting, and it binds its
+    /// incoming socket before booting. (Probing the port itself would be taken as the migration.)
+    /// </summary>
+    public static void WaitForListener(QmpVm destination)
+    {
+        using var qmp = destination.Connect();
+        Assert.Equal("inmigrate", (string?)Status(qmp)["status"]);
+    }
+
+    /// <summary>Polls query-migrate until the status is final; returns the last answer.</summary>
+    public static JsonNode WaitForEnd(QmpClient qmp)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (DateTime.UtcNow < deadline)
+        {
+            var info = qmp.Return("query-migrate")!;
+            if ((string?)info["status"] is "completed" or "failed" or "canceled") return info;
+            Thread.Sleep(25);
+        }
+        throw new TimeoutException("the migration did not end");
+    }
+
+    public static JsonNode Status(QmpClient qmp) => qmp.Return("query-status")!;
+}
