@@ -1,3 +1,6 @@
+using Tern.Host.Demo;
 using Tern.Host.Standalone;
 
-return await StandaloneVm.RunAsync(args);
+return args is ["demo", .. var rest]
+    ? await MigrationDemo.RunAsync(rest)
+    : await StandaloneVm.RunAsync(args);

@@ -159,13 +159,29 @@ public sealed class PrecopySender
     {
         // Batches keep cancel, bandwidth and progress responsive without per-page overhead.
         const int maxRunsPerBatch = 1024;
+        ulong remaining = 0;
+        foreach (var r in runs) remaining += r.Pages * PageSize;
+        var sinceReport = Stopwatch.StartNew();
         for (int i = 0; i < runs.Count; i += maxRunsPerBatch)
         {
             _cancel.ThrowIfCancellationRequested();
             long before = writer.BytesWritten;
             var batch = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runs).Slice(i, Math.Min(maxRunsPerBatch, runs.Count - i));
             writer.WriteRam(batch);
+            foreach (var r in batch) remaining -= r.Pages * PageSize;
             limiter.Sent(writer.BytesWritten - before, _cancel);
+            if (sinceReport.ElapsedMilliseconds < 100) continue;
+            sinceReport.Restart();
+            var totals = writer.RamTotals;
+            Report(_info with
+            {
+                TotalTimeMs = Ms(),
+                Ram = (_info.Ram ?? EmptyRam()) with
+                {
+                    Transferred = (ulong)writer.BytesWritten, Remaining = remaining, Duplicate = totals.ZeroPages,
+                    Normal = totals.NormalPages, NormalBytes = totals.NormalBytes,
+                },
+            }, newPass: false);
         }
     }
 
