@@ -94,4 +94,22 @@ internal static class StateEncoding
 
     public static bool SameStruct<T>(in T a, in T b) where T : unmanaged =>
         MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in a)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in b)));
+
+    /// <summary>Encodes with <paramref name="write"/> into one array (the migration stream frames it).</summary>
+    public static byte[] ToBytes(Action<BinaryWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer)) write(writer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Decodes exactly <paramref name="bytes"/> with <paramref name="read"/>: trailing bytes are an error too.</summary>
+    public static T FromBytes<T>(ReadOnlySpan<byte> bytes, Func<BinaryReader, T> read)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes.ToArray()));
+        var state = read(reader);
+        if (reader.BaseStream.Position != bytes.Length)
+            throw new KvmStateException(typeof(T).Name, $"{bytes.Length - reader.BaseStream.Position} bytes after the end");
+        return state;
+    }
 }

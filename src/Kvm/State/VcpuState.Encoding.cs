@@ -71,22 +71,10 @@ public sealed partial record VcpuState
     });
 
     /// <summary>The encoding as one array (for tests and for framing by the migration stream).</summary>
-    public byte[] ToBytes()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer)) Write(writer);
-        return buffer.ToArray();
-    }
+    public byte[] ToBytes() => StateEncoding.ToBytes(Write);
 
     /// <summary>Decodes exactly <paramref name="bytes"/>: trailing bytes are an error too.</summary>
-    public static VcpuState FromBytes(ReadOnlySpan<byte> bytes)
-    {
-        using var reader = new BinaryReader(new MemoryStream(bytes.ToArray()));
-        var state = Read(reader);
-        if (reader.BaseStream.Position != bytes.Length)
-            throw new KvmStateException(nameof(VcpuState), $"{bytes.Length - reader.BaseStream.Position} bytes after the end");
-        return state;
-    }
+    public static VcpuState FromBytes(ReadOnlySpan<byte> bytes) => StateEncoding.FromBytes(bytes, Read);
 
     private static void WritePairs(BinaryWriter writer, (uint Index, ulong Value)[] pairs)
     {

@@ -36,20 +36,8 @@ public sealed partial record VmKvmState
         return state;
     });
 
-    public byte[] ToBytes()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer)) Write(writer);
-        return buffer.ToArray();
-    }
+    public byte[] ToBytes() => StateEncoding.ToBytes(Write);
 
     /// <summary>Decodes exactly <paramref name="bytes"/>: trailing bytes are an error too.</summary>
-    public static VmKvmState FromBytes(ReadOnlySpan<byte> bytes)
-    {
-        using var reader = new BinaryReader(new MemoryStream(bytes.ToArray()));
-        var state = Read(reader);
-        if (reader.BaseStream.Position != bytes.Length)
-            throw new KvmStateException(nameof(VmKvmState), $"{bytes.Length - reader.BaseStream.Position} bytes after the end");
-        return state;
-    }
+    public static VmKvmState FromBytes(ReadOnlySpan<byte> bytes) => StateEncoding.FromBytes(bytes, Read);
 }
