@@ -19,10 +19,13 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public Tern.Kvm.Vm Vm => machine.Vm;
     public bool GuestWasRunning => guestWasRunning;
 
-    public void PauseGuest()
+    public long PauseGuest()
     {
-        if (guestWasRunning) vcpus.Ask<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause(), Timeout).GetAwaiter().GetResult();
+        long stoppedAt = guestWasRunning
+            ? vcpus.Ask<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause(), Timeout).GetAwaiter().GetResult().ParkedAt
+            : System.Diagnostics.Stopwatch.GetTimestamp();
         machine.PauseDevices();
+        return stoppedAt;
     }
 
     public void ResumeGuest()

@@ -17,7 +17,7 @@ public sealed class VcpuGroupActor : ReceiveActor
     private readonly List<IActorRef> _pauseWaiters = [];
 
     /// <summary>A vCPU thread parked (sent from that thread).</summary>
-    private sealed record ThreadParked(int VcpuId);
+    private sealed record ThreadParked(int VcpuId, long At);
 
     public static Props Props(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused) =>
         Akka.Actor.Props.Create(() => new VcpuGroupActor(vcpus, exits, startPaused));
@@ -28,7 +28,7 @@ public sealed class VcpuGroupActor : ReceiveActor
         var parent = Context.Parent;
         _threads = vcpus.Select(v => new VcpuThread(v, exits,
             (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self),
-            id => self.Tell(new ThreadParked(id)))).ToArray();
+            id => self.Tell(new ThreadParked(id, System.Diagnostics.Stopwatch.GetTimestamp())))).ToArray();
         _throttle = new VcpuThrottle(_threads);
         foreach (var t in _threads)
         {
@@ -45,7 +45,7 @@ public sealed class VcpuGroupActor : ReceiveActor
         Receive<ThreadParked>(p =>
         {
             if (_pauseWaiters.Count == 0 || !_parked.Add(p.VcpuId) || _parked.Count < _threads.Length) return;
-            foreach (var w in _pauseWaiters) w.Tell(new Paused());
+            foreach (var w in _pauseWaiters) w.Tell(new Paused(p.At));
             _pauseWaiters.Clear();
         });
         Receive<Resume>(_ =>

@@ -51,6 +51,11 @@ public sealed class LiveMigrationTests : IDisposable
         var ram = info["ram"]!;
         Assert.True((long)ram["transferred"]! >= (long)ram["total"]! - (long)ram["duplicate"]! * 4096);
         Assert.Equal((long)ram["normal"]! * 4096, (long)ram["normal-bytes"]!);
+        // The reported downtime agrees with the pause the guest measured with its own clock, within one
+        // tick period (acceptance 9); the guest reports a pause as "SOAK late" on the tick it delayed.
+        var late = destination.Process.WaitForLine(l => l.StartsWith("SOAK late ", StringComparison.Ordinal), Long);
+        long lateMs = long.Parse(late.Split("ms=")[1]);
+        Assert.InRange((long)info["downtime"]!, lateMs - 10, lateMs + 50 + 10);
         // The destination's new disk writes land in the shared image file.
         var line = destination.Process.WaitForLine(l => l.StartsWith("SOAK blk write tick=", StringComparison.Ordinal)
             && int.Parse(l.Split(' ')[3][5..]) > source.LastTick, Long);

@@ -11,13 +11,22 @@ public sealed class TernProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _stdout = [];
+    private readonly List<DateTime> _stdoutTimes = [];
     private readonly StringBuilder _stderr = new();
     private readonly Lock _gate = new();
 
     private TernProcess(Process process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_gate) _stdout.Add(e.Data); };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_gate)
+            {
+                _stdout.Add(e.Data);
+                _stdoutTimes.Add(DateTime.UtcNow);
+            }
+        };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_gate) _stderr.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -49,6 +58,12 @@ public sealed class TernProcess : IDisposable
     public IReadOnlyList<string> Stdout
     {
         get { lock (_gate) return _stdout.ToArray(); }
+    }
+
+    /// <summary>Each console line with the time it arrived on the host (to measure pauses the guest saw).</summary>
+    public IReadOnlyList<(DateTime At, string Line)> TimedStdout
+    {
+        get { lock (_gate) return _stdoutTimes.Zip(_stdout).ToArray(); }
     }
 
     public string Stderr

@@ -66,9 +66,14 @@ void run_soak(const struct options *o, const struct acpi_info *acpi)
     u64 n = 1;
     for (; o->ticks == 0 || n <= o->ticks; n++) {
         u64 deadline = start + n * period;
-        while ((i64)(rdtsc() - deadline) < 0)
+        u64 now;
+        while ((i64)((now = rdtsc()) - deadline) < 0)
             cpu_relax();
         print("TICK %lu\n", n);
+        /* A tick more than half a period late means the guest was stopped (a pause, a migration's
+           switch-over): the pause lasted between `ms` and `ms` + one period. */
+        if (now - deadline > period / 2)
+            print("SOAK late tick=%lu ms=%lu\n", n, clock_tsc_to_ms(now - deadline));
         if (n % o->check_every == 0) {
             s.checks++;
             check_memory(&s, n);

@@ -13,8 +13,9 @@ public interface IMigrationSource
     /// <summary>Whether the guest was running when the migration began (a paused guest stays paused on the destination).</summary>
     bool GuestWasRunning { get; }
 
-    /// <summary>Stops the vCPUs (if they run), then drains and flushes the devices.</summary>
-    void PauseGuest();
+    /// <summary>Stops the vCPUs (if they run), then drains and flushes the devices. Returns the
+    /// Stopwatch timestamp at which the guest stopped running (its downtime starts there).</summary>
+    long PauseGuest();
 
     /// <summary>Undoes <see cref="PauseGuest"/> after a failure or cancel: devices work again, vCPUs run if they ran before.</summary>
     void ResumeGuest();

@@ -203,8 +203,7 @@ public sealed class PrecopySender
     /// <summary>Pauses the guest, sends what is left and the machine state, and hands over. Returns the downtime in ms.</summary>
     private long StopAndCopy(MigrationStreamWriter writer, DirtyPageTracker tracker)
     {
-        var pause = Stopwatch.StartNew();
-        _source.PauseGuest();
+        long stoppedAt = _source.PauseGuest(); // downtime counts from the moment the vCPUs parked
         _paused = true;
         _cancel.ThrowIfCancellationRequested();
         tracker.Sync();
@@ -230,7 +229,7 @@ public sealed class PrecopySender
         if (reply is not MigrationReply.Done)
             throw new MigrationFailedException($"destination answered {Describe(reply)} instead of confirming the switch-over");
         _info = _info with { Ram = _info.Ram! with { Transferred = (ulong)writer.BytesWritten } };
-        return pause.ElapsedMilliseconds;
+        return (long)Stopwatch.GetElapsedTime(stoppedAt).TotalMilliseconds;
     }
 
     private void ExpectAck(uint seq, string what)
