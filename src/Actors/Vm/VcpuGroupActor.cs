@@ -14,6 +14,7 @@ public sealed class VcpuGroupActor : ReceiveActor
     private readonly VcpuThread[] _threads;
     private readonly VcpuThrottle _throttle;
     private readonly HashSet<int> _parked = [];
+    private long _firstParkedAt;
     private readonly List<IActorRef> _pauseWaiters = [];
 
     /// <summary>A vCPU thread parked (sent from that thread).</summary>
@@ -44,8 +45,10 @@ public sealed class VcpuGroupActor : ReceiveActor
         });
         Receive<ThreadParked>(p =>
         {
-            if (_pauseWaiters.Count == 0 || !_parked.Add(p.VcpuId) || _parked.Count < _threads.Length) return;
-            foreach (var w in _pauseWaiters) w.Tell(new Paused(p.At));
+            if (_pauseWaiters.Count == 0 || !_parked.Add(p.VcpuId)) return;
+            if (_parked.Count == 1) _firstParkedAt = p.At;
+            if (_parked.Count < _threads.Length) return;
+            foreach (var w in _pauseWaiters) w.Tell(new Paused(_firstParkedAt));
             _pauseWaiters.Clear();
         });
         Receive<Resume>(_ =>

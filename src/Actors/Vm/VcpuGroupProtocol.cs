@@ -11,7 +11,7 @@ public static class VcpuGroupProtocol
     public sealed record Pause : IVcpuGroupMessage;
 
     /// <summary>Group -> requester: every vCPU is parked.</summary>
-    /// <summary>Group -> requester: every vCPU is parked; <paramref name="ParkedAt"/> is the Stopwatch timestamp when the last one did.</summary>
+    /// <summary>Group -> requester: every vCPU is parked; <paramref name="ParkedAt"/> is the Stopwatch timestamp when the first one did (the guest stopped making progress there).</summary>
     public sealed record Paused(long ParkedAt = 0) : IVcpuGroupMessage;
 
     /// <summary>VmActor -> group: let every vCPU enter the guest again; replied with <see cref="Resumed"/>.</summary>
