@@ -5,35 +5,30 @@ namespace Tern.Kvm;
 /// <summary>Register, CPUID, MSR and LAPIC access for a vCPU.</summary>
 public sealed unsafe partial class Vcpu
 {
-    public kvm_regs GetRegs()
+    /// <summary>One KVM_GET_* ioctl that fills a fixed-size struct.</summary>
+    private T GetStruct<T>(uint request, string name) where T : unmanaged
     {
-        kvm_regs regs;
-        // SAFETY: the kernel fills the local.
-        _handle.Ioctl(KvmIoctls.KVM_GET_REGS, &regs, "KVM_GET_REGS");
-        return regs;
+        T value;
+        // SAFETY: the kernel fills exactly sizeof(T) bytes of the local (the request code encodes that size).
+        _handle.Ioctl(request, &value, name);
+        return value;
     }
 
-    public void SetRegs(in kvm_regs regs)
+    /// <summary>One KVM_SET_* ioctl that reads a fixed-size struct.</summary>
+    private void SetStruct<T>(uint request, in T value, string name) where T : unmanaged
     {
-        fixed (kvm_regs* p = &regs)
-            // SAFETY: the kernel reads the pinned value.
-            _handle.Ioctl(KvmIoctls.KVM_SET_REGS, p, "KVM_SET_REGS");
+        fixed (T* p = &value)
+            // SAFETY: the kernel reads sizeof(T) bytes from the pinned value.
+            _handle.Ioctl(request, p, name);
     }
 
-    public kvm_sregs GetSregs()
-    {
-        kvm_sregs sregs;
-        // SAFETY: the kernel fills the local.
-        _handle.Ioctl(KvmIoctls.KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
-        return sregs;
-    }
+    public kvm_regs GetRegs() => GetStruct<kvm_regs>(KvmIoctls.KVM_GET_REGS, "KVM_GET_REGS");
 
-    public void SetSregs(in kvm_sregs sregs)
-    {
-        fixed (kvm_sregs* p = &sregs)
-            // SAFETY: the kernel reads the pinned value.
-            _handle.Ioctl(KvmIoctls.KVM_SET_SREGS, p, "KVM_SET_SREGS");
-    }
+    public void SetRegs(in kvm_regs regs) => SetStruct(KvmIoctls.KVM_SET_REGS, in regs, "KVM_SET_REGS");
+
+    public kvm_sregs GetSregs() => GetStruct<kvm_sregs>(KvmIoctls.KVM_GET_SREGS, "KVM_GET_SREGS");
+
+    public void SetSregs(in kvm_sregs sregs) => SetStruct(KvmIoctls.KVM_SET_SREGS, in sregs, "KVM_SET_SREGS");
 
     public void SetCpuid(ReadOnlySpan<kvm_cpuid_entry2> entries)
     {

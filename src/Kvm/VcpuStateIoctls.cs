@@ -106,20 +106,9 @@ public sealed unsafe partial class Vcpu
         _handle.Ioctl(KvmIoctls.KVM_SET_XCRS, &xcrs, "KVM_SET_XCRS");
     }
 
-    public kvm_vcpu_events GetVcpuEvents()
-    {
-        kvm_vcpu_events events;
-        // SAFETY: the kernel fills the local.
-        _handle.Ioctl(KvmIoctls.KVM_GET_VCPU_EVENTS, &events, "KVM_GET_VCPU_EVENTS");
-        return events;
-    }
+    public kvm_vcpu_events GetVcpuEvents() => GetStruct<kvm_vcpu_events>(KvmIoctls.KVM_GET_VCPU_EVENTS, "KVM_GET_VCPU_EVENTS");
 
-    public void SetVcpuEvents(in kvm_vcpu_events events)
-    {
-        fixed (kvm_vcpu_events* p = &events)
-            // SAFETY: the kernel reads the pinned value.
-            _handle.Ioctl(KvmIoctls.KVM_SET_VCPU_EVENTS, p, "KVM_SET_VCPU_EVENTS");
-    }
+    public void SetVcpuEvents(in kvm_vcpu_events events) => SetStruct(KvmIoctls.KVM_SET_VCPU_EVENTS, in events, "KVM_SET_VCPU_EVENTS");
 
     /// <summary>KVM_GET_MP_STATE (runnable, uninitialized, INIT/SIPI received, halted).</summary>
     public uint GetMpState()
@@ -136,20 +125,9 @@ public sealed unsafe partial class Vcpu
         _handle.Ioctl(KvmIoctls.KVM_SET_MP_STATE, &state, "KVM_SET_MP_STATE");
     }
 
-    public kvm_debugregs GetDebugRegs()
-    {
-        kvm_debugregs regs;
-        // SAFETY: the kernel fills the local.
-        _handle.Ioctl(KvmIoctls.KVM_GET_DEBUGREGS, &regs, "KVM_GET_DEBUGREGS");
-        return regs;
-    }
+    public kvm_debugregs GetDebugRegs() => GetStruct<kvm_debugregs>(KvmIoctls.KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS");
 
-    public void SetDebugRegs(in kvm_debugregs regs)
-    {
-        fixed (kvm_debugregs* p = &regs)
-            // SAFETY: the kernel reads the pinned value.
-            _handle.Ioctl(KvmIoctls.KVM_SET_DEBUGREGS, p, "KVM_SET_DEBUGREGS");
-    }
+    public void SetDebugRegs(in kvm_debugregs regs) => SetStruct(KvmIoctls.KVM_SET_DEBUGREGS, in regs, "KVM_SET_DEBUGREGS");
 
     /// <summary>The guest TSC frequency in kHz (KVM_GET_TSC_KHZ).</summary>
     public uint GetTscKhz() => (uint)_handle.Ioctl(KvmIoctls.KVM_GET_TSC_KHZ, 0, "KVM_GET_TSC_KHZ");
