@@ -77,7 +77,8 @@ public sealed class PrecopySender
             return (done, GuestAfterMigration.MovedAway);
         }
         catch (Exception e) when (_cancel.IsCancellationRequested && !_committed
-                                   && e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+                                   && e is OperationCanceledException or IOException or SocketException or ObjectDisposedException
+                                        or MigrationStreamException or MigrationFailedException)
         {
             TryWrite(w => w.WriteCancel());
             return (Final(MigrationStatus.Canceled, null), GuestAfterMigration.Unchanged);
