@@ -51,46 +51,43 @@ public sealed class HostFile : IDisposable
     /// <summary>Reads until the buffer is full or the file ends; returns the bytes read.</summary>
     public unsafe int ReadAt(Span<byte> buffer, long offset)
     {
-        int done = 0;
         fixed (byte* p = buffer)
-        {
-            while (done < buffer.Length)
-            {
-                // SAFETY: p points to buffer.Length pinned bytes and done < buffer.Length.
-                nint n = Libc.PRead(_handle.Fd, p + done, (nuint)(buffer.Length - done), offset + done);
-                if (n < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Errno.EINTR) continue;
-                    throw new KvmException(errno, $"pread {Path}");
-                }
-                if (n == 0) break;
-                done += (int)n;
-            }
-        }
-        return done;
+            // SAFETY: p points to buffer.Length pinned bytes for the whole call.
+            return Transfer(p, buffer.Length, offset, write: false);
     }
 
     /// <summary>Writes the whole buffer at <paramref name="offset"/>.</summary>
     public unsafe void WriteAt(ReadOnlySpan<byte> buffer, long offset)
     {
-        int done = 0;
         fixed (byte* p = buffer)
+            // SAFETY: p points to buffer.Length pinned bytes for the whole call; pwrite only reads them.
+            Transfer(p, buffer.Length, offset, write: true);
+    }
+
+    /// <summary>pread/pwrite until done, retrying EINTR and short transfers; a read stops at end of file.</summary>
+    private unsafe int Transfer(byte* p, int length, long offset, bool write)
+    {
+        int done = 0;
+        while (done < length)
         {
-            while (done < buffer.Length)
+            // SAFETY: callers pass `length` pinned bytes at p, and done < length.
+            nint n = write
+                ? Libc.PWrite(_handle.Fd, p + done, (nuint)(length - done), offset + done)
+                : Libc.PRead(_handle.Fd, p + done, (nuint)(length - done), offset + done);
+            if (n < 0)
             {
-                // SAFETY: p points to buffer.Length pinned bytes and done < buffer.Length.
-                nint n = Libc.PWrite(_handle.Fd, p + done, (nuint)(buffer.Length - done), offset + done);
-                if (n < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Errno.EINTR) continue;
-                    throw new KvmException(errno, $"pwrite {Path}");
-                }
-                if (n == 0) throw new KvmException(28 /* ENOSPC */, $"pwrite {Path}");
-                done += (int)n;
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINTR) continue;
+                throw new KvmException(errno, $"{(write ? "pwrite" : "pread")} {Path}");
             }
+            if (n == 0)
+            {
+                if (write) throw new KvmException(28 /* ENOSPC */, $"pwrite {Path}");
+                break;
+            }
+            done += (int)n;
         }
+        return done;
     }
 
     /// <summary>fdatasync: the data written so far reaches stable storage.</summary>
