@@ -14,8 +14,7 @@ namespace Tern.Actors.Migration;
 /// </summary>
 public sealed class IncomingMigrationActor : ReceiveActor
 {
-    private readonly CancellationTokenSource _cancel = new();
-    private Thread? _worker;
+    private readonly MigrationWorker _worker = new();
     private readonly Socket _listener;
     private readonly MigrationEndpoint _endpoint;
 
@@ -30,15 +29,8 @@ public sealed class IncomingMigrationActor : ReceiveActor
         _listener = listener;
         _endpoint = endpoint;
         var self = Self;
-        var receiver = new IncomingReceiver(listener, destination, own, info => self.Tell(new ReceiverProgress(info)), _cancel.Token);
-        _worker = new Thread(() =>
-        {
-            var (info, guest) = receiver.Run();
-            self.Tell(new ReceiverDone(info, guest));
-        });
-        _worker.IsBackground = true;
-        _worker.Name = "migration-receive";
-        _worker.Start();
+        var receiver = new IncomingReceiver(listener, destination, own, info => self.Tell(new ReceiverProgress(info)), _worker.Token);
+        _worker.Start("migration-receive", receiver.Run, (info, guest) => self.Tell(new ReceiverDone(info, guest)));
 
         Receive<ReceiverProgress>(p => Context.Parent.Tell(new Progress(p.Info, NewPass: false)));
         Receive<ReceiverDone>(d =>
@@ -50,8 +42,7 @@ public sealed class IncomingMigrationActor : ReceiveActor
 
     protected override void PostStop()
     {
-        _cancel.Cancel();
-        _worker?.Join(TimeSpan.FromSeconds(10)); // it writes guest memory: let go before the VM frees it
+        _worker.StopAndJoin();
         MigrationSockets.CloseListener(_listener, _endpoint);
     }
 }

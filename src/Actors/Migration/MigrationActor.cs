@@ -15,8 +15,7 @@ namespace Tern.Actors.Migration;
 public sealed class MigrationActor : ReceiveActor
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
-    private readonly CancellationTokenSource _cancel = new();
-    private Thread? _worker;
+    private readonly MigrationWorker _worker = new();
 
     private sealed record Connected(Socket Socket);
     private sealed record ConnectFailed(string Reason);
@@ -46,15 +45,8 @@ public sealed class MigrationActor : ReceiveActor
         {
             requester.Tell(new MigrateStarted());
             var sender = new PrecopySender(source, c.Socket, fingerprint, parameters,
-                (info, pass) => self.Tell(new SenderProgress(info, pass)), _cancel.Token);
-            _worker = new Thread(() =>
-            {
-                var (info, guest) = sender.Run();
-                self.Tell(new SenderDone(info, guest));
-            });
-            _worker.IsBackground = true;
-            _worker.Name = "migration-send";
-            _worker.Start();
+                (info, pass) => self.Tell(new SenderProgress(info, pass)), _worker.Token);
+            _worker.Start("migration-send", sender.Run, (info, guest) => self.Tell(new SenderDone(info, guest)));
         });
         Receive<SenderProgress>(p => Context.Parent.Tell(new Progress(p.Info, p.NewPass)));
         Receive<SenderDone>(d =>
@@ -64,15 +56,10 @@ public sealed class MigrationActor : ReceiveActor
         });
         Receive<MigrateCancel>(_ =>
         {
-            _cancel.Cancel();
+            _worker.Cancel();
             Sender.Tell(new CancelAccepted());
         });
     }
 
-    /// <summary>The worker reads guest memory: the VM must not free it before the worker has let go.</summary>
-    protected override void PostStop()
-    {
-        _cancel.Cancel();
-        _worker?.Join(TimeSpan.FromSeconds(10));
-    }
+    protected override void PostStop() => _worker.StopAndJoin();
 }
