@@ -29,6 +29,9 @@ public sealed class PrecopySender
 
     private const ulong PageSize = 4096;
     private const ulong ChunkPages = 8192; // 32 MiB between cancel checks in the full pass
+    // A guest that dirties little would otherwise be synced thousands of times a second, each
+    // sync a round of ioctls and a MIGRATION_PASS event; a short floor keeps rounds meaningful.
+    private static readonly TimeSpan MinimumRound = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly IMigrationSource _source;
@@ -118,28 +121,30 @@ public sealed class PrecopySender
     private void Precopy(MigrationStreamWriter writer, DirtyPageTracker tracker)
     {
         var limiter = new BandwidthLimiter(() => _parameters().MaxBandwidth);
+        var bandwidth = new LinkBandwidth();
         int throttle = 0;
         var roundClock = Stopwatch.StartNew();
+        long roundStartBytes = writer.BytesWritten;
         SendRuns(writer, PageRuns.All(_source.Memory, ChunkPages), limiter);
         for (int round = 1; ; round++)
         {
-            var (_, _) = writer.WriteRoundEnd();
+            writer.WriteRoundEnd();
             writer.Flush();
-            double seconds = Math.Max(roundClock.Elapsed.TotalSeconds, 1e-3);
-            long roundBytes = writer.BytesWritten - _roundStartBytes;
+            bandwidth.Round(writer.BytesWritten - roundStartBytes, roundClock.Elapsed);
+            if (roundClock.Elapsed < MinimumRound) _cancel.WaitHandle.WaitOne(MinimumRound - roundClock.Elapsed);
+            _cancel.ThrowIfCancellationRequested();
+            double seconds = roundClock.Elapsed.TotalSeconds;
             ulong dirtyPages = tracker.Sync();
             _syncs++;
-            var stats = new RoundStats(round, dirtyPages * PageSize, roundBytes / seconds, dirtyPages * PageSize / seconds, _clock.Elapsed, throttle);
-            var p = _parameters();
-            var step = ConvergencePolicy.Next(stats, p);
+            var stats = new RoundStats(round, dirtyPages * PageSize, bandwidth.BytesPerSecond, dirtyPages * PageSize / seconds, _clock.Elapsed, throttle);
+            var step = ConvergencePolicy.Next(stats, _parameters());
             UpdateInfo(writer, stats, round, throttle);
+            _runs.Clear();
+            PageRuns.Dirty(tracker.Regions, _runs);
             switch (step)
             {
                 case ConvergenceStep.StopAndCopy:
-                    // The pages this sync found still have to go: stop-and-copy sends them with the last ones.
-                    _runs.Clear();
-                    PageRuns.Dirty(tracker.Regions, _runs);
-                    return;
+                    return; // the pages this sync found go with the last ones, in stop-and-copy
                 case ConvergenceStep.GiveUp g:
                     throw new MigrationFailedException(g.Reason);
                 case ConvergenceStep.NextRound n:
@@ -147,14 +152,10 @@ public sealed class PrecopySender
                     break;
             }
             roundClock.Restart();
-            _roundStartBytes = writer.BytesWritten;
-            _runs.Clear();
-            PageRuns.Dirty(tracker.Regions, _runs);
+            roundStartBytes = writer.BytesWritten;
             SendRuns(writer, _runs, limiter);
         }
     }
-
-    private long _roundStartBytes;
 
     private void SendRuns(MigrationStreamWriter writer, List<PageRun> runs, BandwidthLimiter limiter)
     {
