@@ -36,6 +36,7 @@ struct options {
     u64 passes;        /* 0 = forever */
     u64 check_every;   /* soak: ticks between memory checks */
     bool blk;          /* soak: also log to the first virtio-blk disk */
+    bool rewrite;      /* soak: keep rewriting the region between ticks */
     enum then_action then;
 };
 void options_parse(const char *cmdline, size_t len, struct options *o);
@@ -78,6 +79,11 @@ u64 soak_disk_check(u64 tick);
 u64 pattern_fill(volatile u64 *p, u64 words);
 u64 pattern_checksum(const volatile u64 *p, u64 words);
 bool pattern_find_mismatch(const volatile u64 *p, u64 words, u64 *index, u64 *expect, u64 *got);
+struct pattern_mismatch {
+    bool found;
+    u64 index, expect, got;
+};
+u64 pattern_rewrite(volatile u64 *p, u64 from, u64 to, u64 pass, struct pattern_mismatch *first);
 
 /* power.c */
 NORETURN void finish(enum then_action action, const struct acpi_info *acpi);

@@ -49,13 +49,16 @@ static void apply(const char *key, size_t klen, const char *val, size_t vlen, st
     } else if (is(key, klen, "blk")) {
         if (is(val, vlen, "0")) o->blk = false;
         else if (is(val, vlen, "1")) o->blk = true;
+    } else if (is(key, klen, "rewrite")) {
+        if (is(val, vlen, "0")) o->rewrite = false;
+        else if (is(val, vlen, "1")) o->rewrite = true;
     }
 }
 
 void options_parse(const char *s, size_t len, struct options *o)
 {
     *o = (struct options){ .mode = MODE_TICKS, .ticks = 0, .tick_ms = 100, .mib = 16, .passes = 0,
-                           .check_every = 10, .blk = false, .then = THEN_HALT };
+                           .check_every = 10, .blk = false, .rewrite = false, .then = THEN_HALT };
     bool mib_given = false;
     size_t i = 0;
     while (i < len) {

@@ -13,6 +13,7 @@
 #define FNV_OFFSET 0xcbf29ce484222325ull
 #define FNV_PRIME 0x100000001b3ull
 #define LANES 4
+#define REWRITE_STEP 0x9e3779b97f4a7c15ull /* odd: consecutive passes never agree on any word */
 
 /* splitmix64 adds its step, then finalises: mix64 does both, so output i is mix64(seed + i * step). */
 static inline u64 pattern_word(u64 i) { return mix64(PATTERN_SEED + i * SPLITMIX_STEP); }
@@ -72,4 +73,21 @@ bool pattern_find_mismatch(const volatile u64 *p, u64 words, u64 *index, u64 *ex
         }
     }
     return false;
+}
+
+/* Pass `pass` (1, 2, ...) of soak's rewrite=1 over words [from, to): word i must still hold what
+   pass - 1 left (pass 0 is pattern_fill), and then holds pattern_word(i) + pass * REWRITE_STEP.
+   Returns how many words did not; the first of them goes to *first when *first is still empty. */
+u64 pattern_rewrite(volatile u64 *p, u64 from, u64 to, u64 pass, struct pattern_mismatch *first)
+{
+    u64 old_offset = (pass - 1) * REWRITE_STEP, new_offset = pass * REWRITE_STEP, bad = 0;
+    for (u64 i = from; i < to; i++) {
+        u64 w = pattern_word(i), have = p[i];
+        if (have != w + old_offset) {
+            if (bad++ == 0 && !first->found)
+                *first = (struct pattern_mismatch){ .found = true, .index = i, .expect = w + old_offset, .got = have };
+        }
+        p[i] = w + new_offset;
+    }
+    return bad;
 }

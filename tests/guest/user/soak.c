@@ -2,6 +2,9 @@
  * mode=soak: the guest side of live-migration tests. Fill mib MiB with a fixed pseudo-random
  * pattern (pattern.c), then tick forever (or ticks=N) on TSC deadlines, and every check_every
  * ticks checksum the region again and compare; with blk=1 also keep a log on disk (soak_disk.c).
+ * With rewrite=1 the wait for each tick rewrites the region instead of spinning: every pass checks
+ * the previous pass's words as it replaces them (pattern_rewrite), and a check reports what the
+ * passes since the last check found, since a checksum of changing memory proves nothing.
  * Ticks that fall due while a check runs or while the VM is paused are printed late, in a row,
  * never skipped, so the host can measure pauses from the TICK lines' arrival times.
  */
@@ -10,6 +13,7 @@
 #include "x86.h"
 
 #define SOAK_MAX_MIB (1ull << 20) /* keeps mib * MIB from overflowing */
+#define REWRITE_CHUNK_WORDS 8192  /* 64 KiB, tens of microseconds: ticks stay on time */
 
 struct soak {
     volatile u64 *region;
@@ -17,7 +21,38 @@ struct soak {
     u64 expected;      /* the checksum of what was written */
     u64 checks, bad;   /* bad: BAD lines printed */
     u64 check_us_max;
+    /* rewrite=1: where the current pass is, and what the passes found since the last check */
+    u64 pass, cursor, wrong_words;
+    struct pattern_mismatch first_wrong;
 };
+
+/* Rewrites the next chunk of the region; a pass that reaches the end starts the next one. */
+static void rewrite_chunk(struct soak *s)
+{
+    u64 to = MIN(s->cursor + REWRITE_CHUNK_WORDS, s->words);
+    s->wrong_words += pattern_rewrite(s->region, s->cursor, to, s->pass, &s->first_wrong);
+    s->cursor = to;
+    if (s->cursor == s->words) {
+        s->cursor = 0;
+        s->pass++;
+    }
+}
+
+/* rewrite=1's check: the passes since the last check found every word as the pass before left it. */
+static void check_rewrites(struct soak *s, u64 tick)
+{
+    if (s->wrong_words == 0) {
+        print("SOAK check tick=%lu ok\n", tick);
+    } else {
+        s->bad++;
+        print("SOAK check tick=%lu BAD words=%lu\n", tick, s->wrong_words);
+        print("SOAK bad word=%lu addr=0x%lx expect=0x%016lx got=0x%016lx\n", s->first_wrong.index,
+              (u64)(uintptr_t)&s->region[s->first_wrong.index], s->first_wrong.expect, s->first_wrong.got);
+    }
+    print("SOAK rewrite tick=%lu passes=%lu\n", tick, s->pass - 1);
+    s->wrong_words = 0;
+    s->first_wrong = (struct pattern_mismatch){ 0 };
+}
 
 /* Checksums the region; on a mismatch prints BAD and where the first wrong word is. */
 static void check_memory(struct soak *s, u64 tick)
@@ -44,7 +79,7 @@ void run_soak(const struct options *o, const struct acpi_info *acpi)
         print("SOAK mib=%lu error=no-free-ram\n", o->mib);
         return;
     }
-    struct soak s = { .region = (volatile u64 *)(uintptr_t)base, .words = bytes / 8 };
+    struct soak s = { .region = (volatile u64 *)(uintptr_t)base, .words = bytes / 8, .pass = 1 };
 
     u64 t0 = rdtsc();
     s.expected = pattern_fill(s.region, s.words);
@@ -67,8 +102,12 @@ void run_soak(const struct options *o, const struct acpi_info *acpi)
     for (; o->ticks == 0 || n <= o->ticks; n++) {
         u64 deadline = start + n * period;
         u64 now;
-        while ((i64)((now = rdtsc()) - deadline) < 0)
-            cpu_relax();
+        while ((i64)((now = rdtsc()) - deadline) < 0) {
+            if (o->rewrite)
+                rewrite_chunk(&s);
+            else
+                cpu_relax();
+        }
         print("TICK %lu\n", n);
         /* A tick more than half a period late means the guest was stopped (a pause, a migration's
            switch-over): the pause lasted between `ms` and `ms` + one period. */
@@ -76,7 +115,10 @@ void run_soak(const struct options *o, const struct acpi_info *acpi)
             print("SOAK late tick=%lu ms=%lu\n", n, clock_tsc_to_ms(now - deadline));
         if (n % o->check_every == 0) {
             s.checks++;
-            check_memory(&s, n);
+            if (o->rewrite)
+                check_rewrites(&s, n);
+            else
+                check_memory(&s, n);
             if (o->blk)
                 s.bad += soak_disk_check(n);
         }
