@@ -3,20 +3,24 @@ using Tern.Kvm;
 namespace Tern.Devices;
 
 /// <summary>
-/// A dedicated OS thread (not the thread pool) that waits on a set of eventfds and runs each
-/// ready one's handler after draining its counter. Virtio queue work runs here, woken by KVM
-/// ioeventfds, so block I/O never runs on a vCPU thread. A handler that throws is reported
-/// through <see cref="HandlerFailed"/> and the loop goes on.
+/// A dedicated OS thread (not the thread pool) that polls a set of sources and runs each ready
+/// one's handler. Eventfds (KVM ioeventfds: virtio queue kicks) have their counter drained before
+/// the handler runs, so block and network work never runs on a vCPU thread. Other sources (a TAP)
+/// are watched only while their <c>armed</c> predicate, evaluated before every wait, says so: that
+/// is how a device stops reading when it has nowhere to put the data. A handler that throws is
+/// reported through <see cref="HandlerFailed"/> and the loop goes on.
 /// </summary>
 public sealed class IoThread : IDisposable
 {
     private readonly string _name;
     private readonly EventFd _control = new(nonBlocking: true); // wakes the loop to stop or re-read registrations
     private readonly Lock _lock = new();
-    private readonly List<(EventFd Fd, Action Handler)> _registrations = [];
+    private readonly List<Registration> _registrations = [];
     private Thread? _thread;
     private volatile bool _stopping;
     private bool _disposed;
+
+    private sealed record Registration(PollSource Source, Action Handler, Func<bool>? Armed);
 
     public IoThread(string name = "tern-io") => _name = name;
 
@@ -26,17 +30,28 @@ public sealed class IoThread : IDisposable
     public bool IsRunning => _thread is { IsAlive: true };
 
     /// <summary>Runs <paramref name="handler"/> on this thread whenever <paramref name="fd"/> is signalled.</summary>
-    public void Register(EventFd fd, Action handler)
+    public void Register(EventFd fd, Action handler) => Add(new Registration(fd, handler, null));
+
+    /// <summary>
+    /// Runs <paramref name="handler"/> whenever <paramref name="source"/> is readable and
+    /// <paramref name="armed"/> returns true; the handler reads the source itself.
+    /// </summary>
+    public void Register(PollSource source, Action handler, Func<bool> armed) => Add(new Registration(source, handler, armed));
+
+    private void Add(Registration registration)
     {
-        lock (_lock) _registrations.Add((fd, handler));
+        lock (_lock) _registrations.Add(registration);
         _control.Signal();
     }
 
-    public void Unregister(EventFd fd)
+    public void Unregister(PollSource source)
     {
-        lock (_lock) _registrations.RemoveAll(r => r.Fd == fd);
+        lock (_lock) _registrations.RemoveAll(r => r.Source == source);
         _control.Signal();
     }
+
+    /// <summary>Makes the loop re-evaluate the armed predicates (call after one changed off the I/O thread).</summary>
+    public void Wake() => _control.Signal();
 
     public void Start()
     {
@@ -60,18 +75,22 @@ public sealed class IoThread : IDisposable
     private void Run()
     {
         var snapshot = Snapshot();
-        EventFd[] fds = [_control, .. snapshot.Select(r => r.Fd)];
-        var ready = new bool[fds.Length];
+        PollSource[] sources = Sources(snapshot);
+        var armed = new bool[sources.Length];
+        var ready = new bool[sources.Length];
         while (!_stopping)
         {
-            EventFd.WaitAny(fds, ready, timeoutMs: -1);
-            for (int i = 1; i < fds.Length; i++)
+            armed[0] = true;
+            for (int i = 1; i < sources.Length; i++) armed[i] = snapshot[i - 1].Armed?.Invoke() ?? true;
+            PollSource.WaitAny(sources, armed, ready, timeoutMs: -1);
+            for (int i = 1; i < sources.Length; i++)
             {
                 if (!ready[i]) continue;
-                fds[i].Consume();
+                var r = snapshot[i - 1];
+                if (r.Source is EventFd fd && r.Armed is null) fd.Consume();
                 try
                 {
-                    snapshot[i - 1].Handler();
+                    r.Handler();
                 }
                 catch (Exception e)
                 {
@@ -83,13 +102,16 @@ public sealed class IoThread : IDisposable
             {
                 _control.Consume();
                 snapshot = Snapshot();
-                fds = [_control, .. snapshot.Select(r => r.Fd)];
-                ready = new bool[fds.Length];
+                sources = Sources(snapshot);
+                armed = new bool[sources.Length];
+                ready = new bool[sources.Length];
             }
         }
     }
 
-    private (EventFd Fd, Action Handler)[] Snapshot()
+    private PollSource[] Sources(Registration[] snapshot) => [_control, .. snapshot.Select(r => r.Source)];
+
+    private Registration[] Snapshot()
     {
         lock (_lock) return _registrations.ToArray();
     }

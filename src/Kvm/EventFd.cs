@@ -3,7 +3,7 @@ using Tern.Kvm.Interop;
 namespace Tern.Kvm;
 
 /// <summary>A Linux eventfd: a counter that wakes a waiter; used for ioeventfd and irqfd.</summary>
-public sealed class EventFd : IDisposable
+public sealed class EventFd : PollSource
 {
     private readonly KvmHandle _handle;
 
@@ -13,7 +13,7 @@ public sealed class EventFd : IDisposable
         _handle = new KvmHandle(Errno.Check(Libc.EventFd(0, flags), "eventfd"));
     }
 
-    internal int Fd => _handle.Fd;
+    internal override int Fd => _handle.Fd;
 
     /// <summary>Adds one to the counter, waking a waiter.</summary>
     public unsafe void Signal()
@@ -32,17 +32,5 @@ public sealed class EventFd : IDisposable
         return n == 8 ? value : 0;
     }
 
-    public void Dispose() => _handle.Dispose();
-
-    /// <summary>Blocks until one of the eventfds is readable or the timeout passes; returns the ready indexes.</summary>
-    public static unsafe int WaitAny(ReadOnlySpan<EventFd> fds, Span<bool> ready, int timeoutMs)
-    {
-        var polls = stackalloc Libc.PollFd[fds.Length];
-        for (int i = 0; i < fds.Length; i++) polls[i] = new Libc.PollFd { Fd = fds[i].Fd, Events = Libc.POLLIN };
-        // SAFETY: polls points to fds.Length initialised entries on this stack frame.
-        int n = Libc.Poll(polls, (nuint)fds.Length, timeoutMs);
-        if (n < 0) n = 0; // EINTR: report nothing ready; callers loop.
-        for (int i = 0; i < fds.Length; i++) ready[i] = (polls[i].REvents & Libc.POLLIN) != 0;
-        return n;
-    }
+    public override void Dispose() => _handle.Dispose();
 }

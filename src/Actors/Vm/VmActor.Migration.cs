@@ -112,8 +112,12 @@ public sealed partial class VmActor
             case GuestAfterMigration.Arrived:
                 _state = VmRunState.Running;
                 Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));
+                AnnounceWhenRunning();
                 break;
-            case GuestAfterMigration.ArrivedPaused: _state = VmRunState.Paused; break;
+            case GuestAfterMigration.ArrivedPaused:
+                _state = VmRunState.Paused;
+                AnnounceWhenRunning();
+                break;
             case GuestAfterMigration.Discarded:
                 End(1, $"incoming migration failed: {f.Info.ErrorDesc}", guest: false, qmpReason: "host-error");
                 break;

@@ -64,6 +64,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         Receive<Terminated>(t => { _subscribers.Remove(t.ActorRef); }); // a stopped vCPU group needs nothing more
         Receive<VcpuStopped>(OnVcpuStopped);
         MigrationEventHandlers();
+        AnnounceHandlers();
     }
 
     private void OnBoot()
@@ -142,6 +143,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
                 {
                     _state = VmRunState.Running;
                     Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));
+                    AnnounceIfPending();
                 });
                 break;
             case VmDecision.Reset:

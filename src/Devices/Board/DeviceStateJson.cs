@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Tern.Devices.Virtio.Block;
+using Tern.Devices.Virtio.Net;
 using Tern.Devices.Virtio.Pci;
 
 namespace Tern.Devices.Board;
@@ -11,4 +12,5 @@ namespace Tern.Devices.Board;
 [JsonSerializable(typeof(LegacyState))]
 [JsonSerializable(typeof(VirtioPciState))]
 [JsonSerializable(typeof(VirtioBlockState))]
+[JsonSerializable(typeof(VirtioNetState))]
 internal sealed partial class DeviceStateJson : JsonSerializerContext;

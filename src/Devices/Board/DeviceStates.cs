@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Tern.Devices.Pci;
 using Tern.Devices.Virtio.Block;
+using Tern.Devices.Virtio.Net;
 using Tern.Devices.Virtio.Pci;
 
 namespace Tern.Devices.Board;
@@ -8,7 +9,7 @@ namespace Tern.Devices.Board;
 /// <summary>
 /// Saves and restores every device of a machine as <see cref="ComponentState"/>s: the legacy
 /// platform devices as one component, and per PCI device its virtio transport (config space,
-/// MSI-X, queues) and its virtio-blk identity. States are JSON (small, versioned records); every
+/// MSI-X, queues) and its virtio-blk or virtio-net identity. States are JSON (small, versioned records); every
 /// value is checked again by the device's own Restore, because the bytes came over the network.
 /// </summary>
 internal static class DeviceStates
@@ -16,6 +17,7 @@ internal static class DeviceStates
     private const string LegacyId = "legacy";
     private const string TransportPrefix = "virtio-pci/";
     private const string BlockPrefix = "virtio-blk/";
+    private const string NetPrefix = "virtio-net/";
     private const int MaxStateBytes = 1 << 20;
 
     public static List<ComponentState> Save(LegacyDevices legacy, PciPlatform pci)
@@ -24,6 +26,7 @@ internal static class DeviceStates
         foreach (var t in pci.VirtioDevices) states.Add(Encode(TransportPrefix + t.Name, VirtioPciState.CurrentVersion, t.Save()));
         for (int i = 0; i < pci.BlockDevices.Count; i++)
             states.Add(Encode(BlockPrefix + pci.VirtioDevices[i].Name, VirtioBlockState.CurrentVersion, pci.BlockDevices[i].Save()));
+        foreach (var n in pci.NetDevices) states.Add(Encode(NetPrefix + n.Name, VirtioNetState.CurrentVersion, n.Device.Save()));
         return states;
     }
 
@@ -39,6 +42,11 @@ internal static class DeviceStates
             var name = pci.VirtioDevices[i].Name;
             var block = Decode<VirtioBlockState>(Take(byId, BlockPrefix + name, VirtioBlockState.CurrentVersion));
             Apply(BlockPrefix + name, () => pci.BlockDevices[i].CheckRestore(block));
+        }
+        foreach (var n in pci.NetDevices)
+        {
+            var net = Decode<VirtioNetState>(Take(byId, NetPrefix + n.Name, VirtioNetState.CurrentVersion));
+            Apply(NetPrefix + n.Name, () => n.Device.CheckRestore(net));
         }
         foreach (var t in pci.VirtioDevices)
         {

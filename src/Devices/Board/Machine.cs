@@ -71,6 +71,9 @@ public sealed class Machine : IDisposable
     /// <summary>Restores every device from a migration; throws <see cref="MachineException"/> naming the component on bad state.</summary>
     public void RestoreDeviceStates(IReadOnlyList<ComponentState> states) => DeviceStates.Restore(states, _legacy, Pci);
 
+    /// <summary>One round of announcing every NIC's MAC on its TAP (after an incoming migration resumed the guest).</summary>
+    public void AnnounceNetwork() => Pci.AnnounceNetwork();
+
     /// <summary>Presses the ACPI power button (QMP system_powerdown).</summary>
     public void PressPowerButton() => _legacy.Pm.PressPowerButton();
 

@@ -25,6 +25,7 @@ public sealed record MigrationFingerprint
     public required IReadOnlyList<MigrationDeviceFingerprint> Devices { get; init; }
 
     public const string VirtioBlockKind = "virtio-blk-pci";
+    public const string VirtioNetKind = "virtio-net-pci";
 
     /// <summary>
     /// The fingerprint of <paramref name="config"/>. Drive paths are made absolute against this
@@ -37,6 +38,7 @@ public sealed record MigrationFingerprint
 
         var devices = config.BlockDevices
             .Select(dev => BlockDevice(dev, drives.GetValueOrDefault(dev.DriveId), config.Vcpus))
+            .Concat(config.NetDevices.Select(NetDevice))
             .OrderBy(d => d.Bus, StringComparer.Ordinal)
             .ThenBy(d => d.Addr, StringComparer.Ordinal)
             .ToArray();
@@ -64,6 +66,18 @@ public sealed record MigrationFingerprint
         Drive = drive is null
             ? null
             : new MigrationDriveFingerprint(drive.Id, Path.GetFullPath(drive.Path), drive.ReadOnly, dev.Serial),
+    };
+
+    /// <summary>The TAP's name is left out: each host attaches the NIC to its own.</summary>
+    private static MigrationDeviceFingerprint NetDevice(NetDeviceConfig dev) => new()
+    {
+        Kind = VirtioNetKind,
+        Bus = dev.Bus,
+        Addr = dev.Address.ToString(),
+        Id = dev.Id,
+        Queues = 2,
+        QueueSize = Virtio.Net.VirtioNet.DefaultQueueSize,
+        Mac = dev.Mac.ToString(),
     };
 
     private static string TopologyText(CpuTopology t) =>

@@ -15,6 +15,9 @@ public sealed record VmConfig
     public SerialConfig Serial { get; init; } = new(SerialKind.None, null);
     public IReadOnlyList<DriveConfig> Drives { get; init; } = [];
     public IReadOnlyList<BlockDeviceConfig> BlockDevices { get; init; } = [];
+    /// <summary><c>-netdev tap,...</c>: the host backends network devices attach to.</summary>
+    public IReadOnlyList<NetdevConfig> Netdevs { get; init; } = [];
+    public IReadOnlyList<NetDeviceConfig> NetDevices { get; init; } = [];
     public QmpEndpoint? Qmp { get; init; }
     /// <summary>The raw <c>-incoming</c> URI (reserved for live migration).</summary>
     public string? Incoming { get; init; }
@@ -107,6 +110,15 @@ public sealed record BlockDeviceConfig(string Id, string DriveId, string Bus, Pc
     public int? QueueSize { get; init; }
     /// <summary><c>bootindex=</c> (0..255), kept for firmware boot order.</summary>
     public int? BootIndex { get; init; }
+}
+
+/// <summary><c>-netdev tap,id=ID,ifname=NAME</c>: an existing TAP, or one Tern creates and removes on exit.</summary>
+public sealed record NetdevConfig(string Id, string IfName);
+
+/// <summary><c>-device virtio-net-pci,netdev=ID,id=ID,mac=MAC,bus=pcie.0,addr=N</c>; the MAC is generated when not given.</summary>
+public sealed record NetDeviceConfig(string Id, string NetdevId, string Bus, PciAddress Address, MacAddress Mac)
+{
+    public bool Multifunction { get; init; }
 }
 
 /// <summary>A device's slot and function on pcie.0 (<c>addr=0x3</c> or <c>addr=0x3.0x1</c>).</summary>

@@ -4,16 +4,19 @@ using Tern.Devices.Bus;
 using Tern.Devices.Config;
 using Tern.Devices.Interrupts;
 using Tern.Devices.Virtio.Block;
+using Tern.Devices.Virtio.Net;
 using Tern.Devices.Virtio.Pci;
 using Tern.Kvm;
 using Tern.Kvm.Arch;
 using Tern.Kvm.Memory;
+using Tern.Kvm.Net;
 
 namespace Tern.Devices.Pci;
 
 /// <summary>
 /// Everything PCI in a q35 machine, built from a <see cref="VmConfig"/>: the root bus with the
-/// host bridge at 00.0, one virtio-blk-pci function per <c>-device</c>, their BARs assigned, and
+/// host bridge at 00.0, one virtio-blk-pci or virtio-net-pci function per <c>-device</c> (each NIC
+/// on its own TAP), their BARs assigned, and
 /// the I/O thread that serves their queues. The configuration is checked again here (the command
 /// line parser checks it too, but the machine does not trust it).
 /// </summary>
@@ -24,6 +27,7 @@ public sealed class PciPlatform : IDisposable
 
     private readonly List<VirtioPciDevice> _transports = [];
     private readonly List<VirtioBlock> _blocks = [];
+    private readonly List<NetFunction> _nets = [];
 
     private PciPlatform() { }
 
@@ -31,6 +35,7 @@ public sealed class PciPlatform : IDisposable
     public IoThread IoThread { get; } = new("tern-io");
     public IReadOnlyList<VirtioPciDevice> VirtioDevices => _transports;
     public IReadOnlyList<VirtioBlock> BlockDevices => _blocks;
+    public IReadOnlyList<NetFunction> NetDevices => _nets;
 
     /// <summary>
     /// Builds the PCI side of the machine; throws <see cref="PciBuildException"/> with a one-line
@@ -41,12 +46,15 @@ public sealed class PciPlatform : IDisposable
     {
         var drives = IndexDrives(config.Drives);
         Validate(config.BlockDevices, drives);
+        var netdevs = NetValidation.Check(config, RootBusName);
 
         var platform = new PciPlatform();
         try
         {
             foreach (var dev in config.BlockDevices.OrderBy(d => d.Address.Function))
                 platform.AddBlock(dev, drives[dev.DriveId], config.Vcpus, memory, msi, intx);
+            foreach (var dev in config.NetDevices)
+                platform.AddNet(dev, netdevs[dev.NetdevId], memory, msi, intx);
             platform.Root.AddHostBridge();
             platform.Root.AssignBars(allocator ?? PciBarAllocator.ForRamSize(config.MemoryBytes));
             return platform;
@@ -114,6 +122,35 @@ public sealed class PciPlatform : IDisposable
         }
     }
 
+    private void AddNet(NetDeviceConfig dev, NetdevConfig netdev, GuestMemory memory, IMsiSink msi, IInterruptLine? intx)
+    {
+        TapDevice tap;
+        try
+        {
+            tap = TapDevice.Open(netdev.IfName);
+        }
+        catch (TapException e)
+        {
+            throw new PciBuildException($"netdev '{netdev.Id}': {e.Message}", e);
+        }
+        var backend = new TapBackend(tap);
+        var net = new VirtioNet(backend, dev.Mac);
+        var transport = new VirtioPciDevice(dev.Id, net, memory, msi, intx);
+        _nets.Add(new NetFunction(dev.Id, net, transport));
+        _transports.Add(transport);
+        Root.Add(dev.Address, transport);
+
+        IoThread.Register(transport.QueueEvents[VirtioNet.RxQueue], () => transport.ProcessQueue(VirtioNet.RxQueue));
+        IoThread.Register(transport.QueueEvents[VirtioNet.TxQueue], () => transport.ProcessQueue(VirtioNet.TxQueue));
+        IoThread.Register(backend.Source, () => transport.ProcessQueue(VirtioNet.RxQueue), () => net.WantsFrames);
+    }
+
+    /// <summary>Sends each NIC's announce frame once (one round of the post-migration announcement).</summary>
+    public void AnnounceNetwork()
+    {
+        foreach (var n in _nets) n.Device.Announce();
+    }
+
     /// <summary>
     /// Puts ports 0xCF8..0xCFF, the ECAM window and the decoding BARs on the machine's buses.
     /// <paramref name="onReset"/> runs (on a vCPU thread) when the guest writes the 0xCF9 reset register.
@@ -132,11 +169,13 @@ public sealed class PciPlatform : IDisposable
     public void PauseDevices()
     {
         foreach (var b in _blocks) b.Pause();
+        foreach (var n in _nets) n.Device.Pause();
     }
 
     public void ResumeDevices()
     {
         foreach (var b in _blocks) b.Resume();
+        foreach (var n in _nets) n.Device.Resume();
     }
 
     public void Dispose()
@@ -144,5 +183,9 @@ public sealed class PciPlatform : IDisposable
         IoThread.Dispose();
         foreach (var t in _transports) t.Dispose();
         foreach (var b in _blocks) b.Dispose();
+        foreach (var n in _nets) n.Device.Dispose();
     }
 }
+
+/// <summary>One virtio-net-pci function: its <c>-device</c> id, the device and its transport.</summary>
+public sealed record NetFunction(string Name, VirtioNet Device, VirtioPciDevice Transport);

@@ -2,32 +2,65 @@ using Tern.Devices.Config;
 
 namespace Tern.Host.CommandLine;
 
-/// <summary>Cross-checks of drives and devices: unique ids, every drive= resolves, one device per drive and per address.</summary>
+/// <summary>
+/// Cross-checks of drives, netdevs and devices: unique ids, every drive= and netdev= resolves,
+/// one device per drive, per netdev and per address.
+/// </summary>
 internal static class DeviceGraph
 {
-    public static void Validate(IReadOnlyList<DriveConfig> drives, IReadOnlyList<BlockDeviceConfig> devices)
+    public static void Validate(IReadOnlyList<DriveConfig> drives, IReadOnlyList<BlockDeviceConfig> devices,
+        IReadOnlyList<NetdevConfig>? netdevs = null, IReadOnlyList<NetDeviceConfig>? nics = null)
     {
-        var driveIds = new HashSet<string>();
-        foreach (var drive in drives)
+        netdevs ??= [];
+        nics ??= [];
+        var driveIds = UniqueIds(drives.Select(d => d.Id), "drive");
+        var netdevIds = UniqueIds(netdevs.Select(n => n.Id), "netdev");
+        var ifnames = new Dictionary<string, string>();
+        foreach (var n in netdevs)
         {
-            if (!driveIds.Add(drive.Id)) throw new CommandLineException($"duplicate drive id '{drive.Id}'");
+            if (ifnames.TryGetValue(n.IfName, out var other))
+                throw new CommandLineException($"netdevs '{other}' and '{n.Id}' both use TAP '{n.IfName}'");
+            ifnames[n.IfName] = n.Id;
         }
 
         var deviceIds = new HashSet<string>();
-        var userOfDrive = new Dictionary<string, string>();
+        var userOf = new Dictionary<string, string>();
         var deviceAt = new Dictionary<(string Bus, PciAddress Address), string>();
+        void Place(string id, string bus, PciAddress address)
+        {
+            if (!deviceIds.Add(id)) throw new CommandLineException($"duplicate device id '{id}'");
+            if (deviceAt.TryGetValue((bus, address), out var occupant))
+                throw new CommandLineException($"devices '{occupant}' and '{id}' are both at {bus} addr {address}");
+            deviceAt[(bus, address)] = id;
+        }
+        void Use(string kind, string backend, string id)
+        {
+            if (userOf.TryGetValue($"{kind}/{backend}", out var user))
+                throw new CommandLineException($"{kind} '{backend}' is used by both device '{user}' and device '{id}'");
+            userOf[$"{kind}/{backend}"] = id;
+        }
+
         foreach (var device in devices)
         {
-            if (!deviceIds.Add(device.Id)) throw new CommandLineException($"duplicate device id '{device.Id}'");
             if (!driveIds.Contains(device.DriveId))
                 throw new CommandLineException($"device '{device.Id}' names drive '{device.DriveId}', which no -drive defines");
-            if (userOfDrive.TryGetValue(device.DriveId, out var user))
-                throw new CommandLineException($"drive '{device.DriveId}' is used by both device '{user}' and device '{device.Id}'");
-            userOfDrive[device.DriveId] = device.Id;
-            if (deviceAt.TryGetValue((device.Bus, device.Address), out var occupant))
-                throw new CommandLineException(
-                    $"devices '{occupant}' and '{device.Id}' are both at {device.Bus} addr {device.Address}");
-            deviceAt[(device.Bus, device.Address)] = device.Id;
+            Use("drive", device.DriveId, device.Id);
+            Place(device.Id, device.Bus, device.Address);
         }
+        foreach (var nic in nics)
+        {
+            if (!netdevIds.Contains(nic.NetdevId))
+                throw new CommandLineException($"device '{nic.Id}' names netdev '{nic.NetdevId}', which no -netdev defines");
+            Use("netdev", nic.NetdevId, nic.Id);
+            Place(nic.Id, nic.Bus, nic.Address);
+        }
+    }
+
+    private static HashSet<string> UniqueIds(IEnumerable<string> ids, string kind)
+    {
+        var seen = new HashSet<string>();
+        foreach (var id in ids)
+            if (!seen.Add(id)) throw new CommandLineException($"duplicate {kind} id '{id}'");
+        return seen;
     }
 }

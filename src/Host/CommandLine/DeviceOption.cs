@@ -4,7 +4,8 @@ namespace Tern.Host.CommandLine;
 
 /// <summary>
 /// <c>-device virtio-blk-pci,id=ID,drive=ID,bus=pcie.0,addr=SLOT[.FN][,multifunction=on|off]
-/// [,serial=S][,num-queues=N][,queue-size=N][,bootindex=N]</c>; the only device type so far.
+/// [,serial=S][,num-queues=N][,queue-size=N][,bootindex=N]</c>, and <c>-device virtio-net-pci,...</c>
+/// (<see cref="NetDeviceOption"/>).
 /// </summary>
 internal static class DeviceOption
 {
@@ -12,19 +13,33 @@ internal static class DeviceOption
     private const int MaxSerialLength = 20;   // the virtio-blk ID string is 20 bytes
     private const int MaxQueues = 32;
 
-    public static BlockDeviceConfig Parse(string text)
+    /// <summary>A <see cref="BlockDeviceConfig"/> or a <see cref="NetDeviceConfig"/>, as the driver name says.</summary>
+    public static object Parse(string text)
     {
         var p = OptionProperties.Parse("-device", text, positionalKey: "driver");
         string driver = p.RequireValue("driver");
-        if (driver != "virtio-blk-pci") throw new CommandLineException($"unsupported device '{driver}'");
+        if (driver is not ("virtio-blk-pci" or "virtio-net-pci"))
+            throw new CommandLineException($"unsupported device '{driver}' (virtio-blk-pci or virtio-net-pci)");
 
         string id = DriveOption.Identifier(p.RequireValue("id"), "-device id");
-        string drive = p.TakeValue("drive") ?? throw new CommandLineException($"device '{id}' is missing 'drive='");
+        var slot = ParseSlot(p, id);
+        return driver == "virtio-net-pci" ? NetDeviceOption.Parse(p, id, slot) : ParseBlock(p, id, slot);
+    }
+
+    /// <summary>Where a device sits: <c>bus=</c>, <c>addr=</c> and <c>multifunction=</c>, common to every kind.</summary>
+    internal sealed record DeviceSlot(string Bus, PciAddress Address, bool Multifunction);
+
+    private static DeviceSlot ParseSlot(OptionProperties p, string id)
+    {
         string bus = p.TakeValue("bus") ?? throw new CommandLineException($"device '{id}' is missing 'bus='");
         if (bus != RootBus) throw new CommandLineException($"unsupported bus '{bus}' for device '{id}': only {RootBus}");
         string addr = p.TakeValue("addr") ?? throw new CommandLineException($"device '{id}' is missing 'addr='");
-        var address = ParseAddress(addr, id);
-        bool multifunction = p.TakeBool("multifunction") ?? false;
+        return new DeviceSlot(bus, ParseAddress(addr, id), p.TakeBool("multifunction") ?? false);
+    }
+
+    private static BlockDeviceConfig ParseBlock(OptionProperties p, string id, DeviceSlot slot)
+    {
+        string drive = p.TakeValue("drive") ?? throw new CommandLineException($"device '{id}' is missing 'drive='");
         string? serial = p.TakeValue("serial");
         if (serial is { Length: > MaxSerialLength })
             throw new CommandLineException($"serial '{serial}' of device '{id}' is longer than {MaxSerialLength} characters");
@@ -37,9 +52,9 @@ internal static class DeviceOption
             throw new CommandLineException($"device '{id}': iothread '{iothread}' is not supported");
         p.RejectUnknown();
 
-        return new BlockDeviceConfig(id, drive, bus, address, serial)
+        return new BlockDeviceConfig(id, drive, slot.Bus, slot.Address, serial)
         {
-            Multifunction = multifunction,
+            Multifunction = slot.Multifunction,
             NumQueues = queues,
             QueueSize = queueSize,
             BootIndex = bootIndex,

@@ -26,7 +26,9 @@ internal static class OptionTable
         "a raw disk image or block device");
     public static readonly OptionSpec Device = new("-device", OptionArity.One, true,
         "-device virtio-blk-pci,id=ID,drive=ID,bus=pcie.0,addr=SLOT[.FN][,multifunction=on|off][,serial=S][,num-queues=N][,queue-size=N][,bootindex=N]",
-        "a device (only virtio-blk-pci)");
+        "a device: virtio-blk-pci, or virtio-net-pci,id=ID,netdev=ID,bus=pcie.0,addr=SLOT[,mac=MAC]");
+    public static readonly OptionSpec Netdev = new("-netdev", OptionArity.One, true,
+        "-netdev tap,id=ID,ifname=NAME", "a TAP for a virtio-net-pci device (created, and removed at exit, if it does not exist)");
     public static readonly OptionSpec Serial = new("-serial", OptionArity.One, false,
         "-serial stdio|none|file:PATH|file,path=PATH", "where the 8250 UART goes (default none)");
     public static readonly OptionSpec Qmp = new("-qmp", OptionArity.One, false,
@@ -50,7 +52,7 @@ internal static class OptionTable
 
     private static readonly OptionSpec[] Documented =
     [
-        Machine, Memory, Smp, Cpu, Kernel, Initrd, Append, Drive, Device, Serial, Qmp, Incoming, Name,
+        Machine, Memory, Smp, Cpu, Kernel, Initrd, Append, Drive, Device, Netdev, Serial, Qmp, Incoming, Name,
         Freeze, Log, PidFile, Daemonize, DisableSeccomp, Version, Help,
     ];
 

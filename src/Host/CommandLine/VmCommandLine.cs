@@ -48,6 +48,8 @@ public static class VmCommandLine
         var cmdline = new List<string>();
         var drives = new List<DriveConfig>();
         var devices = new List<BlockDeviceConfig>();
+        var netdevs = new List<NetdevConfig>();
+        var nics = new List<NetDeviceConfig>();
         var process = new ProcessOptions();
 
         foreach (var option in occurrences)
@@ -71,7 +73,15 @@ public static class VmCommandLine
             else if (spec == OptionTable.Initrd) initrd = option.Value;
             else if (spec == OptionTable.Append) cmdline.AddRange(option.Values);
             else if (spec == OptionTable.Drive) drives.Add(DriveOption.Parse(option.Value));
-            else if (spec == OptionTable.Device) devices.Add(DeviceOption.Parse(option.Value));
+            else if (spec == OptionTable.Device)
+            {
+                switch (DeviceOption.Parse(option.Value))
+                {
+                    case NetDeviceConfig nic: nics.Add(nic); break;
+                    case BlockDeviceConfig block: devices.Add(block); break;
+                }
+            }
+            else if (spec == OptionTable.Netdev) netdevs.Add(NetdevOption.Parse(option.Value));
             else if (spec == OptionTable.Serial) config = config with { Serial = SerialOption.Parse(option.Value) };
             else if (spec == OptionTable.Qmp) config = config with { Qmp = QmpOption.Parse(option.Value) };
             else if (spec == OptionTable.Incoming)
@@ -100,13 +110,15 @@ public static class VmCommandLine
         string kernelCmdline = string.Join(' ', cmdline);
         if (kernelCmdline.Length >= MemoryLayout.CmdlineMaxSize)
             throw new CommandLineException($"-append command line is {kernelCmdline.Length} bytes, more than {MemoryLayout.CmdlineMaxSize - 1}");
-        DeviceGraph.Validate(drives, devices);
+        DeviceGraph.Validate(drives, devices, netdevs, nics);
 
         return config with
         {
             Boot = new BootConfig(kernel, initrd, kernelCmdline),
             Drives = drives,
             BlockDevices = devices,
+            Netdevs = netdevs,
+            NetDevices = nics,
             Topology = config.Topology ?? CpuTopology.SingleSocket(config.Vcpus),
             Process = process,
         };

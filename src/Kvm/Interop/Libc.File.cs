@@ -40,6 +40,8 @@ internal static unsafe partial class Libc
     internal static partial int Poll(PollFd* fds, nuint nfds, int timeoutMs);
 
     internal const short POLLIN = 1;
+    internal const short POLLERR = 8;
+    internal const short POLLHUP = 0x10;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct PollFd

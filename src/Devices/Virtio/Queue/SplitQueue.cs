@@ -85,6 +85,9 @@ public sealed class SplitQueue
         return ReadChain(head);
     }
 
+    /// <summary>Gives back the chain the last <see cref="Pop"/> returned, unused: the next Pop returns it again.</summary>
+    public void UndoPop() => _nextAvail--;
+
     private DescriptorChain ReadChain(ushort head)
     {
         if (head >= Size) throw new VirtqueueException($"chain head {head} is outside a queue of {Size}");
