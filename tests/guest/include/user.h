@@ -26,7 +26,8 @@ void poll_timer_start(struct poll_timer *t, u64 ms);
 bool poll_timer_expired(struct poll_timer *t);
 
 /* options.c */
-enum mode { MODE_TICKS, MODE_FILL, MODE_DIRTY, MODE_BLK, MODE_IDLE, MODE_SOAK };
+enum mode { MODE_TICKS, MODE_FILL, MODE_DIRTY, MODE_BLK, MODE_IDLE, MODE_SOAK, MODE_NET };
+enum net_role { NET_ECHO, NET_TX, NET_RX, NET_STALL };
 enum then_action { THEN_HALT, THEN_POWEROFF, THEN_REBOOT, THEN_TRIPLEFAULT };
 struct options {
     enum mode mode;
@@ -37,6 +38,9 @@ struct options {
     u64 check_every;   /* soak: ticks between memory checks */
     bool blk;          /* soak: also log to the first virtio-blk disk */
     bool rewrite;      /* soak: keep rewriting the region between ticks */
+    enum net_role net; /* net: what to do with the first virtio-net device */
+    u64 frames;        /* net: frames to send (tx), receive (rx) or echo (echo; 0 = forever) */
+    u64 size;          /* net: frame length in bytes for tx */
     enum then_action then;
 };
 void options_parse(const char *cmdline, size_t len, struct options *o);
@@ -70,6 +74,7 @@ void run_fill(u64 mib);
 void run_dirty(u64 mib, u64 passes);
 void run_blk(const struct acpi_info *acpi);
 void run_soak(const struct options *o, const struct acpi_info *acpi);
+void run_net(const struct options *o, const struct acpi_info *acpi);
 
 /* soak_disk.c: soak's log on the first virtio-blk disk */
 bool soak_disk_open(const struct acpi_info *acpi, u64 checksum);

@@ -5,9 +5,9 @@
  */
 #pragma once
 
-#include "pci.h"
 #include "types.h"
 #include "user.h"
+#include "virtio_pci.h"
 
 #define BLK_SECTOR 512
 #define BLK_ID_BYTES 20
@@ -23,11 +23,7 @@
 struct blk_queue_page;
 
 struct blk_dev {
-    int slot;
-    struct pci_function fn;
-    u64 timeout_ms;           /* per reset and per request, in polled time */
-    volatile u8 *common;
-    volatile u8 *device;
+    struct vpci_dev vp;       /* vp.timeout_ms also bounds each request, in polled time */
     volatile u16 *notify;
     struct blk_queue_page *q;
     u16 qsize;
@@ -36,17 +32,14 @@ struct blk_dev {
     u64 features;             /* negotiated */
 };
 
-/* Maps bus 0's ECAM window (from the MCFG table); false if there is none. */
-bool blk_map_ecam(const struct acpi_info *acpi);
-
-/* Finds the first modern virtio-blk function in slots from..31 of bus 0 (blk_map_ecam first) and
+/* Finds the first modern virtio-blk function in slots from..31 of bus 0 (vpci_map_ecam first) and
    prepares d for it; false if there is none. */
 bool blk_find(const struct acpi_info *acpi, int from, struct blk_dev *d, u64 timeout_ms);
 
 /* Reset, negotiate, queue 0, DRIVER_OK. NULL on success, else what went wrong (BLK_TIMED_OUT if
    the device hung). */
 const char *blk_init(struct blk_dev *d);
-extern const char BLK_TIMED_OUT[];
+#define BLK_TIMED_OUT VPCI_TIMED_OUT
 
 /* One request of data_len (<= BLK_SECTOR) bytes from/to blk_data(d), polled to completion. False on timeout (the
    device may then still own the buffers: stop using it); else *status = the device's status byte. */

@@ -56,6 +56,7 @@ NORETURN void user_main(struct bootinfo *bi)
     case MODE_DIRTY: run_dirty(opt.mib, opt.passes); break;
     case MODE_BLK: run_blk(&acpi); break;
     case MODE_SOAK: run_soak(&opt, &acpi); break;
+    case MODE_NET: run_net(&opt, &acpi); break;
     case MODE_IDLE: break;
     }
     finish(opt.then, &acpi);

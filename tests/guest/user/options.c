@@ -27,6 +27,16 @@ static void apply(const char *key, size_t klen, const char *val, size_t vlen, st
         else if (is(val, vlen, "blk")) o->mode = MODE_BLK;
         else if (is(val, vlen, "idle")) o->mode = MODE_IDLE;
         else if (is(val, vlen, "soak")) o->mode = MODE_SOAK;
+        else if (is(val, vlen, "net")) o->mode = MODE_NET;
+    } else if (is(key, klen, "net")) {
+        if (is(val, vlen, "echo")) o->net = NET_ECHO;
+        else if (is(val, vlen, "tx")) o->net = NET_TX;
+        else if (is(val, vlen, "rx")) o->net = NET_RX;
+        else if (is(val, vlen, "stall")) o->net = NET_STALL;
+    } else if (is(key, klen, "frames")) {
+        parse_u64(val, vlen, &o->frames);
+    } else if (is(key, klen, "size")) {
+        parse_u64(val, vlen, &o->size);
     } else if (is(key, klen, "then")) {
         if (is(val, vlen, "halt")) o->then = THEN_HALT;
         else if (is(val, vlen, "poweroff")) o->then = THEN_POWEROFF;
@@ -58,7 +68,8 @@ static void apply(const char *key, size_t klen, const char *val, size_t vlen, st
 void options_parse(const char *s, size_t len, struct options *o)
 {
     *o = (struct options){ .mode = MODE_TICKS, .ticks = 0, .tick_ms = 100, .mib = 16, .passes = 0,
-                           .check_every = 10, .blk = false, .rewrite = false, .then = THEN_HALT };
+                           .check_every = 10, .blk = false, .rewrite = false, .net = NET_ECHO, .frames = 0, .size = 64,
+                           .then = THEN_HALT };
     bool mib_given = false;
     size_t i = 0;
     while (i < len) {

@@ -30,7 +30,7 @@ bool soak_disk_open(const struct acpi_info *acpi, u64 checksum)
     char what[24] = "ok";
     usable = false;
     const char *err = NULL;
-    if (!blk_map_ecam(acpi) || !blk_find(acpi, 0, &disk, SOAK_BLK_TIMEOUT_MS))
+    if (!vpci_map_ecam(acpi) || !blk_find(acpi, 0, &disk, SOAK_BLK_TIMEOUT_MS))
         err = "no-device";
     else
         err = blk_init(&disk);
