@@ -45,7 +45,8 @@ public sealed class MigrationActor : ReceiveActor
         {
             requester.Tell(new MigrateStarted());
             var sender = new PrecopySender(source, c.Socket, fingerprint, parameters,
-                (info, pass) => self.Tell(new SenderProgress(info, pass)), _worker.Token);
+                (info, pass) => self.Tell(new SenderProgress(info, pass)), _worker.Token,
+                connectChannel: () => MigrationSockets.Connect(destination, ConnectTimeout));
             _worker.Start("migration-send", sender.Run, (info, guest) => self.Tell(new SenderDone(info, guest)));
         });
         Receive<SenderProgress>(p => Context.Parent.Tell(new Progress(p.Info, p.NewPass)));

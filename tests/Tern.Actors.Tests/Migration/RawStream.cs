@@ -81,6 +81,16 @@ internal sealed class RawStream
 
     public RawStream End() => Section(MigrationSectionKind.End);
 
+    /// <summary>A multifd Channel section: session id, data channel count, this socket's index.</summary>
+    public RawStream Channel(Guid session, int count, int index)
+    {
+        var payload = new byte[MigrationStreamFormat.ChannelBytes];
+        session.TryWriteBytes(payload);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload.AsSpan(16), (ushort)count);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload.AsSpan(18), (ushort)index);
+        return Section(MigrationSectionKind.Channel, payload: payload);
+    }
+
     public RawStream Bytes(ReadOnlySpan<byte> raw)
     {
         _bytes.Write(raw);

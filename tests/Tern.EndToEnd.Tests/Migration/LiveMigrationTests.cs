@@ -26,9 +26,11 @@ public sealed class LiveMigrationTests : IDisposable
     }
 
     [KvmTheory]
-    [InlineData("unix")]
-    [InlineData("tcp")]
-    public void Guest_moves_keeping_its_ticks_memory_checksum_and_disk(string transport)
+    [InlineData("unix", 0)]
+    [InlineData("tcp", 0)]
+    [InlineData("unix", 3)]
+    [InlineData("tcp", 2)]
+    public void Guest_moves_keeping_its_ticks_memory_checksum_and_disk(string transport, int multifdChannels)
     {
         var disk = _dir.Disk("shared.img", 4 << 20);
         string uri = transport == "unix" ? UnixUri(_dir) : TcpUri();
@@ -40,6 +42,14 @@ public sealed class LiveMigrationTests : IDisposable
         using var dst = destination.Connect();
         Assert.Equal("inmigrate", (string?)Status(dst)["status"]);
 
+        if (multifdChannels > 0)
+        {
+            src.Return("migrate-set-capabilities", new JsonObject
+            {
+                ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "multifd", ["state"] = true }),
+            });
+            src.Return("migrate-set-parameters", new JsonObject { ["multifd-channels"] = multifdChannels });
+        }
         Assert.NotNull(src.Return("migrate", new JsonObject { ["uri"] = uri }));
         var info = WaitForEnd(src);
 

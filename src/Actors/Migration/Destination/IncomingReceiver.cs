@@ -24,6 +24,7 @@ public sealed class IncomingReceiver(
     private static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(60);
     private readonly Stopwatch _clock = new();
     private MigrationInfo _info = new(MigrationStatus.Setup);
+    private IncomingChannels? _channels;
 
     public (MigrationInfo Info, GuestAfterMigration Guest) Run()
     {
@@ -41,12 +42,14 @@ public sealed class IncomingReceiver(
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or MigrationStreamException
                                    or MachineException or MigrationFailedException or InvalidOperationException)
         {
-            string reason = cancel.IsCancellationRequested ? "incoming migration abandoned" : e.Message;
+            string reason = cancel.IsCancellationRequested ? "incoming migration abandoned"
+                : _channels?.Failure is { } channelFailure ? $"data channel: {channelFailure.Message}" : e.Message;
             TryReply(stream, new MigrationReply.Error(reason));
             return (Final(MigrationStatus.Failed, reason), GuestAfterMigration.Discarded);
         }
         finally
         {
+            _channels?.Dispose();
             stream?.Dispose();
         }
     }
@@ -69,14 +72,19 @@ public sealed class IncomingReceiver(
             {
                 case MigrationSection.RamApplied:
                     break;
+                case MigrationSection.Channel c:
+                    _channels = IncomingChannels.Accept(listener, c, destination.Memory, reader.Unverified,
+                        onFailure: () => stream.Socket.Dispose(), cancel);
+                    reader.AwaitDataChannels = _channels.WaitForEnd;
+                    break;
                 case MigrationSection.RoundEnd r:
-                    var totals = reader.RamTotals;
+                    var totals = reader.RamTotals + (_channels?.RamTotals ?? default);
                     Report(_info with
                     {
                         Round = (int)r.Round,
                         TotalTimeMs = _clock.ElapsedMilliseconds,
-                        Ram = new RamInfo((ulong)reader.BytesRead, 0, destination.Memory.TotalSize, totals.ZeroPages, totals.NormalPages,
-                            totals.NormalBytes, 0, 0, r.Round),
+                        Ram = new RamInfo((ulong)(reader.BytesRead + (_channels?.BytesRead ?? 0)), 0, destination.Memory.TotalSize,
+                            totals.ZeroPages, totals.NormalPages, totals.NormalBytes, 0, 0, r.Round),
                     });
                     break;
                 case MigrationSection.State s when s.ComponentId == RunStateComponent.Id:

@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace Tern.Actors.Migration.Source;
 
-/// <summary>Keeps the average send rate at or under max-bandwidth by sleeping between batches (0 = unlimited).</summary>
+/// <summary>
+/// Keeps the average send rate at or under max-bandwidth by sleeping between batches (0 = unlimited).
+/// Thread-safe: multifd's channels share one limit.
+/// </summary>
 internal sealed class BandwidthLimiter(Func<long> bytesPerSecond)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -11,16 +14,19 @@ internal sealed class BandwidthLimiter(Func<long> bytesPerSecond)
     public void Sent(long bytes, CancellationToken cancel)
     {
         long limit = bytesPerSecond();
-        _bytes += bytes;
-        if (limit <= 0) return;
-        var due = TimeSpan.FromSeconds((double)_bytes / limit);
-        var ahead = due - _clock.Elapsed;
-        if (ahead > TimeSpan.FromMilliseconds(1)) cancel.WaitHandle.WaitOne(ahead);
-        if (_clock.Elapsed > TimeSpan.FromSeconds(1))
+        TimeSpan ahead;
+        lock (_clock)
         {
-            // Measure over a sliding second so a changed limit takes effect quickly.
-            _clock.Restart();
-            _bytes = 0;
+            _bytes += bytes;
+            if (limit <= 0) return;
+            ahead = TimeSpan.FromSeconds((double)_bytes / limit) - _clock.Elapsed;
+            if (_clock.Elapsed > TimeSpan.FromSeconds(1) && ahead <= TimeSpan.Zero)
+            {
+                // Measure over a sliding second so a changed limit takes effect quickly.
+                _clock.Restart();
+                _bytes = 0;
+            }
         }
+        if (ahead > TimeSpan.FromMilliseconds(1)) cancel.WaitHandle.WaitOne(ahead);
     }
 }

@@ -39,18 +39,23 @@ public sealed class PrecopySender
     private readonly NetworkStream _stream;
     private readonly MigrationFingerprint _fingerprint;
     private readonly Func<MigrationParameters> _parameters;
+    private readonly Func<Socket>? _connectChannel;
     private readonly Action<MigrationInfo, bool> _progress;
     private readonly CancellationToken _cancel;
     private readonly Stopwatch _clock = new();
     private readonly List<PageRun> _runs = [];
     private MigrationInfo _info = new(MigrationStatus.Setup);
+    private DataChannels? _channels;
     private bool _paused;
     private bool _committed;
     private ulong _syncs;
 
+    /// <param name="connectChannel">Opens another connection to the destination, for multifd's data channels (null: one socket only).</param>
     public PrecopySender(IMigrationSource source, Socket socket, MigrationFingerprint fingerprint,
-        Func<MigrationParameters> parameters, Action<MigrationInfo, bool> progress, CancellationToken cancel)
+        Func<MigrationParameters> parameters, Action<MigrationInfo, bool> progress, CancellationToken cancel,
+        Func<Socket>? connectChannel = null)
     {
+        _connectChannel = connectChannel;
         _source = source;
         _socket = socket;
         _socket.ReceiveTimeout = (int)ReplyTimeout.TotalMilliseconds;
@@ -66,12 +71,18 @@ public sealed class PrecopySender
     {
         _clock.Start();
         // A cancel must also wake a blocking wait for the destination's reply: closing the socket does that.
-        using var wake = _cancel.Register(() => { if (!_committed) _socket.Shutdown(SocketShutdown.Receive); });
+        using var wake = _cancel.Register(() =>
+        {
+            if (_committed) return;
+            _socket.Shutdown(SocketShutdown.Receive);
+            _channels?.Abort();
+        });
         var tracker = new DirtyPageTracker(_source.Vm, _source.Memory);
         try
         {
             var writer = new MigrationStreamWriter(_stream, _source.Memory);
             Setup(writer);
+            OpenChannels(writer);
             tracker.Start();
             Report(_info with { Status = MigrationStatus.Active }, newPass: false);
             Precopy(writer, tracker);
@@ -100,6 +111,7 @@ public sealed class PrecopySender
             tracker.Stop();
             _source.SetThrottle(0);
             if (_paused && !_committed) _source.ResumeGuest();
+            _channels?.Dispose();
             _stream.Dispose();
         }
     }
@@ -116,6 +128,29 @@ public sealed class PrecopySender
         _info = _info with { SetupTimeMs = Ms(), Ram = EmptyRam() };
     }
 
+    /// <summary>Multifd: announces the data channels on the main socket, then connects them.</summary>
+    private void OpenChannels(MigrationStreamWriter writer)
+    {
+        var p = _parameters();
+        if (!p.Multifd || _connectChannel is null) return;
+        var session = Guid.NewGuid();
+        writer.WriteChannel(session, p.MultifdChannels, 0);
+        writer.Flush();
+        try
+        {
+            _channels = DataChannels.Open(p.MultifdChannels, _connectChannel, _source.Memory, session);
+        }
+        catch (Transport.MigrationRefusedException e)
+        {
+            throw new MigrationFailedException($"multifd: {e.Message}");
+        }
+    }
+
+    /// <summary>Everything written so far, on the main socket and the data channels.</summary>
+    private long Written(MigrationStreamWriter writer) => writer.BytesWritten + (_channels?.BytesWritten ?? 0);
+
+    private RamTransferStats RamTotals(MigrationStreamWriter writer) => writer.RamTotals + (_channels?.RamTotals ?? default);
+
     private RamInfo EmptyRam() => new(0, _source.Memory.TotalSize, _source.Memory.TotalSize, 0, 0, 0, 0, 0, 0);
 
     private void Precopy(MigrationStreamWriter writer, DirtyPageTracker tracker)
@@ -124,13 +159,13 @@ public sealed class PrecopySender
         var bandwidth = new LinkBandwidth();
         int throttle = 0;
         var roundClock = Stopwatch.StartNew();
-        long roundStartBytes = writer.BytesWritten;
+        long roundStartBytes = Written(writer);
         SendRuns(writer, PageRuns.All(_source.Memory, ChunkPages), limiter);
         for (int round = 1; ; round++)
         {
             writer.WriteRoundEnd();
             writer.Flush();
-            bandwidth.Round(writer.BytesWritten - roundStartBytes, roundClock.Elapsed);
+            bandwidth.Round(Written(writer) - roundStartBytes, roundClock.Elapsed);
             if (roundClock.Elapsed < MinimumRound) _cancel.WaitHandle.WaitOne(MinimumRound - roundClock.Elapsed);
             _cancel.ThrowIfCancellationRequested();
             double seconds = roundClock.Elapsed.TotalSeconds;
@@ -152,51 +187,54 @@ public sealed class PrecopySender
                     break;
             }
             roundClock.Restart();
-            roundStartBytes = writer.BytesWritten;
+            roundStartBytes = Written(writer);
             SendRuns(writer, _runs, limiter);
         }
     }
 
     private void SendRuns(MigrationStreamWriter writer, List<PageRun> runs, BandwidthLimiter limiter)
     {
-        // Batches keep cancel, bandwidth and progress responsive without per-page overhead.
-        const int maxRunsPerBatch = 1024;
-        ulong remaining = 0;
-        foreach (var r in runs) remaining += r.Pages * PageSize;
-        var sinceReport = Stopwatch.StartNew();
-        for (int i = 0; i < runs.Count; i += maxRunsPerBatch)
+        ulong remaining = RunBatches.Bytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runs));
+        if (_channels is not null)
         {
-            _cancel.ThrowIfCancellationRequested();
-            long before = writer.BytesWritten;
-            var batch = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runs).Slice(i, Math.Min(maxRunsPerBatch, runs.Count - i));
-            writer.WriteRam(batch);
-            foreach (var r in batch) remaining -= r.Pages * PageSize;
-            limiter.Sent(writer.BytesWritten - before, _cancel);
-            if (sinceReport.ElapsedMilliseconds < 100) continue;
-            sinceReport.Restart();
-            var totals = writer.RamTotals;
-            Report(_info with
-            {
-                TotalTimeMs = Ms(),
-                Ram = (_info.Ram ?? EmptyRam()) with
-                {
-                    Transferred = (ulong)writer.BytesWritten, Remaining = remaining, Duplicate = totals.ZeroPages,
-                    Normal = totals.NormalPages, NormalBytes = totals.NormalBytes,
-                },
-            }, newPass: false);
+            _channels.Send(runs, limiter, _cancel, left => ReportSending(writer, left));
+            return;
         }
+        var sinceReport = System.Diagnostics.Stopwatch.StartNew();
+        RunBatches.Send(writer, runs, limiter, _cancel, sent =>
+        {
+            remaining -= sent;
+            if (sinceReport.ElapsedMilliseconds < 100) return;
+            sinceReport.Restart();
+            ReportSending(writer, remaining);
+        });
+    }
+
+    /// <summary>Progress within a round: what went so far and what is left of it.</summary>
+    private void ReportSending(MigrationStreamWriter writer, ulong remaining)
+    {
+        var totals = RamTotals(writer);
+        Report(_info with
+        {
+            TotalTimeMs = Ms(),
+            Ram = (_info.Ram ?? EmptyRam()) with
+            {
+                Transferred = (ulong)Written(writer), Remaining = remaining, Duplicate = totals.ZeroPages,
+                Normal = totals.NormalPages, NormalBytes = totals.NormalBytes,
+            },
+        }, newPass: false);
     }
 
     private void UpdateInfo(MigrationStreamWriter writer, RoundStats stats, int round, int throttle)
     {
-        var totals = writer.RamTotals;
+        var totals = RamTotals(writer);
         _info = _info with
         {
             TotalTimeMs = Ms(),
             Round = round,
             ThrottlePercent = throttle,
             ExpectedDowntimeMs = (long)Math.Min(int.MaxValue, ConvergencePolicy.ExpectedDowntime(stats.RemainingBytes, stats.BandwidthBytesPerSec).TotalMilliseconds),
-            Ram = new RamInfo((ulong)writer.BytesWritten, stats.RemainingBytes, _source.Memory.TotalSize, totals.ZeroPages,
+            Ram = new RamInfo((ulong)Written(writer), stats.RemainingBytes, _source.Memory.TotalSize, totals.ZeroPages,
                 totals.NormalPages, totals.NormalBytes, stats.DirtyBytesPerSec / PageSize, stats.BandwidthBytesPerSec * 8 / 1e6, _syncs),
         };
         Report(_info, newPass: true);
@@ -210,7 +248,12 @@ public sealed class PrecopySender
         _cancel.ThrowIfCancellationRequested();
         tracker.Sync();
         PageRuns.Dirty(tracker.Regions, _runs); // added to the runs the deciding sync left
-        writer.WriteRam(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_runs));
+        if (_channels is null) writer.WriteRam(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_runs));
+        else
+        {
+            _channels.Send(_runs, new BandwidthLimiter(() => 0), _cancel, _ => { });
+            _channels.End();
+        }
         writer.WriteRoundEnd();
         tracker.Stop();
 
@@ -230,7 +273,7 @@ public sealed class PrecopySender
         var reply = MigrationBackChannel.Read(_stream);
         if (reply is not MigrationReply.Done)
             throw new MigrationFailedException($"destination answered {Describe(reply)} instead of confirming the switch-over");
-        _info = _info with { Ram = _info.Ram! with { Transferred = (ulong)writer.BytesWritten } };
+        _info = _info with { Ram = _info.Ram! with { Transferred = (ulong)Written(writer) } };
         return (long)Stopwatch.GetElapsedTime(stoppedAt).TotalMilliseconds;
     }
 

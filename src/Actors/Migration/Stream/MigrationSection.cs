@@ -10,6 +10,9 @@ public abstract record MigrationSection
     /// <summary>The source's fingerprint, decoded; compare it with the destination's own.</summary>
     public sealed record Config(MigrationFingerprint Fingerprint) : MigrationSection;
 
+    /// <summary>Multifd: which migration (<paramref name="Session"/>) this socket belongs to and its place in it.</summary>
+    public sealed record Channel(Guid Session, int DataChannels, int Index) : MigrationSection;
+
     /// <summary>A batch of pages now written into guest memory.</summary>
     public sealed record RamApplied(RamTransferStats Stats) : MigrationSection;
 

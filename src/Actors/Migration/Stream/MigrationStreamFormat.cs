@@ -10,11 +10,19 @@ namespace Tern.Actors.Migration.Wire;
 /// <code>
 /// Header                              magic, format version
 /// Config                              the source's MigrationFingerprint   -> Ack(0) or Error
+/// [Channel]                           multifd only: session id, data channel count, index 0
 /// ( Ram* State* RoundEnd )*           pre-copy rounds 1, 2, 3 ...         -> Ack(round) each
 /// Ram* State* [RoundEnd] End          stop-and-copy: last pages, then every component's state
 ///                                                                         -> Done (guest running) or Error
 /// Cancel                              may replace anything after Config: the source gave up
 /// </code>
+/// <para><b>Multifd</b>: after the main socket's Channel section the source opens that many more
+/// connections to the same address, the data channels. Each starts with the Header and a Channel
+/// section (same session id and count, its index 1..count), then carries only Ram sections and
+/// finally End. A guest page always travels on the same channel (channel = 1 + (gpa / 2 MiB) mod
+/// count), so the order in which one page's copies arrive is the order they were sent. The source
+/// sends a data channel's End before the main socket's stop-and-copy state; the destination
+/// applies the main socket's End only once every data channel has read its own End.</para>
 /// <para><b>Header</b> (12 bytes): magic <c>"TERN-MIG"</c> (8 ASCII bytes), format version u32 = 1.</para>
 /// <para><b>Section</b></para>
 /// <code>
@@ -36,6 +44,7 @@ namespace Tern.Actors.Migration.Wire;
 /// 4 RoundEnd    round u32 (1, 2, 3 ... in order), pages sent this round u64 (data + zero pages)
 /// 5 End         empty: everything has been sent
 /// 6 Cancel      empty: the migration is abandoned; the destination discards the VM
+/// 7 Channel     session id (16 random bytes), data channel count u16 (1..64), this socket's index u16
 /// </code>
 /// <para><b>Ram page data</b>: right after a Ram section's crc come the bytes of its data ranges, in
 /// table order, with no framing. The writer sends them straight from guest memory and the reader
@@ -58,7 +67,9 @@ namespace Tern.Actors.Migration.Wire;
 /// control characters; section version; Config JSON (MigrationFingerprintJson); Ram count 1..1024,
 /// payload length matching the table, each range's flags, non-zero length, page alignment, inside
 /// one guest RAM region, data at most 4 MiB; RoundEnd exactly 12 bytes and the next round number;
-/// End and Cancel empty, End with no unverified page. Ram ranges are all checked before any byte
+/// End and Cancel empty, End with no unverified page; Channel exactly 20 bytes, once, right after
+/// Config on the main socket (index 0) and first on a data channel (index 1..count), and a data
+/// channel holds nothing but Ram and End after it. Ram ranges are all checked before any byte
 /// is written to guest memory.</para>
 /// </summary>
 public static class MigrationStreamFormat
@@ -89,6 +100,12 @@ public static class MigrationStreamFormat
 
     public const int RoundEndBytes = 4 + 8;
 
+    public const int SessionIdBytes = 16;
+    public const int ChannelBytes = SessionIdBytes + 2 + 2;
+    public const int MaxDataChannels = 64;
+    /// <summary>Pages travel on data channels in blocks of this size (2 MiB), round-robin by address.</summary>
+    public const int ChannelBlockShift = 21;
+
     /// <summary>The payload length a Ram table of <paramref name="ranges"/> ranges and <paramref name="dataPages"/> data pages must have.</summary>
     public static ulong RamTableBytes(ulong ranges, ulong dataPages) => 4 + ranges * RamRangeEntryBytes + dataPages * 4;
 }
@@ -102,4 +119,5 @@ public enum MigrationSectionKind : byte
     RoundEnd = 4,
     End = 5,
     Cancel = 6,
+    Channel = 7,
 }

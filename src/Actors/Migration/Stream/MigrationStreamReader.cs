@@ -14,25 +14,44 @@ namespace Tern.Actors.Migration.Wire;
 /// </summary>
 public sealed class MigrationStreamReader
 {
-    private enum Phase { Header, Config, Body, Finished }
+    // Main socket: Header, Config, then (first in the body) an optional Channel. Data channel:
+    // Header, Channel, then only Ram and End.
+    private enum Phase { Header, Config, FirstBody, Body, ChannelHello, DataBody, Finished }
 
     private readonly StreamInput _input;
     private readonly byte[] _header = new byte[MaxSectionHeaderBytes];
     private readonly byte[] _table = new byte[MaxRamTableBytes];
     private readonly RamSectionApplier _ram;
+    private readonly bool _dataChannel;
     private Phase _phase = Phase.Header;
     private uint _lastRound;
     private ulong _pagesSinceRoundEnd;
 
     /// <param name="unverified">Shared when several sockets carry one migration; a fresh ledger otherwise.</param>
     public MigrationStreamReader(Stream stream, GuestMemory memory, UnverifiedPages? unverified = null)
+        : this(stream, memory, unverified, dataChannel: false)
     {
+    }
+
+    private MigrationStreamReader(Stream stream, GuestMemory memory, UnverifiedPages? unverified, bool dataChannel)
+    {
+        _dataChannel = dataChannel;
         _input = new StreamInput(stream);
         Unverified = unverified ?? new UnverifiedPages(memory);
         _ram = new RamSectionApplier(memory, _input, Unverified);
     }
 
+    /// <summary>A multifd data channel's reader: Header, Channel, then Ram sections until End; pages checked against the shared ledger.</summary>
+    public static MigrationStreamReader ForDataChannel(Stream stream, GuestMemory memory, UnverifiedPages unverified) =>
+        new(stream, memory, unverified, dataChannel: true);
+
     public UnverifiedPages Unverified { get; }
+
+    /// <summary>
+    /// Multifd: called when the main socket's End arrives, before the unverified-page check; it must
+    /// return only once every data channel has read its own End (their pages count too).
+    /// </summary>
+    public Action? AwaitDataChannels { get; set; }
 
     /// <summary>Every byte consumed so far.</summary>
     public long BytesRead => _input.Position;
@@ -49,10 +68,12 @@ public sealed class MigrationStreamReader
         if (phase == Phase.Header)
         {
             ReadStreamHeader();
-            phase = Phase.Config;
+            phase = _dataChannel ? Phase.ChannelHello : Phase.Config;
         }
         var section = ReadSection(phase);
-        _phase = section is MigrationSection.End or MigrationSection.Cancel ? Phase.Finished : Phase.Body;
+        _phase = section is MigrationSection.End or MigrationSection.Cancel ? Phase.Finished
+            : phase is Phase.Config ? Phase.FirstBody
+            : _dataChannel ? Phase.DataBody : Phase.Body;
         return section;
     }
 
@@ -75,8 +96,7 @@ public sealed class MigrationStreamReader
         byte kindByte = h[0];
         if (!Enum.IsDefined((MigrationSectionKind)kindByte)) throw new MigrationStreamException($"section kind 0x{kindByte:x2} unknown");
         var kind = (MigrationSectionKind)kindByte;
-        if (phase == Phase.Config && kind != MigrationSectionKind.Config) throw new MigrationStreamException($"{kind} section before the Config section");
-        if (phase == Phase.Body && kind == MigrationSectionKind.Config) throw new MigrationStreamException("second Config section");
+        CheckOrder(phase, kind);
 
         int idLength = BinaryPrimitives.ReadUInt16LittleEndian(h[1..]);
         if (idLength > MaxComponentIdBytes)
@@ -116,12 +136,46 @@ public sealed class MigrationStreamReader
                 return new MigrationSection.RamApplied(stats);
             case MigrationSectionKind.RoundEnd:
                 return RoundEnd(payload);
+            case MigrationSectionKind.Channel:
+                return Channel(payload);
             case MigrationSectionKind.End:
+                // The ledger is shared: only the main End, once the data channels ended, sees it final.
+                if (_dataChannel) return MigrationSection.End.Instance;
+                AwaitDataChannels?.Invoke();
                 CheckAllVerified();
                 return MigrationSection.End.Instance;
             default:
                 return MigrationSection.Cancel.Instance;
         }
+    }
+
+    private static void CheckOrder(Phase phase, MigrationSectionKind kind)
+    {
+        string? wrong = phase switch
+        {
+            Phase.Config when kind != MigrationSectionKind.Config => $"{kind} section before the Config section",
+            Phase.ChannelHello when kind != MigrationSectionKind.Channel => $"{kind} section on a data channel before its Channel section",
+            Phase.DataBody when kind is not (MigrationSectionKind.Ram or MigrationSectionKind.End) => $"{kind} section on a data channel",
+            Phase.FirstBody or Phase.Body when kind == MigrationSectionKind.Config => "second Config section",
+            Phase.Body when kind == MigrationSectionKind.Channel => "Channel section after the migration began",
+            _ => null,
+        };
+        if (wrong is not null) throw new MigrationStreamException(wrong);
+    }
+
+    private MigrationSection Channel(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != ChannelBytes)
+            throw new MigrationStreamException($"Channel payload of {payload.Length} bytes (expected {ChannelBytes})");
+        var session = new Guid(payload[..SessionIdBytes]);
+        int count = BinaryPrimitives.ReadUInt16LittleEndian(payload[SessionIdBytes..]);
+        int index = BinaryPrimitives.ReadUInt16LittleEndian(payload[(SessionIdBytes + 2)..]);
+        if (count is < 1 or > MaxDataChannels) throw new MigrationStreamException($"Channel section names {count} data channels (1..{MaxDataChannels} allowed)");
+        if (_dataChannel ? index < 1 || index > count : index != 0)
+            throw new MigrationStreamException(_dataChannel
+                ? $"data channel index {index} is outside 1..{count}"
+                : $"Channel section on the main socket has index {index} (expected 0)");
+        return new MigrationSection.Channel(session, count, index);
     }
 
     private static void CheckPayloadLimit(MigrationSectionKind kind, ulong length)
@@ -132,6 +186,7 @@ public sealed class MigrationStreamReader
             MigrationSectionKind.State => MaxStateBytes,
             MigrationSectionKind.Ram => MaxRamTableBytes,
             MigrationSectionKind.RoundEnd => RoundEndBytes,
+            MigrationSectionKind.Channel => ChannelBytes,
             _ => 0,
         };
         if (length <= limit) return;

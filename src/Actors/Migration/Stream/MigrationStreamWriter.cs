@@ -47,6 +47,18 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
         WriteSection(MigrationSectionKind.Config, "", SectionVersion, fingerprintJson);
     }
 
+    /// <summary>Multifd: this socket's place in the migration <paramref name="session"/> (index 0 is the main socket).</summary>
+    public void WriteChannel(Guid session, int dataChannels, int index)
+    {
+        if (dataChannels is < 1 or > MaxDataChannels) throw new ArgumentOutOfRangeException(nameof(dataChannels));
+        if (index < 0 || index > dataChannels) throw new ArgumentOutOfRangeException(nameof(index));
+        Span<byte> payload = stackalloc byte[ChannelBytes];
+        session.TryWriteBytes(payload);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload[SessionIdBytes..], (ushort)dataChannels);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload[(SessionIdBytes + 2)..], (ushort)index);
+        WriteSection(MigrationSectionKind.Channel, "", SectionVersion, payload);
+    }
+
     /// <summary>One component's saved state; <paramref name="componentId"/> is 1..64 bytes of UTF-8.</summary>
     public void WriteState(string componentId, uint version, ReadOnlySpan<byte> state)
     {

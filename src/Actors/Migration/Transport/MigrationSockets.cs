@@ -49,7 +49,7 @@ public static class MigrationSockets
         }
     }
 
-    /// <summary>Binds and listens for one incoming migration; a stale UNIX socket file is replaced.</summary>
+    /// <summary>Binds and listens for one incoming migration (and its data channels); a stale UNIX socket file is replaced.</summary>
     public static Socket Listen(MigrationEndpoint endpoint)
     {
         var ep = ToEndPoint(endpoint);
@@ -59,7 +59,7 @@ public static class MigrationSockets
         {
             if (ep is IPEndPoint) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(ep);
-            socket.Listen(1);
+            socket.Listen(1 + Wire.MigrationStreamFormat.MaxDataChannels); // the main socket and multifd's data channels
             return socket;
         }
         catch (SocketException e)
