@@ -151,9 +151,9 @@ public sealed class BadInputTests : CommandLineTestBed
         ["-drive", $"file={Disk},id=d0", "-drive", $"file={Disk2},id=d1", .. rest];
 
     [Fact]
-    public void Device_other_than_virtio_blk_pci() =>
-        Assert.Equal("unsupported device 'virtio-net-pci'",
-            Fails(["-device", "virtio-net-pci,netdev=n0,id=net0,bus=pcie.0,addr=0x2"]));
+    public void Device_other_than_virtio_blk_or_net_pci() =>
+        Assert.Equal("unsupported device 'e1000' (virtio-blk-pci or virtio-net-pci)",
+            Fails(["-device", "e1000,netdev=n0,id=net0,bus=pcie.0,addr=0x2"]));
 
     [Theory]
     [InlineData("virtio-blk-device,drive=d0,id=b", "unsupported device 'virtio-blk-device'")]
