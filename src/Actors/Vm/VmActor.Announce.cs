@@ -8,8 +8,11 @@ namespace Tern.Actors.Vm;
 /// <see cref="AnnounceSchedule"/>), so switches learn where the MAC moved. It starts when the guest
 /// runs here: at once if it arrived running, else at the first resume.
 /// </summary>
-public sealed partial class VmActor
+public sealed partial class VmActor : IWithTimers
 {
+    /// <summary>Timers die with the actor, so a VM stopped mid-announce leaves nothing scheduled.</summary>
+    public ITimerScheduler Timers { get; set; } = null!;
+
     private sealed record AnnounceRound(int Round);
 
     private bool _announcePending;
@@ -30,7 +33,7 @@ public sealed partial class VmActor
     }
 
     private void ScheduleAnnounce(int round) =>
-        Context.System.Scheduler.ScheduleTellOnce(AnnounceSchedule.DelayBefore(round), Self, new AnnounceRound(round), Self);
+        Timers.StartSingleTimer(nameof(AnnounceRound), new AnnounceRound(round), AnnounceSchedule.DelayBefore(round));
 
     private void OnAnnounceRound(AnnounceRound r)
     {
