@@ -1,0 +1,136 @@
+namespace Tern.Actors.Cluster;
+
+/// <summary>Every message that crosses the network between cluster hosts; bound to the cluster serializer in hocon/cluster.conf.</summary>
+public interface IClusterMessage;
+
+/// <summary>
+/// The public protocol of the cluster: operator commands to the <see cref="ClusterManager"/>
+/// (sent through its singleton proxy; the HTTP API and <c>tern ctl</c> are thin adapters over
+/// them), and the conversation between the manager and each host's <see cref="HostActor"/>.
+///
+/// Operator commands are answered with <see cref="Done"/> or <see cref="Failed"/>, queries with
+/// their list. Hosts report themselves every few seconds with <see cref="HostReport"/>; the
+/// manager compares the reports with the registry and tells hosts to <see cref="RunInstance"/> or
+/// <see cref="StopInstance"/>. Every VM instance carries an incarnation number the manager assigned
+/// when it placed it, so a host can tell a repeated order from a new one and the manager can
+/// tell a stale instance (left on a host it gave up on) from the one it wants.
+/// </summary>
+public static class ClusterProtocol
+{
+    /// <summary>A command or query an operator sends to the ClusterManager.</summary>
+    public interface IManagerCommand : IClusterMessage;
+
+    /// <summary>Define a VM and start it on the host placement chooses. Done, or Failed(Invalid | Conflict | NoRoom).</summary>
+    public sealed record CreateVm(VmDefinition Definition) : IManagerCommand;
+
+    /// <summary>Start a stopped VM (placing it anew). Done, or Failed(NotFound | NoRoom).</summary>
+    public sealed record StartVm(string Name) : IManagerCommand;
+
+    /// <summary>Stop a VM (its guest is ended; its definition stays). Done, or Failed(NotFound).</summary>
+    public sealed record StopVm(string Name) : IManagerCommand;
+
+    /// <summary>Forget a stopped VM. Done, or Failed(NotFound | Conflict when it still runs).</summary>
+    public sealed record DeleteVm(string Name) : IManagerCommand;
+
+    /// <summary>Live-migrate a VM to a host. Failed(NotImplemented) until cluster migration lands.</summary>
+    public sealed record MigrateVm(string Name, string ToHost) : IManagerCommand;
+
+    /// <summary>Mark a host unschedulable and move its VMs off. An empty host is drained at once.</summary>
+    public sealed record DrainHost(string Host) : IManagerCommand;
+
+    /// <summary>Make a drained host schedulable again.</summary>
+    public sealed record UndrainHost(string Host) : IManagerCommand;
+
+    /// <summary>Replied with <see cref="HostList"/>.</summary>
+    public sealed record GetHosts : IManagerCommand;
+
+    /// <summary>Replied with <see cref="VmList"/>.</summary>
+    public sealed record GetVms : IManagerCommand;
+
+    /// <summary>Replied with <see cref="EventList"/>: the recent registry events after sequence <paramref name="After"/>.</summary>
+    public sealed record GetEvents(long After) : IManagerCommand;
+
+    /// <summary>A VM's serial output from byte offset <paramref name="From"/>; the manager forwards it to the VM's host, which replies with <see cref="ConsoleOutput"/>.</summary>
+    public sealed record GetConsole(string Name, long From) : IManagerCommand;
+
+    public sealed record Done(string Message) : IClusterMessage;
+
+    public sealed record Failed(FailureKind Kind, string Reason) : IClusterMessage;
+
+    public sealed record HostList(IReadOnlyList<HostView> Hosts) : IClusterMessage;
+
+    public sealed record VmList(IReadOnlyList<VmView> Vms) : IClusterMessage;
+
+    public sealed record EventList(IReadOnlyList<ClusterEventRecord> Events) : IClusterMessage;
+
+    /// <summary>
+    /// Serial output bytes [<paramref name="From"/>, <paramref name="Next"/>) of the VM's current
+    /// instance; <paramref name="Truncated"/> when older bytes than asked for were already dropped
+    /// from the host's ring buffer.
+    /// </summary>
+    public sealed record ConsoleOutput(string Name, string Host, long From, long Next, byte[] Data, bool Truncated) : IClusterMessage;
+
+    // ---- host <-> manager ----
+
+    /// <summary>
+    /// A host's periodic report: who it is, its load, and the VM instances it runs. The sender is
+    /// the host's <see cref="HostActor"/>; the first report registers the host.
+    /// </summary>
+    public sealed record HostReport(string Host, string Address, HostLoad Load, IReadOnlyList<VmRuntime> Vms) : IClusterMessage;
+
+    /// <summary>The manager refuses a host (another host of that name is up); the host's node exits.</summary>
+    public sealed record HostRejected(string Host, string Reason) : IClusterMessage;
+
+    /// <summary>Run this incarnation of a VM. Repeated until the host reports it; a host runs each incarnation once.</summary>
+    public sealed record RunInstance(VmDefinition Definition, long Incarnation) : IClusterMessage;
+
+    /// <summary>End this incarnation of a VM on the host that runs it.</summary>
+    public sealed record StopInstance(string Name, long Incarnation) : IClusterMessage;
+
+    /// <summary>Host -> manager: the instance booted and runs.</summary>
+    public sealed record VmStarted(string Host, string Name, long Incarnation) : IClusterMessage;
+
+    /// <summary>Host -> manager: the instance ended (boot failure, guest power-off, vCPU failure or a stop order).</summary>
+    public sealed record VmEnded(string Host, string Name, long Incarnation, VmEndReason Reason, string Detail) : IClusterMessage;
+
+    /// <summary>Manager -> host: read the console of the instance the host runs now.</summary>
+    public sealed record ReadConsole(string Name, long From) : IClusterMessage;
+}
+
+/// <summary>Why an operator command was refused; the HTTP API maps each to a status code.</summary>
+public enum FailureKind { Invalid, NotFound, Conflict, NoRoom, NotImplemented, Unavailable }
+
+public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced }
+
+/// <summary>What a host measured of itself at <paramref name="At"/>.</summary>
+/// <param name="CpuLoad">Share of the host's CPU time busy since the previous sample, 0..1.</param>
+/// <param name="GuestCapacityBytes">How much guest memory this host offers to the cluster.</param>
+/// <param name="GuestCommittedBytes">Guest memory of the VMs it runs now.</param>
+public sealed record HostLoad(
+    DateTime At,
+    int Cpus,
+    double CpuLoad,
+    ulong MemoryTotalBytes,
+    ulong MemoryAvailableBytes,
+    ulong GuestCapacityBytes,
+    ulong GuestCommittedBytes,
+    int GuestVcpus);
+
+public enum VmRunPhase { Booting, Running, Stopping }
+
+/// <summary>One VM instance as its host sees it; <paramref name="CpuLoad"/> is host cores its vCPU threads used (1.0 = one core busy).</summary>
+public sealed record VmRuntime(string Name, long Incarnation, VmRunPhase Phase, ulong MemoryBytes, int Vcpus, double CpuLoad);
+
+public enum HostState { Up, Draining, Down }
+
+/// <summary>A host as <c>tern ctl hosts</c> shows it; <paramref name="Load"/> is null until it has reported.</summary>
+public sealed record HostView(string Name, string Address, HostState State, HostLoad? Load, int Vms);
+
+public enum VmState { Pending, Starting, Running, Migrating, Stopping, Stopped }
+
+/// <summary>A VM as <c>tern ctl vms</c> shows it.</summary>
+public sealed record VmView(string Name, string? Host, VmState State, ulong MemoryBytes, int Vcpus, long Incarnation, string? LastError, VmDefinition Definition);
+
+/// <summary>One line of the cluster's event log (<c>tern ctl events</c>).</summary>
+public sealed record ClusterEventRecord(long Sequence, DateTime At, string Text);
+

@@ -1,0 +1,25 @@
+namespace Tern.Actors.Cluster;
+
+/// <summary>What <c>tern ctl hosts</c> and <c>vms</c> show: the registry joined with what the hosts last reported.</summary>
+public static class ClusterViews
+{
+    public static IReadOnlyList<HostView> Hosts(ClusterRegistry registry, IReadOnlyDictionary<string, HostLoad> loads) =>
+        registry.Hosts.Values
+            .Select(h => new HostView(h.Name, h.Address, h.State, h.Up ? loads.GetValueOrDefault(h.Name) : null, registry.VmsOn(h.Name).Count()))
+            .ToArray();
+
+    public static IReadOnlyList<VmView> Vms(ClusterRegistry registry, IReadOnlyDictionary<string, IReadOnlyList<VmRuntime>> reported) =>
+        registry.Vms.Values
+            .Select(v => new VmView(v.Name, v.Host, State(registry, v, reported), v.Definition.MemoryBytes, v.Definition.Vcpus, v.Incarnation, v.LastError, v.Definition))
+            .ToArray();
+
+    public static VmState State(ClusterRegistry registry, VmEntry vm, IReadOnlyDictionary<string, IReadOnlyList<VmRuntime>> reported)
+    {
+        if (registry.Migrations.ContainsKey(vm.Name)) return VmState.Migrating;
+        var instance = vm.Host is null ? null
+            : reported.GetValueOrDefault(vm.Host)?.FirstOrDefault(r => r.Name == vm.Name && r.Incarnation == vm.Incarnation);
+        if (vm.Desired == DesiredState.Stopped) return vm.Host is null ? VmState.Stopped : VmState.Stopping;
+        if (vm.Host is null) return VmState.Pending;
+        return instance?.Phase == VmRunPhase.Running ? VmState.Running : VmState.Starting;
+    }
+}

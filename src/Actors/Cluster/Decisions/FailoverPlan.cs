@@ -1,0 +1,36 @@
+using static Tern.Actors.Cluster.ManagerEvents;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// Homes for the VMs that should run but have no live host: those whose host went down and those
+/// waiting for room. Each gets a new incarnation on the host placement chooses (so an instance
+/// left on the lost host, should it come back, is recognised as stale and stopped); a VM whose
+/// host went down and that finds no room is recorded as waiting. A VM that was stopping there is
+/// recorded as stopped.
+/// </summary>
+public static class FailoverPlan
+{
+    public static IReadOnlyList<IManagerEvent> For(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, DateTime now)
+    {
+        // A VM that was stopping on a host that went down has stopped with it.
+        var events = registry.Vms.Values
+            .Where(v => v.Desired == DesiredState.Stopped && v.Host is not null && registry.Host(v.Host)?.Up != true)
+            .Select(v => (IManagerEvent)new VmHalted(v.Name, v.Incarnation, $"host {v.Host} is down", null, now))
+            .ToList();
+        var homeless = registry.Vms.Values
+            .Where(v => v.Desired == DesiredState.Running && !registry.Migrations.ContainsKey(v.Name))
+            .Where(v => v.Host is null || registry.Host(v.Host)?.Up != true)
+            .ToDictionary(v => v.Name);
+        long incarnation = registry.LastIncarnation;
+        foreach (var (vm, host) in Placement.ChooseAll(homeless.Values.Select(v => v.Definition), hosts))
+        {
+            var entry = homeless[vm.Name];
+            if (host is not null)
+                events.Add(new VmPlaced(vm.Name, host, ++incarnation, entry.Host is null ? "room found" : $"failover from {entry.Host}", now));
+            else if (entry.Host is not null)
+                events.Add(new VmUnplaced(vm.Name, $"host {entry.Host} is down and {Placement.NoRoomReason(vm, hosts)}", now));
+        }
+        return events;
+    }
+}

@@ -1,0 +1,95 @@
+using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.ManagerEvents;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>What an operator command does: the events to persist (none when refused) and the reply.</summary>
+public sealed record CommandOutcome(IReadOnlyList<IManagerEvent> Events, IClusterMessage Reply)
+{
+    public static CommandOutcome Refuse(FailureKind kind, string reason) => new([], new Failed(kind, reason));
+
+    public static CommandOutcome Accept(string message, params IManagerEvent[] events) => new(events, new Done(message));
+}
+
+/// <summary>
+/// Decides operator commands against the registry and the schedulable hosts. A refused command
+/// changes nothing; an accepted one is the list of events the manager persists before replying.
+/// </summary>
+public static class ManagerCommands
+{
+    public static CommandOutcome Decide(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, IManagerCommand command, DateTime now) =>
+        command switch
+        {
+            CreateVm c => Create(registry, hosts, c.Definition, now),
+            StartVm s => WithVm(registry, s.Name, vm => Start(registry, hosts, vm, now)),
+            StopVm s => WithVm(registry, s.Name, vm => Stop(vm, now)),
+            DeleteVm d => WithVm(registry, d.Name, vm => Delete(vm, now)),
+            MigrateVm m => WithVm(registry, m.Name, vm => Migrate(registry, hosts, vm, m.ToHost)),
+            DrainHost d => WithHost(registry, d.Host, host => Drain(registry, host, now)),
+            UndrainHost u => WithHost(registry, u.Host, host => host.Draining
+                ? CommandOutcome.Accept($"host {host.Name} is schedulable again", new HostDrainChanged(host.Name, false, now))
+                : CommandOutcome.Accept($"host {host.Name} was not draining")),
+            _ => CommandOutcome.Refuse(FailureKind.Invalid, $"{command.GetType().Name} is not a command"),
+        };
+
+    private static CommandOutcome Create(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, VmDefinition vm, DateTime now)
+    {
+        var problems = vm.Problems();
+        if (problems.Count > 0) return CommandOutcome.Refuse(FailureKind.Invalid, string.Join("; ", problems));
+        if (registry.Vm(vm.Name) is not null) return CommandOutcome.Refuse(FailureKind.Conflict, $"a VM named '{vm.Name}' already exists");
+        string? host = Placement.Choose(vm, hosts);
+        if (host is null) return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot place '{vm.Name}': {Placement.NoRoomReason(vm, hosts)}");
+        return CommandOutcome.Accept($"vm {vm.Name} created on {host}",
+            new VmDefined(vm, now), new VmPlaced(vm.Name, host, registry.NextIncarnation, "created", now));
+    }
+
+    private static CommandOutcome Start(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, VmEntry vm, DateTime now)
+    {
+        if (vm.Desired == DesiredState.Running)
+            return CommandOutcome.Accept(vm.Host is null ? $"vm {vm.Name} is already waiting for a host" : $"vm {vm.Name} already runs on {vm.Host}");
+        if (vm.Host is not null) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name} is still stopping on {vm.Host}; start it once it has stopped");
+        string? host = Placement.Choose(vm.Definition, hosts);
+        if (host is null) return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot place '{vm.Name}': {Placement.NoRoomReason(vm.Definition, hosts)}");
+        return CommandOutcome.Accept($"vm {vm.Name} started on {host}", new VmPlaced(vm.Name, host, registry.NextIncarnation, "started", now));
+    }
+
+    private static CommandOutcome Stop(VmEntry vm, DateTime now) =>
+        vm.Desired == DesiredState.Stopped
+            ? CommandOutcome.Accept($"vm {vm.Name} is already stopped")
+            : CommandOutcome.Accept($"vm {vm.Name} is stopping", new VmStopRequested(vm.Name, now));
+
+    private static CommandOutcome Delete(VmEntry vm, DateTime now)
+    {
+        if (vm.Desired == DesiredState.Running) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name} is running; stop it first");
+        if (vm.Host is not null) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name} is still stopping on {vm.Host}");
+        return CommandOutcome.Accept($"vm {vm.Name} deleted", new VmDeleted(vm.Name, now));
+    }
+
+    private static CommandOutcome Migrate(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, VmEntry vm, string to)
+    {
+        if (registry.Host(to) is not { } target) return CommandOutcome.Refuse(FailureKind.NotFound, $"no host named '{to}'");
+        if (vm.Desired != DesiredState.Running || vm.Host is null) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name} is not running");
+        if (vm.Host == to) return CommandOutcome.Refuse(FailureKind.Invalid, $"vm {vm.Name} already runs on {to}");
+        if (registry.Migrations.ContainsKey(vm.Name)) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name} is already migrating");
+        if (target.State != HostState.Up) return CommandOutcome.Refuse(FailureKind.Conflict, $"host {to} is {target.State.ToString().ToLowerInvariant()}");
+        if (hosts.FirstOrDefault(h => h.Name == to) is not { } candidate || !candidate.Fits(vm.Definition))
+            return CommandOutcome.Refuse(FailureKind.NoRoom, $"host {to} has no room for '{vm.Name}': {Placement.NoRoomReason(vm.Definition, hosts.Where(h => h.Name == to).ToArray())}");
+        return CommandOutcome.Refuse(FailureKind.NotImplemented, "live migration between cluster hosts is not implemented yet");
+    }
+
+    private static CommandOutcome Drain(ClusterRegistry registry, HostEntry host, DateTime now)
+    {
+        if (host.Draining) return CommandOutcome.Accept($"host {host.Name} is already draining");
+        var vms = registry.VmsOn(host.Name).Select(v => v.Name).ToArray();
+        if (vms.Length > 0)
+            return CommandOutcome.Refuse(FailureKind.NotImplemented,
+                $"draining {host.Name} needs live migration of {string.Join(", ", vms)}, which is not implemented yet; nothing changed");
+        return CommandOutcome.Accept($"host {host.Name} is drained", new HostDrainChanged(host.Name, true, now));
+    }
+
+    private static CommandOutcome WithVm(ClusterRegistry registry, string name, Func<VmEntry, CommandOutcome> then) =>
+        registry.Vm(name) is { } vm ? then(vm) : CommandOutcome.Refuse(FailureKind.NotFound, $"no VM named '{name}'");
+
+    private static CommandOutcome WithHost(ClusterRegistry registry, string name, Func<HostEntry, CommandOutcome> then) =>
+        registry.Host(name) is { } host ? then(host) : CommandOutcome.Refuse(FailureKind.NotFound, $"no host named '{name}'");
+}

@@ -1,0 +1,67 @@
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// A VM's serial output kept in memory for <c>tern ctl console</c>: the last <c>capacity</c> bytes,
+/// addressed by their offset in everything the guest ever wrote, so a follower asks for "from where
+/// I stopped" and learns when it fell behind. Written on the vCPU thread, read from the host actor.
+/// </summary>
+public sealed class ConsoleRing(int capacity) : Stream
+{
+    private readonly byte[] _buffer = new byte[capacity];
+    private readonly Lock _gate = new();
+    private long _written;
+
+    /// <summary>Bytes from <paramref name="from"/> (at most <paramref name="max"/>), the offset after them, and whether older bytes were lost.</summary>
+    public (byte[] Data, long From, long Next, bool Truncated) Read(long from, int max)
+    {
+        lock (_gate)
+        {
+            long oldest = Math.Max(0, _written - _buffer.Length);
+            bool truncated = from < oldest;
+            long start = Math.Clamp(from, oldest, _written);
+            int count = (int)Math.Min(max, _written - start);
+            var data = new byte[count];
+            for (int done = 0; done < count;)
+            {
+                int at = (int)((start + done) % _buffer.Length);
+                int run = Math.Min(count - done, _buffer.Length - at);
+                Array.Copy(_buffer, at, data, done, run);
+                done += run;
+            }
+            return (data, start, start + count, truncated);
+        }
+    }
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        lock (_gate)
+        {
+            if (data.Length > _buffer.Length)
+            {
+                _written += data.Length - _buffer.Length;
+                data = data[^_buffer.Length..];
+            }
+            while (!data.IsEmpty)
+            {
+                int at = (int)(_written % _buffer.Length);
+                int run = Math.Min(data.Length, _buffer.Length - at);
+                data[..run].CopyTo(_buffer.AsSpan(at));
+                _written += run;
+                data = data[run..];
+            }
+        }
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Flush() { }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

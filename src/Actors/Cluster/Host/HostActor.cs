@@ -1,0 +1,243 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Tern.Actors.Vm;
+using Tern.Devices.Board;
+using static Tern.Actors.Cluster.ClusterProtocol;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// One per node: runs the VM instances the ClusterManager orders (each a <see cref="VmActor"/>
+/// child whose serial output goes to a <see cref="ConsoleRing"/>), reports its load and instances
+/// every few seconds, and answers console reads. Each incarnation runs at most once: a repeated
+/// order is ignored, and one for an incarnation that already ended is answered with how it ended.
+/// When the node finds itself on the losing side of a partition (or is removed from the cluster)
+/// it ends every VM at once, before the majority restarts them elsewhere.
+/// </summary>
+public sealed class HostActor : ReceiveActor, IWithTimers
+{
+    private const int MaxConsoleRead = 64 * 1024;
+
+    private readonly string _name;
+    private readonly HostSettings _settings;
+    private readonly IActorRef _manager;
+    private readonly IHostProbe _probe;
+    private readonly Action<string> _onRejected;
+    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, VmInstance> _instances = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, VmEnded> _ended = new(StringComparer.Ordinal);
+    private CpuTicks _lastCpu;
+    private bool _fenced;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string name, HostSettings settings, IActorRef manager, IHostProbe probe, Action<string> onRejected) =>
+        Akka.Actor.Props.Create(() => new HostActor(name, settings, manager, probe, onRejected));
+
+    public HostActor(string name, HostSettings settings, IActorRef manager, IHostProbe probe, Action<string> onRejected)
+    {
+        _name = name;
+        _settings = settings;
+        _manager = manager;
+        _probe = probe;
+        _onRejected = onRejected;
+
+        Receive<RunInstance>(OnRun);
+        Receive<StopInstance>(OnStop);
+        Receive<ReadConsole>(OnReadConsole);
+        Receive<HostRejected>(r => _onRejected(r.Reason));
+        Receive<BootResult>(OnBootResult);
+        Receive<InstanceExited>(OnExited);
+        Receive<VcpuThreads>(t => { if (Current(t.Name, t.Incarnation) is { } i) i.VcpuThreads = t.ThreadIds; });
+        Receive<VmProtocol.CommandDone>(_ => { });
+        Receive<VmProtocol.CommandFailed>(f => _log.Warning("stopping a VM failed: {0}", f.Reason));
+        Receive<Report>(_ => OnReport());
+        Receive<ClusterEvent.IReachabilityEvent>(_ => CheckSides());
+        Receive<ClusterEvent.IMemberEvent>(e => OnMemberEvent(e));
+        Receive<ClusterEvent.CurrentClusterState>(_ => CheckSides());
+        Receive<FenceCheck>(_ => OnFenceCheck());
+    }
+
+    private sealed record Report;
+    private sealed record FenceCheck;
+    private sealed record BootResult(string Name, long Incarnation, VmProtocol.IVmMessage? Reply, string? Error);
+    private sealed record InstanceExited(string Name, long Incarnation, VmProtocol.VmExited Exit);
+    private sealed record VcpuThreads(string Name, long Incarnation, IReadOnlyList<int> ThreadIds);
+
+    protected override void PreStart()
+    {
+        _lastCpu = _probe.CpuTicks();
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.IMemberEvent));
+        Timers.StartPeriodicTimer("report", new Report(), TimeSpan.Zero, _settings.ReportInterval);
+    }
+
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    private VmInstance? Current(string name, long incarnation) =>
+        _instances.TryGetValue(name, out var i) && i.Incarnation == incarnation ? i : null;
+
+    private void OnRun(RunInstance run)
+    {
+        string name = run.Definition.Name;
+        if (_fenced || _instances.ContainsKey(name)) return; // a stale instance is stopped first; the order comes again
+        if (_ended.TryGetValue(name, out var ended) && ended.Incarnation >= run.Incarnation)
+        {
+            if (ended.Incarnation == run.Incarnation) Sender.Tell(ended);
+            return;
+        }
+        var console = new ConsoleRing(_settings.ConsoleBufferBytes);
+        var actor = Context.ActorOf(VmActor.Props(run.Definition.ToVmConfig(), new MachineConsole(console, null)), $"vm-{name}-{run.Incarnation}");
+        _instances[name] = new VmInstance(run.Definition, run.Incarnation, actor, console);
+        long incarnation = run.Incarnation;
+        actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(), _settings.BootTimeout)
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? new BootResult(name, incarnation, t.Result, null)
+                : new BootResult(name, incarnation, null, $"boot did not answer within {_settings.BootTimeout.TotalSeconds:0} s"))
+            .PipeTo(Self);
+        _log.Info("starting vm {0} (incarnation {1})", name, incarnation);
+    }
+
+    private void OnBootResult(BootResult result)
+    {
+        if (Current(result.Name, result.Incarnation) is not { } instance) return;
+        if (result.Reply is not VmProtocol.Booted)
+        {
+            string reason = result.Reply is VmProtocol.BootFailed f ? f.Reason : result.Error ?? "boot failed";
+            Context.Stop(instance.Actor);
+            Finish(instance, VmEndReason.BootFailed, $"boot failed: {reason}");
+            return;
+        }
+        var pendingStop = instance.Ending;
+        instance.Phase = VmRunPhase.Running;
+        _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
+        instance.Actor.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan)
+            .PipeTo(Self, success: exit => new InstanceExited(result.Name, result.Incarnation, exit));
+        if (pendingStop is { } stop) End(instance, stop.Reason, stop.Detail);
+    }
+
+    private void OnStop(StopInstance stop)
+    {
+        if (Current(stop.Name, stop.Incarnation) is { } instance) End(instance, VmEndReason.Stopped, "stopped");
+    }
+
+    /// <summary>Ends an instance (at once, or right after it has booted); its exit is reported when the VM has ended.</summary>
+    private void End(VmInstance instance, VmEndReason reason, string detail)
+    {
+        instance.Ending ??= (reason, detail);
+        if (instance.Phase == VmRunPhase.Booting) return;
+        if (instance.Phase == VmRunPhase.Stopping) return;
+        instance.Phase = VmRunPhase.Stopping;
+        instance.Actor.Tell(new VmProtocol.Command(VmCommand.Quit));
+    }
+
+    private void OnExited(InstanceExited exited)
+    {
+        if (Current(exited.Name, exited.Incarnation) is not { } instance) return;
+        Context.Stop(instance.Actor); // disposes the machine: guest memory and vCPU fds go back to the host
+        var (reason, detail) = instance.Ending
+            ?? (exited.Exit.ExitCode == 0 ? (VmEndReason.GuestPoweredOff, exited.Exit.Reason) : (VmEndReason.GuestFailed, exited.Exit.Reason));
+        Finish(instance, reason, detail);
+    }
+
+    private void Finish(VmInstance instance, VmEndReason reason, string detail)
+    {
+        _instances.Remove(instance.Name);
+        var ended = new VmEnded(_name, instance.Name, instance.Incarnation, reason, detail);
+        _ended[instance.Name] = ended;
+        _manager.Tell(ended);
+        _log.Info("vm {0} (incarnation {1}) ended: {2}", instance.Name, instance.Incarnation, detail);
+    }
+
+    private void OnReadConsole(ReadConsole read)
+    {
+        if (!_instances.TryGetValue(read.Name, out var instance))
+        {
+            Sender.Tell(new Failed(FailureKind.NotFound, $"vm {read.Name} does not run on {_name}"));
+            return;
+        }
+        var (data, from, next, truncated) = instance.Console.Read(read.From, MaxConsoleRead);
+        Sender.Tell(new ConsoleOutput(read.Name, _name, from, next, data, truncated));
+    }
+
+    private void OnReport()
+    {
+        var now = DateTime.UtcNow;
+        var cpu = _probe.CpuTicks();
+        double load = cpu.LoadSince(_lastCpu);
+        _lastCpu = cpu;
+        foreach (var instance in _instances.Values) SampleVm(instance, now);
+        var (total, available) = _probe.Memory();
+        var running = _instances.Values.ToArray();
+        var hostLoad = new HostLoad(now, _probe.Cpus, load, total, available, _settings.GuestCapacity(total),
+            running.Aggregate(0UL, (sum, i) => sum + i.Definition.MemoryBytes), running.Sum(i => i.Definition.Vcpus));
+        _manager.Tell(new HostReport(_name, _cluster.SelfAddress.ToString(), hostLoad, running.Select(i => i.Runtime()).ToArray()), Self);
+    }
+
+    /// <summary>The VM's CPU use since the last report, from its vCPU threads; asks for the thread ids again for next time (a reset replaces them).</summary>
+    private void SampleVm(VmInstance instance, DateTime now)
+    {
+        ulong ticks = _probe.ThreadTicks(instance.VcpuThreads);
+        double seconds = (now - instance.LastSampled).TotalSeconds;
+        if (instance.LastSampled != default && seconds > 0 && ticks >= instance.LastTicks)
+            instance.CpuLoad = (ticks - instance.LastTicks) / ProcFiles.TicksPerSecond / seconds;
+        instance.LastTicks = ticks;
+        instance.LastSampled = now;
+        if (instance.Phase != VmRunPhase.Running) return;
+        string name = instance.Name;
+        long incarnation = instance.Incarnation;
+        instance.Actor.Ask<VmProtocol.Cpus>(new VmProtocol.QueryCpus(), TimeSpan.FromSeconds(5))
+            .PipeTo(Self, success: cpus => new VcpuThreads(name, incarnation, cpus.List.Select(c => c.HostThreadId).ToArray()));
+    }
+
+    private void OnMemberEvent(ClusterEvent.IMemberEvent e)
+    {
+        if (e.Member.Address.Equals(_cluster.SelfAddress) && e.Member.Status is MemberStatus.Down or MemberStatus.Removed or MemberStatus.Exiting)
+            Fence($"this node is {e.Member.Status.ToString().ToLowerInvariant()} in the cluster");
+        else
+            CheckSides();
+    }
+
+    /// <summary>Starts (or cancels) the countdown to fencing as this node's side of a partition changes.</summary>
+    private void CheckSides()
+    {
+        if (OnLosingSide())
+        {
+            if (!Timers.IsTimerActive("fence")) Timers.StartSingleTimer("fence", new FenceCheck(), _settings.FenceAfter);
+        }
+        else
+        {
+            Timers.Cancel("fence");
+            if (_fenced) _log.Info("the majority is reachable again; accepting VMs");
+            _fenced = false;
+        }
+    }
+
+    private void OnFenceCheck()
+    {
+        if (OnLosingSide()) Fence("this node lost contact with the majority of the cluster");
+    }
+
+    private bool OnLosingSide()
+    {
+        var state = _cluster.State;
+        var members = state.Members
+            .Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving)
+            .ToList();
+        members.Sort((a, b) => Member.AddressOrdering.Compare(a.Address, b.Address));
+        return SelfFencing.OnLosingSide(
+            members.Select(m => m.Address.ToString()).ToArray(),
+            state.Unreachable.Select(m => m.Address.ToString()).ToHashSet(),
+            _cluster.SelfAddress.ToString());
+    }
+
+    private void Fence(string why)
+    {
+        if (_fenced) return;
+        _fenced = true;
+        _log.Warning("fencing: {0}; ending {1} VMs", why, _instances.Count);
+        foreach (var instance in _instances.Values.ToArray()) End(instance, VmEndReason.Fenced, $"host {_name} fenced itself: {why}");
+    }
+}

@@ -1,0 +1,30 @@
+using Akka.Configuration;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>A host's settings, read from <c>tern.host</c> (hocon/cluster.conf says what each key means).</summary>
+public sealed record HostSettings(
+    TimeSpan ReportInterval,
+    ulong? GuestMemoryBytes,
+    ulong ReservedMemoryBytes,
+    int ConsoleBufferBytes,
+    TimeSpan FenceAfter,
+    TimeSpan BootTimeout)
+{
+    public static HostSettings From(Config config)
+    {
+        var c = config.GetConfig("tern.host") ?? throw new ConfigurationException("the configuration has no tern.host section");
+        string guest = c.GetString("guest-memory");
+        return new HostSettings(
+            c.GetTimeSpan("report-interval"),
+            guest == "auto" ? null : (ulong)(c.GetByteSize("guest-memory") ?? throw new ConfigurationException("tern.host.guest-memory must be 'auto' or a size")),
+            (ulong)(c.GetByteSize("reserved-memory") ?? 0),
+            (int)(c.GetByteSize("console-buffer") ?? 256 * 1024),
+            c.GetTimeSpan("fence-after"),
+            c.GetTimeSpan("boot-timeout"));
+    }
+
+    /// <summary>The guest memory this host offers: the configured amount, or its RAM less the reserve.</summary>
+    public ulong GuestCapacity(ulong memoryTotal) =>
+        GuestMemoryBytes ?? (memoryTotal > ReservedMemoryBytes ? memoryTotal - ReservedMemoryBytes : 0);
+}

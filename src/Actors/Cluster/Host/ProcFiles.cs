@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>CPU time counters in clock ticks: the busy part and the total.</summary>
+public readonly record struct CpuTicks(ulong Busy, ulong Total)
+{
+    /// <summary>Share of time busy between <paramref name="earlier"/> and this sample, 0..1.</summary>
+    public double LoadSince(CpuTicks earlier) =>
+        Total > earlier.Total ? Math.Clamp((double)(Busy - Math.Min(Busy, earlier.Busy)) / (Total - earlier.Total), 0, 1) : 0;
+}
+
+/// <summary>Parsers for the /proc files a host reads its load from (proc(5)); pure, so they are tested on sample text.</summary>
+public static class ProcFiles
+{
+    /// <summary>Linux reports CPU times in USER_HZ, which is 100 on every architecture Tern runs on.</summary>
+    public const double TicksPerSecond = 100;
+
+    /// <summary>The aggregate <c>cpu</c> line of /proc/stat: idle and iowait are idle, the rest (user .. steal) busy.</summary>
+    public static CpuTicks ParseStat(string text)
+    {
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal))
+            ?? throw new FormatException("/proc/stat has no aggregate cpu line");
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(ulong.Parse).ToArray();
+        if (fields.Length < 5) throw new FormatException($"/proc/stat cpu line is too short: '{line}'");
+        ulong total = fields.Aggregate(0UL, (a, b) => a + b);
+        ulong idle = fields[3] + fields[4];
+        return new CpuTicks(total - idle, total);
+    }
+
+    /// <summary>MemTotal and MemAvailable of /proc/meminfo, in bytes.</summary>
+    public static (ulong Total, ulong Available) ParseMeminfo(string text)
+    {
+        ulong Field(string name)
+        {
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))
+                ?? throw new FormatException($"/proc/meminfo has no {name}");
+            var parts = line[(name.Length + 1)..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return ulong.Parse(parts[0], CultureInfo.InvariantCulture) * (parts.Length > 1 && parts[1] == "kB" ? 1024UL : 1UL);
+        }
+        return (Field("MemTotal"), Field("MemAvailable"));
+    }
+
+    /// <summary>utime + stime of a /proc/PID/task/TID/stat line, in ticks. The command name may hold spaces and parentheses, so fields count from the last ')'.</summary>
+    public static ulong ParseThreadStat(string text)
+    {
+        int close = text.LastIndexOf(')');
+        if (close < 0) throw new FormatException("thread stat has no command name");
+        var fields = text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // fields[0] is the state (field 3 of proc(5)); utime and stime are fields 14 and 15.
+        if (fields.Length < 13) throw new FormatException("thread stat is too short");
+        return ulong.Parse(fields[11], CultureInfo.InvariantCulture) + ulong.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+}

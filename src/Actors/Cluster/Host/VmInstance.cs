@@ -1,0 +1,23 @@
+using Akka.Actor;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>One VM instance a <see cref="HostActor"/> runs: its actor, console, phase and CPU accounting.</summary>
+internal sealed class VmInstance(VmDefinition definition, long incarnation, IActorRef actor, ConsoleRing console)
+{
+    public VmDefinition Definition { get; } = definition;
+    public long Incarnation { get; } = incarnation;
+    public IActorRef Actor { get; } = actor;
+    public ConsoleRing Console { get; } = console;
+    public VmRunPhase Phase { get; set; } = VmRunPhase.Booting;
+    /// <summary>Why the host is ending it, once it is: a stop order or fencing.</summary>
+    public (VmEndReason Reason, string Detail)? Ending { get; set; }
+    public IReadOnlyList<int> VcpuThreads { get; set; } = [];
+    public ulong LastTicks { get; set; }
+    public DateTime LastSampled { get; set; }
+    public double CpuLoad { get; set; }
+
+    public string Name => Definition.Name;
+
+    public VmRuntime Runtime() => new(Name, Incarnation, Phase, Definition.MemoryBytes, Definition.Vcpus, CpuLoad);
+}

@@ -1,0 +1,220 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Akka.Persistence;
+using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.ManagerEvents;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// The cluster's one decision maker (a cluster singleton) and the keeper of its registry, which it
+/// event-sources: every decision is persisted as events before anything acts on it, and on
+/// (re)start the registry is the last snapshot plus the journal after it. The decisions are the
+/// pure functions in Decisions/; this actor feeds them the registry and what hosts report, persists
+/// what they return, replies, and sends hosts their orders.
+/// What is not persisted (loads, what each host runs) is rebuilt from the hosts' next reports.
+/// </summary>
+public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
+{
+    public const string PersistenceIdValue = "tern-cluster-manager";
+
+    private readonly ClusterManagerSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly EventLog _events;
+    private readonly Dictionary<string, HostLoad> _loads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<VmRuntime>> _reported = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IActorRef> _hostActors = new(StringComparer.Ordinal);
+    private ClusterRegistry _registry = ClusterRegistry.Empty;
+    private OverloadState _overload = OverloadState.Empty;
+    private IReadOnlyList<MigrationMove> _lastOverloadPlan = [];
+
+    public override string PersistenceId => PersistenceIdValue;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ClusterManagerSettings settings) => Akka.Actor.Props.Create(() => new ClusterManager(settings));
+
+    public ClusterManager(ClusterManagerSettings settings)
+    {
+        _settings = settings;
+        _events = new EventLog(settings.EventLogSize);
+
+        Recover<SnapshotOffer>(o => _registry = ClusterRegistry.FromSnapshot((RegistrySnapshot)o.Snapshot));
+        Recover<IManagerEvent>(Apply);
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<GetHosts>(_ => Sender.Tell(new HostList(ClusterViews.Hosts(_registry, _loads))));
+        Command<GetVms>(_ => Sender.Tell(new VmList(ClusterViews.Vms(_registry, _reported))));
+        Command<GetEvents>(g => Sender.Tell(new EventList(_events.After(g.After))));
+        Command<GetConsole>(OnGetConsole);
+        Command<IManagerCommand>(OnCommand);
+        Command<HostReport>(OnHostReport);
+        Command<VmStarted>(s => _events.Add(DateTime.UtcNow, $"vm {s.Name} running on {s.Host}"));
+        Command<VmEnded>(OnVmEnded);
+        Command<ClusterEvent.CurrentClusterState>(OnClusterState);
+        Command<ClusterEvent.MemberRemoved>(r => OnHostGone(r.Member.Address, "removed from the cluster"));
+        Command<Reconcile>(_ => OnReconcile());
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning("registry snapshot failed: {0}", f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning("deleting old registry snapshots failed: {0}", f.Cause.Message));
+    }
+
+    private sealed record Reconcile
+    {
+        public static readonly Reconcile Instance = new();
+    }
+
+    private void OnRecovered()
+    {
+        _events.Add(DateTime.UtcNow, $"cluster manager recovered: {_registry.Vms.Count} VMs, {_registry.Hosts.Count} hosts");
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.MemberRemoved));
+        Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, _settings.ReconcileInterval);
+    }
+
+    protected override void PostStop()
+    {
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    private void Apply(IManagerEvent e)
+    {
+        _registry = _registry.Apply(e);
+        _events.Add(e.At, e.Describe());
+    }
+
+    /// <summary>Persists the events in order, applies each, then runs <paramref name="then"/> once all are stored.</summary>
+    private void PersistThen(IReadOnlyList<IManagerEvent> events, Action then)
+    {
+        if (events.Count == 0)
+        {
+            then();
+            return;
+        }
+        int remaining = events.Count;
+        PersistAll(events, e =>
+        {
+            Apply(e);
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_registry.ToSnapshot());
+            if (--remaining == 0) then();
+        });
+    }
+
+    private void OnCommand(IManagerCommand command)
+    {
+        var outcome = ManagerCommands.Decide(_registry, Candidates(), command, DateTime.UtcNow);
+        var requester = Sender;
+        PersistThen(outcome.Events, () =>
+        {
+            requester.Tell(outcome.Reply);
+            SendOrders();
+        });
+    }
+
+    private void OnGetConsole(GetConsole g)
+    {
+        if (_registry.Vm(g.Name) is not { } vm)
+            Sender.Tell(new Failed(FailureKind.NotFound, $"no VM named '{g.Name}'"));
+        else if (vm.Host is null || !_hostActors.TryGetValue(vm.Host, out var host))
+            Sender.Tell(new Failed(FailureKind.Conflict, $"vm {g.Name} is not running"));
+        else
+            host.Forward(new ReadConsole(g.Name, g.From));
+    }
+
+    private void OnHostReport(HostReport report)
+    {
+        var known = _registry.Host(report.Host);
+        if (known is { Up: true } && known.Address != report.Address && _hostActors.ContainsKey(report.Host))
+        {
+            Sender.Tell(new HostRejected(report.Host, $"a host named '{report.Host}' is already up at {known.Address}"));
+            return;
+        }
+        var host = Sender;
+        var joined = known is { Up: true } && known.Address == report.Address
+            ? []
+            : new IManagerEvent[] { new HostJoined(report.Host, report.Address, DateTime.UtcNow) };
+        PersistThen(joined, () =>
+        {
+            _hostActors[report.Host] = host;
+            _loads[report.Host] = report.Load;
+            _reported[report.Host] = report.Vms;
+            _overload = OverloadPolicy.Observe(_overload, _settings.Overload, report.Host, report.Load.CpuLoad, report.Load.At);
+            SendOrders(report.Host);
+        });
+    }
+
+    private void OnVmEnded(VmEnded ended)
+    {
+        _events.Add(DateTime.UtcNow, $"vm {ended.Name} ended on {ended.Host}: {ended.Detail}");
+        if (_registry.Vm(ended.Name) is not { } vm || vm.Host != ended.Host || vm.Incarnation != ended.Incarnation) return;
+        var now = DateTime.UtcNow;
+        IManagerEvent e = ended.Reason switch
+        {
+            // The host fenced itself off: the VM must come back elsewhere (or there, later) as a new incarnation.
+            VmEndReason.Fenced when vm.Desired == DesiredState.Running => new VmUnplaced(vm.Name, ended.Detail, now),
+            VmEndReason.BootFailed or VmEndReason.GuestFailed => new VmHalted(vm.Name, vm.Incarnation, ended.Detail, ended.Detail, now),
+            _ => new VmHalted(vm.Name, vm.Incarnation, ended.Detail, null, now),
+        };
+        PersistThen([e], () => SendOrders());
+    }
+
+    private void OnClusterState(ClusterEvent.CurrentClusterState state)
+    {
+        var members = state.Members.Where(m => m.Status != MemberStatus.Removed).Select(m => m.Address.ToString()).ToHashSet();
+        foreach (var host in _registry.Hosts.Values.Where(h => h.Up && !members.Contains(h.Address)).ToArray())
+            OnHostGone(Address.Parse(host.Address), "not a cluster member when the manager started");
+    }
+
+    private void OnHostGone(Address address, string why)
+    {
+        if (_registry.HostAt(address.ToString()) is not { Up: true } host) return;
+        _loads.Remove(host.Name);
+        _reported.Remove(host.Name);
+        _hostActors.Remove(host.Name);
+        PersistThen([new HostLeft(host.Name, why, DateTime.UtcNow)], OnReconcile);
+    }
+
+    /// <summary>Periodic and after a host is lost: homes for homeless VMs, then overload shedding.</summary>
+    private void OnReconcile()
+    {
+        var now = DateTime.UtcNow;
+        PersistThen(FailoverPlan.For(_registry, Candidates(), now), () =>
+        {
+            SendOrders();
+            PlanOverload(now);
+        });
+    }
+
+    private void PlanOverload(DateTime now)
+    {
+        var planned = OverloadPolicy.Plan(_registry, _overload, _settings.Overload, _loads, _reported, Candidates(), now);
+        var admitted = _settings.MigrationLimits.Admit(planned, _registry.Migrations.Values);
+        if (admitted.Count == 0 || admitted.SequenceEqual(_lastOverloadPlan)) return;
+        _lastOverloadPlan = admitted;
+        // Executing the moves needs cluster live migration; until then the plan is only reported.
+        foreach (var m in admitted)
+            _events.Add(now, $"host {m.From} overloaded: would move vm {m.Vm} to {m.To} (cluster live migration is not implemented yet)");
+    }
+
+    private IReadOnlyList<HostCandidate> Candidates() => HostCandidate.From(_registry, _loads);
+
+    /// <summary>Sends each reporting host (or just <paramref name="only"/>) what it must start or stop.</summary>
+    private void SendOrders(string? only = null)
+    {
+        foreach (var (host, reported) in _reported)
+        {
+            if (only is not null && host != only) continue;
+            if (!_hostActors.TryGetValue(host, out var actor)) continue;
+            foreach (var order in Reconciler.Orders(_registry, host, reported))
+                actor.Tell(order switch
+                {
+                    HostOrder.Run r => new RunInstance(r.Definition, r.Incarnation),
+                    HostOrder.Stop s => (IClusterMessage)new StopInstance(s.Name, s.Incarnation),
+                    _ => throw new InvalidOperationException(),
+                });
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Akka.Configuration;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>The manager's settings, read from <c>tern.cluster.manager</c> (hocon/cluster.conf says what each key means).</summary>
+public sealed record ClusterManagerSettings(
+    int SnapshotEvery,
+    int EventLogSize,
+    TimeSpan ReconcileInterval,
+    OverloadSettings Overload,
+    MigrationLimits MigrationLimits)
+{
+    public static ClusterManagerSettings From(Config config)
+    {
+        var c = config.GetConfig("tern.cluster.manager")
+            ?? throw new ConfigurationException("the configuration has no tern.cluster.manager section");
+        return new ClusterManagerSettings(
+            Positive(c.GetInt("snapshot-every"), "snapshot-every"),
+            Positive(c.GetInt("event-log-size"), "event-log-size"),
+            c.GetTimeSpan("reconcile-interval"),
+            new OverloadSettings(
+                c.GetDouble("overload.high-load"),
+                c.GetDouble("overload.target-load"),
+                c.GetTimeSpan("overload.sustain-for"),
+                c.GetTimeSpan("overload.move-cooldown")),
+            new MigrationLimits(
+                Positive(c.GetInt("migration.per-host"), "migration.per-host"),
+                Positive(c.GetInt("migration.per-cluster"), "migration.per-cluster")));
+    }
+
+    private static int Positive(int value, string key) =>
+        value > 0 ? value : throw new ConfigurationException($"tern.cluster.manager.{key} must be positive, not {value}");
+}

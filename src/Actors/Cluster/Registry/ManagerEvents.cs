@@ -1,0 +1,86 @@
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// The events the <see cref="ClusterManager"/> persists: the registry is what these events,
+/// applied in order from the latest snapshot, add up to (<see cref="ClusterRegistry.Apply"/>).
+/// Each carries the time it was decided, for the event log.
+/// </summary>
+public interface IManagerEvent : IClusterMessage
+{
+    DateTime At { get; }
+
+    /// <summary>One line for <c>tern ctl events</c>.</summary>
+    string Describe();
+}
+
+public static class ManagerEvents
+{
+    public sealed record VmDefined(VmDefinition Definition, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Definition.Name} defined ({Definition.MemoryBytes >> 20} MiB, {Definition.Vcpus} vCPU)";
+    }
+
+    /// <summary>The VM should run on <paramref name="Host"/> as incarnation <paramref name="Incarnation"/> (create, start, failover).</summary>
+    public sealed record VmPlaced(string Name, string Host, long Incarnation, string Why, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name} placed on {Host} ({Why})";
+    }
+
+    /// <summary>The VM should run nowhere; the instance that runs stops.</summary>
+    public sealed record VmStopRequested(string Name, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name} stop requested";
+    }
+
+    /// <summary>
+    /// The VM's instance ended and nothing restarts it: it is stopped. <paramref name="Error"/> says
+    /// why when it ended on its own (boot failure, guest failure), null when it was asked to.
+    /// </summary>
+    public sealed record VmHalted(string Name, long Incarnation, string Reason, string? Error, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name} stopped: {Reason}";
+    }
+
+    /// <summary>The VM had to leave its host (it went down) and no host has room: it waits for one.</summary>
+    public sealed record VmUnplaced(string Name, string Reason, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name} waits for a host: {Reason}";
+    }
+
+    public sealed record VmDeleted(string Name, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name} deleted";
+    }
+
+    /// <summary>A host joined (or came back) at the Akka address <paramref name="Address"/>.</summary>
+    public sealed record HostJoined(string Name, string Address, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"host {Name} up at {Address}";
+    }
+
+    /// <summary>A host left the cluster (downed by the Split Brain Resolver, or removed).</summary>
+    public sealed record HostLeft(string Name, string Reason, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"host {Name} down: {Reason}";
+    }
+
+    public sealed record HostDrainChanged(string Name, bool Draining, DateTime At) : IManagerEvent
+    {
+        public string Describe() => Draining ? $"host {Name} draining (unschedulable)" : $"host {Name} schedulable again";
+    }
+
+    /// <summary>A live migration of <paramref name="Name"/> from <paramref name="From"/> to <paramref name="To"/> began.</summary>
+    public sealed record MigrationBegan(string Name, string From, string To, long Incarnation, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name} migrating {From} -> {To}";
+    }
+
+    /// <summary>
+    /// The migration ended. Committed: the VM now runs on the destination (this event is the
+    /// commit that moves ownership). Otherwise it stays on the source.
+    /// </summary>
+    public sealed record MigrationEnded(string Name, bool Committed, string Detail, DateTime At) : IManagerEvent
+    {
+        public string Describe() => Committed ? $"vm {Name} migration committed" : $"vm {Name} migration abandoned: {Detail}";
+    }
+}

@@ -1,0 +1,25 @@
+namespace Tern.Actors.Cluster;
+
+public enum DesiredState { Running, Stopped }
+
+/// <summary>
+/// One VM in the registry. <paramref name="Host"/> is where its current incarnation runs or
+/// should run (null: nowhere); <paramref name="Incarnation"/> is the number the manager gave that
+/// instance; <paramref name="LastError"/> why it last ended on its own, if it did.
+/// </summary>
+public sealed record VmEntry(VmDefinition Definition, DesiredState Desired, string? Host, long Incarnation, string? LastError)
+{
+    public string Name => Definition.Name;
+}
+
+/// <summary>A host as the registry remembers it: address, whether it is a cluster member now, whether it is being drained.</summary>
+public sealed record HostEntry(string Name, string Address, bool Up, bool Draining)
+{
+    public HostState State => !Up ? HostState.Down : Draining ? HostState.Draining : HostState.Up;
+}
+
+/// <summary>A live migration under way: the source keeps the VM until the commit.</summary>
+public sealed record MigrationEntry(string Vm, string From, string To, long Incarnation, DateTime Since);
+
+/// <summary>The persisted snapshot of a <see cref="ClusterRegistry"/>: plain arrays, sorted by name.</summary>
+public sealed record RegistrySnapshot(VmEntry[] Vms, HostEntry[] Hosts, MigrationEntry[] Migrations, long LastIncarnation) : IClusterMessage;

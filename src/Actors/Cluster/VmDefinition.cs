@@ -1,0 +1,69 @@
+using System.Text.RegularExpressions;
+using Tern.Devices.Config;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// A VM as the cluster registry keeps it: what <c>tern ctl create</c> gives, and no more. It maps
+/// onto a <see cref="VmConfig"/> on whichever host runs it; files (kernel, initrd, disks) are
+/// absolute paths that every host sees the same (shared storage).
+/// </summary>
+public sealed partial record VmDefinition(
+    string Name,
+    string Kernel,
+    string? Initrd,
+    string Append,
+    ulong MemoryBytes,
+    int Vcpus,
+    IReadOnlyList<string> Disks,
+    string? AntiAffinityGroup = null)
+{
+    public const ulong MinimumMemoryBytes = 32UL << 20;
+    public const int MaxVcpus = 255;
+    public const int MaxDisks = 8;
+    /// <summary>The first disk's PCI slot on pcie.0; the next disks take the following slots.</summary>
+    private const byte FirstDiskSlot = 2;
+
+    /// <summary>The machine this definition describes, with its serial output going wherever the host puts it.</summary>
+    public VmConfig ToVmConfig() => new()
+    {
+        Name = Name,
+        MemoryBytes = MemoryBytes,
+        Vcpus = Vcpus,
+        Boot = new BootConfig(Kernel, Initrd, Append),
+        Drives = Disks.Select((path, i) => new DriveConfig(DiskId(i), path, ReadOnly: false, Direct: false)).ToArray(),
+        BlockDevices = Disks.Select((_, i) =>
+            new BlockDeviceConfig(DiskId(i), DiskId(i), "pcie.0", new PciAddress((byte)(FirstDiskSlot + i), 0), Serial: null)).ToArray(),
+    };
+
+    private static string DiskId(int index) => $"disk{index}";
+
+    /// <summary>Each thing wrong with the definition, one short phrase each; empty when it is valid.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var found = new List<string>();
+        if (!NamePattern().IsMatch(Name ?? ""))
+            found.Add($"name '{Name}' must be 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit");
+        CheckPath(found, "kernel", Kernel);
+        if (Initrd is not null) CheckPath(found, "initrd", Initrd);
+        if (Append is null) found.Add("append must be given (it may be empty)");
+        if (MemoryBytes < MinimumMemoryBytes) found.Add($"memory {MemoryBytes} bytes is less than the minimum 32 MiB");
+        else if (MemoryBytes % 4096 != 0) found.Add($"memory {MemoryBytes} bytes is not a multiple of 4 KiB");
+        if (Vcpus is < 1 or > MaxVcpus) found.Add($"smp {Vcpus} is outside 1..{MaxVcpus}");
+        var disks = Disks ?? [];
+        if (disks.Count > MaxDisks) found.Add($"{disks.Count} disks is more than {MaxDisks}");
+        foreach (var d in disks) CheckPath(found, "disk", d);
+        if (AntiAffinityGroup is not null && !NamePattern().IsMatch(AntiAffinityGroup))
+            found.Add($"anti-affinity group '{AntiAffinityGroup}' must be 1-63 letters, digits, '-', '_' or '.'");
+        return found;
+    }
+
+    private static void CheckPath(List<string> found, string what, string? path)
+    {
+        if (string.IsNullOrEmpty(path)) found.Add($"{what} path must be given");
+        else if (!Path.IsPathFullyQualified(path)) found.Add($"{what} path '{path}' must be absolute (every host opens it)");
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+    private static partial Regex NamePattern();
+}

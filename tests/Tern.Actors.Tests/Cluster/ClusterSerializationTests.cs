@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+using Akka.TestKit.Xunit2;
+using Tern.Actors.Cluster;
+using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.ManagerEvents;
+using static Tern.Actors.Tests.Cluster.ClusterSamples;
+
+namespace Tern.Actors.Tests.Cluster;
+
+/// <summary>
+/// Every cluster message and persisted event survives the serializer hocon/cluster.conf binds it
+/// to. The list of samples is checked against the assembly, so a new message without a sample
+/// fails here instead of on the wire.
+/// </summary>
+public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Create(Path.Combine(Path.GetTempPath(), "unused.db")))
+{
+    private static readonly VmDefinition Definition = new("v1", "/k", "/i", "mode=ticks", 256 * MiB, 2, ["/d0", "/d1"], "grp");
+    private static readonly HostLoad SampleLoad = new(T0, 4, 0.25, 16 * 1024 * MiB, 8 * 1024 * MiB, 15 * 1024 * MiB, 512 * MiB, 3);
+    private static readonly VmRuntime Runtime = new("v1", 3, VmRunPhase.Running, 256 * MiB, 2, 0.5);
+
+    public static IEnumerable<IClusterMessage> Samples() =>
+    [
+        new CreateVm(Definition), new StartVm("v1"), new StopVm("v1"), new DeleteVm("v1"), new MigrateVm("v1", "h2"),
+        new DrainHost("h1"), new UndrainHost("h1"), new GetHosts(), new GetVms(), new GetEvents(7), new GetConsole("v1", 99),
+        new Done("ok"), new Failed(FailureKind.NoRoom, "full"),
+        new HostList([new HostView("h1", "akka.tcp://tern@127.0.0.1:1", HostState.Draining, SampleLoad, 2), new HostView("h2", "a", HostState.Down, null, 0)]),
+        new VmList([new VmView("v1", "h1", VmState.Running, 256 * MiB, 2, 4, "boom", Definition)]),
+        new EventList([new ClusterEventRecord(1, T0, "host h1 up")]),
+        new ConsoleOutput("v1", "h1", 5, 8, [1, 2, 3], true),
+        new HostReport("h1", "akka.tcp://tern@127.0.0.1:1", SampleLoad, [Runtime]),
+        new HostRejected("h1", "taken"), new RunInstance(Definition, 4), new StopInstance("v1", 4),
+        new VmStarted("h1", "v1", 4), new VmEnded("h1", "v1", 4, VmEndReason.Fenced, "fenced"), new ReadConsole("v1", 3),
+        new VmDefined(Definition, T0), new VmPlaced("v1", "h1", 4, "created", T0), new VmStopRequested("v1", T0),
+        new VmHalted("v1", 4, "guest powered off", null, T0), new VmUnplaced("v1", "no room", T0), new VmDeleted("v1", T0),
+        new HostJoined("h1", "akka.tcp://tern@127.0.0.1:1", T0), new HostLeft("h1", "downed", T0), new HostDrainChanged("h1", true, T0),
+        new MigrationBegan("v1", "h1", "h2", 5, T0), new MigrationEnded("v1", true, "", T0),
+        new RegistrySnapshot([new VmEntry(Definition, DesiredState.Running, "h1", 4, null)], [new HostEntry("h1", "a", true, false)],
+            [new MigrationEntry("v1", "h1", "h2", 5, T0)], 5),
+    ];
+
+    [Fact]
+    public void Every_cluster_message_type_has_a_sample()
+    {
+        var expected = typeof(IClusterMessage).Assembly.GetTypes()
+            .Where(t => typeof(IClusterMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .Select(t => t.FullName).Order().ToArray();
+        Assert.Equal(expected, Samples().Select(s => s.GetType().FullName).Distinct().Order().ToArray());
+    }
+
+    [Fact]
+    public void Every_cluster_message_round_trips_through_the_bound_serializer()
+    {
+        var serialization = Sys.Serialization;
+        foreach (var message in Samples())
+        {
+            var serializer = serialization.FindSerializerFor(message);
+            Assert.IsType<Akka.Serialization.HyperionSerializer>(serializer);
+            var bytes = serializer.ToBinary(message);
+            object back = serializer is SerializerWithStringManifest m
+                ? m.FromBinary(bytes, m.Manifest(message))
+                : serializer.FromBinary(bytes, message.GetType());
+            Assert.IsType(message.GetType(), back);
+            // Records holding lists compare lists by reference, so compare their content as JSON.
+            Assert.Equal(JsonSerializer.Serialize(message, message.GetType()), JsonSerializer.Serialize(back, back.GetType()));
+        }
+    }
+}

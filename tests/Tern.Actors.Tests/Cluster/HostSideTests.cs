@@ -1,0 +1,70 @@
+using System.Text;
+using Tern.Actors.Cluster;
+
+namespace Tern.Actors.Tests.Cluster;
+
+/// <summary>The host's pure parts: /proc parsers, the console ring, the fencing rule, the definition's machine.</summary>
+public sealed class HostSideTests
+{
+    [Fact]
+    public void Proc_stat_counts_idle_and_iowait_as_idle()
+    {
+        var earlier = ProcFiles.ParseStat("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3 4 5\n");
+        var later = ProcFiles.ParseStat("cpu  250 0 150 750 100 0 0 0 0 0\n");
+        Assert.Equal(new CpuTicks(200, 1000), earlier);
+        Assert.Equal(0.8, later.LoadSince(earlier), 3);
+    }
+
+    [Fact]
+    public void Proc_meminfo_gives_total_and_available_in_bytes()
+    {
+        var (total, available) = ProcFiles.ParseMeminfo("MemTotal:       24684544 kB\nMemFree:  1 kB\nMemAvailable:   24257536 kB\n");
+        Assert.Equal((24684544UL * 1024, 24257536UL * 1024), (total, available));
+    }
+
+    [Fact]
+    public void Thread_stat_fields_count_from_the_last_parenthesis()
+    {
+        const string line = "4242 (vcpu (0) x) R 1 2 3 4 5 6 7 8 9 10 150 25 0 0 20 0 1 0";
+        Assert.Equal(175UL, ProcFiles.ParseThreadStat(line));
+    }
+
+    [Fact]
+    public void Console_ring_keeps_the_last_bytes_and_tells_a_reader_that_fell_behind()
+    {
+        var ring = new ConsoleRing(8);
+        ring.Write("TICK 1\n"u8);
+        var first = ring.Read(0, 100);
+        Assert.Equal(("TICK 1\n", 0L, 7L, false), (Encoding.ASCII.GetString(first.Data), first.From, first.Next, first.Truncated));
+        ring.Write("TICK 2\nTICK 3\n"u8);
+        var behind = ring.Read(first.Next, 100);
+        Assert.Equal(("\nTICK 3\n", 13L, 21L, true), (Encoding.ASCII.GetString(behind.Data), behind.From, behind.Next, behind.Truncated));
+        Assert.Empty(ring.Read(21, 100).Data);
+        Assert.Equal("TI", Encoding.ASCII.GetString(ring.Read(14, 2).Data));
+    }
+
+    [Fact]
+    public void Keep_majority_fencing_rule()
+    {
+        string[] three = ["a", "b", "c"];
+        Assert.False(SelfFencing.OnLosingSide(three, [], "b"));
+        Assert.False(SelfFencing.OnLosingSide(three, ["c"], "a"));
+        Assert.True(SelfFencing.OnLosingSide(three, ["a", "b"], "c"));
+        string[] four = ["a", "b", "c", "d"];
+        Assert.False(SelfFencing.OnLosingSide(four, ["c", "d"], "a")); // a tie keeps the lowest address
+        Assert.True(SelfFencing.OnLosingSide(four, ["a", "b"], "c"));
+        Assert.True(SelfFencing.OnLosingSide(three, [], "z")); // not a member any more
+    }
+
+    [Fact]
+    public void A_definition_maps_onto_a_machine_config_with_its_disks_in_consecutive_slots()
+    {
+        var d = new VmDefinition("v1", "/k", "/i", "console=ttyS0", 512UL << 20, 2, ["/d0.img", "/d1.img"]);
+        var config = d.ToVmConfig();
+        Assert.Equal(("v1", 512UL << 20, 2), (config.Name, config.MemoryBytes, config.Vcpus));
+        Assert.Equal(new Tern.Devices.Config.BootConfig("/k", "/i", "console=ttyS0"), config.Boot);
+        Assert.Equal(["/d0.img", "/d1.img"], config.Drives.Select(x => x.Path));
+        Assert.Equal([2, 3], config.BlockDevices.Select(b => (int)b.Address.Slot));
+        Assert.Empty(d.Problems());
+    }
+}

@@ -1,0 +1,93 @@
+using Tern.Actors.Cluster;
+using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.ManagerEvents;
+using static Tern.Actors.Tests.Cluster.ClusterSamples;
+
+namespace Tern.Actors.Tests.Cluster;
+
+public sealed class ManagerCommandsTests
+{
+    private static readonly ClusterRegistry TwoHosts = WithHosts("a", "b");
+    private static readonly IReadOnlyList<HostCandidate> Roomy = Candidates(TwoHosts, ("a", 4096, 0.5), ("b", 4096, 0.1));
+
+    private static CommandOutcome Decide(ClusterRegistry r, IManagerCommand c) => ManagerCommands.Decide(r, Candidates(r, ("a", 4096, 0.5), ("b", 4096, 0.1)), c, T0);
+
+    private static Failed Refused(CommandOutcome o, FailureKind kind)
+    {
+        Assert.Empty(o.Events);
+        var failed = Assert.IsType<Failed>(o.Reply);
+        Assert.Equal(kind, failed.Kind);
+        return failed;
+    }
+
+    [Fact]
+    public void Create_defines_and_places_the_vm_with_the_next_incarnation()
+    {
+        var o = ManagerCommands.Decide(TwoHosts, Roomy, new CreateVm(Def("v1")), T0);
+        Assert.Equal("vm v1 created on b", Assert.IsType<Done>(o.Reply).Message);
+        Assert.IsType<VmDefined>(o.Events[0]);
+        var placed = Assert.IsType<VmPlaced>(o.Events[1]);
+        Assert.Equal(("b", 1L), (placed.Host, placed.Incarnation));
+    }
+
+    [Fact]
+    public void Create_refuses_a_used_name_an_invalid_definition_and_a_vm_without_room()
+    {
+        var r = TwoHosts.Place(Def("v1"), "a");
+        Assert.Equal("a VM named 'v1' already exists", Refused(Decide(r, new CreateVm(Def("v1"))), FailureKind.Conflict).Reason);
+        var bad = Def("bad name") with { Kernel = "relative/kernel", MemoryBytes = 1 };
+        var reason = Refused(Decide(r, new CreateVm(bad)), FailureKind.Invalid).Reason;
+        Assert.Contains("name 'bad name'", reason);
+        Assert.Contains("kernel path 'relative/kernel' must be absolute", reason);
+        Assert.Contains("less than the minimum 32 MiB", reason);
+        Assert.Contains("no host has 8192 MiB free", Refused(Decide(r, new CreateVm(Def("v2", 8192))), FailureKind.NoRoom).Reason);
+    }
+
+    [Fact]
+    public void Stop_start_and_delete_follow_the_vm_state()
+    {
+        var r = TwoHosts.Place(Def("v1"), "a");
+        Refused(Decide(r, new DeleteVm("v1")), FailureKind.Conflict);
+        var stop = Decide(r, new StopVm("v1"));
+        r = r.Apply(Assert.IsType<VmStopRequested>(Assert.Single(stop.Events)));
+        Assert.Contains("still stopping", Refused(Decide(r, new DeleteVm("v1")), FailureKind.Conflict).Reason);
+        Assert.Contains("still stopping", Refused(Decide(r, new StartVm("v1")), FailureKind.Conflict).Reason);
+        r = r.Apply(new VmHalted("v1", r.Vm("v1")!.Incarnation, "stopped", null, T0));
+        Assert.Equal(VmState.Stopped, ClusterViews.State(r, r.Vm("v1")!, new Dictionary<string, IReadOnlyList<VmRuntime>>()));
+        Assert.Empty(Decide(r, new StopVm("v1")).Events);
+        var start = Assert.IsType<VmPlaced>(Assert.Single(Decide(r, new StartVm("v1")).Events));
+        Assert.Equal(2, start.Incarnation);
+        Assert.IsType<VmDeleted>(Assert.Single(Decide(r, new DeleteVm("v1")).Events));
+    }
+
+    [Fact]
+    public void Unknown_vms_and_hosts_are_not_found()
+    {
+        foreach (var c in new IManagerCommand[] { new StartVm("x"), new StopVm("x"), new DeleteVm("x"), new MigrateVm("x", "a"), new DrainHost("x"), new UndrainHost("x") })
+            Refused(Decide(TwoHosts, c), FailureKind.NotFound);
+    }
+
+    [Fact]
+    public void Migrate_checks_its_target_before_saying_it_is_not_implemented()
+    {
+        var r = TwoHosts.Place(Def("v1"), "a");
+        Assert.Equal("no host named 'z'", Refused(Decide(r, new MigrateVm("v1", "z")), FailureKind.NotFound).Reason);
+        Assert.Equal("vm v1 already runs on a", Refused(Decide(r, new MigrateVm("v1", "a")), FailureKind.Invalid).Reason);
+        var big = TwoHosts.Place(Def("big", 5000), "a");
+        Refused(ManagerCommands.Decide(big, Candidates(big, ("a", 8192, 0), ("b", 4096, 0)), new MigrateVm("big", "b"), T0), FailureKind.NoRoom);
+        Refused(Decide(r, new MigrateVm("v1", "b")), FailureKind.NotImplemented);
+    }
+
+    [Fact]
+    public void An_empty_host_drains_and_undrains_and_one_with_vms_is_left_unchanged()
+    {
+        var r = TwoHosts.Place(Def("v1"), "a");
+        Assert.Contains("v1", Refused(Decide(r, new DrainHost("a")), FailureKind.NotImplemented).Reason);
+        var drain = Assert.IsType<HostDrainChanged>(Assert.Single(Decide(r, new DrainHost("b")).Events));
+        r = r.Apply(drain);
+        Assert.Equal(HostState.Draining, r.Host("b")!.State);
+        Assert.Empty(Decide(r, new DrainHost("b")).Events);
+        r = r.Apply(Assert.Single(Decide(r, new UndrainHost("b")).Events));
+        Assert.Equal(HostState.Up, r.Host("b")!.State);
+    }
+}
