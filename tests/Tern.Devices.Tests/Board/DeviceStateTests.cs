@@ -69,6 +69,39 @@ public sealed class DeviceStateTests : IDisposable
         var corrupt = states.Select(s => s.Id == "legacy" ? s with { Data = "{\"Serial\":42}"u8.ToArray() } : s).ToArray();
         Assert.Contains("legacy", Assert.Throws<MachineException>(() => destination.RestoreDeviceStates(corrupt)).Message);
     }
+
+    /// <summary>Found by the migration fuzzer: JSON nulls and missing members reached Restore as nulls and escaped as NullReferenceException.</summary>
+    [KvmTheory]
+    [InlineData("virtio-pci/blk0", "Msix.Pending", null)]
+    [InlineData("virtio-pci/blk0", "Queues.0", "null")]
+    [InlineData("virtio-pci/blk0", "Msix", "null")]
+    [InlineData("legacy", "Serial", "null")]
+    [InlineData("legacy", "Cmos.Ram", null)]
+    [InlineData("virtio-blk/blk0", "Serial", "null")]
+    public void A_device_state_with_a_null_or_missing_member_is_refused(string id, string path, string? replacement)
+    {
+        using var source = Machine.Create(Config(), MachineConsole.None);
+        using var destination = Machine.Create(Config(), MachineConsole.None);
+        var states = source.SaveDeviceStates();
+        var hostile = states.Select(s => s.Id == id ? s with { Data = Edit(s.Data, path, replacement) } : s).ToArray();
+
+        var e = Assert.Throws<MachineException>(() => destination.RestoreDeviceStates(hostile));
+        Assert.Contains(id, e.Message);
+    }
+
+    /// <summary>Replaces (or, with null, removes) the member at a dotted path; a number indexes an array.</summary>
+    private static byte[] Edit(byte[] json, string path, string? replacement)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        var parts = path.Split('.');
+        var parent = parts[..^1].Aggregate(root, (node, part) => int.TryParse(part, out int i) ? node[i]! : node[part]!);
+        string last = parts[^1];
+        var value = replacement is null ? null : System.Text.Json.Nodes.JsonNode.Parse(replacement);
+        if (int.TryParse(last, out int index)) parent.AsArray()[index] = value;
+        else if (replacement is null) parent.AsObject().Remove(last);
+        else parent[last] = value;
+        return System.Text.Encoding.UTF8.GetBytes(root.ToJsonString());
+    }
 }
 
 /// <summary>The smallest ELF64 kernel the loader takes: one PT_LOAD of a `hlt` at 1 MiB.</summary>

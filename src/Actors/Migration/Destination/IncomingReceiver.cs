@@ -64,7 +64,7 @@ public sealed class IncomingReceiver(
         MigrationBackChannel.Write(stream, new MigrationReply.Ack(0));
         Report(_info with { Status = MigrationStatus.Active, SetupTimeMs = _clock.ElapsedMilliseconds });
 
-        var states = new List<ComponentState>();
+        var states = new IncomingStates();
         bool? wasRunning = null;
         while (true)
         {
@@ -92,19 +92,19 @@ public sealed class IncomingReceiver(
                     wasRunning = RunStateComponent.Decode(s.Data);
                     break;
                 case MigrationSection.State s:
-                    states.Add(new ComponentState(s.ComponentId, s.Version, s.Data));
+                    states.Add(s.ComponentId, s.Version, s.Data);
                     break;
                 case MigrationSection.Cancel:
                     return (Final(MigrationStatus.Canceled, "the source canceled the migration"), GuestAfterMigration.Discarded);
                 case MigrationSection.End:
-                    return Finish(stream, states, wasRunning ?? throw new MigrationFailedException("the stream ended without the guest's run state"));
+                    return Finish(stream, states.All, wasRunning ?? throw new MigrationFailedException("the stream ended without the guest's run state"));
                 case MigrationSection.Config:
                     throw new MigrationFailedException("a second configuration section arrived");
             }
         }
     }
 
-    private (MigrationInfo, GuestAfterMigration) Finish(NetworkStream stream, List<ComponentState> states, bool wasRunning)
+    private (MigrationInfo, GuestAfterMigration) Finish(NetworkStream stream, IReadOnlyList<ComponentState> states, bool wasRunning)
     {
         destination.RestoreState(states);
         MigrationBackChannel.Write(stream, new MigrationReply.Ack(PrecopySender.RestoredSeq));

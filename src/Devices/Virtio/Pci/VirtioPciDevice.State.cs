@@ -64,7 +64,7 @@ public sealed partial class VirtioPciDevice
 
         for (int i = 0; i < s.Queues.Count; i++)
         {
-            var q = s.Queues[i];
+            var q = s.Queues[i] ?? throw new DeviceStateException($"virtio-pci state has no registers for queue {i}");
             if (q.MsixVector != NoVector && q.MsixVector >= _msix.Count) throw new DeviceStateException($"queue {i} vector {q.MsixVector} out of range");
             if (q.Ready && SplitQueue.Check(_memory, q.Size, _device.MaxQueueSize, q.DescTable, q.AvailRing, q.UsedRing) is { } error)
                 throw new DeviceStateException($"queue {i}: {error}");

@@ -1,0 +1,34 @@
+using Tern.Actors.Migration.Destination;
+using Tern.Devices.Board;
+using Tern.Kvm.Memory;
+
+namespace Tern.Actors.Tests.Migration.Fuzz;
+
+/// <summary>
+/// A real destination machine on KVM whose vCPUs never run: restores go into KVM and the devices
+/// for real, and the harness learns what the receiver did with it. Reused from case to case.
+/// </summary>
+internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
+{
+    public GuestMemory Memory => machine.Memory;
+
+    /// <summary>The states the last successful restore applied (null when none succeeded in this case).</summary>
+    public IReadOnlyList<ComponentState>? Restored { get; private set; }
+
+    public bool Resumed { get; private set; }
+
+    public void StartCase()
+    {
+        Restored = null;
+        Resumed = false;
+    }
+
+    public void RestoreState(IReadOnlyList<ComponentState> states)
+    {
+        machine.RestoreState(states);
+        Restored = states;
+    }
+
+    /// <summary>The guest would run now; it must not here, so only note it.</summary>
+    public void ResumeGuest() => Resumed = true;
+}
