@@ -5,6 +5,8 @@
 #   bench/run.sh                 the benchmark (N=7 rounds; pass --rounds N etc. to override)
 #   bench/run.sh --profile       Tern's startup under other builds/runtime settings (ReadyToRun,
 #                                tiered compilation, W^X) against the same peers; its own section
+#   bench/run.sh --net           virtio-net on a TAP (needs root): frames/s and MB/s guest -> TAP and
+#                                TAP -> guest, Tern against QEMU q35; its own section
 #
 # Other arguments go to tern-bench (see bench/Tern.Bench/BenchOptions.cs). Build output goes to
 # $TERN_BENCH_ARTIFACTS (default /tmp/tern-bench) so it never collides with other builds.

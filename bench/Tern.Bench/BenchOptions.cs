@@ -16,6 +16,9 @@ public sealed record BenchOptions
     public TimeSpan Settle { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Network mode: virtio-net packet rates on a TAP, Tern against QEMU q35 (its own RESULTS.md section).</summary>
+    public bool Net { get; init; }
+
     /// <summary>Startup-profile mode: Tern variants against Tern's default instead of the main comparison.</summary>
     public bool Profile { get; init; }
 
@@ -25,17 +28,18 @@ public sealed record BenchOptions
     public const string Usage =
         "usage: tern-bench --tern PATH --kernel PATH [--qemu PATH] [--rounds N] [--warmup N] [--mem-mib N] [--smp N]\n" +
         "                  [--fill-mib N (0: no fill guest)] [--results PATH] [--revision TEXT] [--settle-ms N] [--timeout-s N]\n" +
-        "                  [--profile [--variant \"LABEL|EXECUTABLE|KEY=VALUE,...\"]...]";
+        "                  [--profile [--variant \"LABEL|EXECUTABLE|KEY=VALUE,...\"]...] [--net]";
 
     public static BenchOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>();
         var variants = new List<TernVariant>();
-        bool profile = false;
+        bool profile = false, net = false;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
             if (name == "--profile") { profile = true; continue; }
+            if (name == "--net") { net = true; continue; }
             if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
                 throw new ArgumentException($"unexpected argument '{name}'");
             string value = args[++i];
@@ -62,6 +66,7 @@ public sealed record BenchOptions
             Settle = TimeSpan.FromMilliseconds(Int("--settle-ms", (int)defaults.Settle.TotalMilliseconds)),
             Timeout = TimeSpan.FromSeconds(Int("--timeout-s", (int)defaults.Timeout.TotalSeconds)),
             Profile = profile,
+            Net = net,
             Variants = variants,
         };
     }

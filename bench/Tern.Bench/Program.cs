@@ -17,7 +17,13 @@ var facts = MachineFacts.Read(options.Qemu);
 var started = DateTime.UtcNow;
 string loadAtStart = SectionText.LoadAverage();
 
-if (options.Profile)
+if (options.Net)
+{
+    var section = Tern.Bench.Net.NetSection.Run(options, shape, facts);
+    ResultsFile.ReplaceSection(options.Results, Tern.Bench.Net.NetSection.Heading, section);
+    Console.WriteLine($"\n{Tern.Bench.Net.NetSection.Heading}\n\n{section}");
+}
+else if (options.Profile)
 {
     var contenders = StartupProfileSection.Contenders(options, shape);
     var samples = InterleavedRun.Run(contenders, [Scenario.Idle], runner, options.Rounds, options.WarmupRounds);
