@@ -34,6 +34,27 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
         if (guestWasRunning) vcpus.Ask<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume(), Timeout).GetAwaiter().GetResult();
     }
 
+    public void RehearseSave()
+    {
+        machine.SaveDeviceStates(); // devices save under their own locks: most of the cold cost, without a pause
+        if (!guestWasRunning)
+        {
+            machine.SaveState();
+            return;
+        }
+        vcpus.Ask<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause(), Timeout).GetAwaiter().GetResult();
+        try
+        {
+            machine.SaveState();
+        }
+        finally
+        {
+            vcpus.Ask<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume(), Timeout).GetAwaiter().GetResult();
+        }
+    }
+
+    public void RehearseRestore() => machine.RehearseRestore();
+
     public void SetThrottle(int percent) => vcpus.Tell(new VcpuGroupProtocol.SetThrottle(percent));
 
     public IReadOnlyList<ComponentState> SaveState() => machine.SaveState();

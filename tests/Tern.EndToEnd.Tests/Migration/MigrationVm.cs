@@ -37,6 +37,15 @@ public static class MigrationVm
         Assert.Equal("inmigrate", (string?)Status(qmp)["status"]);
     }
 
+    /// <summary>Polls query-migrate until the migration is past setup (on a loaded machine setup can take a while).</summary>
+    public static string WaitUntilActive(QmpClient qmp)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        string? status;
+        while ((status = (string?)qmp.Return("query-migrate")!["status"]) == "setup" && DateTime.UtcNow < deadline) Thread.Sleep(25);
+        return status ?? "none";
+    }
+
     /// <summary>Polls query-migrate until the status is final; returns the last answer.</summary>
     public static JsonNode WaitForEnd(QmpClient qmp)
     {

@@ -11,6 +11,9 @@ public interface IMigrationDestination
     /// <summary>Restores vCPUs, devices and KVM state; throws MachineException naming a component that does not fit.</summary>
     void RestoreState(IReadOnlyList<ComponentState> states);
 
+    /// <summary>Runs the restore path once on the VM's own untouched state, so its one-time costs are paid before the guest's pause.</summary>
+    void RehearseRestore();
+
     /// <summary>Lets the restored guest run.</summary>
     void ResumeGuest();
 }

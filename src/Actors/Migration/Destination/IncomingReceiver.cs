@@ -33,6 +33,7 @@ public sealed class IncomingReceiver(
         try
         {
             using var wake = cancel.Register(() => { listener.Dispose(); connection?.Dispose(); });
+            destination.RehearseRestore(); // while nothing is waiting for us yet
             connection = listener.Accept();
             _clock.Start();
             connection.ReceiveTimeout = (int)SilenceLimit.TotalMilliseconds;

@@ -22,5 +22,11 @@ public interface IMigrationSource
 
     void SetThrottle(int percent);
 
+    /// <summary>
+    /// Saves the state once and drops it, stopping the vCPUs for that moment (a few ms), so the
+    /// save path's one-time costs are paid during pre-copy instead of inside the switch-over pause.
+    /// </summary>
+    void RehearseSave();
+
     IReadOnlyList<ComponentState> SaveState();
 }

@@ -83,6 +83,7 @@ public sealed class PrecopySender
             var writer = new MigrationStreamWriter(_stream, _source.Memory);
             Setup(writer);
             OpenChannels(writer);
+            _source.RehearseSave();
             tracker.Start();
             Report(_info with { Status = MigrationStatus.Active }, newPass: false);
             Precopy(writer, tracker);
