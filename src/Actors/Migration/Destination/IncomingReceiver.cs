@@ -33,7 +33,7 @@ public sealed class IncomingReceiver(
         try
         {
             using var wake = cancel.Register(() => { listener.Dispose(); connection?.Dispose(); });
-            destination.RehearseRestore(); // while nothing is waiting for us yet
+            Rehearse();
             connection = listener.Accept();
             _clock.Start();
             connection.ReceiveTimeout = (int)SilenceLimit.TotalMilliseconds;
@@ -52,6 +52,19 @@ public sealed class IncomingReceiver(
         {
             _channels?.Dispose();
             stream?.Dispose();
+        }
+    }
+
+    /// <summary>Pays the restore path's one-time costs while nothing waits; only an optimisation, so a failure is ignored.</summary>
+    private void Rehearse()
+    {
+        try
+        {
+            destination.RehearseRestore();
+        }
+        catch (Exception e) when (e is MachineException or Tern.Kvm.KvmException)
+        {
+            // The real restore reports what is wrong, with the source's state in hand.
         }
     }
 
