@@ -42,7 +42,7 @@ public sealed partial record VmDefinition(
     public IReadOnlyList<string> Problems()
     {
         var found = new List<string>();
-        if (!NamePattern().IsMatch(Name ?? ""))
+        if (!IsValidName(Name))
             found.Add($"name '{Name}' must be 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit");
         CheckPath(found, "kernel", Kernel);
         if (Initrd is not null) CheckPath(found, "initrd", Initrd);
@@ -53,7 +53,7 @@ public sealed partial record VmDefinition(
         var disks = Disks ?? [];
         if (disks.Count > MaxDisks) found.Add($"{disks.Count} disks is more than {MaxDisks}");
         foreach (var d in disks) CheckPath(found, "disk", d);
-        if (AntiAffinityGroup is not null && !NamePattern().IsMatch(AntiAffinityGroup))
+        if (AntiAffinityGroup is not null && !IsValidName(AntiAffinityGroup))
             found.Add($"anti-affinity group '{AntiAffinityGroup}' must be 1-63 letters, digits, '-', '_' or '.'");
         return found;
     }
@@ -63,6 +63,9 @@ public sealed partial record VmDefinition(
         if (string.IsNullOrEmpty(path)) found.Add($"{what} path must be given");
         else if (!Path.IsPathFullyQualified(path)) found.Add($"{what} path '{path}' must be absolute (every host opens it)");
     }
+
+    /// <summary>The rule for VM, host and group names: they appear in actor paths, URLs and file names.</summary>
+    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
     private static partial Regex NamePattern();

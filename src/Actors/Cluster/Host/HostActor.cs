@@ -237,7 +237,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     {
         if (_fenced) return;
         _fenced = true;
-        _log.Warning("fencing: {0}; ending {1} VMs", why, _instances.Count);
+        if (_instances.Count > 0) _log.Warning("{0}: ending {1} VMs", why, _instances.Count);
         foreach (var instance in _instances.Values.ToArray()) End(instance, VmEndReason.Fenced, $"host {_name} fenced itself: {why}");
     }
 }

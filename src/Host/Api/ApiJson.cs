@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tern.Host.Api;
+
+/// <summary>The control API's JSON shape, shared by the node (writing) and <c>tern ctl</c> (reading): camelCase names, enums as lower-case words.</summary>
+public static class ApiJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        WriteIndented = true,
+        // Messages quote names with ' and "; keep them readable (the API serves JSON, never HTML).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+}
+
+/// <summary>POST /v1/vms. <see cref="Memory"/> is a size as <c>-m</c> takes it ("512M", a bare number is MiB).</summary>
+public sealed record CreateVmRequest(
+    string? Name,
+    string? Kernel,
+    string? Initrd,
+    string? Append,
+    string? Memory,
+    int? Smp,
+    IReadOnlyList<string>? Disks,
+    string? AntiAffinityGroup);
+
+/// <summary>POST /v1/vms/NAME/migrate.</summary>
+public sealed record MigrateRequest(string? To);
+
+/// <summary>The answer to an accepted command.</summary>
+public sealed record MessageResponse(string Message);
+
+/// <summary>Every error: what kind (not-found, conflict, no-room, invalid, not-implemented, unavailable) and a one-line message.</summary>
+public sealed record ErrorResponse(ErrorBody Error);
+
+public sealed record ErrorBody(string Kind, string Message);
+
+/// <summary>GET /v1/vms/NAME/console: the serial output from byte offset <see cref="From"/> to <see cref="Next"/>.</summary>
+public sealed record ConsoleResponse(string Name, string Host, long From, long Next, bool Truncated, string Text);

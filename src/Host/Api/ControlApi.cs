@@ -1,0 +1,132 @@
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Tern.Actors.Cluster;
+using Tern.Host.CommandLine;
+using static Tern.Actors.Cluster.ClusterProtocol;
+
+namespace Tern.Host.Api;
+
+/// <summary>
+/// The node's HTTP control API: JSON endpoints that turn into ClusterManager messages (through the
+/// singleton proxy) and back. Bad input is refused here or by the manager with a JSON error and a
+/// status code (400 malformed or invalid, 404 unknown, 409 conflict or no room, 501 not yet
+/// implemented, 503 manager unreachable); a refused request changes nothing.
+/// </summary>
+public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout)
+{
+    public void Map(WebApplication app)
+    {
+        app.MapGet(ApiRoutes.Hosts, () => Query<HostList>(new GetHosts(), l => l.Hosts));
+        app.MapGet(ApiRoutes.Vms, () => Query<VmList>(new GetVms(), l => l.Vms));
+        app.MapGet(ApiRoutes.Events, (long? after) => Query<EventList>(new GetEvents(after ?? 0), l => l.Events));
+        app.MapPost(ApiRoutes.Vms, CreateAsync);
+        app.MapPost(ApiRoutes.Vms + "/{name}/start", (string name) => Command(new StartVm(name)));
+        app.MapPost(ApiRoutes.Vms + "/{name}/stop", (string name) => Command(new StopVm(name)));
+        app.MapDelete(ApiRoutes.Vms + "/{name}", (string name) => Command(new DeleteVm(name)));
+        app.MapPost(ApiRoutes.Vms + "/{name}/migrate", MigrateAsync);
+        app.MapPost(ApiRoutes.Hosts + "/{name}/drain", (string name) => Command(new DrainHost(name)));
+        app.MapPost(ApiRoutes.Hosts + "/{name}/undrain", (string name) => Command(new UndrainHost(name)));
+        app.MapGet(ApiRoutes.Vms + "/{name}/console", ConsoleAsync);
+        app.MapFallback(() => Error(StatusCodes.Status404NotFound, "not-found", "no such endpoint"));
+    }
+
+    private async Task<IResult> Query<TReply>(IManagerCommand query, Func<TReply, object> body)
+    {
+        var reply = await AskAsync(query);
+        return reply is TReply r ? Results.Json(body(r), ApiJson.Options) : ReplyError(reply);
+    }
+
+    private async Task<IResult> Command(IManagerCommand command, int okStatus = StatusCodes.Status200OK)
+    {
+        var reply = await AskAsync(command);
+        return reply is Done done ? Results.Json(new MessageResponse(done.Message), ApiJson.Options, statusCode: okStatus) : ReplyError(reply);
+    }
+
+    private async Task<IResult> CreateAsync(HttpRequest request)
+    {
+        var body = await ReadAsync<CreateVmRequest>(request);
+        if (body.Error is { } error) return error;
+        var r = body.Value!;
+        ulong memory;
+        try
+        {
+            memory = r.Memory is null ? 256UL << 20 : MemoryOption.ParseSize(r.Memory);
+        }
+        catch (CommandLineException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, "invalid", e.Message);
+        }
+        var definition = new VmDefinition(r.Name ?? "", r.Kernel ?? "", r.Initrd, r.Append ?? "", memory, r.Smp ?? 1, r.Disks ?? [], r.AntiAffinityGroup);
+        // Files must exist (where this node sees them; hosts share storage) so a typo fails now, not at boot.
+        var missing = new[] { definition.Kernel, definition.Initrd }.Concat(definition.Disks)
+            .Where(p => !string.IsNullOrEmpty(p) && Path.IsPathFullyQualified(p) && !File.Exists(p)).ToArray();
+        if (definition.Problems().Count == 0 && missing.Length > 0)
+            return Error(StatusCodes.Status400BadRequest, "invalid", $"no such file: {string.Join(", ", missing)}");
+        return await Command(new CreateVm(definition), StatusCodes.Status201Created);
+    }
+
+    private async Task<IResult> MigrateAsync(string name, HttpRequest request)
+    {
+        var body = await ReadAsync<MigrateRequest>(request);
+        if (body.Error is { } error) return error;
+        if (string.IsNullOrEmpty(body.Value!.To)) return Error(StatusCodes.Status400BadRequest, "invalid", "'to' (the target host) must be given");
+        return await Command(new MigrateVm(name, body.Value.To));
+    }
+
+    private async Task<IResult> ConsoleAsync(string name, long? from)
+    {
+        var reply = await AskAsync(new GetConsole(name, Math.Max(0, from ?? 0)));
+        if (reply is not ConsoleOutput o) return ReplyError(reply);
+        string text = Encoding.UTF8.GetString(o.Data);
+        return Results.Json(new ConsoleResponse(o.Name, o.Host, o.From, o.Next, o.Truncated, text), ApiJson.Options);
+    }
+
+    private async Task<object> AskAsync(IManagerCommand message)
+    {
+        try
+        {
+            return await manager.Ask<object>(message, askTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return new Failed(FailureKind.Unavailable, $"the cluster manager did not answer within {askTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>Reads a JSON body; a missing, malformed or mistyped one is a 400 naming the problem.</summary>
+    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request) where T : class
+    {
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, ApiJson.Options);
+            return value is null ? (null, Error(StatusCodes.Status400BadRequest, "invalid", "the request body must be a JSON object")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Error(StatusCodes.Status400BadRequest, "invalid", $"malformed JSON: {e.Message}"));
+        }
+    }
+
+    private static IResult ReplyError(object reply) => reply switch
+    {
+        Failed f => Error(StatusOf(f.Kind), KindName(f.Kind), f.Reason),
+        _ => Error(StatusCodes.Status500InternalServerError, "internal", $"unexpected reply {reply.GetType().Name}"),
+    };
+
+    private static int StatusOf(FailureKind kind) => kind switch
+    {
+        FailureKind.Invalid => StatusCodes.Status400BadRequest,
+        FailureKind.NotFound => StatusCodes.Status404NotFound,
+        FailureKind.Conflict or FailureKind.NoRoom => StatusCodes.Status409Conflict,
+        FailureKind.NotImplemented => StatusCodes.Status501NotImplemented,
+        _ => StatusCodes.Status503ServiceUnavailable,
+    };
+
+    private static string KindName(FailureKind kind) => JsonNamingPolicy.KebabCaseLower.ConvertName(kind.ToString());
+
+    private static IResult Error(int status, string kind, string message) =>
+        Results.Json(new ErrorResponse(new ErrorBody(kind, message)), ApiJson.Options, statusCode: status);
+}

@@ -1,0 +1,148 @@
+using System.CommandLine;
+using Spectre.Console;
+using Tern.Actors.Cluster;
+using Tern.Host.Api;
+
+namespace Tern.Host.Ctl;
+
+/// <summary>
+/// <c>tern ctl [--api URL] [--json] VERB ...</c>: the cluster CLI. Every verb is one or a few calls
+/// to a node's control API; <c>--json</c> prints the API's JSON instead of a table or a sentence.
+/// Exit code 0 on success, 1 with a one-line error otherwise.
+/// </summary>
+public static class CtlCommandLine
+{
+    private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(300);
+
+    private static readonly Option<string?> ApiOption = new("--api") { Recursive = true, Description = "http://HOST:PORT of a node's control API (default: $TERN_API, else the local default)" };
+    private static readonly Option<bool> JsonOption = new("--json") { Recursive = true, Description = "print the API's JSON" };
+
+    public static Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("tern ctl: drive a Tern cluster through a node's control API") { ApiOption, JsonOption };
+        root.Add(Verb("hosts", "list the hosts: name, address, state, load", [], async (c, p, json, cancel) =>
+            Show(json, await c.GetAsync(ApiRoutes.Hosts, cancel), text => CtlTables.Hosts(AnsiConsole.Console, ControlClient.Read<HostView[]>(text)))));
+        root.Add(Verb("vms", "list the VMs: name, host, state, memory", [], async (c, p, json, cancel) =>
+            Show(json, await c.GetAsync(ApiRoutes.Vms, cancel), text => CtlTables.Vms(AnsiConsole.Console, ControlClient.Read<VmView[]>(text)))));
+        root.Add(CreateVerb());
+        root.Add(NameVerb("start", "start a stopped VM on the host placement chooses", (c, n, cancel) => c.PostAsync(ApiRoutes.VmAction(n, "start"), null, cancel)));
+        root.Add(NameVerb("stop", "stop a VM (its definition stays)", (c, n, cancel) => c.PostAsync(ApiRoutes.VmAction(n, "stop"), null, cancel)));
+        root.Add(NameVerb("delete", "forget a stopped VM", (c, n, cancel) => c.DeleteAsync(ApiRoutes.Vm(n), cancel)));
+        root.Add(NameVerb("drain", "move every VM off a host and mark it unschedulable", (c, n, cancel) => c.PostAsync(ApiRoutes.HostAction(n, "drain"), null, cancel)));
+        root.Add(NameVerb("undrain", "make a drained host schedulable again", (c, n, cancel) => c.PostAsync(ApiRoutes.HostAction(n, "undrain"), null, cancel)));
+        root.Add(MigrateVerb());
+        root.Add(ConsoleVerb());
+        root.Add(EventsVerb());
+        return root.Parse(args).InvokeAsync();
+    }
+
+    private delegate Task VerbAction(ControlClient client, System.CommandLine.ParseResult parsed, bool json, CancellationToken cancel);
+
+    private static Command Verb(string name, string description, Symbol[] symbols, VerbAction action)
+    {
+        var command = new Command(name, description);
+        foreach (var s in symbols)
+            if (s is Option o) command.Add(o);
+            else command.Add((Argument)s);
+        command.SetAction(async (parsed, cancel) =>
+        {
+            try
+            {
+                using var client = new ControlClient(CtlDefaults.ApiAddress(parsed.GetValue(ApiOption)));
+                await action(client, parsed, parsed.GetValue(JsonOption), cancel);
+                return 0;
+            }
+            catch (ControlApiException e)
+            {
+                Console.Error.WriteLine($"tern ctl: {e.Message}");
+                return 1;
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                return 0; // Ctrl-C ends a --follow
+            }
+        });
+        return command;
+    }
+
+    /// <summary>A verb on one VM or host whose answer is a sentence.</summary>
+    private static Command NameVerb(string verb, string description, Func<ControlClient, string, CancellationToken, Task<string>> call)
+    {
+        var name = new Argument<string>("NAME");
+        return Verb(verb, description, [name], async (c, p, json, cancel) => PrintMessage(json, await call(c, p.GetValue(name)!, cancel)));
+    }
+
+    private static Command CreateVerb()
+    {
+        var name = new Argument<string>("NAME");
+        var kernel = new Option<string>("--kernel") { Required = true, Description = "kernel file (a path every host sees)" };
+        var initrd = new Option<string?>("--initrd");
+        var append = new Option<string?>("--append") { Description = "kernel command line" };
+        var memory = new Option<string?>("--memory") { Description = "guest memory as -m takes it (256M by default)" };
+        var smp = new Option<int?>("--smp") { Description = "vCPUs (1 by default)" };
+        var disks = new Option<string[]>("--disk") { Description = "disk image (repeatable), on shared storage" };
+        var group = new Option<string?>("--anti-affinity") { Description = "VMs of one group never share a host" };
+        return Verb("create", "define a VM and start it on the host placement chooses", [name, kernel, initrd, append, memory, smp, disks, group],
+            async (c, p, json, cancel) =>
+            {
+                static string? Full(string? path) => path is null ? null : Path.GetFullPath(path);
+                var request = new CreateVmRequest(p.GetValue(name), Full(p.GetValue(kernel)), Full(p.GetValue(initrd)), p.GetValue(append),
+                    p.GetValue(memory), p.GetValue(smp), (p.GetValue(disks) ?? []).Select(d => Full(d)!).ToArray(), p.GetValue(group));
+                PrintMessage(json, await c.PostAsync(ApiRoutes.Vms, request, cancel));
+            });
+    }
+
+    private static Command MigrateVerb()
+    {
+        var name = new Argument<string>("NAME");
+        var to = new Option<string>("--to") { Required = true, Description = "the destination host" };
+        return Verb("migrate", "live-migrate a VM to another host", [name, to], async (c, p, json, cancel) =>
+            PrintMessage(json, await c.PostAsync(ApiRoutes.VmAction(p.GetValue(name)!, "migrate"), new MigrateRequest(p.GetValue(to)), cancel)));
+    }
+
+    private static Command ConsoleVerb()
+    {
+        var name = new Argument<string>("NAME");
+        var follow = new Option<bool>("--follow", "-f") { Description = "keep printing new output until Ctrl-C" };
+        return Verb("console", "print a VM's serial output, wherever it runs", [name, follow], async (c, p, json, cancel) =>
+        {
+            long from = 0;
+            do
+            {
+                string text = await c.GetAsync(ApiRoutes.Console(p.GetValue(name)!, from), cancel);
+                var chunk = ControlClient.Read<ConsoleResponse>(text);
+                if (json) Console.WriteLine(text);
+                else Console.Write(chunk.Text);
+                if (chunk.Next == from && p.GetValue(follow)) await Task.Delay(FollowInterval, cancel);
+                from = chunk.Next;
+            } while (p.GetValue(follow));
+        });
+    }
+
+    private static Command EventsVerb()
+    {
+        var follow = new Option<bool>("--follow", "-f") { Description = "keep printing new events until Ctrl-C" };
+        return Verb("events", "print the cluster's placement and migration events", [follow], async (c, p, json, cancel) =>
+        {
+            long after = 0;
+            do
+            {
+                string text = await c.GetAsync(ApiRoutes.EventsAfter(after), cancel);
+                var events = ControlClient.Read<ClusterEventRecord[]>(text);
+                if (json) Console.WriteLine(text);
+                else foreach (var e in events) Console.WriteLine($"{e.Sequence,6} {e.At:yyyy-MM-dd HH:mm:ss.fff} {e.Text}");
+                if (events.Length > 0) after = events[^1].Sequence;
+                else if (p.GetValue(follow)) await Task.Delay(FollowInterval, cancel);
+            } while (p.GetValue(follow));
+        });
+    }
+
+    private static void Show(bool json, string text, Action<string> table)
+    {
+        if (json) Console.WriteLine(text);
+        else table(text);
+    }
+
+    private static void PrintMessage(bool json, string text) =>
+        Console.WriteLine(json ? text : ControlClient.Read<MessageResponse>(text).Message);
+}

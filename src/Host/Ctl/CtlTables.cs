@@ -1,0 +1,35 @@
+using System.Globalization;
+using Spectre.Console;
+using Tern.Actors.Cluster;
+
+namespace Tern.Host.Ctl;
+
+/// <summary>The tables <c>tern ctl hosts</c> and <c>vms</c> print for people (scripts use <c>--json</c>).</summary>
+public static class CtlTables
+{
+    public static void Hosts(IAnsiConsole console, IReadOnlyList<HostView> hosts)
+    {
+        var table = new Table().AddColumns("NAME", "ADDRESS", "STATE", "CPU", "GUEST MEMORY", "VMS");
+        foreach (var h in hosts)
+            table.AddRow(
+                Markup.Escape(h.Name), Markup.Escape(h.Address), Word(h.State),
+                h.Load is { } l ? $"{l.CpuLoad * 100:0}% of {l.Cpus}" : "-",
+                h.Load is { } m ? $"{Mib(m.GuestCommittedBytes)} / {Mib(m.GuestCapacityBytes)}" : "-",
+                h.Vms.ToString(CultureInfo.InvariantCulture));
+        console.Write(table);
+    }
+
+    public static void Vms(IAnsiConsole console, IReadOnlyList<VmView> vms)
+    {
+        var table = new Table().AddColumns("NAME", "HOST", "STATE", "MEMORY", "VCPUS", "LAST ERROR");
+        foreach (var v in vms)
+            table.AddRow(
+                Markup.Escape(v.Name), Markup.Escape(v.Host ?? "-"), Word(v.State), Mib(v.MemoryBytes),
+                v.Vcpus.ToString(CultureInfo.InvariantCulture), Markup.Escape(v.LastError ?? ""));
+        console.Write(table);
+    }
+
+    private static string Word<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
+
+    private static string Mib(ulong bytes) => $"{bytes >> 20} MiB";
+}

@@ -1,0 +1,54 @@
+using Akka.Configuration;
+using Tern.Actors.Cluster;
+
+namespace Tern.Host.Node;
+
+/// <summary>
+/// The node's HOCON: what its command line sets, over an optional --config file, the chosen
+/// database's persistence file, cluster.conf, node.conf, and the plugins' own defaults.
+/// </summary>
+public static class NodeConfig
+{
+    public const string SystemName = "tern";
+
+    public static string AddressOf((string Host, int Port) endpoint) =>
+        $"akka.tcp://{SystemName}@{(endpoint.Host.Contains(':') ? $"[{endpoint.Host}]" : endpoint.Host)}:{endpoint.Port}";
+
+    public static Config Build(NodeOptions options, NodeDatabase database)
+    {
+        // A node without seeds starts a new cluster by joining itself.
+        var seeds = options.Seeds.Count > 0 ? options.Seeds : [options.Bind];
+        string overrides = $"""
+            akka.remote.dot-netty.tcp.hostname = {Quote(options.Bind.Host)}
+            akka.remote.dot-netty.tcp.port = {options.Bind.Port}
+            akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => Quote(AddressOf(s))))}]
+            akka.persistence.journal.sql.connection-string = {Quote(database.ConnectionString)}
+            akka.persistence.snapshot-store.sql.connection-string = {Quote(database.ConnectionString)}
+            akka.persistence.query.journal.sql.connection-string = {Quote(database.ConnectionString)}
+            """;
+        var config = ConfigurationFactory.ParseString(overrides);
+        if (options.ConfigFile is { } extra) config = config.WithFallback(Parse(extra, File.ReadAllText(extra)));
+        return ClusterPluginDefaults.Under(config
+            .WithFallback(Shipped(database.HoconFile))
+            .WithFallback(Shipped("cluster.conf"))
+            .WithFallback(Shipped("node.conf")));
+    }
+
+    /// <summary>A HOCON string literal: JSON string escaping is valid HOCON.</summary>
+    private static string Quote(string text) => System.Text.Json.JsonSerializer.Serialize(text);
+
+    private static Config Shipped(string file) =>
+        Parse(file, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", file)));
+
+    private static Config Parse(string name, string text)
+    {
+        try
+        {
+            return ConfigurationFactory.ParseString(text);
+        }
+        catch (Exception e) when (e is ConfigurationException or FormatException)
+        {
+            throw new NodeStartException($"bad HOCON in {name}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Tern.Host.Node;
+
+public enum DatabaseKind { Sqlite, PostgreSql }
+
+/// <summary>
+/// Where the ClusterManager's journal lives: <c>--db</c> as given (a SQLite <c>Data Source=FILE</c>
+/// or a PostgreSQL <c>Host=...</c> connection string), or by default a SQLite file in the data
+/// directory. The node opens it once before joining, so a wrong one is a clear error, not a
+/// manager that cannot recover.
+/// </summary>
+public sealed record NodeDatabase(DatabaseKind Kind, string ConnectionString)
+{
+    public const string DefaultFileName = "tern.db";
+
+    public string HoconFile => Kind == DatabaseKind.Sqlite ? "persistence-sqlite.conf" : "persistence-postgresql.conf";
+
+    /// <summary>Throws <see cref="NodeStartException"/> for a connection string of neither kind.</summary>
+    public static NodeDatabase From(string? connectionString, string dataDirectory)
+    {
+        if (connectionString is null) return new(DatabaseKind.Sqlite, $"Data Source={Path.Combine(dataDirectory, DefaultFileName)}");
+        var keys = Keys(connectionString);
+        if (keys.Contains("host") || keys.Contains("server")) return new(DatabaseKind.PostgreSql, connectionString);
+        if (keys.Contains("data source") || keys.Contains("datasource") || keys.Contains("filename"))
+            return new(DatabaseKind.Sqlite, connectionString);
+        throw new NodeStartException("--db: expected a SQLite 'Data Source=FILE' or a PostgreSQL 'Host=...;Database=...' connection string");
+    }
+
+    private static HashSet<string> Keys(string connectionString)
+    {
+        try
+        {
+            var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+            return builder.Keys.Cast<string>().Select(k => k.ToLowerInvariant()).ToHashSet();
+        }
+        catch (ArgumentException e)
+        {
+            throw new NodeStartException($"--db: malformed connection string ({e.Message})");
+        }
+    }
+
+    /// <summary>Opens and closes one connection; throws <see cref="NodeStartException"/> saying which database could not be opened.</summary>
+    public async Task ProbeAsync(CancellationToken cancel)
+    {
+        try
+        {
+            if (Kind == DatabaseKind.Sqlite)
+            {
+                await using var sqlite = new SqliteConnection(ConnectionString);
+                await sqlite.OpenAsync(cancel);
+            }
+            else
+            {
+                var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+                if (builder.Timeout > 10) builder.Timeout = 10;
+                await using var postgres = new NpgsqlConnection(builder.ConnectionString);
+                await postgres.OpenAsync(cancel);
+            }
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or ArgumentException or InvalidOperationException or IOException or TimeoutException)
+        {
+            throw new NodeStartException($"cannot open the database {Describe()}: {e.Message}");
+        }
+    }
+
+    /// <summary>The database without credentials, for messages.</summary>
+    public string Describe()
+    {
+        if (Kind == DatabaseKind.Sqlite) return $"'{new SqliteConnectionStringBuilder(ConnectionString).DataSource}' (SQLite)";
+        var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+        return $"'{b.Database}' on {b.Host}:{b.Port} (PostgreSQL)";
+    }
+}

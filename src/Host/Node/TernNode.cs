@@ -1,0 +1,144 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Tern.Actors.Cluster;
+using Tern.Host.Api;
+using Tern.Host.CommandLine;
+
+namespace Tern.Host.Node;
+
+/// <summary>
+/// <c>tern node</c>: checks its database, joins (or starts) the cluster, starts its part of the
+/// manager singleton and its HostActor, then serves the HTTP control API until it is told to stop
+/// (SIGTERM, SIGINT: it leaves the cluster gracefully) or the cluster downs it (exit 1, its VMs
+/// already stopped).
+/// </summary>
+public static class TernNode
+{
+    public static Task<int> RunAsync(string[] args) => NodeCommandLine.Create(RunAsync).Parse(args).InvokeAsync();
+
+    private static async Task<int> RunAsync(NodeOptions options, CancellationToken cancel)
+    {
+        ActorSystem? system = null;
+        WebApplication? web = null;
+        string? fatal = null;
+        try
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+            var database = NodeDatabase.From(options.Database, options.DataDirectory);
+            await database.ProbeAsync(cancel);
+            var config = NodeConfig.Build(options, database);
+            var nodeSettings = config.GetConfig("tern.node");
+            var api = options.Api ?? HostPort.Parse(nodeSettings.GetString("default-api"), "tern.node.default-api");
+
+            system = StartActorSystem(config, options.Bind);
+            await JoinAsync(system, options, nodeSettings.GetTimeSpan("join-timeout"), cancel);
+
+            var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config));
+            var stopping = new CancellationTokenSource();
+            system.ActorOf(HostActor.Props(options.Name, HostSettings.From(config), manager, new ProcHostProbe(), reason =>
+            {
+                fatal = reason;
+                stopping.Cancel();
+            }), "host");
+
+            web = await StartApiAsync(api, new ControlApi(manager, nodeSettings.GetTimeSpan("ask-timeout")));
+            Console.WriteLine($"tern node {options.Name}: cluster member {Akka.Cluster.Cluster.Get(system).SelfAddress}, " +
+                              $"control API http://{FormatEndpoint(api)}, journal {database.Describe()}");
+
+            var downed = system.WhenTerminated;
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopping.Token);
+            await Task.WhenAny(downed, Task.Delay(Timeout.Infinite, linked.Token)).ContinueWith(_ => { });
+            if (downed.IsCompleted && CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+                fatal ??= "this node was removed from the cluster (downed); its VMs were stopped";
+            return fatal is null ? 0 : Fail(fatal);
+        }
+        catch (NodeStartException e)
+        {
+            return Fail(e.Message);
+        }
+        finally
+        {
+            if (web is not null) await web.DisposeAsync();
+            if (system is not null) await LeaveAsync(system);
+        }
+    }
+
+    private static ActorSystem StartActorSystem(Akka.Configuration.Config config, (string Host, int Port) bind)
+    {
+        try
+        {
+            return ActorSystem.Create(NodeConfig.SystemName, config);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Remoting failing to bind is the usual cause; its exception nests the socket error.
+            throw new NodeStartException($"cannot start the cluster member on {FormatEndpoint(bind)}: {e.GetBaseException().Message}");
+        }
+    }
+
+    /// <summary>Waits until this node is Up; one that cannot reach its seeds gives up after the join timeout.</summary>
+    private static async Task JoinAsync(ActorSystem system, NodeOptions options, TimeSpan timeout, CancellationToken cancel)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        var finished = await Task.WhenAny(up.Task, Task.Delay(timeout, cancel));
+        if (finished == up.Task) return;
+        cancel.ThrowIfCancellationRequested();
+        string seeds = string.Join(", ", options.Seeds.Select(FormatEndpoint));
+        throw new NodeStartException($"could not join the cluster through {seeds} within {timeout.TotalSeconds:0} s");
+    }
+
+    private static async Task<WebApplication> StartApiAsync((string Host, int Port) api, ControlApi endpoints)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(api.Host), api.Port));
+        var app = builder.Build();
+        app.UseStatusCodePages(ErrorBodyForBareStatus);
+        endpoints.Map(app);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException e)
+        {
+            throw new NodeStartException($"cannot serve the control API on {FormatEndpoint(api)}: {e.Message}");
+        }
+        return app;
+    }
+
+    /// <summary>Requests ASP.NET refuses before an endpoint runs (a bad query value, a wrong method) still get a JSON error.</summary>
+    private static Task ErrorBodyForBareStatus(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
+    {
+        var response = context.HttpContext.Response;
+        string kind = response.StatusCode switch { 404 => "not-found", 405 => "invalid", _ => "invalid" };
+        string message = response.StatusCode switch
+        {
+            404 => "no such endpoint",
+            405 => $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}",
+            _ => "malformed request",
+        };
+        return Results.Json(new ErrorResponse(new ErrorBody(kind, message)), ApiJson.Options, statusCode: response.StatusCode)
+            .ExecuteAsync(context.HttpContext);
+    }
+
+    /// <summary>Leaves the cluster through coordinated shutdown: the singleton hands over, the HostActor's VMs stop.</summary>
+    private static async Task LeaveAsync(ActorSystem system)
+    {
+        await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { });
+    }
+
+    private static string FormatEndpoint((string Host, int Port) e) => e.Host.Contains(':') ? $"[{e.Host}]:{e.Port}" : $"{e.Host}:{e.Port}";
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"tern node: {message}");
+        return 1;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Tern.EndToEnd.Tests.Support;
+
+namespace Tern.EndToEnd.Tests.Cluster;
+
+/// <summary>
+/// A real <c>tern node</c> process on free loopback ports, and <c>tern ctl</c> pointed at its API.
+/// </summary>
+public sealed class ClusterNode : IDisposable
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private TernProcess _process;
+    private readonly string[] _args;
+
+    public ClusterNode(string name, string dataDirectory, params string[] extra)
+    {
+        BindPort = FreePort();
+        ApiPort = FreePort();
+        _args = ["node", "--name", name, "--bind", $"127.0.0.1:{BindPort}", "--api", $"127.0.0.1:{ApiPort}", "--data", dataDirectory, .. extra];
+        _process = Start();
+    }
+
+    public int BindPort { get; }
+    public int ApiPort { get; }
+    public string Api => $"http://127.0.0.1:{ApiPort}";
+    public TernProcess Process => _process;
+
+    private TernProcess Start()
+    {
+        var p = TernProcess.Start(_args);
+        p.WaitForLine("tern node ", StartTimeout);
+        return p;
+    }
+
+    /// <summary>SIGTERM, as an operator or systemd stops a node; returns its exit code.</summary>
+    public int Terminate()
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString()])) kill.WaitForExit();
+        return _process.WaitForExit(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Starts the node again with the same name, ports and data directory.</summary>
+    public void Restart()
+    {
+        _process.Dispose();
+        _process = Start();
+    }
+
+    public TernResult Ctl(params string[] args) => TernProcess.Run(["ctl", "--api", Api, .. args], TimeSpan.FromSeconds(60));
+
+    /// <summary><c>tern ctl ... --json</c>, which must succeed, parsed.</summary>
+    public JsonElement CtlJson(params string[] args)
+    {
+        var result = Ctl([.. args, "--json"]);
+        Assert.True(result.ExitCode == 0, $"tern ctl {string.Join(' ', args)} failed:\n{result.Output}\n--- node ---\n{_process.Describe()}");
+        return JsonDocument.Parse(string.Join("\n", result.Stdout)).RootElement;
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with the last value seen.</summary>
+    public T WaitFor<T>(Func<T> read, Func<T, bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        T value = read();
+        while (!condition(value))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what} within {timeout}; last: {value}\n--- node ---\n{_process.Describe()}");
+            Thread.Sleep(250);
+            value = read();
+        }
+        return value;
+    }
+
+    public string? VmState(string name) =>
+        CtlJson("vms").EnumerateArray().Where(v => v.GetProperty("name").GetString() == name)
+            .Select(v => v.GetProperty("state").GetString()).FirstOrDefault();
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => _process.Dispose();
+}

@@ -1,0 +1,72 @@
+using System.Net.Http;
+using System.Text;
+using Tern.EndToEnd.Tests.Support;
+
+namespace Tern.EndToEnd.Tests.Cluster;
+
+/// <summary>A node refuses a wrong database or unreachable seeds with one clear line and a non-zero exit; its API refuses bad requests with JSON errors.</summary>
+public sealed class NodeBadInputTests
+{
+    [Fact]
+    public void A_node_with_an_unopenable_database_exits_with_a_clear_error()
+    {
+        using var dir = new TempDir();
+        var sqlite = TernProcess.Run(["node", "--name", "n1", "--bind", $"127.0.0.1:{ClusterNode.FreePort()}", "--data", dir.Path,
+            "--db", "Data Source=/nonexistent/dir/tern.db"]);
+        Assert.Equal(1, sqlite.ExitCode);
+        Assert.Contains("tern node: cannot open the database '/nonexistent/dir/tern.db' (SQLite)", sqlite.Stderr);
+
+        var postgres = TernProcess.Run(["node", "--name", "n1", "--bind", $"127.0.0.1:{ClusterNode.FreePort()}", "--data", dir.Path,
+            "--db", $"Host=127.0.0.1;Port={ClusterNode.FreePort()};Database=tern;Username=tern;Timeout=3"]);
+        Assert.Equal(1, postgres.ExitCode);
+        Assert.Contains("tern node: cannot open the database 'tern' on 127.0.0.1:", postgres.Stderr);
+
+        var garbage = TernProcess.Run(["node", "--name", "n1", "--bind", $"127.0.0.1:{ClusterNode.FreePort()}", "--data", dir.Path, "--db", "nonsense"]);
+        Assert.Equal(1, garbage.ExitCode);
+        Assert.Contains("tern node: --db:", garbage.Stderr);
+    }
+
+    [Fact]
+    public void A_node_whose_seeds_cannot_be_reached_gives_up_after_the_join_timeout()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("short.conf"), "tern.node.join-timeout = 3s\n");
+        int seed = ClusterNode.FreePort();
+        var result = TernProcess.Run(["node", "--name", "n2", "--bind", $"127.0.0.1:{ClusterNode.FreePort()}", "--seed", $"127.0.0.1:{seed}",
+            "--api", $"127.0.0.1:{ClusterNode.FreePort()}", "--data", dir.Path, "--config", dir.File("short.conf")]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"tern node: could not join the cluster through 127.0.0.1:{seed} within 3 s", result.Stderr);
+    }
+
+    [Fact]
+    public async Task The_api_answers_bad_requests_with_json_errors_and_changes_nothing()
+    {
+        using var dir = new TempDir();
+        using var node = new ClusterNode("n1", dir.File("data"));
+        using var http = new HttpClient { BaseAddress = new Uri(node.Api) };
+
+        async Task<(int Status, string Body)> Send(HttpMethod method, string path, string? json = null)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json") };
+            using var response = await http.SendAsync(request);
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", "{not json"), "malformed JSON"));
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", """{"name":"x y","kernel":"rel/k"}"""), "must be absolute"));
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", """{"name":"v","kernel":"/no/such/kernel"}"""), "no such file: /no/such/kernel"));
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", $$"""{"name":"v","kernel":"{{Repo.TestKernel}}","memory":"lots"}"""), "bad memory size 'lots'"));
+        Assert.Equal((409, true), Check(await Send(HttpMethod.Post, "/v1/vms", $$"""{"name":"v","kernel":"{{Repo.TestKernel}}","memory":"100000G"}"""), "no host has"));
+        Assert.Equal((404, true), Check(await Send(HttpMethod.Post, "/v1/vms/ghost/start"), "no VM named 'ghost'"));
+        Assert.Equal((404, true), Check(await Send(HttpMethod.Post, "/v1/hosts/ghost/drain"), "no host named 'ghost'"));
+        Assert.Equal((404, true), Check(await Send(HttpMethod.Get, "/v1/nothing"), "no such endpoint"));
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Get, "/v1/events?after=soon"), "malformed request"));
+        Assert.Equal("[]", (await Send(HttpMethod.Get, "/v1/vms")).Body);
+
+        var ctl = node.Ctl("stop", "ghost");
+        Assert.Equal((1, "tern ctl: no VM named 'ghost'"), (ctl.ExitCode, ctl.Stderr.Trim()));
+    }
+
+    private static (int, bool) Check((int Status, string Body) response, string expected) =>
+        (response.Status, response.Body.Contains("\"error\"") && response.Body.Contains(expected));
+}
