@@ -11,6 +11,8 @@ command -v xz >/dev/null || need+=(xz-utils)
 command -v zstd >/dev/null || need+=(zstd)
 command -v ip >/dev/null || need+=(iproute2)          # TAP interfaces for the virtio-net tests
 command -v setpriv >/dev/null || need+=(util-linux)   # running tern unprivileged in the TAP permission tests
+# PostgreSQL: the cluster tests start a private server as the shared journal of several nodes.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 command -v extract-vmlinux >/dev/null 2>&1 || true
 if [ ${#need[@]} -gt 0 ]; then

@@ -16,9 +16,11 @@ public sealed class ClusterNode : IDisposable
     private TernProcess _process;
     private readonly string[] _args;
 
-    public ClusterNode(string name, string dataDirectory, params string[] extra)
+    public ClusterNode(string name, string dataDirectory, params string[] extra) : this(FreePort(), name, dataDirectory, extra) { }
+
+    public ClusterNode(int bindPort, string name, string dataDirectory, params string[] extra)
     {
-        BindPort = FreePort();
+        BindPort = bindPort;
         ApiPort = FreePort();
         _args = ["node", "--name", name, "--bind", $"127.0.0.1:{BindPort}", "--api", $"127.0.0.1:{ApiPort}", "--data", dataDirectory, .. extra];
         _process = Start();

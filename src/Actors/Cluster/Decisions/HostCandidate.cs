@@ -1,10 +1,12 @@
 namespace Tern.Actors.Cluster;
 
 /// <summary>
-/// A host placement may choose: the guest memory it offers and has committed (counting every VM
-/// the registry places there, booted or not), its CPU load and the anti-affinity groups of its VMs.
+/// A host placement may choose: the guest memory it offers and has committed, its CPUs and the
+/// guest vCPUs committed to them (counting every VM the registry places there, booted or not),
+/// its measured CPU load and the anti-affinity groups of its VMs.
 /// </summary>
-public sealed record HostCandidate(string Name, ulong CapacityBytes, ulong CommittedBytes, double CpuLoad, IReadOnlySet<string> Groups)
+public sealed record HostCandidate(
+    string Name, ulong CapacityBytes, ulong CommittedBytes, int Cpus, int CommittedVcpus, double CpuLoad, IReadOnlySet<string> Groups)
 {
     public ulong FreeBytes => CapacityBytes > CommittedBytes ? CapacityBytes - CommittedBytes : 0;
 
@@ -15,12 +17,14 @@ public sealed record HostCandidate(string Name, ulong CapacityBytes, ulong Commi
     public HostCandidate With(VmDefinition vm) => this with
     {
         CommittedBytes = CommittedBytes + vm.MemoryBytes,
+        CommittedVcpus = CommittedVcpus + vm.Vcpus,
         Groups = vm.AntiAffinityGroup is null ? Groups : new HashSet<string>(Groups) { vm.AntiAffinityGroup },
     };
 
     public HostCandidate Without(VmDefinition vm) => this with
     {
         CommittedBytes = CommittedBytes > vm.MemoryBytes ? CommittedBytes - vm.MemoryBytes : 0,
+        CommittedVcpus = Math.Max(0, CommittedVcpus - vm.Vcpus),
     };
 
     /// <summary>
@@ -39,6 +43,8 @@ public sealed record HostCandidate(string Name, ulong CapacityBytes, ulong Commi
                     h.Name,
                     loads[h.Name].GuestCapacityBytes,
                     placed.Aggregate(0UL, (sum, d) => sum + d.MemoryBytes),
+                    loads[h.Name].Cpus,
+                    placed.Sum(d => d.Vcpus),
                     loads[h.Name].CpuLoad,
                     placed.Where(d => d.AntiAffinityGroup is not null).Select(d => d.AntiAffinityGroup!).ToHashSet());
             })

@@ -2,8 +2,10 @@ namespace Tern.Actors.Cluster;
 
 /// <summary>
 /// Where a VM goes: among the hosts it fits (memory free, no VM of its anti-affinity group), the
-/// least loaded after adding it, counting memory share and CPU load alike; ties go to the name
-/// that sorts first so the same inputs always give the same host.
+/// least loaded after adding it. Load is what is committed (share of guest memory, guest vCPUs per
+/// host CPU) plus, with less weight, the measured CPU load: a VM just placed shows in the
+/// commitments at once but in the measurement only seconds later. Ties go to the name that sorts
+/// first so the same inputs always give the same host.
 /// </summary>
 public static class Placement
 {
@@ -14,8 +16,12 @@ public static class Placement
             .Select(h => h.Name)
             .FirstOrDefault();
 
+    private const double MeasuredLoadWeight = 0.25;
+
     private static double Score(HostCandidate h, VmDefinition vm) =>
-        (double)(h.CommittedBytes + vm.MemoryBytes) / Math.Max(1, h.CapacityBytes) + h.CpuLoad;
+        (double)(h.CommittedBytes + vm.MemoryBytes) / Math.Max(1, h.CapacityBytes)
+        + (double)(h.CommittedVcpus + vm.Vcpus) / Math.Max(1, h.Cpus)
+        + MeasuredLoadWeight * h.CpuLoad;
 
     /// <summary>Why <see cref="Choose"/> found nothing, for the operator.</summary>
     public static string NoRoomReason(VmDefinition vm, IReadOnlyCollection<HostCandidate> hosts)

@@ -1,0 +1,11 @@
+namespace Tern.EndToEnd.Tests.Cluster;
+
+/// <summary>A test that runs VMs (needs /dev/kvm) with a PostgreSQL journal: skipped, with the reason shown, where either is missing.</summary>
+public sealed class KvmPostgresFactAttribute : FactAttribute
+{
+    public KvmPostgresFactAttribute()
+    {
+        if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
+        else if (PostgresServer.Bin is null) Skip = "PostgreSQL is not installed (scripts/install-test-deps.sh installs it)";
+    }
+}
