@@ -55,6 +55,8 @@ public sealed class TernProcess : IDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public IReadOnlyList<string> Stdout
     {
         get { lock (_gate) return _stdout.ToArray(); }

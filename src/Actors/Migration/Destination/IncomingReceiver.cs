@@ -125,8 +125,9 @@ public sealed class IncomingReceiver(
         switch (MigrationBackChannel.Read(stream))
         {
             case MigrationReply.Done:
+                // The source committed: the guest is this side's now, whether or not the source hears the answer.
                 if (wasRunning) destination.ResumeGuest();
-                MigrationBackChannel.Write(stream, MigrationReply.Done.Instance);
+                TryReply(stream, MigrationReply.Done.Instance);
                 return (Final(MigrationStatus.Completed, null), wasRunning ? GuestAfterMigration.Arrived : GuestAfterMigration.ArrivedPaused);
             case MigrationReply.Error e:
                 return (Final(MigrationStatus.Canceled, e.Text), GuestAfterMigration.Discarded);

@@ -17,11 +17,17 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
 
     public bool Resumed { get; private set; }
 
+    /// <summary>Runs when the receiver resumes the guest (a test's hook for what the source does meanwhile).</summary>
+    public Action? AtResume { get; set; }
+
     public void StartCase()
     {
         Restored = null;
         Resumed = false;
+        AtResume = null;
     }
+
+    public void RehearseRestore() => machine.RehearseRestore();
 
     public void RestoreState(IReadOnlyList<ComponentState> states)
     {
@@ -30,5 +36,9 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
     }
 
     /// <summary>The guest would run now; it must not here, so only note it.</summary>
-    public void ResumeGuest() => Resumed = true;
+    public void ResumeGuest()
+    {
+        Resumed = true;
+        AtResume?.Invoke();
+    }
 }

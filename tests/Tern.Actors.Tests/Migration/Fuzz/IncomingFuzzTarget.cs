@@ -1,9 +1,7 @@
 using System.Net.Sockets;
 using Tern.Actors.Migration;
 using Tern.Actors.Migration.Destination;
-using Tern.Actors.Migration.Source;
 using Tern.Actors.Migration.Transport;
-using Tern.Actors.Migration.Wire;
 using Tern.Devices.Board;
 using Tern.Devices.Config;
 
@@ -16,7 +14,7 @@ public sealed record FuzzOutcome(MigrationInfo? Info, GuestAfterMigration? Guest
 /// The real incoming side, fed one stream at a time: an <see cref="IncomingReceiver"/> on its own
 /// thread accepts a UNIX-socket connection, exactly as behind `-incoming unix:`, and restores into
 /// one destination <see cref="Machine"/> built once from the corpus configuration (never run).
-/// The test plays the source: it writes the stream, closes its sending side and waits.
+/// The test plays the source (<see cref="StreamPlayer"/>) and waits, at most a timeout, for the verdict.
 /// </summary>
 public sealed class IncomingFuzzTarget : IDisposable
 {
@@ -41,7 +39,8 @@ public sealed class IncomingFuzzTarget : IDisposable
     /// <summary>The states the last accepted case restored.</summary>
     public IReadOnlyList<ComponentState>? LastRestored => _destination.Restored;
 
-    public FuzzOutcome Run(byte[] stream, TimeSpan timeout)
+    /// <param name="hangUpAtResume">The source hangs up right after its commit, before the destination's last answer.</param>
+    public FuzzOutcome Run(byte[] stream, TimeSpan timeout, bool hangUpAtResume = false)
     {
         _destination.StartCase();
         var receiver = new IncomingReceiver(_listener, _destination, _own, _ => { }, CancellationToken.None);
@@ -60,12 +59,10 @@ public sealed class IncomingFuzzTarget : IDisposable
         }) { IsBackground = true, Name = "fuzz-incoming" };
         thread.Start();
 
-        using var source = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-        {
-            SendTimeout = (int)timeout.TotalMilliseconds, // a receiver that stops reading must not hang the test
-        };
+        using var source = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         source.Connect(MigrationSockets.ToEndPoint(_endpoint));
-        Send(source, stream);
+        if (hangUpAtResume) _destination.AtResume = () => source.Shutdown(SocketShutdown.Both);
+        StreamPlayer.Play(source, stream, timeout);
         bool finished = thread.Join(timeout);
         if (!finished)
         {
@@ -73,42 +70,6 @@ public sealed class IncomingFuzzTarget : IDisposable
             thread.Join(timeout);
         }
         return new FuzzOutcome(result?.Info, result?.Guest, _destination.Restored is not null, _destination.Resumed, escaped, !finished);
-    }
-
-    /// <summary>
-    /// Plays the source: sends the stream, but holds back whatever follows a well-framed End (the
-    /// commit frame) until the receiver acknowledges the restored state, as a real source does;
-    /// sent earlier, it would be taken as stream bytes. Then ends the stream as a source that hangs up.
-    /// </summary>
-    private static void Send(Socket source, byte[] stream)
-    {
-        int commitAt = StreamLayout.TryParse(stream)?.TrailerStart ?? stream.Length;
-        try
-        {
-            source.Send(stream.AsSpan(0, commitAt));
-            if (commitAt < stream.Length && AwaitRestoredAck(source)) source.Send(stream.AsSpan(commitAt));
-            source.Shutdown(SocketShutdown.Send);
-        }
-        catch (SocketException)
-        {
-            // The receiver refused and closed before reading it all.
-        }
-    }
-
-    /// <summary>Reads the receiver's replies until it acknowledges the restored state (true) or stops answering.</summary>
-    private static bool AwaitRestoredAck(Socket source)
-    {
-        using var replies = new NetworkStream(source, ownsSocket: false);
-        source.ReceiveTimeout = source.SendTimeout;
-        try
-        {
-            while (true)
-                if (MigrationBackChannel.Read(replies) is MigrationReply.Ack { Seq: PrecopySender.RestoredSeq }) return true;
-        }
-        catch (Exception e) when (e is MigrationStreamException or IOException)
-        {
-            return false; // it refused: an Error frame, then the end
-        }
     }
 
     public void Dispose()
