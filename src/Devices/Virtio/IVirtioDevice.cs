@@ -46,6 +46,13 @@ public sealed class VirtioDeviceContext(GuestMemory memory, ulong features, IRea
     public IVirtioNotifier Notifier { get; } = notifier;
 
     public bool Has(ulong feature) => (Features & feature) == feature;
+
+    /// <summary>Wakes the I/O thread for every enabled queue (after a pause, to pick up what was left).</summary>
+    public void KickEveryQueue()
+    {
+        for (int q = 0; q < Queues.Count; q++)
+            if (Queues[q] is not null) Notifier.Kick(q);
+    }
 }
 
 /// <summary>The device's way back to its transport.</summary>

@@ -102,31 +102,34 @@ public sealed class TapDevice : PollSource
     /// <summary>Reads one frame into <paramref name="frame"/>; returns its length, or 0 when none is waiting.</summary>
     public unsafe int Receive(Span<byte> frame)
     {
-        while (true)
+        fixed (byte* p = frame)
         {
-            nint n;
-            fixed (byte* p = frame)
-                // SAFETY: p points to frame.Length pinned bytes for the call.
-                n = Libc.Read(Fd, p, (nuint)frame.Length);
+            // SAFETY: p points to frame.Length pinned bytes for the call.
+            nint n = Transfer(p, frame.Length, write: false);
             if (n >= 0) return (int)n;
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == Errno.EINTR) continue;
-            if (errno == Errno.EAGAIN) return 0;
-            throw new KvmException(errno, $"read from TAP {Name}");
+            if (-n == Errno.EAGAIN) return 0;
+            throw new KvmException((int)-n, $"read from TAP {Name}");
         }
     }
 
     /// <summary>Writes one frame; false when the TAP refused it (it is then dropped, as a full link would).</summary>
     public unsafe bool Send(ReadOnlySpan<byte> frame)
     {
+        fixed (byte* p = frame)
+            // SAFETY: p points to frame.Length pinned bytes; write only reads them.
+            return Transfer(p, frame.Length, write: true) == frame.Length;
+    }
+
+    /// <summary>One read or write of a whole frame, retried on EINTR; the byte count, or -errno.</summary>
+    private unsafe nint Transfer(byte* p, int length, bool write)
+    {
         while (true)
         {
-            nint n;
-            fixed (byte* p = frame)
-                // SAFETY: p points to frame.Length pinned bytes; write only reads them.
-                n = Libc.Write(Fd, p, (nuint)frame.Length);
-            if (n >= 0) return n == frame.Length;
-            if (Marshal.GetLastPInvokeError() != Errno.EINTR) return false;
+            // SAFETY: callers pass `length` pinned bytes at p.
+            nint n = write ? Libc.Write(Fd, p, (nuint)length) : Libc.Read(Fd, p, (nuint)length);
+            if (n >= 0) return n;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR) return -errno;
         }
     }
 

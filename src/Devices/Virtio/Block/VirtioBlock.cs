@@ -57,12 +57,7 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
     public string Serial { get; }
     public DiskImage Disk => _disk;
 
-    public void ReadConfig(int offset, Span<byte> data)
-    {
-        data.Clear();
-        if (offset >= 0 && offset < _config.Length)
-            _config.AsSpan(offset, Math.Min(data.Length, _config.Length - offset)).CopyTo(data);
-    }
+    public void ReadConfig(int offset, Span<byte> data) => ConfigBytes.Read(_config, offset, data);
 
     /// <summary>Every field is read-only without CONFIG_WCE, which is not offered.</summary>
     public void WriteConfig(int offset, ReadOnlySpan<byte> data) { }
@@ -182,9 +177,7 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
             _paused = false;
             context = _context;
         }
-        if (context is null) return;
-        for (int q = 0; q < context.Queues.Count; q++)
-            if (context.Queues[q] is not null) context.Notifier.Kick(q);
+        context?.KickEveryQueue();
     }
 
     public bool IsPaused { get { lock (_lock) return _paused; } }

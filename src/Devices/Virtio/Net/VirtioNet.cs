@@ -61,12 +61,7 @@ public sealed class VirtioNet : IVirtioDevice, IDisposable
     /// <summary>Whether the I/O thread should poll the backend: running, and the guest had receive buffers last time we looked.</summary>
     public bool WantsFrames => _rxArmed && _context is not null && !_paused && !_broken && !_backendFailed;
 
-    public void ReadConfig(int offset, Span<byte> data)
-    {
-        data.Clear();
-        if (offset >= 0 && offset < _config.Length)
-            _config.AsSpan(offset, Math.Min(data.Length, _config.Length - offset)).CopyTo(data);
-    }
+    public void ReadConfig(int offset, Span<byte> data) => ConfigBytes.Read(_config, offset, data);
 
     /// <summary>The MAC is writable only in legacy virtio, which Tern does not offer.</summary>
     public void WriteConfig(int offset, ReadOnlySpan<byte> data) { }
@@ -202,9 +197,7 @@ public sealed class VirtioNet : IVirtioDevice, IDisposable
             _paused = false;
             context = _context;
         }
-        if (context is null) return;
-        for (int q = 0; q < context.Queues.Count; q++)
-            if (context.Queues[q] is not null) context.Notifier.Kick(q);
+        context?.KickEveryQueue();
     }
 
     public bool IsPaused => _paused;
