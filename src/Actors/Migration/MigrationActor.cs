@@ -15,6 +15,9 @@ namespace Tern.Actors.Migration;
 public sealed class MigrationActor : ReceiveActor
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the guest may wait, restored but paused on both sides, for the commit approver.</summary>
+    public static readonly TimeSpan CommitApprovalTimeout = TimeSpan.FromSeconds(10);
     private readonly MigrationWorker _worker = new();
 
     private sealed record Connected(Socket Socket);
@@ -23,11 +26,11 @@ public sealed class MigrationActor : ReceiveActor
     private sealed record SenderProgress(MigrationInfo Info, bool NewPass);
 
     internal static Props Props(MigrationEndpoint destination, IActorRef requester, IMigrationSource source,
-        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters) =>
-        Akka.Actor.Props.Create(() => new MigrationActor(destination, requester, source, fingerprint, parameters));
+        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters, IActorRef? commitApprover = null) =>
+        Akka.Actor.Props.Create(() => new MigrationActor(destination, requester, source, fingerprint, parameters, commitApprover));
 
     public MigrationActor(MigrationEndpoint destination, IActorRef requester, IMigrationSource source,
-        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters)
+        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters, IActorRef? commitApprover)
     {
         var self = Self;
         Task.Run(() => MigrationSockets.Connect(destination, ConnectTimeout))
@@ -46,7 +49,8 @@ public sealed class MigrationActor : ReceiveActor
             requester.Tell(new MigrateStarted());
             var sender = new PrecopySender(source, c.Socket, fingerprint, parameters,
                 (info, pass) => self.Tell(new SenderProgress(info, pass)), _worker.Token,
-                connectChannel: () => MigrationSockets.Connect(destination, ConnectTimeout));
+                connectChannel: () => MigrationSockets.Connect(destination, ConnectTimeout),
+                commitGate: commitApprover is null ? null : () => AskApproval(commitApprover, destination));
             _worker.Start("migration-send", sender.Run, (info, guest) => self.Tell(new SenderDone(info, guest)));
         });
         Receive<SenderProgress>(p => Context.Parent.Tell(new Progress(p.Info, p.NewPass)));
@@ -60,6 +64,24 @@ public sealed class MigrationActor : ReceiveActor
             _worker.Cancel();
             Sender.Tell(new CancelAccepted());
         });
+    }
+
+    /// <summary>Blocking, from the sender's thread: null when approved, else why not.</summary>
+    private static string? AskApproval(IActorRef approver, MigrationEndpoint destination)
+    {
+        try
+        {
+            return approver.Ask<IMigrationMessage>(new ApproveCommit(destination), CommitApprovalTimeout).GetAwaiter().GetResult() switch
+            {
+                CommitApproved => null,
+                CommitRefused r => $"the switch-over was refused: {r.Reason}",
+                var other => $"the commit approver answered {other.GetType().Name}",
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            return $"the commit approver did not answer within {CommitApprovalTimeout.TotalSeconds:F0} s";
+        }
     }
 
     protected override void PostStop() => _worker.StopAndJoin();

@@ -11,9 +11,26 @@ public static class MigrationProtocol
 {
     public interface IMigrationMessage;
 
-    /// <summary>Start a live migration to a destination listening at <paramref name="Destination"/>;
-    /// replied with <see cref="MigrateStarted"/> once connected, or <see cref="MigrateRefused"/>.</summary>
-    public sealed record Migrate(MigrationEndpoint Destination) : IMigrationMessage;
+    /// <summary>
+    /// Start a live migration to a destination listening at <paramref name="Destination"/>; replied
+    /// with <see cref="MigrateStarted"/> once connected, or <see cref="MigrateRefused"/>. With a
+    /// <paramref name="CommitApprover"/> (the cluster's), the switch-over waits for its
+    /// <see cref="CommitApproved"/> to <see cref="ApproveCommit"/> once the destination has restored
+    /// the guest, and before the destination may run it.
+    /// </summary>
+    public sealed record Migrate(MigrationEndpoint Destination, Akka.Actor.IActorRef? CommitApprover = null) : IMigrationMessage;
+
+    /// <summary>
+    /// To the commit approver: the destination holds the restored guest, paused. Approving moves
+    /// ownership (persist it first); the guest then runs there. Refusing, or no answer within
+    /// <see cref="MigrationActor.CommitApprovalTimeout"/>, ends the migration failed with the guest
+    /// running on the source and the destination discarding.
+    /// </summary>
+    public sealed record ApproveCommit(MigrationEndpoint Destination) : IMigrationMessage;
+
+    public sealed record CommitApproved : IMigrationMessage;
+
+    public sealed record CommitRefused(string Reason) : IMigrationMessage;
 
     public sealed record MigrateStarted : IMigrationMessage;
 

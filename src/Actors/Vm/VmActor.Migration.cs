@@ -66,7 +66,7 @@ public sealed partial class VmActor
         _state = VmRunState.Migrating;
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: _stateBeforeMigration == VmRunState.Running);
         _migration = Context.ActorOf(MigrationActor.Props(m.Destination, Sender, access, MigrationFingerprint.From(_config),
-            () => _migrationParameters), $"migration-{Guid.NewGuid():N}");
+            () => _migrationParameters, m.CommitApprover), $"migration-{Guid.NewGuid():N}");
     }
 
     private void OnMigrateCancel()

@@ -40,6 +40,7 @@ public sealed class PrecopySender
     private readonly MigrationFingerprint _fingerprint;
     private readonly Func<MigrationParameters> _parameters;
     private readonly Func<Socket>? _connectChannel;
+    private readonly Func<string?>? _commitGate;
     private readonly Action<MigrationInfo, bool> _progress;
     private readonly CancellationToken _cancel;
     private readonly Stopwatch _clock = new();
@@ -51,11 +52,13 @@ public sealed class PrecopySender
     private ulong _syncs;
 
     /// <param name="connectChannel">Opens another connection to the destination, for multifd's data channels (null: one socket only).</param>
+    /// <param name="commitGate">Asked once the destination restored the guest, before the commit: null to go on, else why not (then the guest stays here).</param>
     public PrecopySender(IMigrationSource source, Socket socket, MigrationFingerprint fingerprint,
         Func<MigrationParameters> parameters, Action<MigrationInfo, bool> progress, CancellationToken cancel,
-        Func<Socket>? connectChannel = null)
+        Func<Socket>? connectChannel = null, Func<string?>? commitGate = null)
     {
         _connectChannel = connectChannel;
+        _commitGate = commitGate;
         _source = source;
         _socket = socket;
         _socket.ReceiveTimeout = (int)ReplyTimeout.TotalMilliseconds;
@@ -264,6 +267,11 @@ public sealed class PrecopySender
         writer.Flush();
         ExpectAck(RestoredSeq, "final state");
 
+        if (_commitGate?.Invoke() is { } refusal)
+        {
+            MigrationBackChannel.Write(_stream, new MigrationReply.Error(refusal));
+            throw new MigrationFailedException(refusal);
+        }
         if (_cancel.IsCancellationRequested)
         {
             MigrationBackChannel.Write(_stream, new MigrationReply.Error("migration canceled by the source"));
