@@ -35,11 +35,6 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
         Restored = states;
     }
 
-    /// <summary>Only saves time before a real switch-over; the harness measures no pauses.</summary>
-    public void RehearseRestore()
-    {
-    }
-
     /// <summary>The guest would run now; it must not here, so only note it.</summary>
     public void ResumeGuest()
     {
