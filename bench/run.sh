@@ -7,6 +7,10 @@
 #                                tiered compilation, W^X) against the same peers; its own section
 #   bench/run.sh --net           virtio-net on a TAP (needs root): frames/s and MB/s guest -> TAP and
 #                                TAP -> guest, Tern against QEMU q35; its own section
+#   bench/run.sh --migration     live migration over TCP and UNIX, Tern against QEMU q35: total time,
+#                                guest-visible pause, downtime, bytes, throughput, the loopback limit
+#                                (3 rounds, about 10-15 minutes; --scenarios idle,random256,random1g,rewrite
+#                                and --transports tcp,unix pick a subset for a quick run); its own section
 #
 # Other arguments go to tern-bench (see bench/Tern.Bench/BenchOptions.cs). Build output goes to
 # $TERN_BENCH_ARTIFACTS (default /tmp/tern-bench) so it never collides with other builds.

@@ -19,6 +19,22 @@ public sealed record BenchOptions
     /// <summary>Network mode: virtio-net packet rates on a TAP, Tern against QEMU q35 (its own RESULTS.md section).</summary>
     public bool Net { get; init; }
 
+    /// <summary>Migration mode: live migration, Tern against QEMU q35 (its own RESULTS.md section).</summary>
+    public bool Migration { get; init; }
+
+    /// <summary>Migration mode: which scenarios (MigrationScenario keys) and transports (tcp, unix) to run.</summary>
+    public IReadOnlyList<string> MigrationScenarios { get; init; } = ["idle", "random256", "random1g", "rewrite"];
+    public IReadOnlyList<string> MigrationTransports { get; init; } = ["tcp", "unix"];
+
+    /// <summary>Migration mode: the guest's tick period, which is the resolution of the pause it can show.</summary>
+    public int TickMs { get; init; } = 10;
+
+    /// <summary>Migration mode: a migration not completed after this long is canceled and counted as failed.</summary>
+    public int MigrationTimeoutS { get; init; } = 90;
+
+    /// <summary>Migration mode: how much the loopback probe moves per measurement.</summary>
+    public int LoopbackMiB { get; init; } = 2048;
+
     /// <summary>Startup-profile mode: Tern variants against Tern's default instead of the main comparison.</summary>
     public bool Profile { get; init; }
 
@@ -28,18 +44,21 @@ public sealed record BenchOptions
     public const string Usage =
         "usage: tern-bench --tern PATH --kernel PATH [--qemu PATH] [--rounds N] [--warmup N] [--mem-mib N] [--smp N]\n" +
         "                  [--fill-mib N (0: no fill guest)] [--results PATH] [--revision TEXT] [--settle-ms N] [--timeout-s N]\n" +
-        "                  [--profile [--variant \"LABEL|EXECUTABLE|KEY=VALUE,...\"]...] [--net]";
+        "                  [--profile [--variant \"LABEL|EXECUTABLE|KEY=VALUE,...\"]...] [--net]\n" +
+        "                  [--migration [--scenarios idle,random256,random1g,rewrite] [--transports tcp,unix] [--tick-ms N]\n" +
+        "                               [--migration-timeout-s N] [--loopback-mib N]] (migration: --rounds 3, --warmup 0 unless given)";
 
     public static BenchOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>();
         var variants = new List<TernVariant>();
-        bool profile = false, net = false;
+        bool profile = false, net = false, migration = false;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
             if (name == "--profile") { profile = true; continue; }
             if (name == "--net") { net = true; continue; }
+            if (name == "--migration") { migration = true; continue; }
             if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
                 throw new ArgumentException($"unexpected argument '{name}'");
             string value = args[++i];
@@ -49,6 +68,8 @@ public sealed record BenchOptions
 
         string Need(string key) => values.TryGetValue(key, out var v) ? v : throw new ArgumentException($"{key} is required");
         int Int(string key, int fallback) => values.TryGetValue(key, out var v) ? int.Parse(v) : fallback;
+        IReadOnlyList<string> List(string key, IReadOnlyList<string> fallback) =>
+            values.TryGetValue(key, out var v) ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : fallback;
 
         var defaults = new BenchOptions { Tern = "", Kernel = "" };
         return new BenchOptions
@@ -56,8 +77,8 @@ public sealed record BenchOptions
             Tern = Path.GetFullPath(Need("--tern")),
             Kernel = Path.GetFullPath(Need("--kernel")),
             Qemu = values.GetValueOrDefault("--qemu", defaults.Qemu),
-            Rounds = Int("--rounds", defaults.Rounds),
-            WarmupRounds = Int("--warmup", defaults.WarmupRounds),
+            Rounds = Int("--rounds", migration ? 3 : defaults.Rounds),
+            WarmupRounds = Int("--warmup", migration ? 0 : defaults.WarmupRounds),
             MemoryMiB = (ulong)Int("--mem-mib", (int)defaults.MemoryMiB),
             Vcpus = Int("--smp", defaults.Vcpus),
             FillMiB = Int("--fill-mib", defaults.FillMiB),
@@ -67,6 +88,12 @@ public sealed record BenchOptions
             Timeout = TimeSpan.FromSeconds(Int("--timeout-s", (int)defaults.Timeout.TotalSeconds)),
             Profile = profile,
             Net = net,
+            Migration = migration,
+            MigrationScenarios = List("--scenarios", defaults.MigrationScenarios),
+            MigrationTransports = List("--transports", defaults.MigrationTransports),
+            TickMs = Int("--tick-ms", defaults.TickMs),
+            MigrationTimeoutS = Int("--migration-timeout-s", defaults.MigrationTimeoutS),
+            LoopbackMiB = Int("--loopback-mib", defaults.LoopbackMiB),
             Variants = variants,
         };
     }

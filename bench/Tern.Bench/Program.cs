@@ -17,7 +17,13 @@ var facts = MachineFacts.Read(options.Qemu);
 var started = DateTime.UtcNow;
 string loadAtStart = SectionText.LoadAverage();
 
-if (options.Net)
+if (options.Migration)
+{
+    var section = Tern.Bench.Migration.MigrationSection.Run(options, facts);
+    ResultsFile.ReplaceSection(options.Results, Tern.Bench.Migration.MigrationSection.Heading, section);
+    Console.WriteLine($"\n{Tern.Bench.Migration.MigrationSection.Heading}\n\n{section}");
+}
+else if (options.Net)
 {
     var section = Tern.Bench.Net.NetSection.Run(options, shape, facts);
     ResultsFile.ReplaceSection(options.Results, Tern.Bench.Net.NetSection.Heading, section);

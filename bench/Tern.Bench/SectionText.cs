@@ -10,19 +10,22 @@ public static class SectionText
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
-    public static string Provenance(BenchOptions o, DateTime started, string command, (string Start, string End) load) =>
+    public static string Provenance(BenchOptions o, DateTime started, string command, (string Start, string End) load, string perRound = "guest") =>
         $"Written by `{command}` (bench/Tern.Bench) on {started.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC; " +
-            $"Tern built in Release from `{o.Revision}`. {o.Rounds} rounds after {o.WarmupRounds} discarded warm-up round(s); each round starts every VMM once per guest, " +
+            $"Tern built in Release from `{o.Revision}`. {o.Rounds} rounds after {o.WarmupRounds} discarded warm-up round(s); each round starts every VMM once per {perRound}, " +
             "rotating which goes first, so drift falls on all alike. Medians with min–max spread; every figure below was measured in this run. " +
         $"Host load average (1 min) at start / end: {load.Start} / {load.End} on {Environment.ProcessorCount} cores.";
 
-    public static string Machine(MachineFacts f, BenchShape shape)
+    public static string Machine(MachineFacts f, BenchShape shape) =>
+        Host(f) + $" Guest: tests/guest/build/testkernel.elf (PVH entry), {shape.MemoryMiB} MiB RAM, {shape.Vcpus} vCPUs for every VMM.";
+
+    /// <summary>The machine, its KVM and the VMM versions, without the guest.</summary>
+    public static string Host(MachineFacts f)
     {
         bool pvm = f.KvmModules.Split(", ").Contains("kvm_pvm");
         return $"Machine: {f.CpuModel} ({f.Cores} cores), {f.HostMemory} RAM, Linux {f.Kernel}; /dev/kvm is " +
                (pvm ? "**kvm_pvm**, a software nested virtualisation (guest ring 0 emulated, ring 3 native)" : "hardware KVM") +
-               $", loaded modules {f.KvmModules}; transparent huge pages: `{f.TransparentHugePages}`; {f.QemuVersion}; {f.DotnetRuntime}. " +
-               $"Guest: tests/guest/build/testkernel.elf (PVH entry), {shape.MemoryMiB} MiB RAM, {shape.Vcpus} vCPUs for every VMM.";
+               $", loaded modules {f.KvmModules}; transparent huge pages: `{f.TransparentHugePages}`; {f.QemuVersion}; {f.DotnetRuntime}.";
     }
 
     public static string Commands(IEnumerable<Contender> contenders, Scenario scenario)

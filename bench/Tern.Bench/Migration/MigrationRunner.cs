@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Tern.Bench.Migration;
+
+/// <summary>
+/// One live migration, as StratoVirt's document does it: start the source with a QMP socket, wait
+/// until the guest has filled its memory and ticked for a second, start the destination with the same
+/// command line plus -incoming, `migrate`, poll query-migrate until it ends, then check that the
+/// guest goes on at the destination (the next tick numbers, a memory check that is ok, no BAD).
+/// </summary>
+public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTimeout)
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan QmpTimeout = TimeSpan.FromSeconds(30);
+
+    public MigrationSample Run(MigrationVmm vmm, MigrationScenario scenario, Transport transport, int round)
+    {
+        var dir = Directory.CreateTempSubdirectory("tern-migration-bench-");
+        long epoch = Stopwatch.GetTimestamp();
+        MigrationSample Fail(string why, JsonNode? parameters = null) =>
+            new(vmm.Name, scenario.Key, transport, round, null, null, parameters, why);
+        try
+        {
+            string uri = transport.Uri(dir.FullName);
+            using var source = VmmProcess.Start(vmm.Executable(scenario), vmm.Arguments(scenario, Path.Combine(dir.FullName, "source.qmp"), null), epoch);
+            if (source.Console.WaitFor(l => scenario.IsReady(l.Text), bootTimeout) is null)
+                return Fail($"the source's guest was not ready within {bootTimeout.TotalSeconds:F0} s: {source.Tail()}");
+            Thread.Sleep(MigrationScenario.Baseline);
+
+            using var destination = VmmProcess.Start(vmm.Executable(scenario), vmm.Arguments(scenario, Path.Combine(dir.FullName, "destination.qmp"), uri), epoch);
+            using (var incoming = QmpClient.Connect(Path.Combine(dir.FullName, "destination.qmp"), QmpTimeout))
+            {
+                // Both VMMs bind the incoming socket before they serve QMP (probing the socket would be taken as the migration).
+                string? status = (string?)incoming.Execute("query-status")?["status"];
+                if (status != "inmigrate") return Fail($"destination status '{status}', not inmigrate: {destination.Tail()}");
+            }
+
+            using var qmp = QmpClient.Connect(Path.Combine(dir.FullName, "source.qmp"), QmpTimeout);
+            if (vmm.Parameters is not null) qmp.Execute("migrate-set-parameters", (JsonObject)vmm.Parameters.DeepClone());
+            if (scenario.AutoConverge)
+                qmp.Execute("migrate-set-capabilities", new JsonObject
+                {
+                    ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "auto-converge", ["state"] = true }),
+                });
+            var parameters = qmp.Execute("query-migrate-parameters");
+
+            double migrateMs = source.Console.Now;
+            qmp.Execute("migrate", new JsonObject { ["uri"] = uri });
+            var info = WaitForEnd(qmp);
+            string? final = (string?)info?["status"];
+            if (final != "completed")
+                return Fail(final is null
+                    ? $"not completed within {migrationTimeout.TotalSeconds:F0} s (canceled): {Describe(qmp.Execute("query-migrate"))}"
+                    : $"status {final}: {(string?)info!["error-desc"] ?? Describe(info)}", parameters);
+
+            string? survival = WaitForSurvival(scenario, source, destination);
+            if (survival is not null) return Fail(survival, parameters);
+            var (gaps, problem) = TickGaps.Measure(source.Console.Lines, destination.Console.Lines, migrateMs, scenario.CheckEvery, scenario.ChecksTakeTime);
+            if (problem is not null) return Fail(problem, parameters);
+            return new MigrationSample(vmm.Name, scenario.Key, transport, round, MigrationStats.From(info!), gaps, parameters, null);
+        }
+        catch (Exception e) when (e is IOException or QmpException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            return Fail($"{e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Polls query-migrate until the status is final; null after the timeout, once migrate_cancel was sent.</summary>
+    private JsonNode? WaitForEnd(QmpClient qmp)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(migrationTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var info = qmp.Execute("query-migrate");
+            if ((string?)info?["status"] is "completed" or "failed" or "canceled" or "cancelled") return info;
+            Thread.Sleep(PollInterval);
+        }
+        qmp.Execute("migrate_cancel");
+        return null;
+    }
+
+    /// <summary>
+    /// Null once the guest showed it lives on at the destination: a memory check after the switch-over
+    /// that is ok (soak), or a second of ticks (idle); otherwise what went wrong.
+    /// </summary>
+    private static string? WaitForSurvival(MigrationScenario scenario, VmmProcess source, VmmProcess destination)
+    {
+        var timeout = TimeSpan.FromSeconds(15);
+        int idleTicks = 0;
+        var evidence = destination.Console.WaitFor(l =>
+            scenario.Soak ? l.Text.StartsWith("SOAK check tick=", StringComparison.Ordinal) : l.Text.StartsWith("TICK ", StringComparison.Ordinal) && ++idleTicks >= 100,
+            timeout);
+        if (evidence is null) return $"the guest did not go on at the destination within {timeout.TotalSeconds:F0} s: {destination.Tail()}";
+        var bad = source.Console.Lines.Concat(destination.Console.Lines)
+            .FirstOrDefault(l => l.Text.Contains(" BAD", StringComparison.Ordinal) || l.Text.StartsWith("EXC ", StringComparison.Ordinal));
+        return bad.Text is null ? null : $"the guest reported '{bad.Text}'";
+    }
+
+    private static string Describe(JsonNode? info) => info?.ToJsonString() ?? "no answer";
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace Tern.Bench.Migration;
+
+/// <summary>
+/// `bench/run.sh --migration`: live migration, Tern against QEMU q35, every scenario over TCP and
+/// UNIX, rounds interleaved with the VMM order rotated; each round also measures the loopback limit.
+/// </summary>
+public static class MigrationSection
+{
+    public const string Heading = "## Live migration";
+
+    /// <summary>Runs every round and returns the section text.</summary>
+    public static string Run(BenchOptions o, MachineFacts facts)
+    {
+        var started = DateTime.UtcNow;
+        string loadAtStart = SectionText.LoadAverage();
+        var vmms = MigrationVmm.Both(o);
+        var scenarios = MigrationScenario.Select(o.MigrationScenarios, o.TickMs);
+        var transports = Transports.Parse(o.MigrationTransports);
+        var runner = new MigrationRunner(o.Timeout, TimeSpan.FromSeconds(o.MigrationTimeoutS));
+        var samples = new List<MigrationSample>();
+        var loopback = new List<(Transport Transport, double MiBPerSecond)>();
+        long loopbackBytes = (long)o.LoopbackMiB << 20;
+
+        for (int round = 1 - o.WarmupRounds; round <= o.Rounds; round++)
+        {
+            bool warmup = round < 1;
+            foreach (var t in transports)
+            {
+                double rate = LoopbackProbe.MeasureMiBPerSecond(t, loopbackBytes);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Label(round)} loopback {t.Label(),-4} {rate,8:F0} MiB/s"));
+                if (!warmup) loopback.Add((t, rate));
+            }
+            foreach (var scenario in scenarios)
+            foreach (var transport in transports)
+            for (int i = 0; i < vmms.Count; i++)
+            {
+                var sample = runner.Run(vmms[(i + Math.Max(round, 0)) % vmms.Count], scenario, transport, round);
+                Console.WriteLine(Describe(sample, round));
+                if (!warmup) samples.Add(sample);
+            }
+        }
+        var report = new MigrationReport(vmms, scenarios, transports, samples, loopback);
+        return MigrationText.Render(o, facts, started, (loadAtStart, SectionText.LoadAverage()), report);
+    }
+
+    private static string Label(int round) => round < 1 ? "warm-up " : $"round {round,-2}";
+
+    private static string Describe(MigrationSample s, int round)
+    {
+        string head = $"{Label(round)} {s.Scenario,-10} {s.Transport.Label(),-4} {s.Vmm,-5}";
+        if (!s.Succeeded) return $"{head} FAILED: {s.Failure}";
+        var m = s.Stats!;
+        var g = s.Gaps!;
+        string throttle = m.ThrottlePercent > 0 ? $"  throttle {m.ThrottlePercent} %" : "";
+        string check = g.CheckInSwitchOver ? "  (check in switch-over)" : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{head} total {m.TotalMs,6:F0} ms  pause {g.PauseMs,5:F0} ms (switch-over {g.SwitchOverMs:F0}, during {g.DuringMs:F0}, before {g.BaselineMs:F0})  " +
+            $"downtime {m.DowntimeMs,4:F0} ms  sent {m.TransferredBytes / (1 << 20),6:F0} MiB  {m.MiBPerSecond,6:F0} MiB/s  setup {m.SetupMs:F0} ms  syncs {m.DirtySyncs:F0}{throttle}{check}");
+    }
+}
