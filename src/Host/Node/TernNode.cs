@@ -70,6 +70,7 @@ public static class TernNode
 
     private static ActorSystem StartActorSystem(Akka.Configuration.Config config, (string Host, int Port) bind)
     {
+        EnsureFree(bind);
         try
         {
             return ActorSystem.Create(NodeConfig.SystemName, config);
@@ -78,6 +79,27 @@ public static class TernNode
         {
             // Remoting failing to bind is the usual cause; its exception nests the socket error.
             throw new NodeStartException($"cannot start the cluster member on {FormatEndpoint(bind)}: {e.GetBaseException().Message}");
+        }
+    }
+
+    /// <summary>
+    /// Remoting binds with address reuse, so a second node on a busy port would start and split the
+    /// cluster; an exclusive trial bind first turns that into an error.
+    /// </summary>
+    private static void EnsureFree((string Host, int Port) bind)
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Parse(bind.Host), bind.Port) { ExclusiveAddressUse = true };
+        try
+        {
+            listener.Start();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new NodeStartException($"cannot bind the cluster member to {FormatEndpoint(bind)}: {e.Message}");
+        }
+        finally
+        {
+            listener.Stop();
         }
     }
 

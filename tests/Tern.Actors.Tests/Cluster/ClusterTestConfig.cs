@@ -14,6 +14,7 @@ internal static class ClusterTestConfig
         ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.port = 0
             akka.loglevel = WARNING
+            akka.test.single-expect-default = 10s
             akka.persistence.journal.sql.connection-string = "Data Source={{databaseFile}}"
             akka.persistence.snapshot-store.sql.connection-string = "Data Source={{databaseFile}}"
             akka.persistence.query.journal.sql.connection-string = "Data Source={{databaseFile}}"

@@ -1,3 +1,5 @@
+using Tern.Devices.Board;
+
 namespace Tern.Actors.Cluster;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Tern.Actors.Cluster;
 /// addressed by their offset in everything the guest ever wrote, so a follower asks for "from where
 /// I stopped" and learns when it fell behind. Written on the vCPU thread, read from the host actor.
 /// </summary>
-public sealed class ConsoleRing(int capacity) : Stream
+public sealed class ConsoleRing(int capacity) : WriteOnlyStream
 {
     private readonly byte[] _buffer = new byte[capacity];
     private readonly Lock _gate = new();
@@ -51,17 +53,4 @@ public sealed class ConsoleRing(int capacity) : Stream
             }
         }
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Flush() { }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
