@@ -1,0 +1,74 @@
+using System.Text;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Tern.Actors.Cluster;
+using Tern.Actors.Tests.Support;
+using static Tern.Actors.Cluster.ClusterProtocol;
+
+namespace Tern.Actors.Tests.Cluster;
+
+/// <summary>
+/// A HostActor in a one-node cluster, with a probe as its manager, running the test kernel on
+/// KVM: it reports, runs each incarnation once, serves the guest's console, stops on order and
+/// answers a repeated order for an ended incarnation with how it ended.
+/// </summary>
+public sealed class HostActorSpec : TestKit
+{
+    private const ulong MiB = 1UL << 20;
+
+    public HostActorSpec() : base(ClusterTestConfig.Create(Path.Combine(Path.GetTempPath(), "unused-host.db")))
+    {
+        var cluster = Akka.Cluster.Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        AwaitCondition(() => cluster.SelfMember.Status == Akka.Cluster.MemberStatus.Up, TimeSpan.FromSeconds(10));
+    }
+
+    private sealed class FixedProbe : IHostProbe
+    {
+        private ulong _ticks;
+        public int Cpus => 8;
+        public CpuTicks CpuTicks() => new(_ticks += 50, _ticks * 4);
+        public (ulong Total, ulong Available) Memory() => (16384 * MiB, 12000 * MiB);
+        public ulong ThreadTicks(IEnumerable<int> threadIds) => 0;
+    }
+
+    private static VmDefinition Ticks(string name, string kernel) => new(name, kernel, null, "mode=ticks tick_ms=50", 64 * MiB, 1, []);
+
+    [KvmFact]
+    public void Runs_each_incarnation_once_serves_its_console_stops_it_and_remembers_how_it_ended()
+    {
+        var manager = CreateTestProbe();
+        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
+        var host = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "host");
+
+        var report = manager.FishForMessage<HostReport>(_ => true);
+        Assert.Equal(("h1", 8, 16384 * MiB - settings.ReservedMemoryBytes), (report.Host, report.Load.Cpus, report.Load.GuestCapacityBytes));
+
+        host.Tell(new RunInstance(Ticks("v1", TestGuest.Kernel), 1), manager.Ref);
+        host.Tell(new RunInstance(Ticks("v1", TestGuest.Kernel), 1), manager.Ref); // repeated: still one instance
+        manager.FishForMessage<VmStarted>(s => s is { Host: "h1", Name: "v1", Incarnation: 1 }, TimeSpan.FromSeconds(60));
+        var running = manager.FishForMessage<HostReport>(r => r.Vms.Count > 0 && r.Vms[0].Phase == VmRunPhase.Running);
+        Assert.Equal(("v1", 1L, 64 * MiB), (running.Vms.Single().Name, running.Vms[0].Incarnation, running.Load.GuestCommittedBytes));
+
+        AwaitAssert(() =>
+        {
+            var console = host.Ask<ConsoleOutput>(new ReadConsole("v1", 0), TimeSpan.FromSeconds(5)).Result;
+            Assert.Contains("TICK 3\n", Encoding.ASCII.GetString(console.Data));
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        Assert.Equal(FailureKind.NotFound, host.Ask<Failed>(new ReadConsole("nope", 0), TimeSpan.FromSeconds(5)).Result.Kind);
+
+        host.Tell(new StopInstance("v1", 7), manager.Ref); // another incarnation: ignored
+        host.Tell(new StopInstance("v1", 1), manager.Ref);
+        var ended = manager.FishForMessage<VmEnded>(_ => true, TimeSpan.FromSeconds(30));
+        Assert.Equal((VmEndReason.Stopped, 1L), (ended.Reason, ended.Incarnation));
+
+        host.Tell(new RunInstance(Ticks("v1", TestGuest.Kernel), 1), manager.Ref);
+        Assert.Equal(VmEndReason.Stopped, manager.FishForMessage<VmEnded>(_ => true).Reason);
+
+        host.Tell(new RunInstance(Ticks("v2", "/nonexistent/kernel"), 2), manager.Ref);
+        var failed = manager.FishForMessage<VmEnded>(_ => true, TimeSpan.FromSeconds(30));
+        Assert.Equal(("v2", VmEndReason.BootFailed), (failed.Name, failed.Reason));
+        Assert.StartsWith("boot failed: ", failed.Detail);
+        Assert.Empty(manager.FishForMessage<HostReport>(_ => true).Vms);
+    }
+}
