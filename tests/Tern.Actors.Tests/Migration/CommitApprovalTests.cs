@@ -5,6 +5,7 @@ using Tern.Actors.Vm;
 using Tern.Devices.Board;
 using Tern.Devices.Config;
 using static Tern.Actors.Migration.MigrationProtocol;
+using static Tern.Actors.Tests.Support.MigratingVms;
 
 namespace Tern.Actors.Tests.Migration;
 
@@ -14,7 +15,6 @@ namespace Tern.Actors.Tests.Migration;
 /// </summary>
 public sealed class CommitApprovalTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
     private const string Soak = "mode=soak mib=16 tick_ms=20 check_every=5";
 
     private (IActorRef Source, IActorRef Destination, GuestConsole SourceConsole, GuestConsole DestinationConsole, MigrationEndpoint Endpoint) Pair()
@@ -22,32 +22,11 @@ public sealed class CommitApprovalTests : Akka.TestKit.Xunit2.TestKit
         var endpoint = new MigrationEndpoint(MigrationTransport.Unix, Path.Combine(Path.GetTempPath(), $"tern-commit-{Guid.NewGuid():N}.sock"));
         var srcConsole = new GuestConsole();
         var dstConsole = new GuestConsole();
-        var source = Boot(TestGuest.Config(Soak), srcConsole);
-        var destination = Boot(TestGuest.Config(Soak) with { IncomingEndpoint = endpoint }, dstConsole);
+        var source = Boot(Sys, TestGuest.Config(Soak), srcConsole);
+        var destination = Boot(Sys, TestGuest.Config(Soak) with { IncomingEndpoint = endpoint }, dstConsole);
         srcConsole.WaitFor(l => l == "TICK 5", Long);
         return (source, destination, srcConsole, dstConsole, endpoint);
     }
-
-    private IActorRef Boot(VmConfig config, GuestConsole console)
-    {
-        var vm = Sys.ActorOf(VmActor.Props(config, new MachineConsole(console, null)));
-        Assert.IsType<VmProtocol.Booted>(vm.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(), Long).Result);
-        return vm;
-    }
-
-    private static MigrationInfo WaitForEnd(IActorRef vm)
-    {
-        var deadline = DateTime.UtcNow + Long;
-        while (DateTime.UtcNow < deadline)
-        {
-            var info = vm.Ask<MigrationInfo>(new QueryMigrate(), Long).Result;
-            if (info.Status is MigrationStatus.Completed or MigrationStatus.Failed or MigrationStatus.Canceled) return info;
-            Thread.Sleep(20);
-        }
-        throw new TimeoutException("migration did not end");
-    }
-
-    private static VmRunState State(IActorRef vm) => vm.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), Long).Result.State;
 
     [KvmFact]
     public void An_approved_commit_moves_the_guest_and_the_destination_waits_for_the_approval()
