@@ -6,6 +6,8 @@ namespace Tern.EndToEnd.Tests.Cluster;
 /// Two real nodes on loopback sharing a PostgreSQL journal: they form one cluster, VMs spread
 /// over both, and when the node that is not hosting the manager is killed (SIGKILL) the Split
 /// Brain Resolver downs it and its VM starts again on the survivor from its persisted definition.
+/// The node comes back, takes a new VM, and when it is stopped (SIGTERM) it leaves the cluster
+/// gracefully, ending its VM, which the survivor starts again.
 /// </summary>
 public sealed class TwoNodeClusterTests
 {
@@ -48,5 +50,17 @@ public sealed class TwoNodeClusterTests
         Assert.Equal("down", first.CtlJson("hosts").EnumerateArray().Single(h => h.GetProperty("name").GetString() == "n2").GetProperty("state").GetString());
         first.WaitFor(() => TestKernel.Ticks(first.Ctl("console", onSecond).Stdout), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking again on n1");
         Assert.Contains($"vm {onSecond} placed on n1 (failover from n2)", string.Join("\n", first.Ctl("events").Stdout));
+        Assert.Equal(0, first.Ctl("stop", onSecond).ExitCode); // two cores: keep one guest per core
+
+        second.Restart();
+        first.WaitFor(() => first.CtlJson("hosts"), h => h.EnumerateArray().All(x => x.GetProperty("state").GetString() == "up"), VmTimeout, "n2 up again");
+        first.WaitFor(() => first.VmState(onSecond), s => s == "stopped", VmTimeout, $"{onSecond} stopped");
+        Assert.Equal("vm c created on n2", first.Ctl("create", "c", "--kernel", Repo.TestKernel, "--append", "mode=ticks tick_ms=100", "--memory", "64M").Stdout.Single());
+        first.WaitFor(() => first.VmState("c"), s => s == "running", VmTimeout, "c running on n2");
+
+        Assert.Equal(0, second.Terminate());
+        first.WaitFor(() => first.CtlJson("vms"), v => v.EnumerateArray().Any(x => x.GetProperty("name").GetString() == "c"
+            && x.GetProperty("host").GetString() == "n1" && x.GetProperty("state").GetString() == "running"), VmTimeout, "c running on n1 after n2 left");
+        first.WaitFor(() => TestKernel.Ticks(first.Ctl("console", "c").Stdout), t => t.Count >= 3, VmTimeout, "c ticking on n1");
     }
 }

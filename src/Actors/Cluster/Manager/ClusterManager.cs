@@ -25,6 +25,8 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, HostLoad> _loads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<VmRuntime>> _reported = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _hostActors = new(StringComparer.Ordinal);
+    /// <summary>Hosts whose node is leaving the cluster: still up, but no longer a place for VMs.</summary>
+    private readonly HashSet<string> _leaving = new(StringComparer.Ordinal);
     private ClusterRegistry _registry = ClusterRegistry.Empty;
     private OverloadState _overload = OverloadState.Empty;
     private IReadOnlyList<MigrationMove> _lastOverloadPlan = [];
@@ -54,6 +56,8 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         Command<VmEnded>(OnVmEnded);
         Command<ClusterEvent.CurrentClusterState>(OnClusterState);
         Command<ClusterEvent.MemberRemoved>(r => OnHostGone(r.Member.Address, "removed from the cluster"));
+        Command<ClusterEvent.MemberLeft>(l => OnHostLeaving(l.Member.Address));
+        Command<ClusterEvent.MemberExited>(e => OnHostLeaving(e.Member.Address));
         Command<Reconcile>(_ => OnReconcile());
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("registry snapshot failed: {0}", f.Cause.Message));
@@ -70,7 +74,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     {
         _events.Add(DateTime.UtcNow, $"cluster manager recovered: {_registry.Vms.Count} VMs, {_registry.Hosts.Count} hosts");
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-            typeof(ClusterEvent.MemberRemoved));
+            typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.MemberLeft), typeof(ClusterEvent.MemberExited));
         Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, _settings.ReconcileInterval);
     }
 
@@ -174,7 +178,14 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         _loads.Remove(host.Name);
         _reported.Remove(host.Name);
         _hostActors.Remove(host.Name);
+        _leaving.Remove(host.Name);
         PersistThen([new HostLeft(host.Name, why, DateTime.UtcNow)], OnReconcile);
+    }
+
+    private void OnHostLeaving(Address address)
+    {
+        if (_registry.HostAt(address.ToString()) is { Up: true } host && _leaving.Add(host.Name))
+            _events.Add(DateTime.UtcNow, $"host {host.Name} is leaving the cluster");
     }
 
     /// <summary>Periodic and after a host is lost: homes for homeless VMs, then overload shedding.</summary>
@@ -199,7 +210,8 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             _events.Add(now, $"host {m.From} overloaded: would move vm {m.Vm} to {m.To} (cluster live migration is not implemented yet)");
     }
 
-    private IReadOnlyList<HostCandidate> Candidates() => HostCandidate.From(_registry, _loads);
+    private IReadOnlyList<HostCandidate> Candidates() =>
+        HostCandidate.From(_registry, _loads).Where(h => !_leaving.Contains(h.Name)).ToArray();
 
     /// <summary>Sends each reporting host (or just <paramref name="only"/>) what it must start or stop.</summary>
     private void SendOrders(string? only = null)
