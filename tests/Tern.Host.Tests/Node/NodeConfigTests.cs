@@ -1,0 +1,54 @@
+using Tern.Actors.Cluster;
+using Tern.Host.Node;
+
+namespace Tern.Host.Tests.Node;
+
+public sealed class NodeConfigTests
+{
+    private static NodeOptions Options(params (string, int)[] seeds) =>
+        new("h1", ("127.0.0.1", 7741), seeds, null, null, "/var/lib/tern/h1", null);
+
+    [Fact]
+    public void The_database_kind_follows_the_connection_string_and_defaults_to_sqlite_in_the_data_directory()
+    {
+        Assert.Equal(new NodeDatabase(DatabaseKind.Sqlite, "Data Source=/d/tern.db"), NodeDatabase.From(null, "/d"));
+        Assert.Equal(DatabaseKind.Sqlite, NodeDatabase.From("Data Source=/x.db;Cache=Shared", "/d").Kind);
+        var postgres = NodeDatabase.From("Host=db1;Port=5433;Database=tern;Username=u;Password=secret", "/d");
+        Assert.Equal(DatabaseKind.PostgreSql, postgres.Kind);
+        Assert.Equal("'tern' on db1:5433 (PostgreSQL)", postgres.Describe());
+        Assert.Contains("expected a SQLite", Assert.Throws<NodeStartException>(() => NodeDatabase.From("User=x", "/d")).Message);
+        Assert.Contains("malformed", Assert.Throws<NodeStartException>(() => NodeDatabase.From("nonsense", "/d")).Message);
+    }
+
+    [Fact]
+    public void The_node_config_binds_seeds_and_points_both_persistence_plugins_at_the_database()
+    {
+        var db = new NodeDatabase(DatabaseKind.PostgreSql, "Host=db1;Database=tern;Password=a\"b\\c");
+        var config = NodeConfig.Build(Options(("10.0.0.1", 7741), ("10.0.0.2", 7741)), db);
+        Assert.Equal("127.0.0.1", config.GetString("akka.remote.dot-netty.tcp.hostname"));
+        Assert.Equal(7741, config.GetInt("akka.remote.dot-netty.tcp.port"));
+        Assert.Equal(["akka.tcp://tern@10.0.0.1:7741", "akka.tcp://tern@10.0.0.2:7741"], config.GetStringList("akka.cluster.seed-nodes"));
+        foreach (var plugin in new[] { "journal", "snapshot-store" })
+        {
+            Assert.Equal(db.ConnectionString, config.GetString($"akka.persistence.{plugin}.sql.connection-string"));
+            Assert.Equal("PostgreSQL.15", config.GetString($"akka.persistence.{plugin}.sql.provider-name"));
+            Assert.StartsWith("Akka.Persistence.Sql.", config.GetString($"akka.persistence.{plugin}.sql.class"));
+        }
+        Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+    }
+
+    [Fact]
+    public void A_node_without_seeds_starts_a_cluster_of_its_own_and_the_shipped_settings_are_complete()
+    {
+        var config = NodeConfig.Build(Options(), NodeDatabase.From(null, "/d"));
+        Assert.Equal(["akka.tcp://tern@127.0.0.1:7741"], config.GetStringList("akka.cluster.seed-nodes"));
+        Assert.Equal("SQLite.MS", config.GetString("akka.persistence.journal.sql.provider-name"));
+        var manager = ClusterManagerSettings.From(config);
+        var host = HostSettings.From(config);
+        Assert.Equal(100, manager.SnapshotEvery);
+        Assert.True(manager.Overload.TargetLoad < manager.Overload.HighLoad);
+        // Fencing must finish before the Split Brain Resolver lets the majority restart the VMs.
+        Assert.True(host.FenceAfter < config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        Assert.Null(host.GuestMemoryBytes);
+    }
+}
