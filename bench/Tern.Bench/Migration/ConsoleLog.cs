@@ -46,6 +46,9 @@ public sealed class ConsoleLog
         }
     }
 
+    /// <summary>Waits until the VMM closed its stdout and every line was read.</summary>
+    public void WaitForEnd(TimeSpan timeout) => WaitFor(_ => false, timeout);
+
     private void Pump(StreamReader stdout)
     {
         while (stdout.ReadLine() is { } raw)

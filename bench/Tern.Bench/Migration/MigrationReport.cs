@@ -33,7 +33,7 @@ public sealed class MigrationReport(IReadOnlyList<MigrationVmm> vmms, IReadOnlyL
         ("largest gap in the second before migrate, ms", s => s.Gaps!.BaselineMs, "F0"),
         ("setup-time ms", s => s.Stats!.SetupMs, "F0"),
         ("dirty-sync-count", s => s.Stats!.DirtySyncs, "F0"),
-        ("throttle % at the end", s => s.Stats!.ThrottlePercent, "F0"),
+        ("highest throttle %", s => s.Stats!.ThrottlePercent, "F0"),
     ];
 
     public Spread Of(MigrationVmm v, MigrationScenario s, Transport t, Func<MigrationSample, double> value) =>

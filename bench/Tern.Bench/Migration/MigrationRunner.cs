@@ -47,7 +47,7 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
 
             double migrateMs = source.Console.Now;
             qmp.Execute("migrate", new JsonObject { ["uri"] = uri });
-            var info = WaitForEnd(qmp);
+            var (info, highestThrottle) = WaitForEnd(qmp);
             string? final = (string?)info?["status"];
             if (final != "completed")
                 return Fail(final is null
@@ -58,7 +58,8 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
             if (survival is not null) return Fail(survival, parameters);
             var (gaps, problem) = TickGaps.Measure(source.Console.Lines, destination.Console.Lines, migrateMs, scenario.CheckEvery, scenario.ChecksTakeTime);
             if (problem is not null) return Fail(problem, parameters);
-            return new MigrationSample(vmm.Name, scenario.Key, transport, round, MigrationStats.From(info!), gaps, parameters, null);
+            if (gaps!.SwitchOverLine is not null) gaps = gaps with { SwitchOverLine = $"{gaps.SwitchOverLine}; {SourceEnding(source)}" };
+            return new MigrationSample(vmm.Name, scenario.Key, transport, round, MigrationStats.From(info!, highestThrottle), gaps, parameters, null);
         }
         catch (Exception e) when (e is IOException or QmpException or System.Net.Sockets.SocketException or InvalidOperationException)
         {
@@ -70,18 +71,34 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
         }
     }
 
-    /// <summary>Polls query-migrate until the status is final; null after the timeout, once migrate_cancel was sent.</summary>
-    private JsonNode? WaitForEnd(QmpClient qmp)
+    /// <summary>
+    /// Polls query-migrate until the status is final (null after the timeout, once migrate_cancel was
+    /// sent), keeping the highest throttle it showed on the way.
+    /// </summary>
+    private (JsonNode? Info, double HighestThrottle) WaitForEnd(QmpClient qmp)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(migrationTimeout.TotalSeconds * Stopwatch.Frequency);
+        double throttle = 0;
         while (Stopwatch.GetTimestamp() < deadline)
         {
             var info = qmp.Execute("query-migrate");
-            if ((string?)info?["status"] is "completed" or "failed" or "canceled" or "cancelled") return info;
+            throttle = Math.Max(throttle, MigrationStats.Throttle(info));
+            if ((string?)info?["status"] is "completed" or "failed" or "canceled" or "cancelled") return (info, throttle);
             Thread.Sleep(PollInterval);
         }
         qmp.Execute("migrate_cancel");
-        return null;
+        return (null, throttle);
+    }
+
+    /// <summary>
+    /// The source's last console text once it has exited: a line the switch-over cut has no newline, so
+    /// it is read only at the end. It shows whether the guest's bytes were all printed on one side or the other.
+    /// </summary>
+    private static string SourceEnding(VmmProcess source)
+    {
+        source.Stop();
+        source.Console.WaitForEnd(TimeSpan.FromSeconds(5));
+        return $"the source's console ended with \"{source.Console.Lines.LastOrDefault().Text}\"";
     }
 
     /// <summary>

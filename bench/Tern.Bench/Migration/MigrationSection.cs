@@ -56,7 +56,7 @@ public static class MigrationSection
         string throttle = m.ThrottlePercent > 0 ? $"  throttle {m.ThrottlePercent} %" : "";
         string check = g.CheckInSwitchOver ? "  (check in switch-over)" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{head} total {m.TotalMs,6:F0} ms  pause {g.PauseMs,5:F0} ms (switch-over {g.SwitchOverMs:F0}, during {g.DuringMs:F0}, before {g.BaselineMs:F0})  " +
+            $"{head} total {m.TotalMs,6:F0} ms  pause {g.PauseMs,5:F0} ms (switch-over {g.SwitchOverMs:F0}, during {g.DuringMs:F0} at +{g.DuringAtMs:F0}, before {g.BaselineMs:F0})  " +
             $"downtime {m.DowntimeMs,4:F0} ms  sent {m.TransferredBytes / (1 << 20),6:F0} MiB  {m.MiBPerSecond,6:F0} MiB/s  setup {m.SetupMs:F0} ms  syncs {m.DirtySyncs:F0}{throttle}{check}");
     }
 }

@@ -9,9 +9,10 @@ namespace Tern.Bench.Migration;
 /// <param name="SwitchOverMs">The last source tick to the first destination tick.</param>
 /// <param name="PauseMs">The largest gap from 1 s before the last source tick to 1 s after the first destination tick.</param>
 /// <param name="DuringMs">The largest gap from `migrate` to 1 s after the first destination tick (throttling shows here).</param>
+/// <param name="DuringAtMs">When that gap began, in ms after `migrate`.</param>
 /// <param name="BaselineMs">The largest gap in the second before `migrate`: the machine's noise.</param>
 /// <param name="SwitchOverLine">What happened to a TICK line the switch-over cut, or null when none was cut.</param>
-public sealed record TickGaps(double SwitchOverMs, double PauseMs, double DuringMs, double BaselineMs, bool CheckInSwitchOver,
+public sealed record TickGaps(double SwitchOverMs, double PauseMs, double DuringMs, double DuringAtMs, double BaselineMs, bool CheckInSwitchOver,
     long LastSourceTick, long FirstDestinationTick, string? SwitchOverLine)
 {
     private const double Near = 1000;
@@ -35,16 +36,19 @@ public sealed record TickGaps(double SwitchOverMs, double PauseMs, double During
         var last = src[^1];
         var first = dst[0];
         bool IsCheck(long n) => checksTakeTime && checkEvery > 0 && n % checkEvery == 0;
-        double Largest(double from, double to) => Enumerable.Range(1, all.Count - 1)
+        (double Ms, double At) LargestAt(double from, double to) => Enumerable.Range(1, all.Count - 1)
             .Select(i => (Start: all[i - 1], End: all[i]))
             .Where(g => g.Start.Ms >= from && g.End.Ms <= to && (!IsCheck(g.Start.N) || g.Start == last))
-            .Select(g => g.End.Ms - g.Start.Ms)
-            .DefaultIfEmpty(double.NaN).Max();
+            .Select(g => (Ms: g.End.Ms - g.Start.Ms, At: g.Start.Ms))
+            .DefaultIfEmpty((Ms: double.NaN, At: double.NaN)).MaxBy(g => g.Ms);
+        double Largest(double from, double to) => LargestAt(from, to).Ms;
+        var during = LargestAt(LastTickBefore(all, migrateMs), first.Ms + Near);
 
         return (new TickGaps(
             SwitchOverMs: first.Ms - last.Ms,
             PauseMs: Largest(last.Ms - Near, first.Ms + Near),
-            DuringMs: Largest(LastTickBefore(all, migrateMs), first.Ms + Near),
+            DuringMs: during.Ms,
+            DuringAtMs: during.At - migrateMs,
             BaselineMs: Largest(migrateMs - Near, migrateMs),
             CheckInSwitchOver: IsCheck(last.N),
             LastSourceTick: last.N,

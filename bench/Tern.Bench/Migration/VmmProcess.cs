@@ -47,7 +47,8 @@ public sealed class VmmProcess : IDisposable
         return $"[{string.Join(" | ", tail)}]" + (errors.Length > 0 ? $" stderr: {errors}" : "");
     }
 
-    public void Dispose()
+    /// <summary>Kills the VMM (and its children) and waits for it; the console keeps what it read.</summary>
+    public void Stop()
     {
         try
         {
@@ -58,6 +59,11 @@ public sealed class VmmProcess : IDisposable
             // It exited between the check and the kill.
         }
         _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        Stop();
         _process.Dispose();
     }
 }
