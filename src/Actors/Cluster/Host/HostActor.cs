@@ -30,6 +30,9 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, VmEnded> _ended = new(StringComparer.Ordinal);
     private CpuTicks _lastCpu;
     private bool _fenced;
+    // This node's own view of the membership, from the events as they arrive (Cluster.State may lag them).
+    private readonly Dictionary<Address, Member> _members = [];
+    private readonly HashSet<Address> _unreachable = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -54,9 +57,18 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         Receive<VmProtocol.CommandDone>(_ => { });
         Receive<VmProtocol.CommandFailed>(f => _log.Warning("stopping a VM failed: {0}", f.Reason));
         Receive<Report>(_ => OnReport());
-        Receive<ClusterEvent.IReachabilityEvent>(_ => CheckSides());
+        Receive<ClusterEvent.UnreachableMember>(u =>
+        {
+            _unreachable.Add(u.Member.Address);
+            CheckSides();
+        });
+        Receive<ClusterEvent.ReachableMember>(r =>
+        {
+            _unreachable.Remove(r.Member.Address);
+            CheckSides();
+        });
         Receive<ClusterEvent.IMemberEvent>(e => OnMemberEvent(e));
-        Receive<ClusterEvent.CurrentClusterState>(_ => CheckSides());
+        Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
         Receive<FenceCheck>(_ => OnFenceCheck());
     }
 
@@ -192,12 +204,31 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             .PipeTo(Self, success: cpus => new VcpuThreads(name, incarnation, cpus.List.Select(c => c.HostThreadId).ToArray()));
     }
 
+    private void OnClusterState(ClusterEvent.CurrentClusterState state)
+    {
+        foreach (var m in state.Members) Track(m);
+        foreach (var m in state.Unreachable) _unreachable.Add(m.Address);
+        CheckSides();
+    }
+
     private void OnMemberEvent(ClusterEvent.IMemberEvent e)
     {
+        Track(e.Member);
         if (e.Member.Address.Equals(_cluster.SelfAddress) && e.Member.Status is MemberStatus.Down or MemberStatus.Removed or MemberStatus.Exiting)
             Fence($"this node is {e.Member.Status.ToString().ToLowerInvariant()} in the cluster");
         else
             CheckSides();
+    }
+
+    /// <summary>The members keep-majority counts: up (or weakly up) and leaving ones.</summary>
+    private void Track(Member m)
+    {
+        if (m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving) _members[m.Address] = m;
+        else
+        {
+            _members.Remove(m.Address);
+            if (m.Status == MemberStatus.Removed) _unreachable.Remove(m.Address);
+        }
     }
 
     /// <summary>Starts (or cancels) the countdown to fencing as this node's side of a partition changes.</summary>
@@ -222,14 +253,13 @@ public sealed class HostActor : ReceiveActor, IWithTimers
 
     private bool OnLosingSide()
     {
-        var state = _cluster.State;
-        var members = state.Members
-            .Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving)
-            .ToList();
-        members.Sort((a, b) => Member.AddressOrdering.Compare(a.Address, b.Address));
+        // Before this node is up it has no side to lose.
+        if (!_members.ContainsKey(_cluster.SelfAddress)) return false;
+        var members = _members.Keys.ToList();
+        members.Sort(Member.AddressOrdering);
         return SelfFencing.OnLosingSide(
-            members.Select(m => m.Address.ToString()).ToArray(),
-            state.Unreachable.Select(m => m.Address.ToString()).ToHashSet(),
+            members.Select(a => a.ToString()).ToArray(),
+            _unreachable.Select(a => a.ToString()).ToHashSet(),
             _cluster.SelfAddress.ToString());
     }
 
