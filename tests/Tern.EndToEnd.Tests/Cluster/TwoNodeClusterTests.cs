@@ -1,4 +1,5 @@
 using Tern.EndToEnd.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Tern.EndToEnd.Tests.Cluster;
 
@@ -9,7 +10,7 @@ namespace Tern.EndToEnd.Tests.Cluster;
 /// The node comes back, takes a new VM, and when it is stopped (SIGTERM) it leaves the cluster
 /// gracefully, ending its VM, which the survivor starts again.
 /// </summary>
-public sealed class TwoNodeClusterTests
+public sealed class TwoNodeClusterTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(60);
 
@@ -46,7 +47,9 @@ public sealed class TwoNodeClusterTests
         first.WaitFor(() => first.CtlJson("vms"), v => v.EnumerateArray().All(x => x.GetProperty("host").GetString() == "n1" && x.GetProperty("state").GetString() == "running"),
             VmTimeout, "both VMs running on n1");
         var failover = DateTime.UtcNow - killedAt;
-        Assert.True(failover < TimeSpan.FromSeconds(30), $"failover took {failover}");
+        output.WriteLine($"failover (SIGKILL -> VM running on the survivor, as ctl sees it): {failover.TotalSeconds:0.0} s");
+        // The tuned detector and stable-after give about 5 s; leave room for a loaded 2-core machine.
+        Assert.True(failover < TimeSpan.FromSeconds(15), $"failover took {failover}");
         Assert.Equal("down", first.CtlJson("hosts").EnumerateArray().Single(h => h.GetProperty("name").GetString() == "n2").GetProperty("state").GetString());
         first.WaitFor(() => TestKernel.Ticks(first.Ctl("console", onSecond).Stdout), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking again on n1");
         Assert.Contains($"vm {onSecond} placed on n1 (failover from n2)", string.Join("\n", first.Ctl("events").Stdout));
