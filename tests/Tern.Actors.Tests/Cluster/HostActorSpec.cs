@@ -4,6 +4,7 @@ using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
 using Tern.Actors.Tests.Support;
 using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;
 
@@ -14,8 +15,6 @@ namespace Tern.Actors.Tests.Cluster;
 /// </summary>
 public sealed class HostActorSpec : TestKit
 {
-    private const ulong MiB = 1UL << 20;
-
     public HostActorSpec() : base(ClusterTestConfig.Create(Path.Combine(Path.GetTempPath(), "unused-host.db")))
     {
         var cluster = Akka.Cluster.Cluster.Get(Sys);

@@ -6,6 +6,7 @@ using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
 using Tern.Actors.Tests.Support;
 using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;
 
@@ -17,8 +18,6 @@ namespace Tern.Actors.Tests.Cluster;
 /// </summary>
 public sealed class SelfFencingSpec : TestKit
 {
-    private const ulong MiB = 1UL << 20;
-
     public SelfFencingSpec() : base(ConfigurationFactory.ParseString("akka.cluster.split-brain-resolver.stable-after = 60s")
         .WithFallback(ClusterTestConfig.Create(Path.Combine(Path.GetTempPath(), "unused-fencing.db"))))
     {
