@@ -117,6 +117,20 @@ public sealed class ClusterManagerSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public void A_second_host_with_a_name_already_up_is_rejected_and_changes_nothing()
+    {
+        var first = CreateTestProbe();
+        var impostor = CreateTestProbe();
+        var manager = StartManager();
+        manager.Tell(Report("h1", SelfAddress), first);
+        AwaitAssert(() => Assert.Single(Ask<HostList>(manager, new GetHosts()).Hosts));
+        manager.Tell(Report("h1", "akka.tcp://tern@127.0.0.9:1"), impostor);
+        Assert.Contains($"already up at {SelfAddress}", impostor.FishForMessage<HostRejected>(_ => true).Reason);
+        Assert.Equal(SelfAddress, Ask<HostList>(manager, new GetHosts()).Hosts.Single().Address);
+        StopManager(manager);
+    }
+
+    [Fact]
     public void A_host_that_is_no_cluster_member_at_recovery_is_down_and_its_vms_restart_elsewhere()
     {
         // The journal of a manager under which host "gone" (not a member of this cluster) ran v1.
