@@ -65,10 +65,11 @@ public static class ClusterProtocol
 
     /// <summary>
     /// Serial output bytes [<paramref name="From"/>, <paramref name="Next"/>) of the VM's current
-    /// instance; <paramref name="Truncated"/> when older bytes than asked for were already dropped
-    /// from the host's ring buffer.
+    /// instance (<paramref name="Incarnation"/>: offsets start again when it changes);
+    /// <paramref name="Truncated"/> when older bytes than asked for were already dropped from the
+    /// host's ring buffer.
     /// </summary>
-    public sealed record ConsoleOutput(string Name, string Host, long From, long Next, byte[] Data, bool Truncated) : IClusterMessage;
+    public sealed record ConsoleOutput(string Name, string Host, long Incarnation, long From, long Next, byte[] Data, bool Truncated) : IClusterMessage;
 
     // ---- host <-> manager ----
 

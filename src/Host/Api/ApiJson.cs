@@ -38,5 +38,9 @@ public sealed record ErrorResponse(ErrorBody Error);
 
 public sealed record ErrorBody(string Kind, string Message);
 
-/// <summary>GET /v1/vms/NAME/console: the serial output from byte offset <see cref="From"/> to <see cref="Next"/>.</summary>
-public sealed record ConsoleResponse(string Name, string Host, long From, long Next, bool Truncated, string Text);
+/// <summary>
+/// GET /v1/vms/NAME/console: the serial output of the VM's instance <see cref="Incarnation"/> from
+/// byte offset <see cref="From"/> to <see cref="Next"/>. A new incarnation (restarted, failed over)
+/// has offsets of its own, starting at 0.
+/// </summary>
+public sealed record ConsoleResponse(string Name, string Host, long Incarnation, long From, long Next, bool Truncated, string Text);

@@ -4,8 +4,14 @@ using Tern.Host.Api;
 
 namespace Tern.Host.Ctl;
 
-/// <summary>A failed call: the API's error message, or why the API could not be reached.</summary>
-public sealed class ControlApiException(string message) : Exception(message);
+/// <summary>A failed call: the API's error message and HTTP status, or why the API could not be reached (no status).</summary>
+public sealed class ControlApiException(string message, int? status = null) : Exception(message)
+{
+    public int? Status { get; } = status;
+
+    /// <summary>The VM is between hosts (409) or the manager is moving (503): worth asking again when following.</summary>
+    public bool Passing => Status is 409 or 503;
+}
 
 /// <summary>
 /// Calls a node's control API. Each call returns the response's JSON text (what <c>--json</c>
@@ -41,7 +47,7 @@ public sealed class ControlClient(Uri baseAddress) : IDisposable
         }
         string text = await response.Content.ReadAsStringAsync(cancel);
         if (response.IsSuccessStatusCode) return text;
-        throw new ControlApiException(ErrorMessage(text) ?? $"{(int)response.StatusCode} {response.ReasonPhrase}");
+        throw new ControlApiException(ErrorMessage(text) ?? $"{(int)response.StatusCode} {response.ReasonPhrase}", (int)response.StatusCode);
     }
 
     private static string? ErrorMessage(string text)

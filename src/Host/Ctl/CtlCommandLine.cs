@@ -107,10 +107,29 @@ public static class CtlCommandLine
         return Verb("console", "print a VM's serial output, wherever it runs", [name, follow], async (c, p, json, cancel) =>
         {
             long from = 0;
+            long? incarnation = null;
             do
             {
-                string text = await c.GetAsync(ApiRoutes.Console(p.GetValue(name)!, from), cancel);
+                string text;
+                try
+                {
+                    text = await c.GetAsync(ApiRoutes.Console(p.GetValue(name)!, from), cancel);
+                }
+                catch (ControlApiException e) when (e.Passing && p.GetValue(follow))
+                {
+                    // Following a VM that is being restarted elsewhere: wait for its new instance.
+                    await Task.Delay(FollowInterval, cancel);
+                    continue;
+                }
                 var chunk = ControlClient.Read<ConsoleResponse>(text);
+                if (incarnation is { } seen && seen != chunk.Incarnation)
+                {
+                    // The VM restarted or moved: its new instance's output starts at offset 0.
+                    Console.Error.WriteLine($"tern ctl: {chunk.Name} started again on {chunk.Host}");
+                    (incarnation, from) = (chunk.Incarnation, 0);
+                    continue;
+                }
+                incarnation = chunk.Incarnation;
                 if (json) Console.WriteLine(text);
                 else Console.Write(chunk.Text);
                 if (chunk.Next == from && p.GetValue(follow)) await Task.Delay(FollowInterval, cancel);

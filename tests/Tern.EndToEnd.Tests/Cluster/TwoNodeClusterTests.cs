@@ -41,6 +41,10 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         string onSecond = placement.Single(p => p.Value == "n2").Key;
         first.WaitFor(() => TestKernel.Ticks(second.Ctl("console", onSecond).Stdout), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking on n2");
 
+        // A console follower (through n1's API) sees the VM's output wherever it runs.
+        using var follower = TernProcess.Start(["ctl", "--api", first.Api, "console", onSecond, "--follow"]);
+        follower.WaitForLine("TICK 2", VmTimeout);
+
         // Kill n2 outright: n1 (the lower address wins keep-majority's tie) downs it and restarts its VM.
         var killedAt = DateTime.UtcNow;
         second.Process.Dispose();
@@ -52,6 +56,8 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         Assert.True(failover < TimeSpan.FromSeconds(15), $"failover took {failover}");
         Assert.Equal("down", first.CtlJson("hosts").EnumerateArray().Single(h => h.GetProperty("name").GetString() == "n2").GetProperty("state").GetString());
         first.WaitFor(() => TestKernel.Ticks(first.Ctl("console", onSecond).Stdout), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking again on n1");
+        first.WaitFor(() => follower.Stdout.Count(l => l == "TICK 1"), n => n == 2, VmTimeout, "the follower seeing the restarted guest from its start");
+        Assert.Contains($"tern ctl: {onSecond} started again on n1", follower.Stderr);
         Assert.Contains($"vm {onSecond} placed on n1 (failover from n2)", string.Join("\n", first.Ctl("events").Stdout));
         Assert.Equal(0, first.Ctl("stop", onSecond).ExitCode); // two cores: keep one guest per core
 

@@ -171,7 +171,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             return;
         }
         var (data, from, next, truncated) = instance.Console.Read(read.From, MaxConsoleRead);
-        Sender.Tell(new ConsoleOutput(read.Name, _name, from, next, data, truncated));
+        Sender.Tell(new ConsoleOutput(read.Name, _name, instance.Incarnation, from, next, data, truncated));
     }
 
     private void OnReport()
