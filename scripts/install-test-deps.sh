@@ -9,7 +9,7 @@ command -v iasl >/dev/null || need+=(acpica-tools)
 command -v ncat >/dev/null || need+=(ncat)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v zstd >/dev/null || need+=(zstd)
-command -v ip >/dev/null || need+=(iproute2)          # TAP interfaces for the virtio-net tests
+command -v ip >/dev/null || need+=(iproute2)          # TAP interfaces (virtio-net tests); namespaces, veths, bridges (cluster tests)
 command -v setpriv >/dev/null || need+=(util-linux)   # running tern unprivileged in the TAP permission tests
 # PostgreSQL: the cluster tests start a private server as the shared journal of several nodes.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)

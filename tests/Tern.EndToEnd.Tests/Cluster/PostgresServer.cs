@@ -5,7 +5,8 @@ namespace Tern.EndToEnd.Tests.Cluster;
 /// <summary>
 /// A private PostgreSQL server for one test: initdb in a scratch directory, started on a free
 /// loopback port with trust authentication, removed afterwards. PostgreSQL refuses to run as root,
-/// so as root its programs run as the <c>postgres</c> user. Debian's <c>postgresql</c> package
+/// so as root its programs run as the <c>postgres</c> user. It listens on loopback unless given
+/// another local address (a bridge that network-namespaced nodes reach). Debian's <c>postgresql</c> package
 /// provides the programs (scripts/install-test-deps.sh installs it).
 /// </summary>
 public sealed class PostgresServer : IDisposable
@@ -14,17 +15,28 @@ public sealed class PostgresServer : IDisposable
     private readonly string _bin;
     private bool _started;
 
-    public PostgresServer()
+    public PostgresServer(string listenAddress = "127.0.0.1")
     {
+        ListenAddress = listenAddress;
         _bin = Bin ?? throw new InvalidOperationException("PostgreSQL is not installed (scripts/install-test-deps.sh installs it)");
         Port = ClusterNode.FreePort();
         Directory.CreateDirectory(_dir);
         if (Environment.UserName == "root") Run("chown", "postgres:postgres", _dir);
         RunPostgres("initdb", "-D", Data, "-U", "tern", "--auth=trust", "-E", "UTF8", "--no-sync");
+        // Clients on the listen address's /24 (the namespaces on a test bridge) are trusted too.
+        if (listenAddress != "127.0.0.1") File.AppendAllText(Path.Combine(Data, "pg_hba.conf"), $"host all all {listenAddress}/24 trust\n");
         RunPostgres("pg_ctl", "-D", Data, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
+            "-o", $"-p {Port} -k {_dir} -c listen_addresses={listenAddress} -c fsync=off", "start");
         _started = true;
-        RunPostgres("createdb", "-h", "127.0.0.1", "-p", Port.ToString(), "-U", "tern", "tern");
+        try
+        {
+            RunPostgres("createdb", "-h", listenAddress, "-p", Port.ToString(), "-U", "tern", "tern");
+        }
+        catch
+        {
+            Dispose(); // a constructor that throws is never disposed: the server would outlive the test
+            throw;
+        }
     }
 
     /// <summary>The newest installed PostgreSQL's bin directory, or null when there is none.</summary>
@@ -36,7 +48,9 @@ public sealed class PostgresServer : IDisposable
 
     public int Port { get; }
 
-    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Database=tern;Username=tern";
+    public string ListenAddress { get; }
+
+    public string ConnectionString => $"Host={ListenAddress};Port={Port};Database=tern;Username=tern";
 
     private string Data => Path.Combine(_dir, "data");
 

@@ -1,0 +1,79 @@
+namespace Tern.EndToEnd.Tests.Cluster.Netns;
+
+/// <summary>
+/// The host-side lock check for "no disk ever has two writers": a background thread reads every
+/// node process's open files (/proc/PID/fd) every 20 ms and records, per disk image, which nodes
+/// hold it open. A VM's devices live in its node's process, so a guest that can write a disk is
+/// one whose node holds it open. Records the first sample at which two nodes held one image.
+/// </summary>
+public sealed class DiskHolderWatch : IDisposable
+{
+    private readonly NetnsCluster _cluster;
+    private readonly string[] _disks;
+    private readonly Thread _thread;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(string Disk, string Node), (DateTime First, DateTime Last)> _held = [];
+    private volatile bool _stop;
+
+    public DiskHolderWatch(NetnsCluster cluster, IEnumerable<string> disks)
+    {
+        _cluster = cluster;
+        _disks = disks.Select(Path.GetFullPath).ToArray();
+        _thread = new Thread(Run) { IsBackground = true, Name = "disk-holder-watch" };
+        _thread.Start();
+    }
+
+    /// <summary>"disk held by a and b at T", or null if no sample ever saw two holders.</summary>
+    public string? Overlap { get; private set; }
+
+    /// <summary>When <paramref name="node"/> was first and last seen holding <paramref name="disk"/>, or null if never.</summary>
+    public (DateTime First, DateTime Last)? Held(string disk, string node)
+    {
+        lock (_gate) return _held.TryGetValue((Path.GetFullPath(disk), node), out var span) ? span : null;
+    }
+
+    private void Run()
+    {
+        while (!_stop)
+        {
+            var now = DateTime.UtcNow;
+            var holders = _disks.ToDictionary(d => d, _ => new List<string>());
+            foreach (var node in _cluster.Nodes)
+                foreach (var file in OpenFiles(node.Process))
+                    if (holders.TryGetValue(file, out var list)) list.Add(node.Name);
+            lock (_gate)
+                foreach (var (disk, nodes) in holders)
+                {
+                    foreach (var n in nodes)
+                        _held[(disk, n)] = _held.TryGetValue((disk, n), out var span) ? (span.First, now) : (now, now);
+                    if (nodes.Count > 1) Overlap ??= $"{disk} held by {string.Join(" and ", nodes)} at {now:HH:mm:ss.fff}";
+                }
+            Thread.Sleep(20);
+        }
+    }
+
+    private static IEnumerable<string> OpenFiles(Support.TernProcess process)
+    {
+        var files = new List<string>();
+        try
+        {
+            if (process.HasExited) return files;
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{process.Id}/fd"))
+            {
+                try
+                {
+                    if (new FileInfo(fd).LinkTarget is { } target) files.Add(target);
+                }
+                catch (IOException) { } // closed while we looked
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException) { } // the process went
+        return files;
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _thread.Join();
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Tern.EndToEnd.Tests.Support;
+
+namespace Tern.EndToEnd.Tests.Cluster.Netns;
+
+/// <summary>
+/// A real <c>tern node</c> inside its own network namespace (<c>ip netns exec</c>, which execs tern,
+/// so the process id is tern's and SIGKILL reaches it directly). Cluster port and API bind the
+/// namespace's address; every namespace has its own ports, so they are fixed. <c>tern ctl</c> runs
+/// inside the namespace too, so it reaches the node's API even while the host is cut off.
+/// </summary>
+public sealed class NamespacedNode : IDisposable
+{
+    public const int ClusterPort = 7741;
+    public const int ApiPort = 7740;
+
+    private readonly string[] _args;
+    private TernProcess _process;
+
+    public NamespacedNode(VirtualNetwork network, int host, string dataDirectory, string database, params string[] extra)
+    {
+        Namespace = network.Namespace(host);
+        Address = network.Address(host);
+        Name = $"h{host}";
+        _args = ["node", "--name", Name, "--bind", $"{Address}:{ClusterPort}", "--api", $"{Address}:{ApiPort}",
+            "--data", dataDirectory, "--db", database, .. extra];
+        _process = Launch();
+    }
+
+    public string Name { get; }
+    public string Namespace { get; }
+    public string Address { get; }
+    public string Endpoint => $"{Address}:{ClusterPort}";
+    public string Api => $"http://{Address}:{ApiPort}";
+    public TernProcess Process => _process;
+
+    /// <summary>Waits for the node's start line (it has bound its ports and joined or started the cluster).</summary>
+    public void WaitStarted() => _process.WaitForLine("tern node ", ClusterNode.StartTimeout);
+
+    /// <summary>SIGKILL: the host dies without a word to the cluster.</summary>
+    public void Kill() => _process.Dispose();
+
+    /// <summary>Starts the node again with the same name, address and data directory (after a kill or its own exit).</summary>
+    public void Restart()
+    {
+        _process.Dispose();
+        _process = Launch();
+        WaitStarted();
+    }
+
+    /// <summary>A tern command run inside this node's namespace.</summary>
+    public TernProcess Start(params string[] ternArgs) => TernProcess.Start(["netns", "exec", Namespace, Repo.TernExecutable, .. ternArgs], "ip");
+
+    public TernResult Ctl(params string[] args) => TernProcess.Run(["netns", "exec", Namespace, Repo.TernExecutable, "ctl", "--api", Api, .. args], TimeSpan.FromSeconds(60), "ip");
+
+    /// <summary><c>tern ctl ... --json</c>, which must succeed, parsed.</summary>
+    public JsonElement CtlJson(params string[] args)
+    {
+        var result = Ctl([.. args, "--json"]);
+        if (result.ExitCode != 0) throw new CtlFailedException($"tern ctl {string.Join(' ', args)} on {Name} failed:\n{result.Output}");
+        return JsonDocument.Parse(string.Join("\n", result.Stdout)).RootElement;
+    }
+
+    private TernProcess Launch() => Start(_args);
+
+    public void Dispose() => _process.Dispose();
+}
+
+/// <summary>A <c>tern ctl</c> call that did not succeed (a poll may retry it: the manager may be moving).</summary>
+public sealed class CtlFailedException(string message) : Exception(message);
