@@ -61,11 +61,26 @@ public sealed class IncomingReceiver(
         try
         {
             destination.RehearseRestore();
+            RehearseSetup();
         }
-        catch (Exception e) when (e is MachineException or Tern.Kvm.KvmException)
+        catch (Exception e) when (e is MachineException or Tern.Kvm.KvmException or MigrationStreamException)
         {
-            // The real restore reports what is wrong, with the source's state in hand.
+            // The real migration reports what is wrong, with the source's stream in hand.
         }
+    }
+
+    /// <summary>Reads our own header and configuration back through the stream code: the source's will find it ready.</summary>
+    private void RehearseSetup()
+    {
+        using var bytes = new MemoryStream();
+        var writer = new MigrationStreamWriter(bytes, destination.Memory);
+        writer.WriteHeader();
+        writer.WriteConfig(own);
+        writer.WriteEnd();
+        bytes.Position = 0;
+        var reader = new MigrationStreamReader(bytes, destination.Memory);
+        if (reader.ReadNext() is MigrationSection.Config c) c.Fingerprint.Differences(own);
+        reader.ReadNext();
     }
 
     private (MigrationInfo, GuestAfterMigration) Receive(NetworkStream stream)
