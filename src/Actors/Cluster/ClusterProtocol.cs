@@ -32,10 +32,22 @@ public static class ClusterProtocol
     /// <summary>Forget a stopped VM. Done, or Failed(NotFound | Conflict when it still runs).</summary>
     public sealed record DeleteVm(string Name) : IManagerCommand;
 
-    /// <summary>Live-migrate a VM to a host. Failed(NotImplemented) until cluster migration lands.</summary>
+    /// <summary>
+    /// Live-migrate a VM to a host. Done once the migration has begun (it is persisted); follow it
+    /// with <see cref="GetMigration"/>. Failed(NotFound | Invalid same host | Conflict | NoRoom).
+    /// </summary>
     public sealed record MigrateVm(string Name, string ToHost) : IManagerCommand;
 
-    /// <summary>Mark a host unschedulable and move its VMs off. An empty host is drained at once.</summary>
+    /// <summary>Replied with the VM's <see cref="MigrationReport"/> (the one under way, else the last one), or Failed(NotFound).</summary>
+    public sealed record GetMigration(string Name) : IManagerCommand;
+
+    /// <summary>Cancel the VM's migration under way; Done when the source was told (the report then ends canceled), or Failed(NotFound | Conflict).</summary>
+    public sealed record CancelMigration(string Name) : IManagerCommand;
+
+    /// <summary>
+    /// Mark a host unschedulable and live-migrate its VMs off (as many at once as the limits
+    /// allow; the rest follow). Failed(NoRoom) naming the VMs that fit nowhere, nothing changed.
+    /// </summary>
     public sealed record DrainHost(string Host) : IManagerCommand;
 
     /// <summary>Make a drained host schedulable again.</summary>
@@ -96,12 +108,78 @@ public static class ClusterProtocol
 
     /// <summary>Manager -> host: read the console of the instance the host runs now.</summary>
     public sealed record ReadConsole(string Name, long From) : IClusterMessage;
+
+    // ---- a cluster migration: manager -> target, manager -> source, source <-> manager ----
+    // 1. manager persists MigrationBegan, sends PrepareIncoming to the target host;
+    // 2. the target starts the instance listening on a free TCP port: IncomingPrepared (or IncomingFailed);
+    // 3. manager sends StartMigration to the source host, which runs an OutgoingMigration child;
+    // 4. the source reports MigrationProgressed while it runs; at the switch-over it sends
+    //    CommitRequest and resumes nothing until CommitDecision: the manager persists the commit
+    //    (MigrationEnded committed: the target owns the VM) before it approves;
+    // 5. the source reports MigrationOutcome; a failed one leaves the VM on the source and the
+    //    target's instance (which discards itself) is stopped.
+
+    /// <summary>Manager -> target host: start this incarnation waiting for an incoming migration.</summary>
+    public sealed record PrepareIncoming(VmDefinition Definition, long Incarnation) : IClusterMessage;
+
+    /// <summary>Target host -> manager: the incoming instance listens at tcp:<paramref name="Address"/>:<paramref name="Port"/>.</summary>
+    public sealed record IncomingPrepared(string Host, string Name, long Incarnation, string Address, int Port) : IClusterMessage;
+
+    /// <summary>Target host -> manager: the incoming instance could not be started.</summary>
+    public sealed record IncomingFailed(string Host, string Name, long Incarnation, string Reason) : IClusterMessage;
+
+    /// <summary>Manager -> source host: migrate the instance <paramref name="Incarnation"/> to the target's listener.</summary>
+    public sealed record StartMigration(string Name, long Incarnation, string To, long TargetIncarnation, string Address, int Port,
+        long MaxBandwidth, long DowntimeLimitMs, long CompletionTimeoutMs, OnCompletionTimeout OnTimeout) : IClusterMessage;
+
+    /// <summary>Manager -> source host: cancel the outgoing migration to <paramref name="TargetIncarnation"/>.</summary>
+    public sealed record CancelOutgoing(string Name, long TargetIncarnation) : IClusterMessage;
+
+    /// <summary>Source host -> manager, every half second while the migration runs.</summary>
+    public sealed record MigrationProgressed(MigrationReport Report, long TargetIncarnation) : IClusterMessage;
+
+    /// <summary>Source host -> manager: the destination holds the restored guest, paused; may it run there? Repeated until answered.</summary>
+    public sealed record CommitRequest(string Name, long TargetIncarnation) : IClusterMessage;
+
+    /// <summary>Manager -> source host: approved only once the ownership move is persisted.</summary>
+    public sealed record CommitDecision(string Name, long TargetIncarnation, bool Approved, string Reason) : IClusterMessage;
+
+    /// <summary>
+    /// Source host -> manager: the migration ended. <paramref name="GuestStayed"/>: the guest runs
+    /// (or is paused) on the source as before, so the destination never ran it.
+    /// </summary>
+    public sealed record MigrationOutcome(MigrationReport Report, long SourceIncarnation, long TargetIncarnation, bool GuestStayed) : IClusterMessage;
+}
+
+/// <summary>
+/// A cluster migration as <c>tern ctl migrate</c> follows it: the source's query-migrate figures.
+/// <paramref name="Status"/> is setup | active | completed | failed | canceled.
+/// </summary>
+public sealed record MigrationReport(
+    string Name,
+    string From,
+    string To,
+    string Status,
+    int Round,
+    ulong RemainingBytes,
+    ulong TotalBytes,
+    ulong TransferredBytes,
+    double Mbps,
+    long ExpectedDowntimeMs,
+    long? DowntimeMs,
+    long TotalTimeMs,
+    string? Error) : IClusterMessage
+{
+    public bool Ended => Status is "completed" or "failed" or "canceled";
+
+    public static MigrationReport Starting(string name, string from, string to) => new(name, from, to, "setup", 0, 0, 0, 0, 0, 0, null, 0, null);
 }
 
 /// <summary>Why an operator command was refused; the HTTP API maps each to a status code.</summary>
 public enum FailureKind { Invalid, NotFound, Conflict, NoRoom, NotImplemented, Unavailable }
 
-public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced }
+/// <summary>Why an instance ended; <see cref="MigrationDiscarded"/>: an incoming instance that never got its guest (the migration's outcome decides, not this).</summary>
+public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced, MigrationDiscarded }
 
 /// <summary>What a host measured of itself at <paramref name="At"/>.</summary>
 /// <param name="CpuLoad">Share of the host's CPU time busy since the previous sample, 0..1.</param>
@@ -117,7 +195,8 @@ public sealed record HostLoad(
     ulong GuestCommittedBytes,
     int GuestVcpus);
 
-public enum VmRunPhase { Booting, Running, Stopping }
+/// <summary>Incoming: waiting for a migration's guest; MigratingOut: its migration away decides its fate.</summary>
+public enum VmRunPhase { Booting, Running, Stopping, Incoming, MigratingOut }
 
 /// <summary>One VM instance as its host sees it; <paramref name="CpuLoad"/> is host cores its vCPU threads used (1.0 = one core busy).</summary>
 public sealed record VmRuntime(string Name, long Incarnation, VmRunPhase Phase, ulong MemoryBytes, int Vcpus, double CpuLoad);

@@ -10,6 +10,8 @@ public static class ApiRoutes
     public static string Vm(string name) => $"{Vms}/{Uri.EscapeDataString(name)}";
     public static string VmAction(string name, string action) => $"{Vm(name)}/{action}";
     public static string HostAction(string name, string action) => $"{Hosts}/{Uri.EscapeDataString(name)}/{action}";
+    public static string Migration(string name) => $"{Vm(name)}/migration";
+    public static string CancelMigration(string name) => $"{Migration(name)}/cancel";
     public static string Console(string name, long from) => $"{Vm(name)}/console?from={from}";
     public static string EventsAfter(long after) => $"{Events}?after={after}";
 }

@@ -27,6 +27,8 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout)
         app.MapPost(ApiRoutes.Vms + "/{name}/stop", (string name) => Command(new StopVm(name)));
         app.MapDelete(ApiRoutes.Vms + "/{name}", (string name) => Command(new DeleteVm(name)));
         app.MapPost(ApiRoutes.Vms + "/{name}/migrate", MigrateAsync);
+        app.MapGet(ApiRoutes.Vms + "/{name}/migration", (string name) => Query<MigrationReport>(new GetMigration(name), r => r));
+        app.MapPost(ApiRoutes.Vms + "/{name}/migration/cancel", (string name) => Command(new CancelMigration(name)));
         app.MapPost(ApiRoutes.Hosts + "/{name}/drain", (string name) => Command(new DrainHost(name)));
         app.MapPost(ApiRoutes.Hosts + "/{name}/undrain", (string name) => Command(new UndrainHost(name)));
         app.MapGet(ApiRoutes.Vms + "/{name}/console", ConsoleAsync);

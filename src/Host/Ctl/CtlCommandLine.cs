@@ -28,7 +28,7 @@ public static class CtlCommandLine
         root.Add(NameVerb("start", "start a stopped VM on the host placement chooses", (c, n, cancel) => c.PostAsync(ApiRoutes.VmAction(n, "start"), null, cancel)));
         root.Add(NameVerb("stop", "stop a VM (its definition stays)", (c, n, cancel) => c.PostAsync(ApiRoutes.VmAction(n, "stop"), null, cancel)));
         root.Add(NameVerb("delete", "forget a stopped VM", (c, n, cancel) => c.DeleteAsync(ApiRoutes.Vm(n), cancel)));
-        root.Add(NameVerb("drain", "move every VM off a host and mark it unschedulable", (c, n, cancel) => c.PostAsync(ApiRoutes.HostAction(n, "drain"), null, cancel)));
+        root.Add(DrainVerb());
         root.Add(NameVerb("undrain", "make a drained host schedulable again", (c, n, cancel) => c.PostAsync(ApiRoutes.HostAction(n, "undrain"), null, cancel)));
         root.Add(MigrateVerb());
         root.Add(ConsoleVerb());
@@ -96,8 +96,41 @@ public static class CtlCommandLine
     {
         var name = new Argument<string>("NAME");
         var to = new Option<string>("--to") { Required = true, Description = "the destination host" };
-        return Verb("migrate", "live-migrate a VM to another host", [name, to], async (c, p, json, cancel) =>
-            PrintMessage(json, await c.PostAsync(ApiRoutes.VmAction(p.GetValue(name)!, "migrate"), new MigrateRequest(p.GetValue(to)), cancel)));
+        return Verb("migrate", "live-migrate a VM to another host, showing its progress; Ctrl-C cancels it", [name, to], async (c, p, json, cancel) =>
+        {
+            string vm = p.GetValue(name)!;
+            await c.PostAsync(ApiRoutes.VmAction(vm, "migrate"), new MigrateRequest(p.GetValue(to)), cancel);
+            var (report, text) = await MigrationFollower.UntilEndAsync(c, vm, cancel);
+            if (json) Console.WriteLine(text);
+            if (report.Status != "completed")
+                throw new ControlApiException($"migration of {vm} to {report.To} {report.Status}: {report.Error ?? "no reason given"}; it stays on {report.From}");
+            if (!json) Console.WriteLine(MigrationFollower.Summary(report));
+        });
+    }
+
+    private static Command DrainVerb()
+    {
+        var name = new Argument<string>("HOST");
+        return Verb("drain", "live-migrate every VM off a host, mark it unschedulable, and wait until it is empty", [name], async (c, p, json, cancel) =>
+        {
+            string host = p.GetValue(name)!;
+            string started = await c.PostAsync(ApiRoutes.HostAction(host, "drain"), null, cancel);
+            if (!json) Console.WriteLine(ControlClient.Read<MessageResponse>(started).Message);
+            int? left = null;
+            while (true)
+            {
+                var view = ControlClient.Read<HostView[]>(await c.GetAsync(ApiRoutes.Hosts, cancel)).SingleOrDefault(h => h.Name == host)
+                    ?? throw new ControlApiException($"host {host} is no longer known");
+                if (view.Vms == 0)
+                {
+                    Console.WriteLine(json ? System.Text.Json.JsonSerializer.Serialize(view, ApiJson.Options) : $"host {host} is drained");
+                    return;
+                }
+                if (!json && view.Vms != left) Console.Error.WriteLine($"{host}: {view.Vms} VMs still to move");
+                left = view.Vms;
+                await Task.Delay(FollowInterval, cancel);
+            }
+        });
     }
 
     private static Command ConsoleVerb()

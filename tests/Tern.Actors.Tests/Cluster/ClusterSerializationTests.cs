@@ -19,6 +19,7 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
     private static readonly VmDefinition Definition = new("v1", "/k", "/i", "mode=ticks", 256 * MiB, 2, ["/d0", "/d1"], "grp");
     private static readonly HostLoad SampleLoad = new(T0, 4, 0.25, 16 * 1024 * MiB, 8 * 1024 * MiB, 15 * 1024 * MiB, 512 * MiB, 3);
     private static readonly VmRuntime Runtime = new("v1", 3, VmRunPhase.Running, 256 * MiB, 2, 0.5);
+    private static readonly MigrationReport Report = new("v1", "h1", "h2", "active", 3, 12 * MiB, 256 * MiB, 300 * MiB, 812.5, 40, null, 1200, null);
 
     public static IEnumerable<IClusterMessage> Samples() =>
     [
@@ -36,6 +37,12 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         new VmHalted("v1", 4, "guest powered off", null, T0), new VmUnplaced("v1", "no room", T0), new VmDeleted("v1", T0),
         new HostJoined("h1", "akka.tcp://tern@127.0.0.1:1", T0), new HostLeft("h1", "downed", T0), new HostDrainChanged("h1", true, T0),
         new MigrationBegan("v1", "h1", "h2", 5, T0), new MigrationEnded("v1", true, "", T0),
+        new GetMigration("v1"), new CancelMigration("v1"), new PrepareIncoming(Definition, 5),
+        new IncomingPrepared("h2", "v1", 5, "127.0.0.1", 40123), new IncomingFailed("h2", "v1", 5, "no memory"),
+        new StartMigration("v1", 4, "h2", 5, "127.0.0.1", 40123, 1 << 30, 300, 60_000, OnCompletionTimeout.Force),
+        new CancelOutgoing("v1", 5), new MigrationProgressed(Report, 5), new CommitRequest("v1", 5),
+        new CommitDecision("v1", 5, false, "given up"), new MigrationOutcome(Report with { Status = "completed", DowntimeMs = 42 }, 4, 5, false),
+        Report,
         new RegistrySnapshot([new VmEntry(Definition, DesiredState.Running, "h1", 4, null)], [new HostEntry("h1", "a", true, false)],
             [new MigrationEntry("v1", "h1", "h2", 5, T0)], 5),
     ];

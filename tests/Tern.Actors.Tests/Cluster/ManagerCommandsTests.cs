@@ -68,21 +68,44 @@ public sealed class ManagerCommandsTests
     }
 
     [Fact]
-    public void Migrate_checks_its_target_before_saying_it_is_not_implemented()
+    public void Migrate_checks_its_target_then_begins_a_migration_with_the_next_incarnation()
     {
         var r = TwoHosts.Place(Def("v1"), "a");
         Assert.Equal("no host named 'z'", Refused(Decide(r, new MigrateVm("v1", "z")), FailureKind.NotFound).Reason);
         Assert.Equal("vm v1 already runs on a", Refused(Decide(r, new MigrateVm("v1", "a")), FailureKind.Invalid).Reason);
         var big = TwoHosts.Place(Def("big", 5000), "a");
         Refused(ManagerCommands.Decide(big, Candidates(big, ("a", 8192, 0), ("b", 4096, 0)), new MigrateVm("big", "b"), T0), FailureKind.NoRoom);
-        Refused(Decide(r, new MigrateVm("v1", "b")), FailureKind.NotImplemented);
+        var o = Decide(r, new MigrateVm("v1", "b"));
+        Assert.Equal("vm v1 migrating a -> b", Assert.IsType<Done>(o.Reply).Message);
+        var began = Assert.IsType<MigrationBegan>(Assert.Single(o.Events));
+        Assert.Equal(("v1", "a", "b", 2L), (began.Name, began.From, began.To, began.Incarnation));
+        r = r.Apply(began);
+        Assert.Equal("vm v1 is already migrating", Refused(Decide(r, new MigrateVm("v1", "b")), FailureKind.Conflict).Reason);
     }
 
     [Fact]
-    public void An_empty_host_drains_and_undrains_and_one_with_vms_is_left_unchanged()
+    public void Migrate_respects_the_migration_limits_and_refuses_draining_or_down_targets()
+    {
+        var r = TwoHosts.Place(Def("v1"), "a").Place(Def("v2"), "a");
+        var one = new MigrationLimits(PerHost: 1, PerCluster: 4);
+        r = r.Apply(ManagerCommands.Decide(r, Candidates(r, ("a", 4096, 0), ("b", 4096, 0)), new MigrateVm("v1", "b"), T0, one).Events.Single());
+        var busy = Refused(ManagerCommands.Decide(r, Candidates(r, ("a", 4096, 0), ("b", 4096, 0)), new MigrateVm("v2", "b"), T0, one), FailureKind.Conflict);
+        Assert.StartsWith("too many migrations under way", busy.Reason);
+        var drained = r.Apply(new HostDrainChanged("b", true, T0));
+        Assert.Equal("host b is draining", Refused(Decide(drained, new MigrateVm("v2", "b")), FailureKind.Conflict).Reason);
+        var down = r.Apply(new HostLeft("b", "gone", T0));
+        Assert.Equal("host b is down", Refused(Decide(down, new MigrateVm("v2", "b")), FailureKind.Conflict).Reason);
+    }
+
+    [Fact]
+    public void An_empty_host_drains_and_undrains_and_one_with_vms_begins_migrating_them()
     {
         var r = TwoHosts.Place(Def("v1"), "a");
-        Assert.Contains("v1", Refused(Decide(r, new DrainHost("a")), FailureKind.NotImplemented).Reason);
+        var draining = Decide(r, new DrainHost("a"));
+        Assert.IsType<HostDrainChanged>(draining.Events[0]);
+        Assert.Equal(("v1", "b"), Assert.IsType<MigrationBegan>(Assert.Single(draining.Events.Skip(1))) is var b ? (b.Name, b.To) : default);
+        var full = TwoHosts.Place(Def("big", 4000), "a");
+        Assert.Contains("no other host has room for big", Refused(ManagerCommands.Decide(full, Candidates(full, ("a", 8192, 0), ("b", 1024, 0)), new DrainHost("a"), T0), FailureKind.NoRoom).Reason);
         var drain = Assert.IsType<HostDrainChanged>(Assert.Single(Decide(r, new DrainHost("b")).Events));
         r = r.Apply(drain);
         Assert.Equal(HostState.Draining, r.Host("b")!.State);

@@ -17,20 +17,24 @@ public sealed record CommandOutcome(IReadOnlyList<IManagerEvent> Events, ICluste
 /// </summary>
 public static class ManagerCommands
 {
-    public static CommandOutcome Decide(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, IManagerCommand command, DateTime now) =>
-        command switch
+    public static CommandOutcome Decide(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, IManagerCommand command, DateTime now,
+        MigrationLimits? limits = null)
+    {
+        limits ??= new MigrationLimits(int.MaxValue, int.MaxValue);
+        return command switch
         {
             CreateVm c => Create(registry, hosts, c.Definition, now),
             StartVm s => WithVm(registry, s.Name, vm => Start(registry, hosts, vm, now)),
             StopVm s => WithVm(registry, s.Name, vm => Stop(vm, now)),
             DeleteVm d => WithVm(registry, d.Name, vm => Delete(vm, now)),
-            MigrateVm m => WithVm(registry, m.Name, vm => Migrate(registry, hosts, vm, m.ToHost)),
-            DrainHost d => WithHost(registry, d.Host, host => Drain(registry, host, now)),
+            MigrateVm m => WithVm(registry, m.Name, vm => Migrate(registry, hosts, limits, vm, m.ToHost, now)),
+            DrainHost d => WithHost(registry, d.Host, host => Drain(registry, hosts, limits, host, now)),
             UndrainHost u => WithHost(registry, u.Host, host => host.Draining
                 ? CommandOutcome.Accept($"host {host.Name} is schedulable again", new HostDrainChanged(host.Name, false, now))
                 : CommandOutcome.Accept($"host {host.Name} was not draining")),
             _ => CommandOutcome.Refuse(FailureKind.Invalid, $"{command.GetType().Name} is not a command"),
         };
+    }
 
     private static CommandOutcome Create(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, VmDefinition vm, DateTime now)
     {
@@ -65,7 +69,7 @@ public static class ManagerCommands
         return CommandOutcome.Accept($"vm {vm.Name} deleted", new VmDeleted(vm.Name, now));
     }
 
-    private static CommandOutcome Migrate(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, VmEntry vm, string to)
+    private static CommandOutcome Migrate(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, MigrationLimits limits, VmEntry vm, string to, DateTime now)
     {
         if (registry.Host(to) is not { } target) return CommandOutcome.Refuse(FailureKind.NotFound, $"no host named '{to}'");
         if (vm.Desired != DesiredState.Running || vm.Host is null) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name} is not running");
@@ -74,17 +78,24 @@ public static class ManagerCommands
         if (target.State != HostState.Up) return CommandOutcome.Refuse(FailureKind.Conflict, $"host {to} is {target.State.ToString().ToLowerInvariant()}");
         if (hosts.FirstOrDefault(h => h.Name == to) is not { } candidate || !candidate.Fits(vm.Definition))
             return CommandOutcome.Refuse(FailureKind.NoRoom, $"host {to} has no room for '{vm.Name}': {Placement.NoRoomReason(vm.Definition, hosts.Where(h => h.Name == to).ToArray())}");
-        return CommandOutcome.Refuse(FailureKind.NotImplemented, "live migration between cluster hosts is not implemented yet");
+        if (registry.Host(vm.Host) is not { Up: true }) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name}'s host {vm.Host} is down");
+        var began = MigrationStarts.Begin(registry, [new MigrationMove(vm.Name, vm.Host, to, vm.Definition.MemoryBytes)], limits, now);
+        if (began.Count == 0)
+            return CommandOutcome.Refuse(FailureKind.Conflict,
+                $"too many migrations under way ({registry.Migrations.Count}; at most {limits.PerHost} per host, {limits.PerCluster} in the cluster); try again later");
+        return CommandOutcome.Accept($"vm {vm.Name} migrating {vm.Host} -> {to}", [.. began]);
     }
 
-    private static CommandOutcome Drain(ClusterRegistry registry, HostEntry host, DateTime now)
+    private static CommandOutcome Drain(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, MigrationLimits limits, HostEntry host, DateTime now)
     {
         if (host.Draining) return CommandOutcome.Accept($"host {host.Name} is already draining");
-        var vms = registry.VmsOn(host.Name).Select(v => v.Name).ToArray();
-        if (vms.Length > 0)
-            return CommandOutcome.Refuse(FailureKind.NotImplemented,
-                $"draining {host.Name} needs live migration of {string.Join(", ", vms)}, which is not implemented yet; nothing changed");
-        return CommandOutcome.Accept($"host {host.Name} is drained", new HostDrainChanged(host.Name, true, now));
+        var plan = DrainPlan.For(registry, hosts, host.Name);
+        if (plan.Stuck.Count > 0)
+            return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot drain {host.Name}: no other host has room for {string.Join(", ", plan.Stuck)}; nothing changed");
+        var drained = new HostDrainChanged(host.Name, true, now);
+        if (plan.Moves.Count == 0 && !registry.VmsOn(host.Name).Any()) return CommandOutcome.Accept($"host {host.Name} is drained", drained);
+        var began = MigrationStarts.Begin(registry, plan.Moves, limits, now);
+        return CommandOutcome.Accept($"host {host.Name} draining: moving {plan.Moves.Count} VMs", [drained, .. began]);
     }
 
     private static CommandOutcome WithVm(ClusterRegistry registry, string name, Func<VmEntry, CommandOutcome> then) =>

@@ -13,7 +13,9 @@ public abstract record HostOrder(string Host)
 /// run, and not reported is (re)ordered to run: hosts run each incarnation at most once, so a
 /// repeated order is harmless. A reported instance that the registry does not want there (another
 /// incarnation, another host, stopped, deleted) is ordered to stop. The source and destination of
-/// a migration under way are both legitimate.
+/// a migration under way are both legitimate, and so is an instance its host reports as migrating
+/// out: its migration decides where the guest ends up (after a commit the registry already names
+/// the destination, but the source must not be stopped before the switch-over is done).
 /// </summary>
 public static class Reconciler
 {
@@ -31,6 +33,7 @@ public static class Reconciler
 
     private static bool Wanted(ClusterRegistry registry, string host, VmRuntime r)
     {
+        if (r.Phase == VmRunPhase.MigratingOut && registry.Vm(r.Name) is not null) return true;
         if (registry.Migrations.TryGetValue(r.Name, out var m)
             && ((m.From == host && registry.Vm(r.Name)?.Incarnation == r.Incarnation) || (m.To == host && m.Incarnation == r.Incarnation)))
             return true;

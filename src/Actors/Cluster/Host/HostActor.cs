@@ -15,7 +15,7 @@ namespace Tern.Actors.Cluster;
 /// When the node finds itself on the losing side of a partition (or is removed from the cluster)
 /// it ends every VM at once, before the majority restarts them elsewhere.
 /// </summary>
-public sealed class HostActor : ReceiveActor, IWithTimers
+public sealed partial class HostActor : ReceiveActor, IWithTimers
 {
     private const int MaxConsoleRead = 64 * 1024;
 
@@ -70,6 +70,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.IMemberEvent>(e => OnMemberEvent(e));
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
         Receive<FenceCheck>(_ => OnFenceCheck());
+        MigrationHandlers();
     }
 
     private sealed record Report;
@@ -100,16 +101,24 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             if (ended.Incarnation == run.Incarnation) Sender.Tell(ended);
             return;
         }
+        StartInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), VmRunPhase.Booting);
+        _log.Info("starting vm {0} (incarnation {1})", name, run.Incarnation);
+    }
+
+    /// <summary>Creates the VmActor of an instance and boots it (an incoming one boots into listening); the result comes back as <see cref="BootResult"/>.</summary>
+    private VmInstance StartInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, VmRunPhase phase)
+    {
+        string name = definition.Name;
         var console = new ConsoleRing(_settings.ConsoleBufferBytes);
-        var actor = Context.ActorOf(VmActor.Props(run.Definition.ToVmConfig(), new MachineConsole(console, null)), $"vm-{name}-{run.Incarnation}");
-        _instances[name] = new VmInstance(run.Definition, run.Incarnation, actor, console);
-        long incarnation = run.Incarnation;
+        var actor = Context.ActorOf(VmActor.Props(config, new MachineConsole(console, null)), $"vm-{name}-{incarnation}");
+        var instance = new VmInstance(definition, incarnation, actor, console) { Phase = phase };
+        _instances[name] = instance;
         actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(), _settings.BootTimeout)
             .ContinueWith(t => t.IsCompletedSuccessfully
                 ? new BootResult(name, incarnation, t.Result, null)
                 : new BootResult(name, incarnation, null, $"boot did not answer within {_settings.BootTimeout.TotalSeconds:0} s"))
             .PipeTo(Self);
-        _log.Info("starting vm {0} (incarnation {1})", name, incarnation);
+        return instance;
     }
 
     private void OnBootResult(BootResult result)
@@ -119,15 +128,28 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         {
             string reason = result.Reply is VmProtocol.BootFailed f ? f.Reason : result.Error ?? "boot failed";
             Context.Stop(instance.Actor);
-            Finish(instance, VmEndReason.BootFailed, $"boot failed: {reason}");
+            if (instance.Phase == VmRunPhase.Incoming) _manager.Tell(new IncomingFailed(_name, instance.Name, instance.Incarnation, reason));
+            Finish(instance, instance.Phase == VmRunPhase.Incoming ? VmEndReason.MigrationDiscarded : VmEndReason.BootFailed, $"boot failed: {reason}");
+            return;
+        }
+        if (instance.Phase == VmRunPhase.Incoming)
+        {
+            OnIncomingListening(instance);
             return;
         }
         var pendingStop = instance.Ending;
         instance.Phase = VmRunPhase.Running;
         _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
-        instance.Actor.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan)
-            .PipeTo(Self, success: exit => new InstanceExited(result.Name, result.Incarnation, exit));
+        WatchExit(instance);
         if (pendingStop is { } stop) End(instance, stop.Reason, stop.Detail);
+    }
+
+    private void WatchExit(VmInstance instance)
+    {
+        string name = instance.Name;
+        long incarnation = instance.Incarnation;
+        instance.Actor.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan)
+            .PipeTo(Self, success: exit => new InstanceExited(name, incarnation, exit));
     }
 
     private void OnStop(StopInstance stop)
@@ -150,7 +172,8 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         if (Current(exited.Name, exited.Incarnation) is not { } instance) return;
         Context.Stop(instance.Actor); // disposes the machine: guest memory and vCPU fds go back to the host
         var (reason, detail) = instance.Ending
-            ?? (exited.Exit.ExitCode == 0 ? (VmEndReason.GuestPoweredOff, exited.Exit.Reason) : (VmEndReason.GuestFailed, exited.Exit.Reason));
+            ?? (instance.Phase == VmRunPhase.Incoming ? (VmEndReason.MigrationDiscarded, exited.Exit.Reason)
+                : exited.Exit.ExitCode == 0 ? (VmEndReason.GuestPoweredOff, exited.Exit.Reason) : (VmEndReason.GuestFailed, exited.Exit.Reason));
         Finish(instance, reason, detail);
     }
 
@@ -181,6 +204,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         double load = cpu.LoadSince(_lastCpu);
         _lastCpu = cpu;
         foreach (var instance in _instances.Values) SampleVm(instance, now);
+        CheckArrivals();
         var (total, available) = _probe.Memory();
         var running = _instances.Values.ToArray();
         var hostLoad = new HostLoad(now, _probe.Cpus, load, total, available, _settings.GuestCapacity(total),

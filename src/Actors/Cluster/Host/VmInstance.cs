@@ -13,6 +13,10 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, IAct
     /// <summary>Why the host is ending it, once it is: a stop order or fencing.</summary>
     public (VmEndReason Reason, string Detail)? Ending { get; set; }
     public IReadOnlyList<int> VcpuThreads { get; set; } = [];
+    /// <summary>An incoming instance's listening port, once it listens.</summary>
+    public int? IncomingPort { get; set; }
+    /// <summary>The migration away of this instance, while it runs.</summary>
+    public IActorRef? Outgoing { get; set; }
     public ulong LastTicks { get; set; }
     public DateTime LastSampled { get; set; }
     public double CpuLoad { get; set; }

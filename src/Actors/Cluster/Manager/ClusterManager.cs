@@ -15,7 +15,7 @@ namespace Tern.Actors.Cluster;
 /// what they return, replies, and sends hosts their orders.
 /// What is not persisted (loads, what each host runs) is rebuilt from the hosts' next reports.
 /// </summary>
-public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
+public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
 {
     public const string PersistenceIdValue = "tern-cluster-manager";
 
@@ -29,7 +29,6 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     private readonly HashSet<string> _leaving = new(StringComparer.Ordinal);
     private ClusterRegistry _registry = ClusterRegistry.Empty;
     private OverloadState _overload = OverloadState.Empty;
-    private IReadOnlyList<MigrationMove> _lastOverloadPlan = [];
 
     public override string PersistenceId => PersistenceIdValue;
 
@@ -50,6 +49,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         Command<GetVms>(_ => Sender.Tell(new VmList(ClusterViews.Vms(_registry, _reported))));
         Command<GetEvents>(g => Sender.Tell(new EventList(_events.After(g.After))));
         Command<GetConsole>(OnGetConsole);
+        MigrationCommands();
         Command<IManagerCommand>(OnCommand);
         Command<HostReport>(OnHostReport);
         Command<VmStarted>(s => _events.Add(DateTime.UtcNow, $"vm {s.Name} running on {s.Host}"));
@@ -109,12 +109,13 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
 
     private void OnCommand(IManagerCommand command)
     {
-        var outcome = ManagerCommands.Decide(_registry, Candidates(), command, DateTime.UtcNow);
+        var outcome = ManagerCommands.Decide(_registry, Candidates(), command, DateTime.UtcNow, _settings.MigrationLimits);
         var requester = Sender;
         PersistThen(outcome.Events, () =>
         {
             requester.Tell(outcome.Reply);
             SendOrders();
+            BeginMigrations(outcome.Events);
         });
     }
 
@@ -153,6 +154,8 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     private void OnVmEnded(VmEnded ended)
     {
         _events.Add(DateTime.UtcNow, $"vm {ended.Name} ended on {ended.Host}: {ended.Detail}");
+        // A discarded incoming instance: its migration's outcome decides, not its end.
+        if (ended.Reason == VmEndReason.MigrationDiscarded) return;
         if (_registry.Vm(ended.Name) is not { } vm || vm.Host != ended.Host || vm.Incarnation != ended.Incarnation) return;
         var now = DateTime.UtcNow;
         IManagerEvent e = ended.Reason switch
@@ -179,7 +182,8 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         _reported.Remove(host.Name);
         _hostActors.Remove(host.Name);
         _leaving.Remove(host.Name);
-        PersistThen([new HostLeft(host.Name, why, DateTime.UtcNow)], OnReconcile);
+        var now = DateTime.UtcNow;
+        PersistThen([new HostLeft(host.Name, why, now), .. MigrationsLostWith(host.Name, now)], OnReconcile);
     }
 
     private void OnHostLeaving(Address address)
@@ -188,26 +192,16 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             _events.Add(DateTime.UtcNow, $"host {host.Name} is leaving the cluster");
     }
 
-    /// <summary>Periodic and after a host is lost: homes for homeless VMs, then overload shedding.</summary>
+    /// <summary>Periodic and after a host is lost: quiet migrations given up, homes for homeless VMs, then drains and overload shedding.</summary>
     private void OnReconcile()
     {
         var now = DateTime.UtcNow;
+        AbandonSilentMigrations(now);
         PersistThen(FailoverPlan.For(_registry, Candidates(), now), () =>
         {
             SendOrders();
-            PlanOverload(now);
+            StartPlannedMoves(now);
         });
-    }
-
-    private void PlanOverload(DateTime now)
-    {
-        var planned = OverloadPolicy.Plan(_registry, _overload, _settings.Overload, _loads, _reported, Candidates(), now);
-        var admitted = _settings.MigrationLimits.Admit(planned, _registry.Migrations.Values);
-        if (admitted.Count == 0 || admitted.SequenceEqual(_lastOverloadPlan)) return;
-        _lastOverloadPlan = admitted;
-        // Executing the moves needs cluster live migration; until then the plan is only reported.
-        foreach (var m in admitted)
-            _events.Add(now, $"host {m.From} overloaded: would move vm {m.Vm} to {m.To} (cluster live migration is not implemented yet)");
     }
 
     private IReadOnlyList<HostCandidate> Candidates() =>

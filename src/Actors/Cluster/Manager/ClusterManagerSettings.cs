@@ -8,7 +8,8 @@ public sealed record ClusterManagerSettings(
     int EventLogSize,
     TimeSpan ReconcileInterval,
     OverloadSettings Overload,
-    MigrationLimits MigrationLimits)
+    MigrationLimits MigrationLimits,
+    MigrationRunSettings Migration)
 {
     public static ClusterManagerSettings From(Config config)
     {
@@ -25,8 +26,22 @@ public sealed record ClusterManagerSettings(
                 c.GetTimeSpan("overload.move-cooldown")),
             new MigrationLimits(
                 Positive(c.GetInt("migration.per-host"), "migration.per-host"),
-                Positive(c.GetInt("migration.per-cluster"), "migration.per-cluster")));
+                Positive(c.GetInt("migration.per-cluster"), "migration.per-cluster")),
+            new MigrationRunSettings(
+                NotNegative(c.GetLong("migration.max-bandwidth"), "migration.max-bandwidth"),
+                c.GetTimeSpan("migration.downtime-limit"),
+                c.GetTimeSpan("migration.completion-timeout-per-gib"),
+                c.GetString("migration.on-timeout") switch
+                {
+                    "abort" => OnCompletionTimeout.Abort,
+                    "force" => OnCompletionTimeout.Force,
+                    var other => throw new ConfigurationException($"tern.cluster.manager.migration.on-timeout must be 'abort' or 'force', not '{other}'"),
+                },
+                c.GetTimeSpan("migration.silent-after")));
     }
+
+    private static long NotNegative(long value, string key) =>
+        value >= 0 ? value : throw new ConfigurationException($"tern.cluster.manager.{key} must not be negative, not {value}");
 
     private static int Positive(int value, string key) =>
         value > 0 ? value : throw new ConfigurationException($"tern.cluster.manager.{key} must be positive, not {value}");

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using Tern.Actors.Vm;
+using Tern.Devices.Config;
+using static Tern.Actors.Cluster.ClusterProtocol;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// The host's side of cluster migrations: as a target it runs an incoming instance listening on a
+/// free TCP port of the node's bind address; as a source it runs an <see cref="OutgoingMigration"/>
+/// child per migration and ends its instance once the guest has moved away.
+/// </summary>
+public sealed partial class HostActor
+{
+    private sealed record IncomingState(string Name, long Incarnation, VmRunState? State);
+
+    private void MigrationHandlers()
+    {
+        Receive<PrepareIncoming>(OnPrepareIncoming);
+        Receive<StartMigration>(OnStartMigration);
+        Receive<CancelOutgoing>(c => { if (Current(c.Name, _instances.GetValueOrDefault(c.Name)?.Incarnation ?? -1)?.Outgoing is { } o) o.Forward(c); });
+        Receive<OutgoingMigration.Ended>(OnOutgoingEnded);
+        Receive<IncomingState>(OnIncomingState);
+    }
+
+    private void OnPrepareIncoming(PrepareIncoming p)
+    {
+        string name = p.Definition.Name;
+        if (_instances.TryGetValue(name, out var existing))
+        {
+            if (existing.Incarnation == p.Incarnation && existing.IncomingPort is { } listening)
+                Sender.Tell(new IncomingPrepared(_name, name, p.Incarnation, ListenAddress, listening));
+            else if (existing.Incarnation != p.Incarnation)
+                Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, $"{_name} already runs instance {existing.Incarnation} of it"));
+            return;
+        }
+        if (_fenced)
+        {
+            Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, $"{_name} has fenced itself off"));
+            return;
+        }
+        int port = FreePort(ListenAddress);
+        var config = p.Definition.ToVmConfig() with { IncomingEndpoint = new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, port) };
+        StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming).IncomingPort = port;
+        _log.Info("vm {0} (incarnation {1}) waits for its migration on port {2}", name, p.Incarnation, port);
+    }
+
+    /// <summary>Migration streams go to the address the node's cluster remoting binds (--bind).</summary>
+    private string ListenAddress => _cluster.SelfAddress.Host ?? "127.0.0.1";
+
+    /// <summary>A TCP port free on <paramref name="address"/> now (the OS picks it); the VM binds it right after.</summary>
+    private static int FreePort(string address)
+    {
+        var listener = new TcpListener(IPAddress.TryParse(address, out var ip) ? ip : IPAddress.Any, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private void OnIncomingListening(VmInstance instance)
+    {
+        WatchExit(instance);
+        _manager.Tell(new IncomingPrepared(_name, instance.Name, instance.Incarnation, ListenAddress, instance.IncomingPort!.Value));
+    }
+
+    /// <summary>Asks each incoming instance whether its guest has arrived (it then runs, or is paused as on the source).</summary>
+    private void CheckArrivals()
+    {
+        foreach (var instance in _instances.Values.Where(i => i.Phase == VmRunPhase.Incoming && i.IncomingPort is not null))
+        {
+            string name = instance.Name;
+            long incarnation = instance.Incarnation;
+            instance.Actor.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), TimeSpan.FromSeconds(5))
+                .ContinueWith(t => new IncomingState(name, incarnation, t.IsCompletedSuccessfully ? t.Result.State : null))
+                .PipeTo(Self);
+        }
+    }
+
+    private void OnIncomingState(IncomingState s)
+    {
+        if (Current(s.Name, s.Incarnation) is not { Phase: VmRunPhase.Incoming } instance) return;
+        if (s.State is not (VmRunState.Running or VmRunState.Paused)) return;
+        instance.Phase = VmRunPhase.Running;
+        _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
+        _log.Info("vm {0} (incarnation {1}) arrived by migration", instance.Name, instance.Incarnation);
+    }
+
+    private void OnStartMigration(StartMigration order)
+    {
+        if (Current(order.Name, order.Incarnation) is not { Phase: VmRunPhase.Running } instance)
+        {
+            var report = MigrationReport.Starting(order.Name, _name, order.To) with { Status = "failed", Error = $"vm {order.Name} does not run on {_name}" };
+            Sender.Tell(new MigrationOutcome(report, order.Incarnation, order.TargetIncarnation, GuestStayed: true));
+            return;
+        }
+        instance.Phase = VmRunPhase.MigratingOut;
+        instance.Outgoing = Context.ActorOf(OutgoingMigration.Props(order, _name, instance.Actor, _manager), $"migration-{order.Name}-{order.TargetIncarnation}");
+        _log.Info("vm {0} migrating to {1} at {2}:{3}", order.Name, order.To, order.Address, order.Port);
+    }
+
+    private void OnOutgoingEnded(OutgoingMigration.Ended ended)
+    {
+        if (Current(ended.Name, ended.Incarnation) is not { } instance) return;
+        instance.Outgoing = null;
+        if (instance.Phase != VmRunPhase.MigratingOut) return; // already ending (stopped or fenced meanwhile)
+        if (ended.MovedAway)
+        {
+            instance.Phase = VmRunPhase.Running; // so End quits it
+            End(instance, VmEndReason.Stopped, "migrated away");
+        }
+        else
+            instance.Phase = VmRunPhase.Running;
+    }
+}

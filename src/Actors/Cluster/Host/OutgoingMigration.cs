@@ -1,0 +1,182 @@
+using Akka.Actor;
+using Tern.Actors.Migration;
+using Tern.Actors.Vm;
+using Tern.Devices.Config;
+using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Migration.MigrationProtocol;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// One cluster migration on its source host, a short-lived child of the <see cref="HostActor"/>:
+/// sets the VM's migration parameters from the manager's order, starts the migration with itself
+/// as the commit approver, relays the switch-over question to the manager (asking again every
+/// second until it answers, as the manager may be moving), reports progress every poll, applies
+/// the completion timeout (cancel, or raise the downtime limit so the next round switches over),
+/// and reports the outcome to the manager and its parent, then stops.
+/// </summary>
+internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CommitRetry = TimeSpan.FromSeconds(1);
+    /// <summary>The engine's largest downtime limit: a forced migration switches over at its next round.</summary>
+    private const long ForcedDowntimeLimitMs = 2_000_000;
+    private const int MaxFailedPolls = 5;
+
+    private readonly StartMigration _order;
+    private readonly string _from;
+    private readonly IActorRef _vm;
+    private readonly IActorRef _manager;
+    private MigrationReport _report;
+    private IActorRef? _commitAsker;
+    private bool _commitAsked;
+    private string? _timeoutReason;
+    private int _failedPolls;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>To the parent: the migration ended; <paramref name="MovedAway"/> when the guest no longer runs here.</summary>
+    public sealed record Ended(string Name, long Incarnation, bool MovedAway);
+
+    private sealed record Poll;
+    private sealed record Deadline;
+    private sealed record AskCommitAgain;
+    private sealed record Polled(MigrationInfo? Info);
+    private sealed record FinalState(MigrationInfo Info, VmRunState? State);
+    private sealed record StartReply(IMigrationMessage? Reply, string Stage);
+
+    public static Props Props(StartMigration order, string from, IActorRef vm, IActorRef manager) =>
+        Akka.Actor.Props.Create(() => new OutgoingMigration(order, from, vm, manager));
+
+    public OutgoingMigration(StartMigration order, string from, IActorRef vm, IActorRef manager)
+    {
+        _order = order;
+        _from = from;
+        _vm = vm;
+        _manager = manager;
+        _report = MigrationReport.Starting(order.Name, from, order.To);
+
+        Receive<StartReply>(OnStartReply);
+        Receive<Poll>(_ => _vm.Ask<MigrationInfo>(new QueryMigrate(), AskTimeout)
+            .ContinueWith(t => new Polled(t.IsCompletedSuccessfully ? t.Result : null)).PipeTo(Self));
+        Receive<Polled>(OnPolled);
+        Receive<FinalState>(OnFinalState);
+        Receive<ApproveCommit>(_ =>
+        {
+            _commitAsker = Sender;
+            _commitAsked = true;
+            AskCommit();
+            Timers.StartPeriodicTimer("commit", new AskCommitAgain(), CommitRetry);
+        });
+        Receive<AskCommitAgain>(_ => AskCommit());
+        Receive<CommitDecision>(OnCommitDecision);
+        Receive<CancelOutgoing>(_ => _vm.Tell(new MigrateCancel()));
+        Receive<Deadline>(_ => OnDeadline());
+        Receive<CancelAccepted>(_ => { });
+        Receive<CancelRefused>(_ => { });
+        Receive<ParametersReply>(_ => { });
+        Receive<ParametersRefused>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        // Forced: the engine must not give up before the force takes effect, so its own timeout is far later.
+        long engineTimeout = _order.OnTimeout == OnCompletionTimeout.Force ? 2 * _order.CompletionTimeoutMs + 60_000 : _order.CompletionTimeoutMs;
+        Ask(new SetParameters(DowntimeLimitMs: _order.DowntimeLimitMs, MaxBandwidth: _order.MaxBandwidth, CompletionTimeoutMs: engineTimeout), "setting its parameters");
+    }
+
+    private void Ask(IMigrationMessage message, string stage) =>
+        _vm.Ask<IMigrationMessage>(message, AskTimeout)
+            .ContinueWith(t => new StartReply(t.IsCompletedSuccessfully ? t.Result : null, stage))
+            .PipeTo(Self);
+
+    private void OnStartReply(StartReply r)
+    {
+        switch (r.Reply)
+        {
+            case ParametersReply:
+                Ask(new Migrate(new MigrationEndpoint(MigrationTransport.Tcp, _order.Address, _order.Port), Self), "starting the migration");
+                break;
+            case MigrateStarted:
+                Timers.StartPeriodicTimer("poll", new Poll(), PollInterval);
+                Timers.StartSingleTimer("deadline", new Deadline(), TimeSpan.FromMilliseconds(_order.CompletionTimeoutMs));
+                break;
+            case ParametersRefused p: Finish(Failed(p.Reason), stayed: true); break;
+            case MigrateRefused m: Finish(Failed(m.Reason), stayed: true); break;
+            default: Finish(Failed($"the VM did not answer {r.Stage}"), stayed: true); break;
+        }
+    }
+
+    private MigrationReport Failed(string reason) => _report with { Status = MigrationStatus.Failed.QmpName(), Error = reason };
+
+    private void OnPolled(Polled p)
+    {
+        if (p.Info is not { } info)
+        {
+            // The VM no longer answers (it ended): nothing runs here any more.
+            if (++_failedPolls >= MaxFailedPolls) Finish(Failed("the VM stopped answering"), stayed: false);
+            return;
+        }
+        _failedPolls = 0;
+        _report = ToReport(info);
+        if (!info.Status.IsFinal())
+        {
+            _manager.Tell(new MigrationProgressed(_report, _order.TargetIncarnation));
+            return;
+        }
+        Timers.Cancel("poll");
+        _vm.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), AskTimeout)
+            .ContinueWith(t => new FinalState(info, t.IsCompletedSuccessfully ? t.Result.State : null))
+            .PipeTo(Self);
+    }
+
+    private void OnFinalState(FinalState f)
+    {
+        if (f.State == VmRunState.Migrating)
+        {
+            // The final progress arrived before the VM took in the outcome: ask again.
+            Timers.StartSingleTimer("poll", new Poll(), PollInterval);
+            return;
+        }
+        var report = ToReport(f.Info);
+        if (_timeoutReason is not null && f.Info.Status != MigrationStatus.Completed) report = report with { Error = _timeoutReason };
+        // Running here: the switch-over did not happen, so the destination never ran the guest.
+        Finish(report, stayed: f.State == VmRunState.Running);
+    }
+
+    private void AskCommit() => _manager.Tell(new CommitRequest(_order.Name, _order.TargetIncarnation));
+
+    private void OnCommitDecision(CommitDecision d)
+    {
+        if (d.TargetIncarnation != _order.TargetIncarnation || _commitAsker is null) return;
+        Timers.Cancel("commit");
+        _commitAsker.Tell(d.Approved ? new CommitApproved() : new CommitRefused(d.Reason));
+        _commitAsker = null;
+    }
+
+    private void OnDeadline()
+    {
+        if (_commitAsked) return; // the switch-over is under way
+        var seconds = _order.CompletionTimeoutMs / 1000.0;
+        if (_order.OnTimeout == OnCompletionTimeout.Force)
+            _vm.Tell(new SetParameters(DowntimeLimitMs: ForcedDowntimeLimitMs));
+        else
+        {
+            _timeoutReason = $"did not complete within {seconds:0.#} s (on-timeout = abort)";
+            _vm.Tell(new MigrateCancel());
+        }
+    }
+
+    private MigrationReport ToReport(MigrationInfo info) => new(
+        _order.Name, _from, _order.To, info.Status.QmpName(), info.Round,
+        info.Ram?.Remaining ?? 0, info.Ram?.Total ?? 0, info.Ram?.Transferred ?? 0, info.Ram?.Mbps ?? 0,
+        info.ExpectedDowntimeMs, info.DowntimeMs, info.TotalTimeMs, info.ErrorDesc);
+
+    private void Finish(MigrationReport report, bool stayed)
+    {
+        _manager.Tell(new MigrationOutcome(report, _order.Incarnation, _order.TargetIncarnation, stayed));
+        Context.Parent.Tell(new Ended(_order.Name, _order.Incarnation, MovedAway: !stayed));
+        Context.Stop(Self);
+    }
+}
