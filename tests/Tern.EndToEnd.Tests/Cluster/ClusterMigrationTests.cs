@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Tern.EndToEnd.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Tern.EndToEnd.Tests.Cluster;
+
+/// <summary>
+/// Cluster live migration between two real nodes on loopback sharing a PostgreSQL journal:
+/// <c>tern ctl migrate</c> moves a running soak guest, whose TICK numbering goes on on the new
+/// host and whose memory checks never fail; bad requests are refused with clear errors; and
+/// <c>drain</c> moves both VMs of a host to the other one, both guests going on.
+/// </summary>
+public sealed class ClusterMigrationTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(90);
+    private const string Soak = "mode=soak mib=64 tick_ms=50 check_every=5";
+
+    [KvmPostgresFact]
+    public void Ctl_migrate_moves_a_running_guest_without_a_gap_and_drain_empties_a_host_of_two()
+    {
+        using var dir = new TempDir();
+        using var postgres = new PostgresServer();
+        // Small guest capacity makes "no room" easy to provoke; a long completion timeout suits a loaded 2-core machine.
+        string config = dir.File("node.conf");
+        File.WriteAllText(config, """
+            tern.host.guest-memory = 320M
+            tern.cluster.manager.migration.completion-timeout-per-gib = 600s
+            """);
+        int[] ports = [ClusterNode.FreePort(), ClusterNode.FreePort()];
+        Array.Sort(ports);
+        using var n1 = new ClusterNode(ports[0], "n1", dir.File("n1"), "--db", postgres.ConnectionString, "--config", config);
+        using var n2 = new ClusterNode(ports[1], "n2", dir.File("n2"), "--db", postgres.ConnectionString, "--config", config, "--seed", $"127.0.0.1:{n1.BindPort}");
+        n1.WaitFor(() => n1.CtlJson("hosts"), h => h.GetArrayLength() == 2 && h.EnumerateArray().All(x => x.GetProperty("state").GetString() == "up" && x.TryGetProperty("load", out var l) && l.ValueKind != JsonValueKind.Null),
+            VmTimeout, "both hosts up and reporting");
+
+        Assert.Equal(0, n1.Ctl("create", "a", "--kernel", Repo.TestKernel, "--append", Soak, "--memory", "96M").ExitCode);
+        n1.WaitFor(() => n1.VmState("a"), s => s == "running", VmTimeout, "a running");
+        string from = HostOf(n1, "a");
+        string to = from == "n1" ? "n2" : "n1";
+        n1.WaitFor(() => TestKernel.Ticks(n1.Ctl("console", "a").Stdout), t => t.Count >= 5, VmTimeout, "a ticking");
+
+        // Bad input: clear errors, nothing changes.
+        AssertRefused(n1.Ctl("migrate", "nope", "--to", to), "no VM named 'nope'");
+        AssertRefused(n1.Ctl("migrate", "a", "--to", "h9"), "no host named 'h9'");
+        AssertRefused(n1.Ctl("migrate", "a", "--to", from), $"vm a already runs on {from}");
+        Assert.Equal(0, n1.Ctl("create", "big", "--kernel", Repo.TestKernel, "--append", "mode=ticks tick_ms=500", "--memory", "250M").ExitCode);
+        Assert.Equal(to, HostOf(n1, "big"));
+        AssertRefused(n1.Ctl("migrate", "a", "--to", to), $"host {to} has no room for 'a'");
+        Assert.Equal(0, n1.Ctl("stop", "big").ExitCode);
+        n1.WaitFor(() => n1.VmState("big"), s => s == "stopped", VmTimeout, "big stopped");
+        Assert.Equal(0, n1.Ctl("delete", "big").ExitCode);
+        Assert.Equal(from, HostOf(n1, "a"));
+
+        using var follower = TernProcess.Start(["ctl", "--api", n1.Api, "console", "a", "--follow"]);
+        follower.WaitForLine("TICK", VmTimeout);
+        var migrated = n1.Ctl("migrate", "a", "--to", to, "--json");
+        Assert.True(migrated.ExitCode == 0, migrated.Output);
+        var report = JsonDocument.Parse(string.Join("\n", migrated.Stdout)).RootElement;
+        Assert.Equal("completed", report.GetProperty("status").GetString());
+        output.WriteLine($"migrate {from} -> {to}: {report.GetProperty("totalTimeMs")} ms in {report.GetProperty("round")} rounds, " +
+                         $"guest paused {report.GetProperty("downtimeMs")} ms");
+
+        n1.WaitFor(() => n1.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "a"),
+            v => v.GetProperty("host").GetString() == to && v.GetProperty("state").GetString() == "running", VmTimeout, $"a running on {to}");
+        follower.WaitForLine(l => l.StartsWith("TICK", StringComparison.Ordinal) && follower.Stderr.Contains($"a started again on {to}"), VmTimeout);
+        int switchedAt = TestKernel.Ticks(follower.Stdout).Count;
+        n1.WaitFor(() => TestKernel.Ticks(follower.Stdout).Count, n => n >= switchedAt + 20, VmTimeout, "a ticking on its new host");
+        AssertContinues(follower.Stdout, "a, followed across the migration");
+
+        // a on `to`; c is placed on `from` (less committed), then joins it: `to` holds two VMs.
+        Assert.Equal(0, n1.Ctl("create", "c", "--kernel", Repo.TestKernel, "--append", Soak, "--memory", "96M").ExitCode);
+        n1.WaitFor(() => n1.VmState("c"), s => s == "running", VmTimeout, "c running");
+        if (HostOf(n1, "c") != to)
+        {
+            var moved = n1.Ctl("migrate", "c", "--to", to);
+            Assert.True(moved.ExitCode == 0, moved.Output);
+        }
+        n1.WaitFor(() => n1.VmState("c"), s => s == "running", VmTimeout, $"c running on {to}");
+        var before = new[] { "a", "c" }.ToDictionary(v => v, v => TestKernel.Ticks(n1.Ctl("console", v).Stdout).Max());
+
+        var drained = n1.Ctl("drain", to);
+        Assert.True(drained.ExitCode == 0, drained.Output);
+        Assert.Equal($"host {to} is drained", drained.Stdout[^1]);
+        var vms = n1.CtlJson("vms");
+        Assert.All(vms.EnumerateArray(), v => Assert.Equal(from, v.GetProperty("host").GetString()));
+        Assert.Equal("draining", HostState(n1, to));
+        foreach (var vm in new[] { "a", "c" })
+        {
+            n1.WaitFor(() => n1.VmState(vm), s => s == "running", VmTimeout, $"{vm} running on {from}");
+            var lines = n1.WaitFor(() => n1.Ctl("console", vm).Stdout, l => TestKernel.Ticks(l).Count >= 10, VmTimeout, $"{vm} ticking on {from}");
+            // The instance on `from` started with the guest's next tick, not a reboot, and counts on without a gap.
+            Assert.True(TestKernel.Ticks(lines)[0] > before[vm], $"{vm} restarted its ticks: {string.Join(",", TestKernel.Ticks(lines).Take(5))} after {before[vm]}");
+            AssertContinues(lines, $"{vm} after the drain");
+        }
+        Assert.Equal(0, n1.Ctl("undrain", to).ExitCode);
+        Assert.Equal("up", HostState(n1, to));
+    }
+
+    private static string HostOf(ClusterNode node, string vm) =>
+        node.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == vm).GetProperty("host").GetString()!;
+
+    private static string? HostState(ClusterNode node, string host) =>
+        node.CtlJson("hosts").EnumerateArray().Single(h => h.GetProperty("name").GetString() == host).GetProperty("state").GetString();
+
+    private static void AssertRefused(TernResult result, string message)
+    {
+        Assert.True(result.ExitCode == 1, result.Output);
+        Assert.Contains(message, result.Stderr);
+    }
+
+    /// <summary>
+    /// The guest's ticks rise by one each, except for at most one jump: the lines the console
+    /// follower could not read from the source between its last poll and the switch-over (a
+    /// reboot would start again at 1, a lost round of memory would print BAD).
+    /// </summary>
+    private static void AssertContinues(IReadOnlyList<string> lines, string what)
+    {
+        Assert.DoesNotContain(lines, l => l.Contains("BAD", StringComparison.Ordinal));
+        var ticks = TestKernel.Ticks(lines);
+        var jumps = ticks.Zip(ticks.Skip(1), (a, b) => (First: a, Second: b)).Where(p => p.Second != p.First + 1).ToArray();
+        Assert.True(jumps.Length <= 1 && jumps.All(j => j.Second > j.First && j.Second - j.First <= 40),
+            $"{what}: ticks jump at {string.Join(", ", jumps.Select(j => $"{j.First}->{j.Second}"))}");
+    }
+}
