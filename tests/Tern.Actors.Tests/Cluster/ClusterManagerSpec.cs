@@ -12,33 +12,8 @@ namespace Tern.Actors.Tests.Cluster;
 /// play the hosts: it persists what it decides, orders hosts, and a new incarnation of it (same
 /// persistence id) recovers the same registry from snapshot and journal.
 /// </summary>
-public sealed class ClusterManagerSpec : TestKit, IDisposable
+public sealed class ClusterManagerSpec() : ManagerTestKit(database => ClusterTestConfig.Create(database, snapshotEvery: 5))
 {
-    private readonly string _database;
-    private readonly ClusterManagerSettings _settings;
-
-    public ClusterManagerSpec() : this(Path.Combine(Path.GetTempPath(), $"tern-manager-{Guid.NewGuid():N}.db")) { }
-
-    private ClusterManagerSpec(string database) : base(ClusterTestConfig.Create(database, snapshotEvery: 5))
-    {
-        _database = database;
-        _settings = ClusterManagerSettings.From(Sys.Settings.Config);
-        var cluster = Akka.Cluster.Cluster.Get(Sys);
-        cluster.Join(cluster.SelfAddress);
-        AwaitCondition(() => cluster.SelfMember.Status == Akka.Cluster.MemberStatus.Up, TimeSpan.FromSeconds(10));
-    }
-
-    private string SelfAddress => Akka.Cluster.Cluster.Get(Sys).SelfAddress.ToString();
-
-    private IActorRef StartManager() => Sys.ActorOf(ClusterManager.Props(_settings));
-
-    private void StopManager(IActorRef manager)
-    {
-        Watch(manager);
-        Sys.Stop(manager);
-        ExpectTerminated(manager);
-    }
-
     private static HostReport Report(string host, string address, params VmRuntime[] vms) =>
         new(host, address, Load(4096) with { At = DateTime.UtcNow }, vms);
 
@@ -170,12 +145,5 @@ public sealed class ClusterManagerSpec : TestKit, IDisposable
                 PersistAll(events, e => { if (ReferenceEquals(e, events[^1])) requester.Tell(new Done("written")); });
             });
         }
-    }
-
-    public new void Dispose()
-    {
-        base.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(_database);
     }
 }

@@ -14,41 +14,16 @@ namespace Tern.Actors.Tests.Cluster;
 /// before it approves the switch-over, answers a repeated commit request the same way after a
 /// restart, and leaves the VM on its source when the migration fails.
 /// </summary>
-public sealed class ClusterMigrationSpec : TestKit, IDisposable
+public sealed class ClusterMigrationSpec() : ManagerTestKit(database => ConfigurationFactory.ParseString("""
+    tern.cluster.manager.migration.per-host = 1
+    tern.cluster.manager.migration.max-bandwidth = 100000000
+    tern.cluster.manager.migration.completion-timeout-per-gib = 80s
+    tern.cluster.manager.migration.on-timeout = force
+    """).WithFallback(ClusterTestConfig.Create(database)))
 {
-    private readonly string _database;
-    private readonly ClusterManagerSettings _settings;
-    private readonly TestProbe _h1;
-    private readonly TestProbe _h2;
-
-    public ClusterMigrationSpec() : this(Path.Combine(Path.GetTempPath(), $"tern-migration-{Guid.NewGuid():N}.db")) { }
-
-    private ClusterMigrationSpec(string database) : base(ConfigurationFactory.ParseString("""
-        tern.cluster.manager.migration.per-host = 1
-        tern.cluster.manager.migration.max-bandwidth = 100000000
-        tern.cluster.manager.migration.completion-timeout-per-gib = 80s
-        tern.cluster.manager.migration.on-timeout = force
-        """).WithFallback(ClusterTestConfig.Create(database)))
-    {
-        _database = database;
-        _settings = ClusterManagerSettings.From(Sys.Settings.Config);
-        var cluster = Akka.Cluster.Cluster.Get(Sys);
-        cluster.Join(cluster.SelfAddress);
-        AwaitCondition(() => cluster.SelfMember.Status == Akka.Cluster.MemberStatus.Up, TimeSpan.FromSeconds(10));
-        _h1 = CreateTestProbe();
-        _h2 = CreateTestProbe();
-    }
-
-    private string SelfAddress => Akka.Cluster.Cluster.Get(Sys).SelfAddress.ToString();
-
-    private IActorRef StartManager() => Sys.ActorOf(ClusterManager.Props(_settings));
-
-    private void StopManager(IActorRef manager)
-    {
-        Watch(manager);
-        Sys.Stop(manager);
-        ExpectTerminated(manager);
-    }
+    // The two hosts, played by probes; every test starts with ManagerWithV1OnH1, which creates them.
+    private TestProbe _h1 = null!;
+    private TestProbe _h2 = null!;
 
     private void Report(IActorRef manager, TestProbe host, string name, params VmRuntime[] vms) =>
         manager.Tell(new HostReport(name, SelfAddress, Load(4096) with { At = DateTime.UtcNow }, vms), host);
@@ -63,6 +38,7 @@ public sealed class ClusterMigrationSpec : TestKit, IDisposable
     /// <summary>v1 runs on h1 as incarnation 1; h2 is up and empty.</summary>
     private IActorRef ManagerWithV1OnH1()
     {
+        (_h1, _h2) = (CreateTestProbe(), CreateTestProbe());
         var manager = StartManager();
         Report(manager, _h1, "h1");
         AwaitAssert(() => Assert.NotNull(Ask<HostList>(manager, new GetHosts()).Hosts.Single().Load));
@@ -191,10 +167,4 @@ public sealed class ClusterMigrationSpec : TestKit, IDisposable
         StopManager(manager);
     }
 
-    public new void Dispose()
-    {
-        base.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(_database);
-    }
 }
