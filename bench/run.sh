@@ -11,6 +11,10 @@
 #                                guest-visible pause, downtime, bytes, throughput, the loopback limit
 #                                (3 rounds, about 10-15 minutes; --scenarios idle,random256,random1g,rewrite
 #                                and --transports tcp,unix pick a subset for a quick run); its own section
+#   bench/run.sh --cluster       three tern nodes in network namespaces (needs root, PostgreSQL): failover
+#                                of a killed host's 4 VMs (3 rounds) and `tern ctl vms` latency (50 calls);
+#                                its own section. TERN_CLUSTER_BENCH_ROUNDS / _CALLS override. Runs in the
+#                                end-to-end test project, which holds the namespace fixture.
 #
 # Other arguments go to tern-bench (see bench/Tern.Bench/BenchOptions.cs). Build output goes to
 # $TERN_BENCH_ARTIFACTS (default /tmp/tern-bench) so it never collides with other builds.
@@ -21,6 +25,14 @@ cd "$root"
 
 profile=0
 for arg in "$@"; do [ "$arg" = "--profile" ] && profile=1; done
+
+if [ "${1:-}" = "--cluster" ]; then
+  make -C tests/guest -s >&2
+  export TERN_CLUSTER_BENCH_RESULTS="$root/bench/RESULTS.md"
+  export TERN_BENCH_REVISION="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+  exec dotnet test tests/Tern.EndToEnd.Tests -c Release --artifacts-path "$art/build" -nologo -nodeReuse:false -p:UseSharedCompilation=false \
+    --filter "FullyQualifiedName~Cluster.Netns.Bench.ClusterBenchmark" --logger "console;verbosity=detailed"
+fi
 
 # No lingering MSBuild nodes or compiler server: they would share the machine with the measurements.
 quiet_build=(-nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompilation=false)

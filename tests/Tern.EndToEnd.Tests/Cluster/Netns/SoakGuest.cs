@@ -14,6 +14,15 @@ public sealed class SoakGuest : IDisposable
 
     private readonly TernProcess _follower;
 
+    /// <summary>
+    /// The follower sees output late and in bursts (its 300 ms poll, or an answer held up while the
+    /// VM's old host is unreachable), but a fresh guest prints TICK n at n * tick_ms on its own
+    /// clock. So TICK 1 was printed no later than any TICK n's arrival minus (n - 1) periods; the
+    /// least delayed of the first 20 ticks bounds it within about one poll.
+    /// </summary>
+    private const int TicksToTime = 20;
+    private static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(100);
+
     private SoakGuest(string name, string disk, TernProcess follower) => (Name, Disk, _follower) = (name, disk, follower);
 
     public string Name { get; }
@@ -38,17 +47,21 @@ public sealed class SoakGuest : IDisposable
         return lines.Skip(starts[incarnation]).Take(end - starts[incarnation]).ToArray();
     }
 
-    /// <summary>Waits until instance <paramref name="incarnation"/> has ticked and passed its first memory and disk check; returns the arrival of its first TICK.</summary>
+    /// <summary>
+    /// Waits until instance <paramref name="incarnation"/> has passed its first memory and disk
+    /// check and printed <see cref="TicksToTime"/> ticks; returns when it printed TICK 1.
+    /// </summary>
     public DateTime WaitHealthy(int incarnation, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var lines = Incarnation(incarnation);
-            if (lines.Any(l => l.Line.StartsWith("SOAK blk read tick=", StringComparison.Ordinal)))
+            var ticks = lines.Select(l => (l.At, Tick: TestKernel.Ticks([l.Line]))).Where(t => t.Tick.Count == 1).Select(t => (t.At, N: t.Tick[0])).ToArray();
+            if (lines.Any(l => l.Line.StartsWith("SOAK blk read tick=", StringComparison.Ordinal)) && ticks.Length >= TicksToTime)
             {
                 AssertDiskIntact(lines.Select(l => l.Line).ToArray(), incarnation);
-                return lines.First(l => l.Line.StartsWith("TICK ", StringComparison.Ordinal)).At;
+                return ticks.Min(t => t.At - (t.N - 1) * TickPeriod);
             }
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"{Name} instance {incarnation} not ticking with a checked disk within {timeout}\n{_follower.Describe()}");
