@@ -28,7 +28,7 @@ public sealed class PrecopySender
     public const uint RestoredSeq = uint.MaxValue;
 
     private const ulong PageSize = 4096;
-    private const ulong ChunkPages = 8192; // 32 MiB between cancel checks in the full pass
+    private const ulong ChunkPages = 4096; // the full pass in 16 MiB runs: cancel and progress between them
     // A guest that dirties little would otherwise be synced thousands of times a second, each
     // sync a round of ioctls and a MIGRATION_PASS event; a short floor keeps rounds meaningful.
     private static readonly TimeSpan MinimumRound = TimeSpan.FromMilliseconds(10);
@@ -218,13 +218,17 @@ public sealed class PrecopySender
     private void ReportSending(MigrationStreamWriter writer, ulong remaining)
     {
         var totals = RamTotals(writer);
+        var ram = _info.Ram ?? EmptyRam();
+        long sending = Ms() - _info.SetupTimeMs;
+        // Until the first round ends there is no round rate: show the rate since sending began.
+        double mbps = _info.Round > 0 || sending <= 0 ? ram.Mbps : Written(writer) * 8.0 / 1e3 / sending;
         Report(_info with
         {
             TotalTimeMs = Ms(),
-            Ram = (_info.Ram ?? EmptyRam()) with
+            Ram = ram with
             {
                 Transferred = (ulong)Written(writer), Remaining = remaining, Duplicate = totals.ZeroPages,
-                Normal = totals.NormalPages, NormalBytes = totals.NormalBytes,
+                Normal = totals.NormalPages, NormalBytes = totals.NormalBytes, Mbps = mbps,
             },
         }, newPass: false);
     }

@@ -10,19 +10,25 @@ namespace Tern.Actors.Migration.Source;
 internal static class RunBatches
 {
     private const int MaxRunsPerBatch = 1024;
+    private const ulong MaxBytesPerBatch = 16 << 20; // progress at least every 16 MiB, even in a full pass of large runs
 
     /// <summary>After each batch <paramref name="sent"/> gets the guest bytes it carried (zero pages included).</summary>
     public static void Send(MigrationStreamWriter writer, List<PageRun> runs, BandwidthLimiter limiter,
         CancellationToken cancel, Action<ulong> sent)
     {
-        for (int i = 0; i < runs.Count; i += MaxRunsPerBatch)
+        var all = CollectionsMarshal.AsSpan(runs);
+        for (int i = 0; i < all.Length;)
         {
             cancel.ThrowIfCancellationRequested();
+            int count = 0;
+            ulong bytes = 0;
+            while (i + count < all.Length && count < MaxRunsPerBatch && bytes < MaxBytesPerBatch)
+                bytes += all[i + count++].Pages * MigrationStreamFormat.PageSize;
             long before = writer.BytesWritten;
-            var batch = CollectionsMarshal.AsSpan(runs).Slice(i, Math.Min(MaxRunsPerBatch, runs.Count - i));
-            writer.WriteRam(batch);
+            writer.WriteRam(all.Slice(i, count));
             limiter.Sent(writer.BytesWritten - before, cancel);
-            sent(Bytes(batch));
+            sent(bytes);
+            i += count;
         }
     }
 
