@@ -13,6 +13,7 @@ namespace Tern.Host.Ctl;
 public static class CtlCommandLine
 {
     private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(15);
 
     private static readonly Option<string?> ApiOption = new("--api") { Recursive = true, Description = "http://HOST:PORT of a node's control API (default: $TERN_API, else the local default)" };
     private static readonly Option<bool> JsonOption = new("--json") { Recursive = true, Description = "print the API's JSON" };
@@ -33,7 +34,8 @@ public static class CtlCommandLine
         root.Add(MigrateVerb());
         root.Add(ConsoleVerb());
         root.Add(EventsVerb());
-        return root.Parse(args).InvokeAsync();
+        // Ctrl-C cancels the verb's token; give a canceled migration time to report how it ended.
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = CancelGrace });
     }
 
     private delegate Task VerbAction(ControlClient client, System.CommandLine.ParseResult parsed, bool json, CancellationToken cancel);
@@ -103,7 +105,7 @@ public static class CtlCommandLine
             var (report, text) = await MigrationFollower.UntilEndAsync(c, vm, cancel);
             if (json) Console.WriteLine(text);
             if (report.Status != "completed")
-                throw new ControlApiException($"migration of {vm} to {report.To} {report.Status}: {report.Error ?? "no reason given"}; it stays on {report.From}");
+                throw new ControlApiException($"migration of {vm} to {report.To} {report.Status}{(report.Error is null ? "" : $": {report.Error}")}; it stays on {report.From}");
             if (!json) Console.WriteLine(MigrationFollower.Summary(report));
         });
     }

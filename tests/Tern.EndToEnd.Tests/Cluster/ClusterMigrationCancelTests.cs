@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Tern.EndToEnd.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Tern.EndToEnd.Tests.Cluster;
+
+/// <summary>
+/// A cluster migration that is slow on purpose (a 4 MB/s cap for a 64 MiB soak region) ends
+/// without moving the guest: Ctrl-C on <c>tern ctl migrate</c> cancels it, and the completion
+/// timeout (10 s for a small guest, on-timeout = abort) aborts it; each time the guest goes on
+/// ticking on its source with its memory checks passing.
+/// </summary>
+public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(90);
+
+    [KvmPostgresFact]
+    public void Ctrl_c_cancels_a_migration_and_the_completion_timeout_aborts_one_leaving_the_guest_on_its_source()
+    {
+        using var dir = new TempDir();
+        using var postgres = new PostgresServer();
+        string config = dir.File("node.conf");
+        File.WriteAllText(config, """
+            tern.cluster.manager.migration.max-bandwidth = 4000000
+            tern.cluster.manager.migration.completion-timeout-per-gib = 60s
+            tern.cluster.manager.migration.on-timeout = abort
+            """);
+        int[] ports = [ClusterNode.FreePort(), ClusterNode.FreePort()];
+        Array.Sort(ports);
+        using var n1 = new ClusterNode(ports[0], "n1", dir.File("n1"), "--db", postgres.ConnectionString, "--config", config);
+        using var n2 = new ClusterNode(ports[1], "n2", dir.File("n2"), "--db", postgres.ConnectionString, "--config", config, "--seed", $"127.0.0.1:{n1.BindPort}");
+        n1.WaitFor(() => n1.CtlJson("hosts"), h => h.GetArrayLength() == 2 && h.EnumerateArray().All(x => x.GetProperty("load").ValueKind != JsonValueKind.Null),
+            VmTimeout, "both hosts up and reporting");
+        Assert.Equal(0, n1.Ctl("create", "a", "--kernel", Repo.TestKernel, "--append", "mode=soak mib=64 tick_ms=50 check_every=5", "--memory", "96M").ExitCode);
+        n1.WaitFor(() => n1.VmState("a"), s => s == "running", VmTimeout, "a running");
+        string from = HostOf(n1);
+        string to = from == "n1" ? "n2" : "n1";
+
+        using (var migrate = TernProcess.Start(["ctl", "--api", n1.Api, "migrate", "a", "--to", to]))
+        {
+            n1.WaitFor(() => Migration(n1).GetProperty("status").GetString(), s => s == "active", VmTimeout, "the migration under way");
+            using (var interrupt = System.Diagnostics.Process.Start("kill", ["-INT", migrate.Id.ToString()])) interrupt.WaitForExit();
+            int exit = migrate.WaitForExit(TimeSpan.FromSeconds(30));
+            output.WriteLine($"ctl migrate after Ctrl-C: exit {exit}, {migrate.Stderr.Trim()}");
+            Assert.Equal(1, exit);
+            Assert.Contains($"migration of a to {to} canceled; it stays on {from}", migrate.Stderr);
+        }
+        var canceled = n1.WaitFor(() => Migration(n1), m => m.GetProperty("status").GetString() is "canceled" or "failed", VmTimeout, "the migration ended");
+        Assert.Equal("canceled", canceled.GetProperty("status").GetString());
+        AssertGoesOnAt(n1, from);
+
+        var started = DateTime.UtcNow;
+        var aborted = n1.Ctl("migrate", "a", "--to", to);
+        output.WriteLine($"ctl migrate with a 10 s completion timeout: {(DateTime.UtcNow - started).TotalSeconds:0.0} s, {aborted.Stderr.Trim()}");
+        Assert.Equal(1, aborted.ExitCode);
+        Assert.Contains($"migration of a to {to} canceled: did not complete within 10 s (on-timeout = abort); it stays on {from}", aborted.Stderr);
+        AssertGoesOnAt(n1, from);
+    }
+
+    private static string HostOf(ClusterNode node) =>
+        node.CtlJson("vms").EnumerateArray().Single().GetProperty("host").GetString()!;
+
+    /// <summary>GET /v1/vms/a/migration; status "none" while a has not begun one (404).</summary>
+    private static JsonElement Migration(ClusterNode node)
+    {
+        using var http = new HttpClient();
+        var response = http.GetAsync($"{node.Api}/v1/vms/a/migration").Result;
+        string text = response.StatusCode == System.Net.HttpStatusCode.NotFound
+            ? "{\"status\":\"none\"}"
+            : response.EnsureSuccessStatusCode().Content.ReadAsStringAsync().Result;
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    /// <summary>The VM is on <paramref name="host"/>, running, and its guest counts on from where it was with no failed check.</summary>
+    private static void AssertGoesOnAt(ClusterNode node, string host)
+    {
+        node.WaitFor(() => node.CtlJson("vms").EnumerateArray().Single(), v => v.GetProperty("state").GetString() == "running", VmTimeout, "a running");
+        Assert.Equal(host, HostOf(node));
+        int last = TestKernel.Ticks(node.Ctl("console", "a").Stdout).Max();
+        var lines = node.WaitFor(() => node.Ctl("console", "a").Stdout, l => TestKernel.Ticks(l).Max() >= last + 10, VmTimeout, "a ticking on");
+        Assert.DoesNotContain(lines, l => l.Contains("BAD", StringComparison.Ordinal));
+        var ticks = TestKernel.Ticks(lines);
+        Assert.Equal(Enumerable.Range(ticks[0], ticks.Count), ticks);
+    }
+}
