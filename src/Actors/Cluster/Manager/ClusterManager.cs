@@ -55,6 +55,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         Command<VmStarted>(s => _events.Add(DateTime.UtcNow, $"vm {s.Name} running on {s.Host}"));
         Command<VmEnded>(OnVmEnded);
         Command<ClusterEvent.CurrentClusterState>(OnClusterState);
+        Command<ClusterEvent.MemberDowned>(OnHostDowned);
         Command<ClusterEvent.MemberRemoved>(r => OnHostGone(r.Member.Address, "removed from the cluster"));
         Command<ClusterEvent.MemberLeft>(l => OnHostLeaving(l.Member.Address));
         Command<ClusterEvent.MemberExited>(e => OnHostLeaving(e.Member.Address));
@@ -74,7 +75,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
     {
         _events.Add(DateTime.UtcNow, $"cluster manager recovered: {_registry.Vms.Count} VMs, {_registry.Hosts.Count} hosts");
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-            typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.MemberLeft), typeof(ClusterEvent.MemberExited));
+            typeof(ClusterEvent.MemberDowned), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.MemberLeft), typeof(ClusterEvent.MemberExited));
         Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, _settings.ReconcileInterval);
     }
 
@@ -173,6 +174,23 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         var members = state.Members.Where(m => m.Status != MemberStatus.Removed).Select(m => m.Address.ToString()).ToHashSet();
         foreach (var host in _registry.Hosts.Values.Where(h => h.Up && !members.Contains(h.Address)).ToArray())
             OnHostGone(Address.Parse(host.Address), "not a cluster member when the manager started");
+    }
+
+    /// <summary>
+    /// A host the Split Brain Resolver downed is gone for good: its VMs restart now, not a second
+    /// or two later when the leader removes it. A downed host has already fenced itself (fence-after
+    /// is shorter than stable-after). A manager on the losing side, whose own side is being downed,
+    /// does nothing: the majority's manager takes over.
+    /// </summary>
+    private void OnHostDowned(ClusterEvent.MemberDowned downed)
+    {
+        var state = Akka.Cluster.Cluster.Get(Context.System).State;
+        var members = state.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving)
+            .Select(m => m.Address).ToList();
+        members.Sort(Member.AddressOrdering);
+        string self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
+        if (SelfFencing.OnLosingSide(members.Select(a => a.ToString()).ToArray(), state.Unreachable.Select(m => m.Address.ToString()).ToHashSet(), self)) return;
+        OnHostGone(downed.Member.Address, "downed by the split brain resolver");
     }
 
     private void OnHostGone(Address address, string why)

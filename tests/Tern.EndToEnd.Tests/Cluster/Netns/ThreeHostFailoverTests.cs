@@ -41,6 +41,7 @@ public sealed class ThreeHostFailoverTests(ITestOutputHelper output)
             var back = moved.ToDictionary(g => g.Name, g => g.WaitHealthy(1, VmTimeout) - killedAt);
             var failover = back.Values.Max();
             output.WriteLine($"SIGKILL {victim.Name} -> its {moved.Length} VMs' guests ticking again: {string.Join(", ", back.Select(b => $"{b.Key} {b.Value.TotalSeconds:0.0} s"))}");
+            output.WriteLine($"killed at {killedAt:HH:mm:ss.fff}; the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout.TakeLast(12))}");
             var after = NetnsCluster.Vms(h1);
             Assert.All(moved, g => Assert.NotEqual(victim.Name, after[g.Name].Host));
             Assert.Equal("down", NetnsCluster.Hosts(h1)[victim.Name]);
