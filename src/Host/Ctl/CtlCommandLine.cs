@@ -105,7 +105,12 @@ public static class CtlCommandLine
             var (report, text) = await MigrationFollower.UntilEndAsync(c, vm, cancel);
             if (json) Console.WriteLine(text);
             if (report.Status != "completed")
-                throw new ControlApiException($"migration of {vm} to {report.To} {report.Status}{(report.Error is null ? "" : $": {report.Error}")}; it stays on {report.From}");
+            {
+                // Where the VM is now: its source, or where it failed over to if the source died.
+                string? host = ControlClient.Read<VmView[]>(await c.GetAsync(ApiRoutes.Vms)).FirstOrDefault(v => v.Name == vm)?.Host;
+                throw new ControlApiException($"migration of {vm} to {report.To} {report.Status}{(report.Error is null ? "" : $": {report.Error}")}; "
+                    + (host is null ? $"{vm} waits for a host" : $"{vm} is on {host}"));
+            }
             if (!json) Console.WriteLine(MigrationFollower.Summary(report));
         });
     }

@@ -43,7 +43,7 @@ public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
             int exit = migrate.WaitForExit(TimeSpan.FromSeconds(30));
             output.WriteLine($"ctl migrate after Ctrl-C: exit {exit}, {migrate.Stderr.Trim()}");
             Assert.Equal(1, exit);
-            Assert.Contains($"migration of a to {to} canceled; it stays on {from}", migrate.Stderr);
+            Assert.Contains($"migration of a to {to} canceled; a is on {from}", migrate.Stderr);
         }
         var canceled = n1.WaitFor(() => Migration(n1), m => m.GetProperty("status").GetString() is "canceled" or "failed", VmTimeout, "the migration ended");
         Assert.Equal("canceled", canceled.GetProperty("status").GetString());
@@ -53,7 +53,7 @@ public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
         var aborted = n1.Ctl("migrate", "a", "--to", to);
         output.WriteLine($"ctl migrate with a 10 s completion timeout: {(DateTime.UtcNow - started).TotalSeconds:0.0} s, {aborted.Stderr.Trim()}");
         Assert.Equal(1, aborted.ExitCode);
-        Assert.Contains($"migration of a to {to} canceled: did not complete within 10 s (on-timeout = abort); it stays on {from}", aborted.Stderr);
+        Assert.Contains($"migration of a to {to} canceled: did not complete within 10 s (on-timeout = abort); a is on {from}", aborted.Stderr);
         AssertGoesOnAt(n1, from);
     }
 

@@ -149,9 +149,15 @@ public sealed partial class ClusterManager
         if (Current(name, incarnation) is not { } m) return;
         _lastHeard.Remove(name);
         if (_hostActors.TryGetValue(m.From, out var source)) source.Tell(new CancelOutgoing(name, incarnation));
-        var report = _progress.GetValueOrDefault(name) ?? MigrationReport.Starting(name, m.From, m.To);
-        _progress[name] = report with { Status = "failed", Error = why };
+        ReportFailed(m, why);
         PersistThen([new MigrationEnded(name, false, why, DateTime.UtcNow)], () => SendOrders());
+    }
+
+    /// <summary>What <c>ctl migrate</c> sees of a migration the manager gave up: its last figures, failed.</summary>
+    private void ReportFailed(MigrationEntry m, string why)
+    {
+        var report = _progress.GetValueOrDefault(m.Vm) ?? MigrationReport.Starting(m.Vm, m.From, m.To);
+        _progress[m.Vm] = report with { Status = "failed", Error = why };
     }
 
     /// <summary>Migrations whose source has gone quiet (e.g. the manager moved and lost them): given up.</summary>
@@ -187,7 +193,14 @@ public sealed partial class ClusterManager
         _registry.Migrations.TryGetValue(name, out var m) && m.Incarnation == incarnation ? m : null;
 
     /// <summary>Migrations that lose a host before their commit are given up; the VM stays with its source (or fails over with it).</summary>
-    private IEnumerable<IManagerEvent> MigrationsLostWith(string host, DateTime now) =>
-        _registry.Migrations.Values.Where(m => m.From == host || m.To == host)
-            .Select(m => new MigrationEnded(m.Vm, false, $"host {host} is down", now));
+    private IReadOnlyList<IManagerEvent> MigrationsLostWith(string host, DateTime now)
+    {
+        var lost = _registry.Migrations.Values.Where(m => m.From == host || m.To == host).ToArray();
+        foreach (var m in lost)
+        {
+            ReportFailed(m, $"host {host} is down");
+            _lastHeard.Remove(m.Vm);
+        }
+        return lost.Select(m => new MigrationEnded(m.Vm, false, $"host {host} is down", now)).ToArray();
+    }
 }
