@@ -14,7 +14,8 @@ public sealed class ThreeHostFailoverTests(ITestOutputHelper output)
 
     /// <summary>The bound asserted for SIGKILL -> every VM's guest ticking again elsewhere. The SBR
     /// settings imply about 5-6 s to down the host (2 s heartbeat pause, detection, 3 s stable-after),
-    /// then placement, boot and the follower's 300 ms poll; a loaded 2-core machine needs headroom.</summary>
+    /// then placement and boot: 7-8 s measured here for one VM (bench/RESULTS.md: four VMs). A loaded
+    /// 2-core machine needs headroom, so the bound is above the issue's 10 s target.</summary>
     public static readonly TimeSpan FailoverBound = TimeSpan.FromSeconds(15);
 
     [NetnsFact]
@@ -75,6 +76,7 @@ public sealed class ThreeHostFailoverTests(ITestOutputHelper output)
             cluster.Network.CutOff(3);
             var back = moved.ToDictionary(g => g.Name, g => g.WaitHealthy(1, VmTimeout) - cutAt);
             output.WriteLine($"link of {cut.Name} down -> its VMs' guests ticking again on the majority: {string.Join(", ", back.Select(b => $"{b.Key} {b.Value.TotalSeconds:0.0} s"))}");
+            Assert.True(back.Values.Max() < FailoverBound, $"restart after the cut took {back.Values.Max().TotalSeconds:0.0} s (bound {FailoverBound.TotalSeconds} s)");
 
             // One writer at a time: the cut host let go of each disk before a survivor opened it.
             Assert.True(holders.Overlap is null, holders.Overlap);
@@ -134,7 +136,10 @@ public sealed class ThreeHostFailoverTests(ITestOutputHelper output)
 
             var after = NetnsCluster.WaitFor(() => NetnsCluster.Vms(h2), v => v.Values.All(x => x.State is "running" or "stopped") && NetnsCluster.Hosts(h2)["h1"] == "down",
                 VmTimeout, "the manager back with every VM settled");
-            output.WriteLine($"SIGKILL h1 (manager) -> registry answering and settled: {(DateTime.UtcNow - killedAt).TotalSeconds:0.0} s");
+            var settled = DateTime.UtcNow - killedAt;
+            output.WriteLine($"SIGKILL h1 (manager) -> registry answering and settled: {settled.TotalSeconds:0.0} s");
+            // Downing (about 6 s), the singleton's hand-over and recovery from the journal, and a's restart: 14-17 s measured here.
+            Assert.True(settled < TimeSpan.FromSeconds(30), $"the manager took {settled.TotalSeconds:0.0} s to come back settled");
             Assert.Equal("stopped", after["b"].State);
             Assert.Equal("running", after["a"].State);
             Assert.NotEqual("h1", after["a"].Host);
@@ -143,6 +148,9 @@ public sealed class ThreeHostFailoverTests(ITestOutputHelper output)
             if (after.TryGetValue("e", out var e)) Assert.Equal("running", e.State);
             else Assert.NotEqual(0, created);
             Assert.Equal(before.Keys.Count + (after.ContainsKey("e") ? 1 : 0), after.Count);
+            // And it stays decided: no create held in a proxy's buffer turns up late.
+            Thread.Sleep(3000);
+            Assert.Equal(after.Keys.Order(), NetnsCluster.Vms(h2).Keys.Order());
         }
         finally
         {
