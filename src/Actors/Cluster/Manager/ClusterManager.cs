@@ -126,6 +126,10 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             Sender.Tell(new Failed(FailureKind.NotFound, $"no VM named '{g.Name}'"));
         else if (vm.Host is null || !_hostActors.TryGetValue(vm.Host, out var host))
             Sender.Tell(new Failed(FailureKind.Conflict, $"vm {g.Name} is not running"));
+        else if (Unreachable(vm.Host))
+            // Its host would never answer: say so now instead of holding the caller for the API's
+            // whole ask timeout, so a follower asks again (and finds the VM restarted elsewhere) soon.
+            Sender.Tell(new Failed(FailureKind.Unavailable, $"vm {g.Name}'s host {vm.Host} is unreachable"));
         else
             host.Forward(new ReadConsole(g.Name, g.From));
     }
@@ -192,6 +196,9 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         if (SelfFencing.OnLosingSide(members.Select(a => a.ToString()).ToArray(), state.Unreachable.Select(m => m.Address.ToString()).ToHashSet(), self)) return;
         OnHostGone(downed.Member.Address, "downed by the split brain resolver");
     }
+
+    private bool Unreachable(string host) =>
+        _registry.Host(host) is { } entry && Akka.Cluster.Cluster.Get(Context.System).State.Unreachable.Any(m => m.Address.ToString() == entry.Address);
 
     private void OnHostGone(Address address, string why)
     {
