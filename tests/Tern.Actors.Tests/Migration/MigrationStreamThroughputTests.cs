@@ -1,3 +1,4 @@
+using Tern.Actors.Tests.Support;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Tern.Actors.Migration.Wire;
@@ -10,6 +11,7 @@ namespace Tern.Actors.Tests.Migration;
 /// Throughput of the RAM path on half-zero memory, printed to the test output. 256 MiB by default
 /// so the suite stays quick; set TERN_MIGRATION_BENCH_MIB=1024 for the 1 GiB figure.
 /// </summary>
+[Collection(AloneCollection.Name)] // its allocation count is per thread: other tests running beside it disturbed it
 public sealed class MigrationStreamThroughputTests(ITestOutputHelper output)
 {
     private const int Page = 4096;
