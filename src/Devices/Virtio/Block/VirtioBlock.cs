@@ -30,8 +30,7 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
     public VirtioBlock(DiskImage disk, string? serial = null, int queueCount = 1, ushort queueSize = DefaultQueueSize)
     {
         if (queueCount is < 1 or > MaxQueues) throw new ArgumentOutOfRangeException(nameof(queueCount), $"virtio-blk needs 1..{MaxQueues} queues");
-        if (queueSize is < 4 or > SplitQueue.MaxSize || (queueSize & (queueSize - 1)) != 0)
-            throw new ArgumentOutOfRangeException(nameof(queueSize), "queue size must be a power of two, at least 4");
+        SplitQueue.CheckDeviceSize(queueSize, nameof(queueSize));
         _disk = disk;
         Serial = serial ?? "";
         byte[] serialBytes = Encoding.UTF8.GetBytes(Serial); // GET_ID: up to 20 bytes, NUL-padded

@@ -37,8 +37,7 @@ public sealed class VirtioNet : IVirtioDevice, IDisposable
 
     public VirtioNet(INetBackend backend, MacAddress mac, ushort queueSize = DefaultQueueSize)
     {
-        if (queueSize is < 4 or > SplitQueue.MaxSize || (queueSize & (queueSize - 1)) != 0)
-            throw new ArgumentOutOfRangeException(nameof(queueSize), "queue size must be a power of two, at least 4");
+        SplitQueue.CheckDeviceSize(queueSize, nameof(queueSize));
         _backend = backend;
         Mac = mac;
         MaxQueueSize = queueSize;

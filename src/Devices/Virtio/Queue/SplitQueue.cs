@@ -13,6 +13,13 @@ public sealed class SplitQueue
 {
     /// <summary>The largest queue the split layout allows.</summary>
     public const ushort MaxSize = 32768;
+
+    /// <summary>Throws unless <paramref name="size"/> can be a device's queue size: a power of two, 4..<see cref="MaxSize"/>.</summary>
+    public static void CheckDeviceSize(ushort size, string parameter)
+    {
+        if (size is < 4 or > MaxSize || (size & (size - 1)) != 0)
+            throw new ArgumentOutOfRangeException(parameter, "queue size must be a power of two, at least 4");
+    }
     private const ushort AvailFlagNoInterrupt = 1;
 
     private readonly GuestMemory _memory;
