@@ -198,12 +198,12 @@ public sealed class PrecopySender
 
     private void SendRuns(MigrationStreamWriter writer, List<PageRun> runs, BandwidthLimiter limiter)
     {
-        ulong remaining = RunBatches.Bytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runs));
         if (_channels is not null)
         {
             _channels.Send(runs, limiter, _cancel, left => ReportSending(writer, left));
             return;
         }
+        ulong remaining = RunBatches.Bytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runs));
         var sinceReport = System.Diagnostics.Stopwatch.StartNew();
         RunBatches.Send(writer, runs, limiter, _cancel, sent =>
         {
