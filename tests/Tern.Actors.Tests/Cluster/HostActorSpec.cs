@@ -70,4 +70,36 @@ public sealed class HostActorSpec : TestKit
         Assert.StartsWith("boot failed: ", failed.Detail);
         Assert.Empty(manager.FishForMessage<HostReport>(_ => true).Vms);
     }
+
+    [KvmFact]
+    public void A_stop_order_that_arrives_mid_migration_waits_for_its_outcome()
+    {
+        // The manager may answer a report sent before the migration began with a stop order once
+        // the commit has moved the VM: the source must still finish its switch-over.
+        var manager = CreateTestProbe();
+        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
+        var source = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "source");
+        var target = Sys.ActorOf(HostActor.Props("h2", settings, manager.Ref, new FixedProbe(), _ => { }), "target");
+        var vm = Ticks("v1", TestGuest.Kernel);
+
+        source.Tell(new RunInstance(vm, 1), manager.Ref);
+        manager.FishForMessage<VmStarted>(s => s is { Host: "h1", Incarnation: 1 }, TimeSpan.FromSeconds(60));
+        target.Tell(new PrepareIncoming(vm, 2), manager.Ref);
+        var listening = manager.FishForMessage<IncomingPrepared>(p => p.Incarnation == 2, TimeSpan.FromSeconds(60));
+
+        source.Tell(new StartMigration("v1", 1, "h2", 2, listening.Address, listening.Port, 0, 300, 60_000, OnCompletionTimeout.Abort), manager.Ref);
+        source.Tell(new StopInstance("v1", 1), manager.Ref);
+        manager.FishForMessage<CommitRequest>(c => c.TargetIncarnation == 2, TimeSpan.FromSeconds(60));
+        manager.Reply(new CommitDecision("v1", 2, Approved: true, ""));
+
+        var outcome = manager.FishForMessage<MigrationOutcome>(_ => true, TimeSpan.FromSeconds(60));
+        Assert.Equal(("completed", false), (outcome.Report.Status, outcome.GuestStayed));
+        var ended = manager.FishForMessage<VmEnded>(e => e.Host == "h1", TimeSpan.FromSeconds(30));
+        Assert.Equal((VmEndReason.Stopped, "migrated away"), (ended.Reason, ended.Detail));
+        AwaitAssert(() =>
+        {
+            var console = target.Ask<ConsoleOutput>(new ReadConsole("v1", 0), TimeSpan.FromSeconds(5)).Result;
+            Assert.Contains("TICK", Encoding.ASCII.GetString(console.Data));
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+    }
 }

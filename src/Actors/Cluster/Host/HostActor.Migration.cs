@@ -110,9 +110,13 @@ public sealed partial class HostActor
         if (ended.MovedAway)
         {
             instance.Phase = VmRunPhase.Running; // so End quits it
+            instance.Ending = null; // a stop ordered meanwhile: the guest has gone anyway
             End(instance, VmEndReason.Stopped, "migrated away");
         }
         else
+        {
             instance.Phase = VmRunPhase.Running;
+            if (instance.Ending is { } stop) End(instance, stop.Reason, stop.Detail); // ordered to stop while it migrated
+        }
     }
 }

@@ -154,7 +154,11 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
 
     private void OnStop(StopInstance stop)
     {
-        if (Current(stop.Name, stop.Incarnation) is { } instance) End(instance, VmEndReason.Stopped, "stopped");
+        if (Current(stop.Name, stop.Incarnation) is not { } instance) return;
+        // A migration under way decides where the guest ends up: the order may come from a report
+        // sent before it began, so it waits for the migration's outcome (see OnOutgoingEnded).
+        if (instance.Phase == VmRunPhase.MigratingOut) instance.Ending ??= (VmEndReason.Stopped, "stopped");
+        else End(instance, VmEndReason.Stopped, "stopped");
     }
 
     /// <summary>Ends an instance (at once, or right after it has booted); its exit is reported when the VM has ended.</summary>
