@@ -1,3 +1,4 @@
+using Akka.Configuration;
 using Tern.Actors.Cluster;
 using Tern.Host.Node;
 
@@ -50,5 +51,25 @@ public sealed class NodeConfigTests
         // Fencing must finish before the Split Brain Resolver lets the majority restart the VMs.
         Assert.True(host.FenceAfter < config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
         Assert.Null(host.GuestMemoryBytes);
+        Assert.Equal(HostLoadSource.Machine, host.LoadSource);
+    }
+
+    [Theory]
+    [InlineData("vms", HostLoadSource.Vms)]
+    [InlineData("machine", HostLoadSource.Machine)]
+    public void The_load_source_is_machine_or_vms(string value, HostLoadSource expected)
+    {
+        var config = ConfigurationFactory.ParseString($"tern.host.load-source = {value}")
+            .WithFallback(NodeConfig.Build(Options(), NodeDatabase.From(null, "/d")));
+        Assert.Equal(expected, HostSettings.From(config).LoadSource);
+    }
+
+    [Fact]
+    public void An_unknown_load_source_is_refused_by_name()
+    {
+        var config = ConfigurationFactory.ParseString("tern.host.load-source = guests")
+            .WithFallback(NodeConfig.Build(Options(), NodeDatabase.From(null, "/d")));
+        var error = Assert.Throws<ConfigurationException>(() => HostSettings.From(config));
+        Assert.Equal("tern.host.load-source must be 'machine' or 'vms', not 'guests'", error.Message);
     }
 }

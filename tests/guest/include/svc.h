@@ -15,6 +15,7 @@ enum svc {
     SVC_TRIPLE_FAULT = 5, /* (): zero-limit IDT, then an exception in ring 0 */
     SVC_MAP_MMIO = 6,     /* (addr, len): identity-map, user, uncached; 0 on success */
     SVC_TSC_KHZ = 7,      /* (): TSC frequency in kHz */
+    SVC_SLEEP_UNTIL = 8,  /* (tsc): halt until the TSC reaches tsc; -1 without a TSC-deadline timer */
 };
 
 static inline u64 svc_call(u64 n, u64 a, u64 b)

@@ -33,6 +33,7 @@ struct options {
     enum mode mode;
     u64 ticks;   /* 0 = forever */
     u64 tick_ms;
+    u64 busy;          /* ticks: percent of each tick period spent spinning; the rest halts */
     u64 mib;           /* default 16; soak: 256 */
     u64 passes;        /* 0 = forever */
     u64 check_every;   /* soak: ticks between memory checks */
@@ -69,7 +70,7 @@ void acpi_read(u64 given_rsdp, struct acpi_info *out);
 u32 mptable_cpus(void);
 
 /* workloads */
-void run_ticks(u64 ticks, u64 tick_ms);
+void run_ticks(u64 ticks, u64 tick_ms, u64 busy);
 void run_fill(u64 mib);
 void run_dirty(u64 mib, u64 passes);
 void run_blk(const struct acpi_info *acpi);

@@ -32,6 +32,8 @@ static inline struct cpuid_regs cpuid(u32 leaf, u32 subleaf)
     return r;
 }
 
+static inline void wrmsr(u32 msr, u64 v) { __asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory"); }
+
 static inline u64 read_cr2(void)
 {
     u64 v;

@@ -24,6 +24,33 @@ static NORETURN void triple_fault(void)
         __asm__ volatile("cli; hlt");
 }
 
+#define LAPIC_BASE 0xfee00000UL
+#define LAPIC_SVR 0xf0
+#define LAPIC_LVT_TIMER 0x320
+#define LVT_TSC_DEADLINE (2u << 17)
+#define TIMER_VECTOR 0x40 /* irq_ignore acknowledges it */
+#define MSR_TSC_DEADLINE 0x6e0
+
+static void lapic_write(u32 reg, u32 value) { *(volatile u32 *)(uintptr_t)(LAPIC_BASE + reg) = value; }
+
+/*
+ * Halts until the TSC passes the deadline, woken by the LAPIC timer in TSC-deadline mode, so a
+ * guest can leave its vCPU idle (the host sees no CPU time) between bursts of work. The loop
+ * re-arms after any other wake-up, and after a live migration that lost nothing it simply ends.
+ */
+static bool sleep_until(u64 deadline)
+{
+    if (!(cpuid(1, 0).ecx & (1u << 24)))
+        return false;
+    lapic_write(LAPIC_SVR, 0x100 | 0xff); /* software-enable, spurious vector 0xff */
+    lapic_write(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
+    while ((i64)(rdtsc() - deadline) < 0) {
+        wrmsr(MSR_TSC_DEADLINE, deadline);
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
+    return true;
+}
+
 static bool is_service_call(const struct trap_frame *f)
 {
     if (f->vector != VEC_UD || (f->cs & 3) != 3)
@@ -55,6 +82,8 @@ static u64 service(u64 n, u64 a, u64 b)
     }
     case SVC_TSC_KHZ:
         return boot_info.tsc_khz;
+    case SVC_SLEEP_UNTIL:
+        return sleep_until(a) ? 0 : (u64)-1;
     default:
         return (u64)-1;
     }

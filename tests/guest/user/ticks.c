@@ -1,15 +1,29 @@
-/* mode=ticks: "TICK n" every tick_ms, on deadlines from one start so the period does not drift. */
+/*
+ * mode=ticks: "TICK n" every tick_ms, on deadlines from one start so the period does not drift.
+ * With busy=P below 100 the guest spins for P% of each period and halts for the rest, so it
+ * offers the host a steady, known CPU load (if the CPU has no TSC-deadline timer it spins).
+ */
+#include "svc.h"
 #include "user.h"
 #include "x86.h"
 
-void run_ticks(u64 ticks, u64 tick_ms)
+static void spin_until(u64 deadline)
+{
+    while ((i64)(rdtsc() - deadline) < 0)
+        cpu_relax();
+}
+
+void run_ticks(u64 ticks, u64 tick_ms, u64 busy)
 {
     u64 period = clock_ms_to_tsc(tick_ms);
     u64 start = rdtsc();
     for (u64 n = 1; ticks == 0 || n <= ticks; n++) {
         u64 deadline = start + n * period;
-        while ((i64)(rdtsc() - deadline) < 0)
-            cpu_relax();
+        if (busy < 100) {
+            spin_until(deadline - period + period / 100 * busy);
+            svc_call(SVC_SLEEP_UNTIL, deadline, 0);
+        }
+        spin_until(deadline);
         print("TICK %lu\n", n);
     }
 }

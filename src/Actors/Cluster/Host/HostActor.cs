@@ -205,9 +205,12 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     {
         var now = DateTime.UtcNow;
         var cpu = _probe.CpuTicks();
-        double load = cpu.LoadSince(_lastCpu);
+        double machineLoad = cpu.LoadSince(_lastCpu);
         _lastCpu = cpu;
         foreach (var instance in _instances.Values) SampleVm(instance, now);
+        double load = _settings.LoadSource == HostLoadSource.Machine
+            ? machineLoad
+            : Math.Min(1.0, _instances.Values.Sum(i => i.CpuLoad) / _probe.Cpus);
         CheckArrivals();
         var (total, available) = _probe.Memory();
         var running = _instances.Values.ToArray();

@@ -9,7 +9,8 @@ public sealed record HostSettings(
     ulong ReservedMemoryBytes,
     int ConsoleBufferBytes,
     TimeSpan FenceAfter,
-    TimeSpan BootTimeout)
+    TimeSpan BootTimeout,
+    HostLoadSource LoadSource = HostLoadSource.Machine)
 {
     public static HostSettings From(Config config)
     {
@@ -21,10 +22,28 @@ public sealed record HostSettings(
             (ulong)(c.GetByteSize("reserved-memory") ?? 0),
             (int)(c.GetByteSize("console-buffer") ?? 256 * 1024),
             c.GetTimeSpan("fence-after"),
-            c.GetTimeSpan("boot-timeout"));
+            c.GetTimeSpan("boot-timeout"),
+            ParseLoadSource(c.GetString("load-source", "machine")));
     }
+
+    private static HostLoadSource ParseLoadSource(string value) => value switch
+    {
+        "machine" => HostLoadSource.Machine,
+        "vms" => HostLoadSource.Vms,
+        _ => throw new ConfigurationException($"tern.host.load-source must be 'machine' or 'vms', not '{value}'"),
+    };
 
     /// <summary>The guest memory this host offers: the configured amount, or its RAM less the reserve.</summary>
     public ulong GuestCapacity(ulong memoryTotal) =>
         GuestMemoryBytes ?? (memoryTotal > ReservedMemoryBytes ? memoryTotal - ReservedMemoryBytes : 0);
+}
+
+/// <summary>What a host reports as its CPU load, the figure the overload policy acts on.</summary>
+public enum HostLoadSource
+{
+    /// <summary>The whole machine's CPU use (/proc/stat): a node per machine, the normal case.</summary>
+    Machine,
+
+    /// <summary>The CPU time of this node's vCPU threads over all the machine's CPUs: for nodes that share a machine.</summary>
+    Vms,
 }
