@@ -16,16 +16,23 @@ public sealed class NetnsCluster : IDisposable
     private readonly List<IDisposable> _owned = [];
     private readonly List<NamespacedNode> _nodes = [];
 
-    public NetnsCluster(int hosts)
+    /// <param name="nodeConfig">HOCON every node reads through <c>--config</c>, over the shipped defaults.</param>
+    public NetnsCluster(int hosts, string? nodeConfig = null)
     {
         try
         {
+            string[] config = [];
+            if (nodeConfig is not null)
+            {
+                File.WriteAllText(_dir.File("node.conf"), nodeConfig);
+                config = ["--config", _dir.File("node.conf")];
+            }
             Network = Own(new VirtualNetwork(hosts));
             Postgres = Own(new PostgresServer(Network.BridgeAddress));
-            _nodes.Add(Own(new NamespacedNode(Network, 1, _dir.File("h1"), Postgres.ConnectionString)));
+            _nodes.Add(Own(new NamespacedNode(Network, 1, _dir.File("h1"), Postgres.ConnectionString, config)));
             _nodes[0].WaitStarted();
             for (int i = 2; i <= hosts; i++)
-                _nodes.Add(Own(new NamespacedNode(Network, i, _dir.File($"h{i}"), Postgres.ConnectionString, "--seed", _nodes[0].Endpoint)));
+                _nodes.Add(Own(new NamespacedNode(Network, i, _dir.File($"h{i}"), Postgres.ConnectionString, [.. config, "--seed", _nodes[0].Endpoint])));
             foreach (var node in _nodes.Skip(1)) node.WaitStarted();
             WaitFor(() => Hosts(_nodes[0]), h => h.Count == hosts && h.Values.All(s => s == "up"), TimeSpan.FromSeconds(60), $"{hosts} hosts up");
         }
