@@ -12,9 +12,10 @@
 #                                (3 rounds, about 10-15 minutes; --scenarios idle,random256,random1g,rewrite
 #                                and --transports tcp,unix pick a subset for a quick run); its own section
 #   bench/run.sh --cluster       three tern nodes in network namespaces (needs root, PostgreSQL): failover
-#                                of a killed host's 4 VMs (3 rounds) and `tern ctl vms` latency (50 calls);
-#                                its own section. TERN_CLUSTER_BENCH_ROUNDS / _CALLS override. Runs in the
-#                                end-to-end test project, which holds the namespace fixture.
+#                                of a killed host's 4 VMs (3 rounds), `tern ctl drain` of a host with 4 VMs
+#                                of 1 GiB (3 rounds) and `tern ctl vms` latency (50 calls); its own section.
+#                                TERN_CLUSTER_BENCH_ROUNDS / _CALLS override. Runs in the end-to-end test
+#                                project, which holds the namespace fixture.
 #
 # Other arguments go to tern-bench (see bench/Tern.Bench/BenchOptions.cs). Build output goes to
 # $TERN_BENCH_ARTIFACTS (default /tmp/tern-bench) so it never collides with other builds.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tern.EndToEnd.Tests.Support;
+using Tern.Host.Api;
 
 namespace Tern.EndToEnd.Tests.Cluster.Netns;
 
@@ -51,7 +52,11 @@ public sealed class NamespacedNode : IDisposable
     /// <summary>A tern command run inside this node's namespace.</summary>
     public TernProcess Start(params string[] ternArgs) => TernProcess.Start(["netns", "exec", Namespace, Repo.TernExecutable, .. ternArgs], "ip");
 
-    public TernResult Ctl(params string[] args) => TernProcess.Run(["netns", "exec", Namespace, Repo.TernExecutable, "ctl", "--api", Api, .. args], TimeSpan.FromSeconds(60), "ip");
+    public TernResult Ctl(params string[] args) => Ctl(TimeSpan.FromSeconds(60), args);
+
+    /// <summary><c>tern ctl</c>, killed after <paramref name="timeout"/> (for a verb that waits, such as a long drain).</summary>
+    public TernResult Ctl(TimeSpan timeout, params string[] args) =>
+        TernProcess.Run(["netns", "exec", Namespace, Repo.TernExecutable, "ctl", "--api", Api, .. args], timeout, "ip");
 
     /// <summary><c>tern ctl ... --json</c>, which must succeed, parsed.</summary>
     public JsonElement CtlJson(params string[] args)
@@ -59,6 +64,13 @@ public sealed class NamespacedNode : IDisposable
         var result = Ctl([.. args, "--json"]);
         if (result.ExitCode != 0) throw new CtlFailedException($"tern ctl {string.Join(' ', args)} on {Name} failed:\n{result.Output}");
         return JsonDocument.Parse(string.Join("\n", result.Stdout)).RootElement;
+    }
+
+    /// <summary>GET <paramref name="path"/> of the node's control API (from the root namespace, over the bridge), read as the API writes it.</summary>
+    public T ApiGet<T>(string path)
+    {
+        using var http = new HttpClient();
+        return JsonSerializer.Deserialize<T>(http.GetStringAsync(Api + path).Result, ApiJson.Options)!;
     }
 
     private TernProcess Launch() => Start(_args);

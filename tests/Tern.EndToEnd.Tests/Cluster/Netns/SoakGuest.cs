@@ -10,7 +10,10 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 /// </summary>
 public sealed class SoakGuest : IDisposable
 {
-    public const string Append = "mode=soak mib=16 tick_ms=100 check_every=5 blk=1";
+    /// <summary>The soak command line: ticks every 100 ms, the <paramref name="mib"/> MiB region checked and the disk log written every fifth.</summary>
+    public static string AppendFor(int mib) => $"mode=soak mib={mib} tick_ms=100 check_every=5 blk=1";
+
+    public static readonly string Append = AppendFor(16);
 
     private readonly TernProcess _follower;
 
@@ -28,14 +31,44 @@ public sealed class SoakGuest : IDisposable
     public string Name { get; }
     public string Disk { get; }
 
-    /// <summary>Creates the VM (64 MiB, one vCPU, its own disk) through <paramref name="via"/> and starts following its console.</summary>
-    public static SoakGuest Create(NetnsCluster cluster, NamespacedNode via, string name)
+    /// <summary>Creates the VM (one vCPU, its own disk; by default 64 MiB with a 16 MiB region) through <paramref name="via"/> and starts following its console.</summary>
+    public static SoakGuest Create(NetnsCluster cluster, NamespacedNode via, string name, string memory = "64M", int mib = 16)
     {
         string disk = cluster.NewDisk(name);
-        var created = via.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", Append, "--memory", "64M", "--smp", "1", "--disk", disk);
+        var created = via.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", AppendFor(mib), "--memory", memory, "--smp", "1", "--disk", disk);
         Assert.True(created.ExitCode == 0, $"create {name}: {created.Output}");
         return new SoakGuest(name, disk, via.Start("ctl", "--api", via.Api, "console", name, "--follow"));
     }
+
+    /// <summary>
+    /// Creates guests that all land on <paramref name="target"/>: the other hosts, which must be
+    /// empty, are drained while they are created (through h1) and then made schedulable again.
+    /// Returns once every guest runs there and is healthy.
+    /// </summary>
+    public static SoakGuest[] CreateAllOn(NetnsCluster cluster, NamespacedNode target, IEnumerable<string> names, TimeSpan timeout, string memory = "64M", int mib = 16)
+    {
+        var via = cluster[1];
+        var others = cluster.Nodes.Where(n => n != target).ToArray();
+        var guests = new List<SoakGuest>();
+        try
+        {
+            foreach (var other in others) Assert.Equal(0, via.Ctl("drain", other.Name).ExitCode);
+            guests.AddRange(names.Select(n => Create(cluster, via, n, memory, mib)));
+            foreach (var other in others) Assert.Equal(0, via.Ctl("undrain", other.Name).ExitCode);
+            var placed = NetnsCluster.WaitFor(() => NetnsCluster.Vms(via), v => guests.All(g => v[g.Name].State == "running"), timeout, $"{guests.Count} VMs running");
+            Assert.All(guests, g => Assert.Equal(target.Name, placed[g.Name].Host));
+            foreach (var g in guests) g.WaitHealthy(0, timeout);
+            return guests.ToArray();
+        }
+        catch
+        {
+            foreach (var g in guests) g.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The highest TICK the follower has seen so far (0 before the first).</summary>
+    public int LastTick => TestKernel.Ticks(_follower.Stdout).DefaultIfEmpty(0).Max();
 
     /// <summary>Lines of instance <paramref name="incarnation"/> (0 = the first boot), with arrival times.</summary>
     public IReadOnlyList<(DateTime At, string Line)> Incarnation(int incarnation)
@@ -69,12 +102,41 @@ public sealed class SoakGuest : IDisposable
         }
     }
 
+    /// <summary>
+    /// After a live migration: the guest went on where it was instead of booting again. Its new
+    /// host's console (as <paramref name="via"/> shows it, which holds only what the guest printed
+    /// there) starts past <paramref name="lastTickBefore"/> and, once it shows ten ticks and a disk
+    /// write, counts on with every memory check, read-back and write ok; the follower, which saw
+    /// both hosts, shows one instance whose ticks never restarted.
+    /// </summary>
+    public void AssertWentOnAfterMove(NamespacedNode via, int lastTickBefore, TimeSpan timeout)
+    {
+        var there = NetnsCluster.WaitFor(() => via.Ctl("console", Name).Stdout,
+            l => TestKernel.Ticks(l).Count >= 10 && l.Any(x => x.StartsWith("SOAK blk write ", StringComparison.Ordinal)), timeout, $"{Name} ticking and logging after its move");
+        string what = $"{Name} on its new host:\n{string.Join("\n", there)}";
+        Assert.True(TestKernel.Ticks(there)[0] > lastTickBefore, $"{what}\nstarted at or below TICK {lastTickBefore}");
+        Assert.DoesNotContain(there, l => l.StartsWith("SOAK filled", StringComparison.Ordinal));
+        TestKernel.AssertTicksContinue(there, what);
+        AssertChecksOk(there, what);
+        Assert.Contains(there, l => l.StartsWith("SOAK check ", StringComparison.Ordinal));
+
+        int lastThere = TestKernel.Ticks(there)[^1];
+        NetnsCluster.WaitFor(() => LastTick, t => t >= lastThere, timeout, $"the follower of {Name} past TICK {lastThere}");
+        Assert.Empty(Incarnation(1));
+        TestKernel.AssertTicksContinue(_follower.Stdout, $"{Name}, followed across the move:\n{Describe()}");
+    }
+
     /// <summary>The instance wrote its boot marker, and every memory check, sector read back and sector write so far was ok.</summary>
     private void AssertDiskIntact(string[] lines, int incarnation)
     {
         string what = $"{Name} instance {incarnation}:\n{string.Join("\n", lines)}";
         Assert.True(lines.Contains("SOAK blk before=ok"), what);
-        Assert.DoesNotContain(lines, l => l.Contains(" BAD", StringComparison.Ordinal));
+        AssertChecksOk(lines, what);
+    }
+
+    private static void AssertChecksOk(IReadOnlyList<string> lines, string what)
+    {
+        Assert.True(!lines.Any(l => l.Contains(" BAD", StringComparison.Ordinal)), what);
         Assert.All(lines.Where(l => l.StartsWith("SOAK blk write ", StringComparison.Ordinal)), l => Assert.EndsWith("status=0", l));
         Assert.All(lines.Where(l => l.StartsWith("SOAK blk read ", StringComparison.Ordinal)), l => Assert.EndsWith(" ok", l));
         Assert.All(lines.Where(l => l.StartsWith("SOAK check ", StringComparison.Ordinal)), l => Assert.EndsWith(" ok", l));
