@@ -19,6 +19,7 @@ public sealed class MigrationActor : ReceiveActor
     /// <summary>How long the guest may wait, restored but paused on both sides, for the commit approver.</summary>
     public static readonly TimeSpan CommitApprovalTimeout = TimeSpan.FromSeconds(10);
     private readonly MigrationWorker _worker = new();
+    private readonly IMigrationSource _source;
 
     private sealed record Connected(Socket Socket);
     private sealed record ConnectFailed(string Reason);
@@ -32,6 +33,7 @@ public sealed class MigrationActor : ReceiveActor
     public MigrationActor(MigrationEndpoint destination, IActorRef requester, IMigrationSource source,
         MigrationFingerprint fingerprint, Func<MigrationParameters> parameters, IActorRef? commitApprover)
     {
+        _source = source;
         var self = Self;
         Task.Run(() => MigrationSockets.Connect(destination, ConnectTimeout))
             .ContinueWith(t => t.IsCompletedSuccessfully ? (object)new Connected(t.Result)
@@ -50,7 +52,7 @@ public sealed class MigrationActor : ReceiveActor
             var sender = new PrecopySender(source, c.Socket, fingerprint, parameters,
                 (info, pass) => self.Tell(new SenderProgress(info, pass)), _worker.Token,
                 connectChannel: () => MigrationSockets.Connect(destination, ConnectTimeout),
-                commitGate: commitApprover is null ? null : () => AskApproval(commitApprover, destination));
+                commitGate: commitApprover is null ? null : () => AskApproval(commitApprover, destination, _worker.Token));
             _worker.Start("migration-send", sender.Run, (info, guest) => self.Tell(new SenderDone(info, guest)));
         });
         Receive<SenderProgress>(p => Context.Parent.Tell(new Progress(p.Info, p.NewPass)));
@@ -67,11 +69,11 @@ public sealed class MigrationActor : ReceiveActor
     }
 
     /// <summary>Blocking, from the sender's thread: null when approved, else why not.</summary>
-    private static string? AskApproval(IActorRef approver, MigrationEndpoint destination)
+    private static string? AskApproval(IActorRef approver, MigrationEndpoint destination, CancellationToken cancel)
     {
         try
         {
-            return approver.Ask<IMigrationMessage>(new ApproveCommit(destination), CommitApprovalTimeout).GetAwaiter().GetResult() switch
+            return approver.Ask<IMigrationMessage>(new ApproveCommit(destination), CommitApprovalTimeout, cancel).GetAwaiter().GetResult() switch
             {
                 CommitApproved => null,
                 CommitRefused r => $"the switch-over was refused: {r.Reason}",
@@ -82,7 +84,15 @@ public sealed class MigrationActor : ReceiveActor
         {
             return $"the commit approver did not answer within {CommitApprovalTimeout.TotalSeconds:F0} s";
         }
+        catch (OperationCanceledException)
+        {
+            return "the migration was canceled while it waited for the commit approval";
+        }
     }
 
-    protected override void PostStop() => _worker.StopAndJoin();
+    protected override void PostStop()
+    {
+        _source.Abandon();
+        _worker.StopAndJoin();
+    }
 }

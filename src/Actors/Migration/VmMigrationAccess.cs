@@ -13,6 +13,9 @@ namespace Tern.Actors.Migration;
 /// </summary>
 internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool guestWasRunning) : IMigrationSource, IMigrationDestination
 {
+    /// <summary>Cancelled by <see cref="Abandon"/>: the VM is ending and its vCPUs go with it.</summary>
+    private readonly CancellationTokenSource _abandoned = new();
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     public GuestMemory Memory => machine.Memory;
@@ -22,7 +25,7 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public long PauseGuest()
     {
         long stoppedAt = guestWasRunning
-            ? vcpus.Ask<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause(), Timeout).GetAwaiter().GetResult().ParkedAt
+            ? AskVcpus<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause()).ParkedAt
             : System.Diagnostics.Stopwatch.GetTimestamp();
         machine.PauseDevices();
         return stoppedAt;
@@ -31,7 +34,7 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public void ResumeGuest()
     {
         machine.ResumeDevices();
-        if (guestWasRunning) vcpus.Ask<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume(), Timeout).GetAwaiter().GetResult();
+        if (guestWasRunning && !_abandoned.IsCancellationRequested) AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
     }
 
     public void RehearseSave()
@@ -42,18 +45,20 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
             machine.SaveState();
             return;
         }
-        vcpus.Ask<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause(), Timeout).GetAwaiter().GetResult();
+        AskVcpus<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause());
         try
         {
             machine.SaveState();
         }
         finally
         {
-            vcpus.Ask<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume(), Timeout).GetAwaiter().GetResult();
+            if (!_abandoned.IsCancellationRequested) AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
         }
     }
 
     public void RehearseRestore() => machine.RehearseRestore();
+
+    public void Abandon() => _abandoned.Cancel();
 
     public void SetThrottle(int percent) => vcpus.Tell(new VcpuGroupProtocol.SetThrottle(percent));
 
@@ -61,6 +66,17 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
 
     public void RestoreState(IReadOnlyList<ComponentState> states) => machine.RestoreState(states);
 
-    void IMigrationDestination.ResumeGuest() =>
-        vcpus.Ask<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume(), Timeout).GetAwaiter().GetResult();
+    void IMigrationDestination.ResumeGuest() => AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
+
+    private T AskVcpus<T>(object message)
+    {
+        try
+        {
+            return vcpus.Ask<T>(message, Timeout, _abandoned.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            throw new MachineException("the VM is ending");
+        }
+    }
 }

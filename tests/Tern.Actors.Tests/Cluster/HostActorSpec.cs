@@ -79,7 +79,8 @@ public sealed class HostActorSpec : TestKit
         var manager = CreateTestProbe();
         var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
         var source = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "source");
-        var target = Sys.ActorOf(HostActor.Props("h2", settings, manager.Ref, new FixedProbe(), _ => { }), "target");
+        // The target reports (and so checks arrivals) only at start: a migration onward must not need it.
+        var target = Sys.ActorOf(HostActor.Props("h2", settings with { ReportInterval = TimeSpan.FromMinutes(5) }, manager.Ref, new FixedProbe(), _ => { }), "target");
         var vm = Ticks("v1", TestGuest.Kernel);
 
         source.Tell(new RunInstance(vm, 1), manager.Ref);
@@ -101,5 +102,14 @@ public sealed class HostActorSpec : TestKit
             var console = target.Ask<ConsoleOutput>(new ReadConsole("v1", 0), TimeSpan.FromSeconds(5)).Result;
             Assert.Contains("TICK", Encoding.ASCII.GetString(console.Data));
         }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+
+        // Straight back, before any report of h2's has noticed the arrival.
+        source.Tell(new PrepareIncoming(vm, 3), manager.Ref);
+        var back = manager.FishForMessage<IncomingPrepared>(p => p.Incarnation == 3, TimeSpan.FromSeconds(60));
+        target.Tell(new StartMigration("v1", 2, "h1", 3, back.Address, back.Port, 0, 300, 60_000, OnCompletionTimeout.Abort), manager.Ref);
+        manager.FishForMessage<CommitRequest>(c => c.TargetIncarnation == 3, TimeSpan.FromSeconds(60));
+        manager.Reply(new CommitDecision("v1", 3, Approved: true, ""));
+        var returned = manager.FishForMessage<MigrationOutcome>(_ => true, TimeSpan.FromSeconds(60));
+        Assert.True(returned.Report.Status == "completed", returned.Report.Error);
     }
 }

@@ -81,12 +81,7 @@ public sealed class ClusterMigrationFaultTests(ITestOutputHelper output)
     private static TernProcess StartMigrate(ClusterNode node, string to)
     {
         var migrate = TernProcess.Start(["ctl", "--api", node.Api, "migrate", "a", "--to", to]);
-        using var http = new HttpClient();
-        node.WaitFor(() =>
-        {
-            var response = http.GetAsync($"{node.Api}/v1/vms/a/migration").Result;
-            return response.IsSuccessStatusCode ? JsonDocument.Parse(response.Content.ReadAsStringAsync().Result).RootElement.GetProperty("transferredBytes").GetUInt64() : 0;
-        }, sent => sent > 4_000_000, VmTimeout, "the migration sending pages");
+        MigrationWatch.WaitSending(node.Api, "a", to, 4_000_000, VmTimeout);
         return migrate;
     }
 }

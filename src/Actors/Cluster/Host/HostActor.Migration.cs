@@ -16,6 +16,7 @@ namespace Tern.Actors.Cluster;
 public sealed partial class HostActor
 {
     private sealed record IncomingState(string Name, long Incarnation, VmRunState? State);
+    private sealed record ArrivalChecked(StartMigration Order, IActorRef ReplyTo, VmRunState? State);
 
     private void MigrationHandlers()
     {
@@ -24,6 +25,7 @@ public sealed partial class HostActor
         Receive<CancelOutgoing>(c => { if (Current(c.Name, _instances.GetValueOrDefault(c.Name)?.Incarnation ?? -1)?.Outgoing is { } o) o.Forward(c); });
         Receive<OutgoingMigration.Ended>(OnOutgoingEnded);
         Receive<IncomingState>(OnIncomingState);
+        Receive<ArrivalChecked>(OnArrivalChecked);
     }
 
     private void OnPrepareIncoming(PrepareIncoming p)
@@ -80,10 +82,13 @@ public sealed partial class HostActor
         }
     }
 
-    private void OnIncomingState(IncomingState s)
+    private void OnIncomingState(IncomingState s) => MarkArrived(s.Name, s.Incarnation, s.State);
+
+    /// <summary>An incoming instance whose guest runs (or is paused, as it was on the source) has arrived.</summary>
+    private void MarkArrived(string name, long incarnation, VmRunState? state)
     {
-        if (Current(s.Name, s.Incarnation) is not { Phase: VmRunPhase.Incoming } instance) return;
-        if (s.State is not (VmRunState.Running or VmRunState.Paused)) return;
+        if (Current(name, incarnation) is not { Phase: VmRunPhase.Incoming } instance) return;
+        if (state is not (VmRunState.Running or VmRunState.Paused)) return;
         instance.Phase = VmRunPhase.Running;
         _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
         _log.Info("vm {0} (incarnation {1}) arrived by migration", instance.Name, instance.Incarnation);
@@ -91,6 +96,15 @@ public sealed partial class HostActor
 
     private void OnStartMigration(StartMigration order)
     {
+        if (Current(order.Name, order.Incarnation) is { Phase: VmRunPhase.Incoming } arriving)
+        {
+            // Moved here moments ago: its arrival may not have been checked yet (once a report).
+            var replyTo = Sender;
+            arriving.Actor.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), TimeSpan.FromSeconds(5))
+                .ContinueWith(t => new ArrivalChecked(order, replyTo, t.IsCompletedSuccessfully ? t.Result.State : null))
+                .PipeTo(Self);
+            return;
+        }
         if (Current(order.Name, order.Incarnation) is not { Phase: VmRunPhase.Running } instance)
         {
             var report = MigrationReport.Starting(order.Name, _name, order.To) with { Status = "failed", Error = $"vm {order.Name} does not run on {_name}" };
@@ -100,6 +114,18 @@ public sealed partial class HostActor
         instance.Phase = VmRunPhase.MigratingOut;
         instance.Outgoing = Context.ActorOf(OutgoingMigration.Props(order, _name, instance.Actor, _manager), $"migration-{order.Name}-{order.TargetIncarnation}");
         _log.Info("vm {0} migrating to {1} at {2}:{3}", order.Name, order.To, order.Address, order.Port);
+    }
+
+    private void OnArrivalChecked(ArrivalChecked c)
+    {
+        MarkArrived(c.Order.Name, c.Order.Incarnation, c.State);
+        if (Current(c.Order.Name, c.Order.Incarnation) is { Phase: VmRunPhase.Running })
+            Self.Tell(c.Order, c.ReplyTo);
+        else
+        {
+            var report = MigrationReport.Starting(c.Order.Name, _name, c.Order.To) with { Status = "failed", Error = $"vm {c.Order.Name} has not finished arriving on {_name}" };
+            c.ReplyTo.Tell(new MigrationOutcome(report, c.Order.Incarnation, c.Order.TargetIncarnation, GuestStayed: true));
+        }
     }
 
     private void OnOutgoingEnded(OutgoingMigration.Ended ended)

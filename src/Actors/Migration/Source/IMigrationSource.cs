@@ -23,6 +23,13 @@ public interface IMigrationSource
     void SetThrottle(int percent);
 
     /// <summary>
+    /// The VM is ending while its migration runs (stopped, or fenced off its cluster): its vCPUs
+    /// are going, so a pause or resume must fail at once rather than wait for them, and the
+    /// migration's teardown (and with it the guest's memory and disks) is not held up.
+    /// </summary>
+    void Abandon();
+
+    /// <summary>
     /// Saves the state once and drops it, stopping the vCPUs for that moment (a few ms), so the
     /// save path's one-time costs are paid during pre-copy instead of inside the switch-over pause.
     /// </summary>

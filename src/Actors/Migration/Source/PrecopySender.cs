@@ -33,6 +33,8 @@ public sealed class PrecopySender
     // sync a round of ioctls and a MIGRATION_PASS event; a short floor keeps rounds meaningful.
     private static readonly TimeSpan MinimumRound = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>How long a cancel lets a live link take the cancel record before the socket is shut for sending too.</summary>
+    private static readonly TimeSpan CancelGrace = TimeSpan.FromMilliseconds(250);
 
     private readonly IMigrationSource _source;
     private readonly Socket _socket;
@@ -69,6 +71,13 @@ public sealed class PrecopySender
         _cancel = cancel;
     }
 
+    private void ShutdownSending()
+    {
+        if (_committed) return;
+        try { _socket.Shutdown(SocketShutdown.Send); }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException) { } // the migration has ended meanwhile
+    }
+
     /// <summary>Runs the migration to its end and returns the final info and what became of the guest.</summary>
     public (MigrationInfo Info, GuestAfterMigration Guest) Run()
     {
@@ -79,6 +88,10 @@ public sealed class PrecopySender
             if (_committed) return;
             _socket.Shutdown(SocketShutdown.Receive);
             _channels?.Abort();
+            // A send stuck on a dead link (buffers full, no acknowledgements) wakes only when the
+            // socket is shut for sending as well; otherwise a host fenced mid-migration would hold
+            // its guest's disk until TCP gave up, minutes later.
+            Task.Delay(CancelGrace).ContinueWith(_ => ShutdownSending());
         });
         var tracker = new DirtyPageTracker(_source.Vm, _source.Memory);
         try

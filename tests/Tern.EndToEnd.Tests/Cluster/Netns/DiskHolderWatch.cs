@@ -13,6 +13,8 @@ public sealed class DiskHolderWatch : IDisposable
     private readonly Thread _thread;
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Disk, string Node), (DateTime First, DateTime Last)> _held = [];
+    private readonly Dictionary<(string Disk, string Node), List<DateTime>> _opened = [];
+    private HashSet<(string Disk, string Node, string Fd)> _previous = [];
     private volatile bool _stop;
 
     public DiskHolderWatch(NetnsCluster cluster, IEnumerable<string> disks)
@@ -32,29 +34,53 @@ public sealed class DiskHolderWatch : IDisposable
         lock (_gate) return _held.TryGetValue((Path.GetFullPath(disk), node), out var span) ? span : null;
     }
 
+    /// <summary>
+    /// The first sample at or after <paramref name="since"/> that saw <paramref name="node"/>
+    /// holding <paramref name="disk"/> through a descriptor the sample before had not seen: a fresh
+    /// open (also by a new instance in a process whose old instance still held it), or null.
+    /// </summary>
+    public DateTime? OpenedSince(string disk, string node, DateTime since)
+    {
+        lock (_gate)
+            return _opened.TryGetValue((Path.GetFullPath(disk), node), out var opens) && opens.Any(t => t >= since) ? opens.First(t => t >= since) : null;
+    }
+
     private void Run()
     {
         while (!_stop)
         {
             var now = DateTime.UtcNow;
             var holders = _disks.ToDictionary(d => d, _ => new List<string>());
+            var current = new HashSet<(string, string, string)>();
             foreach (var node in _cluster.Nodes)
-                foreach (var file in OpenFiles(node.Process))
-                    if (holders.TryGetValue(file, out var list)) list.Add(node.Name);
+                foreach (var (fd, file) in OpenFiles(node.Process))
+                    if (holders.TryGetValue(file, out var list))
+                    {
+                        if (!list.Contains(node.Name)) list.Add(node.Name);
+                        current.Add((file, node.Name, fd));
+                    }
             lock (_gate)
+            {
                 foreach (var (disk, nodes) in holders)
                 {
                     foreach (var n in nodes)
+                    {
                         _held[(disk, n)] = _held.TryGetValue((disk, n), out var span) ? (span.First, now) : (now, now);
+                        bool fresh = current.Any(c => c.Item1 == disk && c.Item2 == n && !_previous.Contains(c));
+                        if (fresh) (_opened.TryGetValue((disk, n), out var opens) ? opens : _opened[(disk, n)] = []).Add(now);
+                    }
                     if (nodes.Count > 1) Overlap ??= $"{disk} held by {string.Join(" and ", nodes)} at {now:HH:mm:ss.fff}";
                 }
+                _previous = current;
+            }
             Thread.Sleep(20);
         }
     }
 
-    private static IEnumerable<string> OpenFiles(Support.TernProcess process)
+    /// <summary>The process's open descriptors as (fd number, target path).</summary>
+    private static IEnumerable<(string Fd, string Target)> OpenFiles(Support.TernProcess process)
     {
-        var files = new List<string>();
+        var files = new List<(string, string)>();
         try
         {
             if (process.HasExited) return files;
@@ -62,7 +88,7 @@ public sealed class DiskHolderWatch : IDisposable
             {
                 try
                 {
-                    if (new FileInfo(fd).LinkTarget is { } target) files.Add(target);
+                    if (new FileInfo(fd).LinkTarget is { } target) files.Add((Path.GetFileName(fd), target));
                 }
                 catch (IOException) { } // closed while we looked
             }
