@@ -139,7 +139,13 @@ public static class ClusterProtocol
     public sealed record MigrationProgressed(MigrationReport Report, long TargetIncarnation) : IClusterMessage;
 
     /// <summary>Source host -> manager: the destination holds the restored guest, paused; may it run there? Repeated until answered.</summary>
-    public sealed record CommitRequest(string Name, long TargetIncarnation) : IClusterMessage;
+    /// <param name="AnswerBy">
+    /// When the source stops waiting (UTC; null: it waits on). A request the manager gets later,
+    /// such as one held in a singleton proxy's buffer while the manager moved, is refused rather
+    /// than stored: the source has resumed the guest by then, and a stored commit would name a
+    /// host the guest never reached.
+    /// </param>
+    public sealed record CommitRequest(string Name, long TargetIncarnation, DateTime? AnswerBy = null) : IClusterMessage;
 
     /// <summary>Manager -> source host: approved only once the ownership move is persisted.</summary>
     public sealed record CommitDecision(string Name, long TargetIncarnation, bool Approved, string Reason) : IClusterMessage;

@@ -127,6 +127,25 @@ public sealed class ClusterMigrationSpec() : ManagerTestKit(database => Configur
     }
 
     [Fact]
+    public void A_commit_request_that_arrives_after_the_source_stopped_waiting_is_refused_and_not_stored()
+    {
+        // Held in a singleton proxy's buffer while the manager moved, it arrives too late.
+        var manager = ManagerWithV1OnH1();
+        BeginToH2(manager);
+        manager.Tell(new CommitRequest("v1", 2, DateTime.UtcNow - TimeSpan.FromSeconds(1)), _h1);
+        var late = _h1.FishForMessage<CommitDecision>(_ => true);
+        Assert.False(late.Approved);
+        Assert.Equal("the commit request came after the source stopped waiting", late.Reason);
+        Assert.Equal(("h1", 1L, VmState.Migrating), (View(manager, "v1").Host, View(manager, "v1").Incarnation, View(manager, "v1").State));
+
+        // One still in time is stored and approved.
+        manager.Tell(new CommitRequest("v1", 2, DateTime.UtcNow + TimeSpan.FromSeconds(30)), _h1);
+        Assert.True(_h1.FishForMessage<CommitDecision>(_ => true).Approved);
+        Assert.Equal(("h2", 2L), (View(manager, "v1").Host, View(manager, "v1").Incarnation));
+        StopManager(manager);
+    }
+
+    [Fact]
     public void A_failed_migration_leaves_the_vm_on_its_source_and_a_late_commit_is_refused()
     {
         var manager = ManagerWithV1OnH1();

@@ -40,7 +40,7 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         new GetMigration("v1"), new CancelMigration("v1"), new PrepareIncoming(Definition, 5),
         new IncomingPrepared("h2", "v1", 5, "127.0.0.1", 40123), new IncomingFailed("h2", "v1", 5, "no memory"),
         new StartMigration("v1", 4, "h2", 5, "127.0.0.1", 40123, 1 << 30, 300, 60_000, OnCompletionTimeout.Force),
-        new CancelOutgoing("v1", 5), new MigrationProgressed(Report, 5), new CommitRequest("v1", 5),
+        new CancelOutgoing("v1", 5), new MigrationProgressed(Report, 5), new CommitRequest("v1", 5), new CommitRequest("v1", 6, new DateTime(2026, 11, 26, 2, 30, 0, DateTimeKind.Utc)),
         new CommitDecision("v1", 5, false, "given up"), new MigrationOutcome(Report with { Status = "completed", DowntimeMs = 42 }, 4, 5, false),
         Report,
         new RegistrySnapshot([new VmEntry(Definition, DesiredState.Running, "h1", 4, null)], [new HostEntry("h1", "a", true, false)],

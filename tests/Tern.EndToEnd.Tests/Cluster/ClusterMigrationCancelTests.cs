@@ -5,10 +5,11 @@ using Xunit.Abstractions;
 namespace Tern.EndToEnd.Tests.Cluster;
 
 /// <summary>
-/// A cluster migration that is slow on purpose (a 4 MB/s cap for a 64 MiB soak region) ends
-/// without moving the guest: Ctrl-C on <c>tern ctl migrate</c> cancels it, and the completion
-/// timeout (10 s for a small guest, on-timeout = abort) aborts it; each time the guest goes on
-/// ticking on its source with its memory checks passing.
+/// A cluster migration that is slow on purpose (a 4 MB/s cap for a 64 MiB soak region): Ctrl-C on
+/// <c>tern ctl migrate</c> cancels it, and the completion timeout (10 s for a small guest) with
+/// on-timeout = abort aborts it, each time leaving the guest ticking on its source with its memory
+/// checks passing; with on-timeout = force the timeout instead switches over at the next round,
+/// and the guest goes on at the destination after a longer pause.
 /// </summary>
 public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
 {
@@ -19,22 +20,8 @@ public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         using var postgres = new PostgresServer();
-        string config = dir.File("node.conf");
-        File.WriteAllText(config, """
-            tern.cluster.manager.migration.max-bandwidth = 4000000
-            tern.cluster.manager.migration.completion-timeout-per-gib = 60s
-            tern.cluster.manager.migration.on-timeout = abort
-            """);
-        int[] ports = [ClusterNode.FreePort(), ClusterNode.FreePort()];
-        Array.Sort(ports);
-        using var n1 = new ClusterNode(ports[0], "n1", dir.File("n1"), "--db", postgres.ConnectionString, "--config", config);
-        using var n2 = new ClusterNode(ports[1], "n2", dir.File("n2"), "--db", postgres.ConnectionString, "--config", config, "--seed", $"127.0.0.1:{n1.BindPort}");
-        n1.WaitFor(() => n1.CtlJson("hosts"), h => h.GetArrayLength() == 2 && h.EnumerateArray().All(x => x.GetProperty("load").ValueKind != JsonValueKind.Null),
-            VmTimeout, "both hosts up and reporting");
-        Assert.Equal(0, n1.Ctl("create", "a", "--kernel", Repo.TestKernel, "--append", "mode=soak mib=64 tick_ms=50 check_every=5", "--memory", "96M").ExitCode);
-        n1.WaitFor(() => n1.VmState("a"), s => s == "running", VmTimeout, "a running");
-        string from = HostOf(n1);
-        string to = from == "n1" ? "n2" : "n1";
+        using var pair = SlowPair(dir, postgres, "abort");
+        var (n1, from, to) = (pair.N1, pair.From, pair.To);
 
         using (var migrate = TernProcess.Start(["ctl", "--api", n1.Api, "migrate", "a", "--to", to]))
         {
@@ -55,6 +42,71 @@ public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
         Assert.Equal(1, aborted.ExitCode);
         Assert.Contains($"migration of a to {to} canceled: did not complete within 10 s (on-timeout = abort); a is on {from}", aborted.Stderr);
         AssertGoesOnAt(n1, from);
+    }
+
+    [KvmPostgresFact]
+    public void The_completion_timeout_with_on_timeout_force_switches_over_at_the_next_round()
+    {
+        using var dir = new TempDir();
+        using var postgres = new PostgresServer();
+        using var pair = SlowPair(dir, postgres, "force");
+        var (n1, to) = (pair.N1, pair.To);
+
+        var started = DateTime.UtcNow;
+        var forced = n1.Ctl("migrate", "a", "--to", to, "--json");
+        var took = DateTime.UtcNow - started;
+        Assert.True(forced.ExitCode == 0, forced.Output);
+        var report = JsonDocument.Parse(string.Join("\n", forced.Stdout)).RootElement;
+        output.WriteLine($"ctl migrate with a 10 s completion timeout, forced: {took.TotalSeconds:0.0} s, guest paused {report.GetProperty("downtimeMs")} ms");
+        Assert.Equal("completed", report.GetProperty("status").GetString());
+        // 64 MiB at 4 MB/s cannot finish within the 10 s timeout; forced, it went on to switch over
+        // (with abort it is canceled at 10 s, as the test above shows).
+        Assert.True(took > TimeSpan.FromSeconds(10), $"done in {took.TotalSeconds:0.0} s, before the timeout");
+        AssertGoesOnAt(n1, to);
+    }
+
+    /// <summary>
+    /// Two nodes whose migrations are capped at 4 MB/s with a 10 s completion timeout and the given
+    /// on-timeout, running VM a (a 64 MiB soak region).
+    /// </summary>
+    private static Pair SlowPair(TempDir dir, PostgresServer postgres, string onTimeout)
+    {
+        string config = dir.File("node.conf");
+        File.WriteAllText(config, $"""
+            tern.cluster.manager.migration.max-bandwidth = 4000000
+            tern.cluster.manager.migration.completion-timeout-per-gib = 60s
+            tern.cluster.manager.migration.on-timeout = {onTimeout}
+            """);
+        int[] ports = [ClusterNode.FreePort(), ClusterNode.FreePort()];
+        Array.Sort(ports);
+        var n1 = new ClusterNode(ports[0], "n1", dir.File("n1"), "--db", postgres.ConnectionString, "--config", config);
+        var n2 = new ClusterNode(ports[1], "n2", dir.File("n2"), "--db", postgres.ConnectionString, "--config", config, "--seed", $"127.0.0.1:{n1.BindPort}");
+        var pair = new Pair(n1, n2);
+        try
+        {
+            n1.WaitFor(() => n1.CtlJson("hosts"), h => h.GetArrayLength() == 2 && h.EnumerateArray().All(x => x.GetProperty("load").ValueKind != JsonValueKind.Null),
+                VmTimeout, "both hosts up and reporting");
+            Assert.Equal(0, n1.Ctl("create", "a", "--kernel", Repo.TestKernel, "--append", "mode=soak mib=64 tick_ms=50 check_every=5", "--memory", "96M").ExitCode);
+            n1.WaitFor(() => n1.VmState("a"), s => s == "running", VmTimeout, "a running");
+            return pair;
+        }
+        catch
+        {
+            pair.Dispose();
+            throw;
+        }
+    }
+
+    private sealed record Pair(ClusterNode N1, ClusterNode N2) : IDisposable
+    {
+        public string From => HostOf(N1);
+        public string To => From == "n1" ? "n2" : "n1";
+
+        public void Dispose()
+        {
+            N2.Dispose();
+            N1.Dispose();
+        }
     }
 
     private static string HostOf(ClusterNode node) =>

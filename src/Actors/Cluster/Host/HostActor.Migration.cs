@@ -130,6 +130,7 @@ public sealed partial class HostActor
 
     private void OnOutgoingEnded(OutgoingMigration.Ended ended)
     {
+        _manager.Tell(ended.Outcome); // before any report that shows the instance's new phase
         if (Current(ended.Name, ended.Incarnation) is not { } instance) return;
         instance.Outgoing = null;
         if (instance.Phase != VmRunPhase.MigratingOut) return; // already ending (stopped or fenced meanwhile)

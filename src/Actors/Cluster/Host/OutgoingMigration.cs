@@ -13,13 +13,15 @@ namespace Tern.Actors.Cluster;
 /// as the commit approver, relays the switch-over question to the manager (asking again every
 /// second until it answers, as the manager may be moving), reports progress every poll, applies
 /// the completion timeout (cancel, or raise the downtime limit so the next round switches over),
-/// and reports the outcome to the manager and its parent, then stops.
+/// and reports the outcome to its parent (which passes it on to the manager), then stops.
 /// </summary>
 internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CommitRetry = TimeSpan.FromSeconds(1);
+    /// <summary>Time for the manager's answer to come back (and for clocks a little apart) before the engine stops waiting.</summary>
+    private static readonly TimeSpan CommitAnswerMargin = TimeSpan.FromSeconds(2);
     /// <summary>The engine's largest downtime limit: a forced migration switches over at its next round.</summary>
     private const long ForcedDowntimeLimitMs = 2_000_000;
     private const int MaxFailedPolls = 5;
@@ -31,13 +33,18 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
     private MigrationReport _report;
     private IActorRef? _commitAsker;
     private bool _commitAsked;
+    private DateTime _commitAskedAt;
     private string? _timeoutReason;
     private int _failedPolls;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>To the parent: the migration ended; <paramref name="MovedAway"/> when the guest no longer runs here.</summary>
-    public sealed record Ended(string Name, long Incarnation, bool MovedAway);
+    /// <summary>
+    /// To the parent: the migration ended; <paramref name="MovedAway"/> when the guest no longer
+    /// runs here. The parent passes <paramref name="Outcome"/> on to the manager before anything it
+    /// reports afterwards, so the manager never sees this host's next report without the outcome.
+    /// </summary>
+    public sealed record Ended(string Name, long Incarnation, bool MovedAway, MigrationOutcome Outcome);
 
     private sealed record Poll;
     private sealed record Deadline;
@@ -66,10 +73,11 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         {
             _commitAsker = Sender;
             _commitAsked = true;
+            _commitAskedAt = DateTime.UtcNow;
             AskCommit();
             Timers.StartPeriodicTimer("commit", new AskCommitAgain(), CommitRetry);
         });
-        Receive<AskCommitAgain>(_ => AskCommit());
+        Receive<AskCommitAgain>(_ => AskCommitWhileAwaited());
         Receive<CommitDecision>(OnCommitDecision);
         Receive<CancelOutgoing>(_ => _vm.Tell(new MigrateCancel()));
         Receive<Deadline>(_ => OnDeadline());
@@ -145,7 +153,18 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         Finish(report, stayed: f.State == VmRunState.Running);
     }
 
-    private void AskCommit() => _manager.Tell(new CommitRequest(_order.Name, _order.TargetIncarnation));
+    private void AskCommit() =>
+        _manager.Tell(new CommitRequest(_order.Name, _order.TargetIncarnation, _commitAskedAt + MigrationActor.CommitApprovalTimeout - CommitAnswerMargin));
+
+    /// <summary>
+    /// Asks again only while the migration engine still waits for the answer: a commit the manager
+    /// stored after the engine gave up would name a host the guest never reached.
+    /// </summary>
+    private void AskCommitWhileAwaited()
+    {
+        if (DateTime.UtcNow - _commitAskedAt < MigrationActor.CommitApprovalTimeout - CommitAnswerMargin) AskCommit();
+        else Timers.Cancel("commit");
+    }
 
     private void OnCommitDecision(CommitDecision d)
     {
@@ -175,8 +194,8 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
 
     private void Finish(MigrationReport report, bool stayed)
     {
-        _manager.Tell(new MigrationOutcome(report, _order.Incarnation, _order.TargetIncarnation, stayed));
-        Context.Parent.Tell(new Ended(_order.Name, _order.Incarnation, MovedAway: !stayed));
+        Context.Parent.Tell(new Ended(_order.Name, _order.Incarnation, MovedAway: !stayed,
+            new MigrationOutcome(report, _order.Incarnation, _order.TargetIncarnation, stayed)));
         Context.Stop(Self);
     }
 }

@@ -74,6 +74,11 @@ public sealed partial class ClusterManager
         if (Current(c.Name, c.TargetIncarnation) is { } m)
         {
             if (_committing.ContainsKey(c.Name)) return; // being persisted; the answer follows
+            if (c.AnswerBy < DateTime.UtcNow)
+            {
+                requester.Tell(new CommitDecision(c.Name, c.TargetIncarnation, false, "the commit request came after the source stopped waiting"));
+                return;
+            }
             _committing[c.Name] = (requester, c.TargetIncarnation);
             PersistThen([new MigrationEnded(c.Name, true, $"{m.From} -> {m.To}", DateTime.UtcNow)], () =>
             {
