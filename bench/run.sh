@@ -39,10 +39,11 @@ fi
 quiet_build=(-nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompilation=false)
 build() { dotnet build "$1" -c Release --artifacts-path "$art/build" "${quiet_build[@]}" >&2; }
 
-echo "building tern (Release) and tern-bench into $art" >&2
-build src/Host/Tern.Host.csproj
+echo "publishing tern (Release, ReadyToRun as ./tern does) and building tern-bench into $art" >&2
+dotnet publish src/Host/Tern.Host.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  --artifacts-path "$art/build-r2r" -o "$art/tern" "${quiet_build[@]}" >&2
 build bench/Tern.Bench/Tern.Bench.csproj
-tern="$art/build/bin/Tern.Host/release/tern"
+tern="$art/tern/tern"
 bench="$art/build/bin/Tern.Bench/release/tern-bench"
 
 echo "building the test kernel" >&2
@@ -61,12 +62,10 @@ command -v qemu-system-x86_64 >/dev/null || { echo "run.sh: qemu-system-x86_64 i
 revision="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
 extra=()
 if [ "$profile" = 1 ]; then
-  echo "publishing a ReadyToRun build of tern" >&2
-  dotnet publish src/Host/Tern.Host.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-    --artifacts-path "$art/build-r2r" -o "$art/tern-r2r" "${quiet_build[@]}" >&2
-  r2r="$art/tern-r2r/tern"
-  extra+=(--variant "ReadyToRun (PublishReadyToRun=true)|$r2r|"
-          --variant "ReadyToRun, W^X off|$r2r|DOTNET_EnableWriteXorExecute=0"
+  echo "building tern without ReadyToRun, for comparison" >&2
+  build src/Host/Tern.Host.csproj
+  jit="$art/build/bin/Tern.Host/release/tern"
+  extra+=(--variant "no ReadyToRun of Tern's assemblies (dotnet build)|$jit|"
           --variant "W^X off|$tern|DOTNET_EnableWriteXorExecute=0"
           --variant "TieredPGO off|$tern|DOTNET_TieredPGO=0"
           --variant "TieredCompilation off|$tern|DOTNET_TieredCompilation=0"

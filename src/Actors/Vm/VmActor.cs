@@ -21,16 +21,22 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     private IActorRef? _vcpus;
     private VmRunState _state = VmRunState.Created;
     private VmExited? _exited;
+    private Task<Machine>? _firstMachine;
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(VmConfig config, MachineConsole console) =>
-        Akka.Actor.Props.Create(() => new VmActor(config, console));
+    /// <param name="firstMachine">
+    /// The machine for the first boot, already being built for <paramref name="config"/> (a process
+    /// that builds it while its actor system starts saves the time of one); null: built at boot.
+    /// </param>
+    public static Props Props(VmConfig config, MachineConsole console, Task<Machine>? firstMachine = null) =>
+        Akka.Actor.Props.Create(() => new VmActor(config, console, firstMachine));
 
-    public VmActor(VmConfig config, MachineConsole console)
+    public VmActor(VmConfig config, MachineConsole console, Task<Machine>? firstMachine = null)
     {
         _config = config;
         _console = console;
+        _firstMachine = firstMachine;
         Become(Ready);
     }
 
@@ -100,9 +106,17 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
 
     private void StartMachine(bool paused)
     {
-        _machine = Machine.Create(_config, _console);
+        _machine = TakeFirstMachine() ?? Machine.Create(_config, _console);
         _vcpus = Context.ActorOf(VcpuGroupActor.Props(_machine.Vcpus, _machine.Exits, paused), $"vcpus-{Guid.NewGuid():N}");
         Context.Watch(_vcpus);
+    }
+
+    /// <summary>The machine built ahead for the first boot, once (its build's exception, if any, is thrown here).</summary>
+    private Machine? TakeFirstMachine()
+    {
+        var first = _firstMachine;
+        _firstMachine = null;
+        return first?.GetAwaiter().GetResult();
     }
 
     private void OnQueryCpus()
@@ -241,5 +255,9 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         foreach (var s in _subscribers) s.Tell(e);
     }
 
-    protected override void PostStop() => _machine?.Dispose();
+    protected override void PostStop()
+    {
+        _machine?.Dispose();
+        if (_firstMachine is { IsCompletedSuccessfully: true } unused) unused.Result.Dispose(); // never booted
+    }
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Tern.Actors.Vm;
+using Tern.Devices.Board;
 using Tern.Devices.Config;
 using Tern.Host.CommandLine;
 using Tern.Host.Qmp;
@@ -56,8 +57,10 @@ public static class StandaloneVm
     private static async Task<int> RunVmAsync(VmConfig config, QmpServer? qmp)
     {
         using var console = ConsoleStreams.Open(config.Serial);
+        // Guest memory, kernel and devices are built while the actor system starts: neither needs the other.
+        var machine = Task.Run(() => Machine.Create(config, console.Machine));
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
-        var vm = system.ActorOf(VmActor.Props(config, console.Machine), "vm");
+        var vm = system.ActorOf(VmActor.Props(config, console.Machine, machine), "vm");
         using var signals = QuitOnSignal.Install(vm);
         qmp?.Attach(system, vm);
 
