@@ -5,18 +5,22 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 /// <summary>
 /// A private network the test builds for itself: a Linux bridge in the root namespace holding
 /// 10.213.X.1/24 and one network namespace per host, each joined to the bridge by a veth pair and
-/// addressed 10.213.X.(10+i). X and the names carry a per-run random tag, so parallel or aborted
-/// runs never collide; nothing outside these namespaces and this bridge is touched. Dispose
-/// deletes the namespaces (which takes their veths along) and the bridge. Needs root.
+/// addressed 10.213.X.(10+i). X and the names carry a per-network tag (the test process's id and a
+/// random part), so parallel or aborted runs never collide; nothing outside these namespaces and
+/// this bridge is touched. Dispose deletes the namespaces (which takes their veths along) and the
+/// bridge; what a killed test process left behind is removed by the next run. Needs root.
 /// </summary>
 public sealed class VirtualNetwork : IDisposable
 {
-    private readonly string _tag = Guid.NewGuid().ToString("N")[..6];
+    private const int PidDigits = 7; // hex; Linux pids stay below 2^22
+    private static readonly Lazy<bool> Swept = new(SweepLeftovers);
+    private readonly string _tag = $"{Environment.ProcessId.ToString("x").PadLeft(PidDigits, '0')}{Guid.NewGuid().ToString("N")[..3]}";
     private readonly List<string> _namespaces = [];
     private bool _bridgeCreated;
 
     public VirtualNetwork(int hosts)
     {
+        _ = Swept.Value;
         Subnet = $"10.213.{FreeSubnetOctet()}";
         Bridge = $"tb{_tag}";
         try
@@ -65,6 +69,24 @@ public sealed class VirtualNetwork : IDisposable
         Ip("-n", ns, "link", "set", "eth0", "up");
         Ip("-n", ns, "link", "set", "lo", "up");
     }
+
+    /// <summary>Deletes namespaces and bridges of networks whose test process no longer runs.</summary>
+    private static bool SweepLeftovers()
+    {
+        var names = Run("ip", "netns", "list").Split('\n').Select(l => l.Split(' ')[0]).Where(n => n.StartsWith("tern-", StringComparison.Ordinal));
+        foreach (var ns in names)
+            if (OwnerGone(ns["tern-".Length..])) TryIp("netns", "del", ns);
+        var bridges = Run("ip", "-o", "link", "show", "type", "bridge").Split('\n')
+            .Select(l => l.Split(':', StringSplitOptions.TrimEntries)).Where(f => f.Length > 1 && f[1].StartsWith("tb", StringComparison.Ordinal)).Select(f => f[1]);
+        foreach (var bridge in bridges)
+            if (OwnerGone(bridge["tb".Length..])) TryIp("link", "del", bridge);
+        return true;
+    }
+
+    /// <summary>Whether the tag at the start of <paramref name="name"/> names a test process that has ended.</summary>
+    private static bool OwnerGone(string name) =>
+        name.Length >= PidDigits && int.TryParse(name[..PidDigits], System.Globalization.NumberStyles.HexNumber, null, out int pid)
+        && !Directory.Exists($"/proc/{pid}");
 
     /// <summary>An X with no 10.213.X.0/24 address on this machine yet, picked at random.</summary>
     private static int FreeSubnetOctet()
