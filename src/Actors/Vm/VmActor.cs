@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Tern.Devices.Board;
 using Tern.Devices.Config;
@@ -21,7 +22,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     private IActorRef? _vcpus;
     private VmRunState _state = VmRunState.Created;
     private VmExited? _exited;
-    private Task<Machine>? _firstMachine;
+    private readonly StrongBox<Task<Machine>?> _firstMachine;
 
     public IStash Stash { get; set; } = null!;
 
@@ -29,10 +30,14 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     /// The machine for the first boot, already being built for <paramref name="config"/> (a process
     /// that builds it while its actor system starts saves the time of one); null: built at boot.
     /// </param>
-    public static Props Props(VmConfig config, MachineConsole console, Task<Machine>? firstMachine = null) =>
-        Akka.Actor.Props.Create(() => new VmActor(config, console, firstMachine));
+    public static Props Props(VmConfig config, MachineConsole console, Task<Machine>? firstMachine = null)
+    {
+        // Shared by every incarnation of the actor, so that only the first boot takes it.
+        var first = new StrongBox<Task<Machine>?>(firstMachine);
+        return Akka.Actor.Props.Create(() => new VmActor(config, console, first));
+    }
 
-    public VmActor(VmConfig config, MachineConsole console, Task<Machine>? firstMachine = null)
+    public VmActor(VmConfig config, MachineConsole console, StrongBox<Task<Machine>?> firstMachine)
     {
         _config = config;
         _console = console;
@@ -112,12 +117,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     }
 
     /// <summary>The machine built ahead for the first boot, once (its build's exception, if any, is thrown here).</summary>
-    private Machine? TakeFirstMachine()
-    {
-        var first = _firstMachine;
-        _firstMachine = null;
-        return first?.GetAwaiter().GetResult();
-    }
+    private Machine? TakeFirstMachine() => Interlocked.Exchange(ref _firstMachine.Value, null)?.GetAwaiter().GetResult();
 
     private void OnQueryCpus()
     {
@@ -258,6 +258,6 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     protected override void PostStop()
     {
         _machine?.Dispose();
-        if (_firstMachine is { IsCompletedSuccessfully: true } unused) unused.Result.Dispose(); // never booted
+        if (Interlocked.Exchange(ref _firstMachine.Value, null) is { IsCompletedSuccessfully: true } unused) unused.Result.Dispose(); // never booted
     }
 }
