@@ -14,7 +14,11 @@ public class VmKvmStateRoundTripTests
     {
         using var source = StateTestVm.Empty();
         ProgramDevices(source.Vm);
-        Thread.Sleep(300); // let the source's kvmclock run ahead of any fresh VM's
+        // The source's kvmclock well ahead of any fresh VM's (which may start near the host's), so
+        // a clock that was not restored cannot pass for one that was.
+        var ahead = source.Vm.GetClock();
+        ahead.clock += 60_000_000_000UL;
+        source.Vm.SetClock(ahead);
         var saved = VmKvmState.Save(source.Vm);
 
         using var destination = StateTestVm.CloneOf(source);
