@@ -108,10 +108,14 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
     private static string? WaitForSurvival(MigrationScenario scenario, VmmProcess source, VmmProcess destination)
     {
         var timeout = TimeSpan.FromSeconds(15);
-        int idleTicks = 0;
+        int ticks = 0;
+        // A soak guest's first line at the destination can be the check it began on the source: a
+        // check counts only after a tick printed here, so the tick gaps have both sides to measure.
         var evidence = destination.Console.WaitFor(l =>
-            scenario.Soak ? l.Text.StartsWith("SOAK check tick=", StringComparison.Ordinal) : l.Text.StartsWith("TICK ", StringComparison.Ordinal) && ++idleTicks >= 100,
-            timeout);
+        {
+            if (l.Text.StartsWith("TICK ", StringComparison.Ordinal)) ticks++;
+            return scenario.Soak ? ticks > 0 && l.Text.StartsWith("SOAK check tick=", StringComparison.Ordinal) : ticks >= 100;
+        }, timeout);
         if (evidence is null) return $"the guest did not go on at the destination within {timeout.TotalSeconds:F0} s: {destination.Tail()}";
         var bad = source.Console.Lines.Concat(destination.Console.Lines)
             .FirstOrDefault(l => l.Text.Contains(" BAD", StringComparison.Ordinal) || l.Text.StartsWith("EXC ", StringComparison.Ordinal));
