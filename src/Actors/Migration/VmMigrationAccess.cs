@@ -34,7 +34,7 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public void ResumeGuest()
     {
         machine.ResumeDevices();
-        if (guestWasRunning && !_abandoned.IsCancellationRequested) AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
+        if (guestWasRunning) ResumeVcpus();
     }
 
     public void RehearseSave()
@@ -52,7 +52,7 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
         }
         finally
         {
-            if (!_abandoned.IsCancellationRequested) AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
+            ResumeVcpus();
         }
     }
 
@@ -67,6 +67,12 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public void RestoreState(IReadOnlyList<ComponentState> states) => machine.RestoreState(states);
 
     void IMigrationDestination.ResumeGuest() => AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
+
+    /// <summary>Lets the vCPUs run again; nothing to do once the VM is ending.</summary>
+    private void ResumeVcpus()
+    {
+        if (!_abandoned.IsCancellationRequested) AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
+    }
 
     private T AskVcpus<T>(object message)
     {

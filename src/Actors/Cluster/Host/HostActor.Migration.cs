@@ -76,11 +76,15 @@ public sealed partial class HostActor
         {
             string name = instance.Name;
             long incarnation = instance.Incarnation;
-            instance.Actor.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), TimeSpan.FromSeconds(5))
-                .ContinueWith(t => new IncomingState(name, incarnation, t.IsCompletedSuccessfully ? t.Result.State : null))
-                .PipeTo(Self);
+            AskRunState(instance, state => new IncomingState(name, incarnation, state));
         }
     }
+
+    /// <summary>Asks an instance's VM for its run state; <paramref name="toMessage"/> (null state: no answer) comes back to this actor.</summary>
+    private void AskRunState(VmInstance instance, Func<VmRunState?, object> toMessage) =>
+        instance.Actor.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), TimeSpan.FromSeconds(5))
+            .ContinueWith(t => toMessage(t.IsCompletedSuccessfully ? t.Result.State : null))
+            .PipeTo(Self);
 
     private void OnIncomingState(IncomingState s) => MarkArrived(s.Name, s.Incarnation, s.State);
 
@@ -100,15 +104,12 @@ public sealed partial class HostActor
         {
             // Moved here moments ago: its arrival may not have been checked yet (once a report).
             var replyTo = Sender;
-            arriving.Actor.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), TimeSpan.FromSeconds(5))
-                .ContinueWith(t => new ArrivalChecked(order, replyTo, t.IsCompletedSuccessfully ? t.Result.State : null))
-                .PipeTo(Self);
+            AskRunState(arriving, state => new ArrivalChecked(order, replyTo, state));
             return;
         }
         if (Current(order.Name, order.Incarnation) is not { Phase: VmRunPhase.Running } instance)
         {
-            var report = MigrationReport.Starting(order.Name, _name, order.To) with { Status = "failed", Error = $"vm {order.Name} does not run on {_name}" };
-            Sender.Tell(new MigrationOutcome(report, order.Incarnation, order.TargetIncarnation, GuestStayed: true));
+            RefuseStart(order, Sender, $"vm {order.Name} does not run on {_name}");
             return;
         }
         instance.Phase = VmRunPhase.MigratingOut;
@@ -122,10 +123,14 @@ public sealed partial class HostActor
         if (Current(c.Order.Name, c.Order.Incarnation) is { Phase: VmRunPhase.Running })
             Self.Tell(c.Order, c.ReplyTo);
         else
-        {
-            var report = MigrationReport.Starting(c.Order.Name, _name, c.Order.To) with { Status = "failed", Error = $"vm {c.Order.Name} has not finished arriving on {_name}" };
-            c.ReplyTo.Tell(new MigrationOutcome(report, c.Order.Incarnation, c.Order.TargetIncarnation, GuestStayed: true));
-        }
+            RefuseStart(c.Order, c.ReplyTo, $"vm {c.Order.Name} has not finished arriving on {_name}");
+    }
+
+    /// <summary>A migration order this host cannot carry out: it ends at once, failed, with the guest where it was.</summary>
+    private void RefuseStart(StartMigration order, IActorRef replyTo, string error)
+    {
+        var report = MigrationReport.Starting(order.Name, _name, order.To) with { Status = "failed", Error = error };
+        replyTo.Tell(new MigrationOutcome(report, order.Incarnation, order.TargetIncarnation, GuestStayed: true));
     }
 
     private void OnOutgoingEnded(OutgoingMigration.Ended ended)

@@ -32,7 +32,7 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
     private readonly IActorRef _manager;
     private MigrationReport _report;
     private IActorRef? _commitAsker;
-    private bool _commitAsked;
+    /// <summary>When the engine asked to switch over (default: not yet).</summary>
     private DateTime _commitAskedAt;
     private string? _timeoutReason;
     private int _failedPolls;
@@ -72,7 +72,6 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         Receive<ApproveCommit>(_ =>
         {
             _commitAsker = Sender;
-            _commitAsked = true;
             _commitAskedAt = DateTime.UtcNow;
             AskCommit();
             Timers.StartPeriodicTimer("commit", new AskCommitAgain(), CommitRetry);
@@ -153,8 +152,10 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         Finish(report, stayed: f.State == VmRunState.Running);
     }
 
-    private void AskCommit() =>
-        _manager.Tell(new CommitRequest(_order.Name, _order.TargetIncarnation, _commitAskedAt + MigrationActor.CommitApprovalTimeout - CommitAnswerMargin));
+    /// <summary>The last moment an approval can still reach the engine before it stops waiting.</summary>
+    private DateTime AnswerBy => _commitAskedAt + MigrationActor.CommitApprovalTimeout - CommitAnswerMargin;
+
+    private void AskCommit() => _manager.Tell(new CommitRequest(_order.Name, _order.TargetIncarnation, AnswerBy));
 
     /// <summary>
     /// Asks again only while the migration engine still waits for the answer: a commit the manager
@@ -162,7 +163,7 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
     /// </summary>
     private void AskCommitWhileAwaited()
     {
-        if (DateTime.UtcNow - _commitAskedAt < MigrationActor.CommitApprovalTimeout - CommitAnswerMargin) AskCommit();
+        if (DateTime.UtcNow < AnswerBy) AskCommit();
         else Timers.Cancel("commit");
     }
 
@@ -176,7 +177,7 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
 
     private void OnDeadline()
     {
-        if (_commitAsked) return; // the switch-over is under way
+        if (_commitAskedAt != default) return; // the switch-over is under way
         var seconds = _order.CompletionTimeoutMs / 1000.0;
         if (_order.OnTimeout == OnCompletionTimeout.Force)
             _vm.Tell(new SetParameters(DowntimeLimitMs: ForcedDowntimeLimitMs));

@@ -152,17 +152,17 @@ public sealed partial class ClusterManager
     private void AbandonMigration(string name, long incarnation, string why)
     {
         if (Current(name, incarnation) is not { } m) return;
-        _lastHeard.Remove(name);
         if (_hostActors.TryGetValue(m.From, out var source)) source.Tell(new CancelOutgoing(name, incarnation));
-        ReportFailed(m, why);
-        PersistThen([new MigrationEnded(name, false, why, DateTime.UtcNow)], () => SendOrders());
+        PersistThen([GiveUp(m, why, DateTime.UtcNow)], () => SendOrders());
     }
 
-    /// <summary>What <c>ctl migrate</c> sees of a migration the manager gave up: its last figures, failed.</summary>
-    private void ReportFailed(MigrationEntry m, string why)
+    /// <summary>The event that ends a migration before its commit; <c>ctl migrate</c> sees it failed with <paramref name="why"/>.</summary>
+    private MigrationEnded GiveUp(MigrationEntry m, string why, DateTime now)
     {
-        var report = _progress.GetValueOrDefault(m.Vm) ?? MigrationReport.Starting(m.Vm, m.From, m.To);
-        _progress[m.Vm] = report with { Status = "failed", Error = why };
+        _lastHeard.Remove(m.Vm);
+        var last = _progress.GetValueOrDefault(m.Vm) ?? MigrationReport.Starting(m.Vm, m.From, m.To);
+        _progress[m.Vm] = last with { Status = "failed", Error = why };
+        return new MigrationEnded(m.Vm, false, why, now);
     }
 
     /// <summary>Migrations whose source has gone quiet (e.g. the manager moved and lost them): given up.</summary>
@@ -200,12 +200,7 @@ public sealed partial class ClusterManager
     /// <summary>Migrations that lose a host before their commit are given up; the VM stays with its source (or fails over with it).</summary>
     private IReadOnlyList<IManagerEvent> MigrationsLostWith(string host, DateTime now)
     {
-        var lost = _registry.Migrations.Values.Where(m => m.From == host || m.To == host).ToArray();
-        foreach (var m in lost)
-        {
-            ReportFailed(m, $"host {host} is down");
-            _lastHeard.Remove(m.Vm);
-        }
-        return lost.Select(m => new MigrationEnded(m.Vm, false, $"host {host} is down", now)).ToArray();
+        return _registry.Migrations.Values.Where(m => m.From == host || m.To == host)
+            .Select(m => GiveUp(m, $"host {host} is down", now)).ToArray();
     }
 }
