@@ -12,6 +12,7 @@ public sealed partial class VmActor
     private IActorRef? _migration;
     private MigrationInfo _migrationInfo = MigrationInfo.None;
     private volatile MigrationParameters _migrationParameters = new();
+    private bool _prepareMigrationOnArrival;
     private VmRunState _stateBeforeMigration;
     private MigrationInfo _infoBeforeMigration = MigrationInfo.None;
 
@@ -48,6 +49,19 @@ public sealed partial class VmActor
         Receive<Progress>(p => OnMigrationProgress(p.Info, p.NewPass));
         Receive<Finished>(OnMigrationFinished);
     }
+
+    /// <summary>
+    /// Warms the outgoing migration path up (<see cref="MigrationWarmUp"/>) on a pool thread, a
+    /// second from now so that it stays off the guest's boot; a `migrate` sooner pays the cost itself.
+    /// </summary>
+    private void PrepareMigrationSoon()
+    {
+        var machine = _machine!;
+        var fingerprint = MigrationFingerprint.From(_config);
+        Task.Delay(PrepareMigrationDelay).ContinueWith(_ => MigrationWarmUp.RunOnce(machine, fingerprint), TaskScheduler.Default);
+    }
+
+    private static readonly TimeSpan PrepareMigrationDelay = TimeSpan.FromSeconds(1);
 
     private void OnMigrate(Migrate m)
     {
@@ -113,10 +127,12 @@ public sealed partial class VmActor
                 _state = VmRunState.Running;
                 Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));
                 AnnounceWhenRunning();
+                if (_prepareMigrationOnArrival) PrepareMigrationSoon();
                 break;
             case GuestAfterMigration.ArrivedPaused:
                 _state = VmRunState.Paused;
                 AnnounceWhenRunning();
+                if (_prepareMigrationOnArrival) PrepareMigrationSoon();
                 break;
             case GuestAfterMigration.Discarded:
                 End(1, $"incoming migration failed: {f.Info.ErrorDesc}", guest: false, qmpReason: "host-error");

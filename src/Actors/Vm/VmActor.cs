@@ -47,7 +47,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
 
     private void Ready()
     {
-        Receive<Boot>(_ => OnBoot());
+        Receive<Boot>(OnBoot);
         Receive<Command>(c => OnCommand(c.Kind));
         Receive<QueryStatus>(_ => Sender.Tell(new VmProtocol.Status(_state)));
         Receive<QueryConfig>(_ => Sender.Tell(new ConfigReply(_config)));
@@ -78,7 +78,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         AnnounceHandlers();
     }
 
-    private void OnBoot()
+    private void OnBoot(Boot boot)
     {
         if (_state != VmRunState.Created)
         {
@@ -89,6 +89,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         {
             if (_config.IncomingEndpoint is { } incoming)
             {
+                _prepareMigrationOnArrival = boot.PrepareMigration;
                 BootForIncomingMigration(incoming);
                 Sender.Tell(new Booted());
                 return;
@@ -96,6 +97,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
             StartMachine(paused: _config.StartPaused);
             _state = _config.StartPaused ? VmRunState.Paused : VmRunState.Running;
             Sender.Tell(new Booted());
+            if (boot.PrepareMigration) PrepareMigrationSoon();
         }
         catch (Exception e) when (IsBootFailure(e))
         {

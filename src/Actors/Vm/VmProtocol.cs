@@ -11,7 +11,8 @@ public static class VmProtocol
     public interface IVmMessage;
 
     /// <summary>Build the machine and start its vCPUs; replied with <see cref="Booted"/> or <see cref="BootFailed"/>.</summary>
-    public sealed record Boot : IVmMessage;
+    /// <param name="PrepareMigration">The VM may be migrated (a QMP monitor or a cluster drives it): warm the outgoing path up once it runs.</param>
+    public sealed record Boot(bool PrepareMigration = false) : IVmMessage;
 
     public sealed record Booted : IVmMessage;
 

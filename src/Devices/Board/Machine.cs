@@ -103,7 +103,7 @@ public sealed class Machine : IDisposable
             vm.CreateIrqchip();
             vm.CreatePit();
 
-            var memory = Own(owned, AllocateRam(config.MemoryBytes));
+            var memory = Own(owned, AllocateRam(config.MemoryBytes, hugePages: config.Incoming is null));
             vm.MapMemory(memory);
 
             var io = new DeviceBus("port I/O");
@@ -152,11 +152,11 @@ public sealed class Machine : IDisposable
         }
     }
 
-    private static GuestMemory AllocateRam(ulong bytes)
+    private static GuestMemory AllocateRam(ulong bytes, bool hugePages)
     {
         try
         {
-            return GuestMemory.ForRamSize(bytes);
+            return GuestMemory.ForRamSize(bytes, hugePages);
         }
         catch (KvmException e)
         {

@@ -64,7 +64,7 @@ public static class StandaloneVm
         using var signals = QuitOnSignal.Install(vm);
         qmp?.Attach(system, vm);
 
-        var boot = await vm.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(), TimeSpan.FromMinutes(2));
+        var boot = await vm.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: qmp is not null), TimeSpan.FromMinutes(2));
         if (boot is VmProtocol.BootFailed failed)
         {
             if (qmp is not null) await qmp.StopAsync();

@@ -14,6 +14,7 @@ internal static unsafe partial class Libc
     internal const int MAP_NORESERVE = 0x4000;
     internal const int MADV_DONTNEED = 4;
     internal const int MADV_HUGEPAGE = 14;
+    internal const int MADV_POPULATE_WRITE = 23;
     internal static readonly nint MAP_FAILED = -1;
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]

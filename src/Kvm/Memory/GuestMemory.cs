@@ -12,15 +12,24 @@ namespace Tern.Kvm.Memory;
 public sealed class GuestMemory : IDisposable
 {
     private readonly GuestRegion[] _regions;
+    private readonly Lazy<HostPageMap?> _pageMap = new(HostPageMap.TryOpen);
 
-    public GuestMemory(IEnumerable<(ulong Start, ulong Size)> ranges)
+    /// <param name="hugePages">
+    /// Back RAM with transparent huge pages, as QEMU does: fewer faults and TLB misses for a
+    /// running guest. A migration's destination starts without them and turns them on once the
+    /// guest is in (<see cref="UseHugePages"/>): on hosts that return free memory to their own
+    /// hypervisor (free page reporting, as in cloud VMs), every huge page comes from a block
+    /// the hypervisor must back again, and receiving 1 GiB measured 2-3x slower than into 4 KiB
+    /// pages (bench/RESULTS.md).
+    /// </param>
+    public GuestMemory(IEnumerable<(ulong Start, ulong Size)> ranges, bool hugePages = true)
     {
-        _regions = ranges.Select(r => new GuestRegion(r.Start, r.Size)).ToArray();
+        _regions = ranges.Select(r => new GuestRegion(r.Start, r.Size, hugePages)).ToArray();
         TotalSize = (ulong)_regions.Sum(r => (decimal)r.Size);
     }
 
     /// <summary>RAM laid out the q35 way for <paramref name="ramSize"/> bytes.</summary>
-    public static GuestMemory ForRamSize(ulong ramSize) => new(MemoryLayout.RamRanges(ramSize));
+    public static GuestMemory ForRamSize(ulong ramSize, bool hugePages = true) => new(MemoryLayout.RamRanges(ramSize), hugePages);
 
     public IReadOnlyList<GuestRegion> Regions => _regions;
     public ulong TotalSize { get; }
@@ -51,6 +60,30 @@ public sealed class GuestMemory : IDisposable
         var region = Require(gpa, (ulong)length);
         MarkDirty(region, gpa, (ulong)length);
         return region.Slice(gpa, length);
+    }
+
+    /// <summary>
+    /// Marks which pages from <paramref name="gpa"/> (one flag per page) the host holds memory for;
+    /// a page it does not reads as zero and can be skipped without a fault. False when the host
+    /// cannot tell: then treat every page as backed. Throws if out of range.
+    /// </summary>
+    public bool TryGetBacked(ulong gpa, Span<bool> backed)
+    {
+        var region = Require(gpa, (ulong)backed.Length * MemoryLayout.PageSize);
+        return gpa % MemoryLayout.PageSize == 0 && _pageMap.Value is { } map && map.TryRead(region.HostAddress(gpa), backed);
+    }
+
+    /// <summary>
+    /// Backs [gpa, gpa+length) with host memory now, ahead of a bulk write (a migration's incoming
+    /// pages): one call instead of a fault per page. Only a hint: if the host refuses, the write
+    /// faults the pages in as usual. Throws if out of range.
+    /// </summary>
+    public void Populate(ulong gpa, ulong length) => Require(gpa, length).Populate(gpa, length);
+
+    /// <summary>Lets the host back all guest RAM with transparent huge pages from now on.</summary>
+    public void UseHugePages()
+    {
+        foreach (var r in _regions) r.UseHugePages();
     }
 
     public void Read(ulong gpa, Span<byte> destination) => ReadSpan(gpa, destination.Length).CopyTo(destination);
@@ -106,5 +139,6 @@ public sealed class GuestMemory : IDisposable
     public void Dispose()
     {
         foreach (var r in _regions) r.Dispose();
+        if (_pageMap.IsValueCreated) _pageMap.Value?.Dispose();
     }
 }

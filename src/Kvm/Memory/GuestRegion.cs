@@ -7,7 +7,8 @@ public sealed class GuestRegion : IDisposable
 {
     private nint _host;
 
-    internal GuestRegion(ulong start, ulong size)
+    /// <param name="hugePages">Let the host back the region with transparent huge pages (see <see cref="GuestMemory"/>).</param>
+    internal GuestRegion(ulong start, ulong size, bool hugePages)
     {
         Start = start;
         Size = size;
@@ -15,7 +16,7 @@ public sealed class GuestRegion : IDisposable
             Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
         if (_host == Libc.MAP_FAILED)
             throw new KvmException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"mmap of {size >> 20} MiB guest RAM");
-        Libc.MAdvise(_host, (nuint)size, Libc.MADV_HUGEPAGE);
+        if (hugePages) UseHugePages();
         Dirty = new DirtyBitmap(size / Arch.MemoryLayout.PageSize);
     }
 
@@ -28,10 +29,19 @@ public sealed class GuestRegion : IDisposable
 
     public bool Contains(ulong gpa, ulong length) => gpa >= Start && length <= Size && gpa - Start <= Size - length;
 
+    /// <summary>The host address of <paramref name="gpa"/>; the caller has checked <see cref="Contains"/>.</summary>
+    internal nint HostAddress(ulong gpa) => _host + (nint)(gpa - Start);
+
     /// <summary>A view of [gpa, gpa+length); the caller has checked <see cref="Contains"/>.</summary>
     internal unsafe Span<byte> Slice(ulong gpa, int length) =>
         // SAFETY: the mapping lives until Dispose and the range lies inside it (checked by callers).
         new((byte*)_host + (gpa - Start), length);
+
+    /// <summary>Lets the host back the region's pages with transparent huge pages from now on.</summary>
+    public void UseHugePages() => Libc.MAdvise(_host, (nuint)Size, Libc.MADV_HUGEPAGE);
+
+    /// <summary>Backs [gpa, gpa+length) with memory now, in one call rather than one fault per page; the caller has checked <see cref="Contains"/>.</summary>
+    internal void Populate(ulong gpa, ulong length) => Libc.MAdvise(HostAddress(gpa), (nuint)length, Libc.MADV_POPULATE_WRITE);
 
     /// <summary>Gives the pages back to the host (after a migration the source frees its RAM).</summary>
     public void Discard() => Libc.MAdvise(_host, (nuint)Size, Libc.MADV_DONTNEED);

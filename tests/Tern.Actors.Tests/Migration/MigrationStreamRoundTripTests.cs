@@ -74,6 +74,31 @@ public sealed class MigrationStreamRoundTripTests
     }
 
     [Fact]
+    public void Zero_ranges_clear_what_the_destination_held_and_leave_pages_it_never_touched_unbacked()
+    {
+        using var source = TestMemory.Create();
+        using var destination = new GuestMemory([(0, TestMemory.LowSize), (TestMemory.HighStart, TestMemory.HighSize)], hugePages: false);
+        ulong[] dirtied = [0, 7 * Page, 5 << 20, TestMemory.HighStart + 3 * Page];
+        foreach (ulong gpa in dirtied) TestMemory.FillPage(destination, gpa, seed: 3);
+
+        var bytes = new MemoryStream();
+        var writer = new MigrationStreamWriter(bytes, source);
+        writer.WriteHeader();
+        writer.WriteConfig(RoundTripFixtures.Fingerprint());
+        writer.WriteRam(TestMemory.AllPages(source));
+        bytes.Position = 0;
+        var reader = new MigrationStreamReader(bytes, destination);
+        Assert.IsType<MigrationSection.Config>(reader.ReadNext());
+        Assert.IsType<MigrationSection.RamApplied>(reader.ReadNext());
+
+        // Only the pages it wrote were ever backed: the others were not even read (which would back them with the zero page).
+        var backed = new bool[(int)(TestMemory.LowSize / Page)];
+        Assert.True(destination.TryGetBacked(0, backed));
+        Assert.Equal([0, 7, (5 << 20) / (int)Page], backed.Index().Where(b => b.Item).Select(b => b.Index));
+        Assert.Null(TestMemory.FirstDifference(source, destination));
+    }
+
+    [Fact]
     public void All_zero_memory_costs_a_few_hundred_bytes()
     {
         using var source = TestMemory.Create();

@@ -113,7 +113,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         var actor = Context.ActorOf(VmActor.Props(config, new MachineConsole(console, null)), $"vm-{name}-{incarnation}");
         var instance = new VmInstance(definition, incarnation, actor, console) { Phase = phase };
         _instances[name] = instance;
-        actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(), _settings.BootTimeout)
+        actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: true), _settings.BootTimeout)
             .ContinueWith(t => t.IsCompletedSuccessfully
                 ? new BootResult(name, incarnation, t.Result, null)
                 : new BootResult(name, incarnation, null, $"boot did not answer within {_settings.BootTimeout.TotalSeconds:0} s"))

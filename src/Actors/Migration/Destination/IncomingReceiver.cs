@@ -61,26 +61,12 @@ public sealed class IncomingReceiver(
         try
         {
             destination.RehearseRestore();
-            RehearseSetup();
+            StreamRehearsal.Setup(destination.Memory, own);
         }
         catch (Exception e) when (e is MachineException or Tern.Kvm.KvmException or MigrationStreamException)
         {
             // The real migration reports what is wrong, with the source's stream in hand.
         }
-    }
-
-    /// <summary>Reads our own header and configuration back through the stream code: the source's will find it ready.</summary>
-    private void RehearseSetup()
-    {
-        using var bytes = new MemoryStream();
-        var writer = new MigrationStreamWriter(bytes, destination.Memory);
-        writer.WriteHeader();
-        writer.WriteConfig(own);
-        writer.WriteEnd();
-        bytes.Position = 0;
-        var reader = new MigrationStreamReader(bytes, destination.Memory);
-        if (reader.ReadNext() is MigrationSection.Config c) c.Fingerprint.Differences(own);
-        reader.ReadNext();
     }
 
     private (MigrationInfo, GuestAfterMigration) Receive(NetworkStream stream)
@@ -141,6 +127,7 @@ public sealed class IncomingReceiver(
         {
             case MigrationReply.Done:
                 // The source committed: the guest is this side's now, whether or not the source hears the answer.
+                destination.Memory.UseHugePages(); // its RAM came in 4 KiB pages (see GuestMemory); khugepaged merges them over time
                 if (wasRunning) destination.ResumeGuest();
                 TryReply(stream, MigrationReply.Done.Instance);
                 return (Final(MigrationStatus.Completed, null), wasRunning ? GuestAfterMigration.Arrived : GuestAfterMigration.ArrivedPaused);

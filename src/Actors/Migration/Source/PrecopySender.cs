@@ -49,6 +49,7 @@ public sealed class PrecopySender
     private readonly List<PageRun> _runs = [];
     private MigrationInfo _info = new(MigrationStatus.Setup);
     private DataChannels? _channels;
+    private Task? _rehearsal;
     private bool _paused;
     private bool _committed;
     private ulong _syncs;
@@ -99,10 +100,13 @@ public sealed class PrecopySender
             var writer = new MigrationStreamWriter(_stream, _source.Memory);
             Setup(writer);
             OpenChannels(writer);
-            _source.RehearseSave();
             tracker.Start();
             Report(_info with { Status = MigrationStatus.Active }, newPass: false);
+            // Rehearsed beside the first pass rather than before it: its brief pause and one-time
+            // costs then delay no page. It must end before the real pause, and its failure fails the migration.
+            _rehearsal = Task.Run(_source.RehearseSave);
             Precopy(writer, tracker);
+            _rehearsal.GetAwaiter().GetResult();
             long downtime = StopAndCopy(writer, tracker);
             var done = _info with { Status = MigrationStatus.Completed, DowntimeMs = downtime, TotalTimeMs = Ms(), Ram = _info.Ram! with { Remaining = 0 } };
             return (done, GuestAfterMigration.MovedAway);
@@ -125,11 +129,24 @@ public sealed class PrecopySender
         }
         finally
         {
+            WaitForRehearsal(); // its own pause and resume must not interleave with the resume below
             tracker.Stop();
             _source.SetThrottle(0);
             if (_paused && !_committed) _source.ResumeGuest();
             _channels?.Dispose();
             _stream.Dispose();
+        }
+    }
+
+    private void WaitForRehearsal()
+    {
+        try
+        {
+            _rehearsal?.Wait(ReplyTimeout);
+        }
+        catch (AggregateException)
+        {
+            // The migration has failed already; the rehearsal's own error adds nothing.
         }
     }
 
