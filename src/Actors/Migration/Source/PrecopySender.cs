@@ -192,6 +192,7 @@ public sealed class PrecopySender
         var limiter = new BandwidthLimiter(() => _parameters().MaxBandwidth);
         var bandwidth = new LinkBandwidth();
         int throttle = 0;
+        ulong previousRemaining = ulong.MaxValue;
         var roundClock = Stopwatch.StartNew();
         long roundStartBytes = Written(writer);
         SendRuns(writer, PageRuns.All(_source.Memory, ChunkPages), limiter);
@@ -205,7 +206,8 @@ public sealed class PrecopySender
             double seconds = roundClock.Elapsed.TotalSeconds;
             ulong dirtyPages = tracker.Sync();
             _syncs++;
-            var stats = new RoundStats(round, dirtyPages * PageSize, bandwidth.BytesPerSecond, dirtyPages * PageSize / seconds, _clock.Elapsed, throttle);
+            var stats = new RoundStats(round, dirtyPages * PageSize, previousRemaining, bandwidth.BytesPerSecond, dirtyPages * PageSize / seconds, _clock.Elapsed, throttle);
+            previousRemaining = stats.RemainingBytes;
             var step = ConvergencePolicy.Next(stats, _parameters());
             UpdateInfo(writer, stats, round, throttle);
             _runs.Clear();
