@@ -37,6 +37,7 @@ public sealed partial class VmActor
     private void MigrationHandlers()
     {
         Receive<Migrate>(OnMigrate);
+        Receive<WarmUpMigration>(_ => OnWarmUpMigration());
         Receive<MigrateCancel>(_ => OnMigrateCancel());
         Receive<QueryMigrate>(_ => Sender.Tell(_migrationInfo));
         Receive<QueryParameters>(_ => Sender.Tell(new ParametersReply(_migrationParameters)));
@@ -50,18 +51,27 @@ public sealed partial class VmActor
         Receive<Finished>(OnMigrationFinished);
     }
 
-    /// <summary>
-    /// Warms the outgoing migration path up (<see cref="MigrationWarmUp"/>) on a pool thread, a
-    /// second from now so that it stays off the guest's boot; a `migrate` sooner pays the cost itself.
-    /// </summary>
-    private void PrepareMigrationSoon()
+    /// <summary>Time to warm the outgoing migration path up (<see cref="MigrationWarmUp"/>).</summary>
+    private sealed record WarmUpMigration
     {
-        var machine = _machine!;
-        var fingerprint = MigrationFingerprint.From(_config);
-        Task.Delay(PrepareMigrationDelay).ContinueWith(_ => MigrationWarmUp.RunOnce(machine, fingerprint), TaskScheduler.Default);
+        public static readonly WarmUpMigration Instance = new();
     }
 
     private static readonly TimeSpan PrepareMigrationDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>A second from now, so that the warm-up stays off the guest's boot; a `migrate` sooner pays the cost itself.</summary>
+    private void PrepareMigrationSoon() => Timers.StartSingleTimer(nameof(WarmUpMigration), WarmUpMigration.Instance, PrepareMigrationDelay);
+
+    /// <summary>
+    /// Runs in the handler, blocking the actor for its tens of milliseconds once: the machine
+    /// cannot be disposed under the warm-up, and no lifecycle command interleaves with its pause.
+    /// </summary>
+    private void OnWarmUpMigration()
+    {
+        if (_machine is null || _vcpus is null || _migration is not null || _state is not (VmRunState.Running or VmRunState.Paused)) return;
+        var access = new VmMigrationAccess(_machine, _vcpus, guestWasRunning: _state == VmRunState.Running);
+        MigrationWarmUp.RunOnce(_machine, MigrationFingerprint.From(_config), access.RehearseSave);
+    }
 
     private void OnMigrate(Migrate m)
     {
