@@ -103,7 +103,7 @@ public sealed class Machine : IDisposable
             vm.CreateIrqchip();
             vm.CreatePit();
 
-            var memory = Own(owned, AllocateRam(config.MemoryBytes, hugePages: config.Incoming is null));
+            var memory = Own(owned, AllocateRam(config.MemoryBytes));
             vm.MapMemory(memory);
 
             var io = new DeviceBus("port I/O");
@@ -152,11 +152,11 @@ public sealed class Machine : IDisposable
         }
     }
 
-    private static GuestMemory AllocateRam(ulong bytes, bool hugePages)
+    private static GuestMemory AllocateRam(ulong bytes)
     {
         try
         {
-            return GuestMemory.ForRamSize(bytes, hugePages);
+            return GuestMemory.ForRamSize(bytes);
         }
         catch (KvmException e)
         {

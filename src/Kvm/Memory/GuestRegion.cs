@@ -16,7 +16,7 @@ public sealed class GuestRegion : IDisposable
             Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
         if (_host == Libc.MAP_FAILED)
             throw new KvmException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"mmap of {size >> 20} MiB guest RAM");
-        if (hugePages) UseHugePages();
+        if (hugePages) Libc.MAdvise(_host, (nuint)size, Libc.MADV_HUGEPAGE);
         Dirty = new DirtyBitmap(size / Arch.MemoryLayout.PageSize);
     }
 
@@ -36,9 +36,6 @@ public sealed class GuestRegion : IDisposable
     internal unsafe Span<byte> Slice(ulong gpa, int length) =>
         // SAFETY: the mapping lives until Dispose and the range lies inside it (checked by callers).
         new((byte*)_host + (gpa - Start), length);
-
-    /// <summary>Lets the host back the region's pages with transparent huge pages from now on.</summary>
-    public void UseHugePages() => Libc.MAdvise(_host, (nuint)Size, Libc.MADV_HUGEPAGE);
 
     /// <summary>Backs [gpa, gpa+length) with memory now, in one call rather than one fault per page; the caller has checked <see cref="Contains"/>.</summary>
     internal void Populate(ulong gpa, ulong length) => Libc.MAdvise(HostAddress(gpa), (nuint)length, Libc.MADV_POPULATE_WRITE);

@@ -127,7 +127,6 @@ public sealed class IncomingReceiver(
         {
             case MigrationReply.Done:
                 // The source committed: the guest is this side's now, whether or not the source hears the answer.
-                destination.Memory.UseHugePages(); // its RAM came in 4 KiB pages (see GuestMemory); khugepaged merges them over time
                 if (wasRunning) destination.ResumeGuest();
                 TryReply(stream, MigrationReply.Done.Instance);
                 return (Final(MigrationStatus.Completed, null), wasRunning ? GuestAfterMigration.Arrived : GuestAfterMigration.ArrivedPaused);

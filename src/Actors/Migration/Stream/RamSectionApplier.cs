@@ -36,7 +36,7 @@ internal sealed class RamSectionApplier(GuestMemory memory, StreamInput input, U
                 zeroPages += r.Length / PageSize;
                 continue;
             }
-            memory.Populate(r.Gpa, r.Length); // faster than a fault per page inside the socket read (measured: 1 GiB in 0.9 s, not 1.3 s)
+            memory.Populate(r.Gpa, r.Length); // one call rather than a fault per page inside the socket read
             var target = memory.WriteSpan(r.Gpa, (int)r.Length);
             input.ReadExactly(target, "Ram page data");
             var computed = _computed.AsSpan(0, pages);
