@@ -1,3 +1,4 @@
+using Tern.Actors.Migration.Source;
 using Tern.Actors.Migration.Wire;
 using Tern.Devices.Board;
 using Tern.Devices.Config;
@@ -12,7 +13,8 @@ namespace Tern.Actors.Migration;
 /// come from a scratch memory and the stream goes to <see cref="Stream.Null"/>. The one pause is
 /// the save rehearsal's: the first save of the vCPUs' state, which costs 30-50 ms
 /// cold, is taken now rather than in a migration, where it showed as a guest pause beside the
-/// switch-over's. The caller keeps the machine alive and the lifecycle still meanwhile.
+/// switch-over's; it saves the devices too. The caller keeps the machine alive and the lifecycle
+/// still meanwhile.
 /// </summary>
 public static class MigrationWarmUp
 {
@@ -20,7 +22,7 @@ public static class MigrationWarmUp
     private static int _done;
 
     /// <summary>Does the work the first time it is called in this process; later calls return at once.</summary>
-    public static void RunOnce(Machine machine, MigrationFingerprint fingerprint, Action rehearseSave)
+    public static void RunOnce(MigrationFingerprint fingerprint, Action rehearseSave)
     {
         if (Interlocked.Exchange(ref _done, 1) == 1) return;
         try
@@ -31,9 +33,9 @@ public static class MigrationWarmUp
             var writer = new MigrationStreamWriter(Stream.Null, scratch);
             writer.WriteRam([new PageRun(0, ScratchBytes / 4096)]);
             writer.WriteRoundEnd();
-            foreach (var s in machine.SaveDeviceStates()) writer.WriteState(s.Id, s.Version, s.Data);
+            writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(true));
             writer.WriteEnd();
-            rehearseSave();
+            rehearseSave(); // saves the devices and the vCPUs (the states themselves are not needed)
         }
         catch (Exception e) when (e is MachineException or Tern.Kvm.KvmException or MigrationStreamException or Akka.Actor.AskTimeoutException)
         {

@@ -9,7 +9,8 @@ namespace Tern.Actors.Migration;
 
 /// <summary>
 /// A VM as the migration workers see it: its machine plus its vCPU group, driven with blocking
-/// asks from the worker's own thread (never from a mailbox).
+/// asks from the worker's own thread. The one exception is the VmActor's migration warm-up, which
+/// rehearses a save from its handler once (the vCPU group answers on its own dispatcher thread).
 /// </summary>
 internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool guestWasRunning) : IMigrationSource, IMigrationDestination
 {
@@ -17,6 +18,9 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     private readonly CancellationTokenSource _abandoned = new();
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Set once a save has been rehearsed in this process: its one-time costs are paid, a repeat would only pause the guest.</summary>
+    private static int _saveRehearsed;
 
     public GuestMemory Memory => machine.Memory;
     public Tern.Kvm.Vm Vm => machine.Vm;
@@ -39,21 +43,22 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
 
     public void RehearseSave()
     {
+        if (Volatile.Read(ref _saveRehearsed) == 1) return;
         machine.SaveDeviceStates(); // devices save under their own locks: most of the cold cost, without a pause
-        if (!guestWasRunning)
+        if (!guestWasRunning) machine.SaveState();
+        else
         {
-            machine.SaveState();
-            return;
+            AskVcpus<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause());
+            try
+            {
+                machine.SaveState();
+            }
+            finally
+            {
+                ResumeVcpus();
+            }
         }
-        AskVcpus<VcpuGroupProtocol.Paused>(new VcpuGroupProtocol.Pause());
-        try
-        {
-            machine.SaveState();
-        }
-        finally
-        {
-            ResumeVcpus();
-        }
+        Volatile.Write(ref _saveRehearsed, 1);
     }
 
     public void RehearseRestore() => machine.RehearseRestore();

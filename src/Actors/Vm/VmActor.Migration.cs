@@ -12,7 +12,8 @@ public sealed partial class VmActor
     private IActorRef? _migration;
     private MigrationInfo _migrationInfo = MigrationInfo.None;
     private volatile MigrationParameters _migrationParameters = new();
-    private bool _prepareMigrationOnArrival;
+    /// <summary>From <see cref="VmProtocol.Boot.PrepareMigration"/>: warm the outgoing path up once the guest runs here.</summary>
+    private bool _prepareMigration;
     private VmRunState _stateBeforeMigration;
     private MigrationInfo _infoBeforeMigration = MigrationInfo.None;
 
@@ -60,7 +61,10 @@ public sealed partial class VmActor
     private static readonly TimeSpan PrepareMigrationDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>A second from now, so that the warm-up stays off the guest's boot; a `migrate` sooner pays the cost itself.</summary>
-    private void PrepareMigrationSoon() => Timers.StartSingleTimer(nameof(WarmUpMigration), WarmUpMigration.Instance, PrepareMigrationDelay);
+    private void PrepareMigrationSoon()
+    {
+        if (_prepareMigration) Timers.StartSingleTimer(nameof(WarmUpMigration), WarmUpMigration.Instance, PrepareMigrationDelay);
+    }
 
     /// <summary>
     /// Runs in the handler, blocking the actor for its tens of milliseconds once: the machine
@@ -70,7 +74,7 @@ public sealed partial class VmActor
     {
         if (_machine is null || _vcpus is null || _migration is not null || _state is not (VmRunState.Running or VmRunState.Paused)) return;
         var access = new VmMigrationAccess(_machine, _vcpus, guestWasRunning: _state == VmRunState.Running);
-        MigrationWarmUp.RunOnce(_machine, MigrationFingerprint.From(_config), access.RehearseSave);
+        MigrationWarmUp.RunOnce(MigrationFingerprint.From(_config), access.RehearseSave);
     }
 
     private void OnMigrate(Migrate m)
@@ -137,12 +141,12 @@ public sealed partial class VmActor
                 _state = VmRunState.Running;
                 Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));
                 AnnounceWhenRunning();
-                if (_prepareMigrationOnArrival) PrepareMigrationSoon();
+                PrepareMigrationSoon();
                 break;
             case GuestAfterMigration.ArrivedPaused:
                 _state = VmRunState.Paused;
                 AnnounceWhenRunning();
-                if (_prepareMigrationOnArrival) PrepareMigrationSoon();
+                PrepareMigrationSoon();
                 break;
             case GuestAfterMigration.Discarded:
                 End(1, $"incoming migration failed: {f.Info.ErrorDesc}", guest: false, qmpReason: "host-error");

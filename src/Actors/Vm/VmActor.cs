@@ -87,9 +87,9 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         }
         try
         {
+            _prepareMigration = boot.PrepareMigration;
             if (_config.IncomingEndpoint is { } incoming)
             {
-                _prepareMigrationOnArrival = boot.PrepareMigration;
                 BootForIncomingMigration(incoming);
                 Sender.Tell(new Booted());
                 return;
@@ -97,7 +97,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
             StartMachine(paused: _config.StartPaused);
             _state = _config.StartPaused ? VmRunState.Paused : VmRunState.Running;
             Sender.Tell(new Booted());
-            if (boot.PrepareMigration) PrepareMigrationSoon();
+            PrepareMigrationSoon();
         }
         catch (Exception e) when (IsBootFailure(e))
         {

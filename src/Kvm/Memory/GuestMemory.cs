@@ -28,7 +28,7 @@ public sealed class GuestMemory : IDisposable
     }
 
     /// <summary>RAM laid out the q35 way for <paramref name="ramSize"/> bytes.</summary>
-    public static GuestMemory ForRamSize(ulong ramSize, bool hugePages = true) => new(MemoryLayout.RamRanges(ramSize), hugePages);
+    public static GuestMemory ForRamSize(ulong ramSize) => new(MemoryLayout.RamRanges(ramSize));
 
     public IReadOnlyList<GuestRegion> Regions => _regions;
     public ulong TotalSize { get; }

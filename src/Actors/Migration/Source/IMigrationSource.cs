@@ -30,8 +30,9 @@ public interface IMigrationSource
     void Abandon();
 
     /// <summary>
-    /// Saves the state once and drops it, stopping the vCPUs for that moment (a few ms), so the
-    /// save path's one-time costs are paid during pre-copy instead of inside the switch-over pause.
+    /// Saves the state once and drops it, stopping the vCPUs for that moment, so the save path's
+    /// one-time costs are paid before the switch-over pause instead of inside it. Does nothing
+    /// once a save has been rehearsed in this process (by the migration warm-up or an earlier migration).
     /// </summary>
     void RehearseSave();
 

@@ -102,8 +102,9 @@ public sealed class PrecopySender
             OpenChannels(writer);
             tracker.Start();
             Report(_info with { Status = MigrationStatus.Active }, newPass: false);
-            // Rehearsed beside the first pass rather than before it: its brief pause and one-time
-            // costs then delay no page. It must end before the real pause, and its failure fails the migration.
+            // Rehearsed beside the first pass rather than before it (when the warm-up has not done it
+            // already): its brief pause and one-time costs then delay no page. It must end before the
+            // real pause, and its failure fails the migration.
             _rehearsal = Task.Run(_source.RehearseSave);
             Precopy(writer, tracker);
             _rehearsal.GetAwaiter().GetResult();
