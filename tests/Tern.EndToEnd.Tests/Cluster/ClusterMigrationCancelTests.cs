@@ -128,8 +128,8 @@ public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
     {
         node.WaitFor(() => node.CtlJson("vms").EnumerateArray().Single(), v => v.GetProperty("state").GetString() == "running", VmTimeout, "a running");
         Assert.Equal(host, HostOf(node));
-        int last = TestKernel.Ticks(node.Ctl("console", "a").Stdout).Max();
-        var lines = node.WaitFor(() => node.Ctl("console", "a").Stdout, l => TestKernel.Ticks(l).Max() >= last + 10, VmTimeout, "a ticking on");
+        int last = TestKernel.Ticks(node.ConsoleLines("a")).Max();
+        var lines = node.WaitFor(() => node.ConsoleLines("a"), l => TestKernel.Ticks(l).Max() >= last + 10, VmTimeout, "a ticking on");
         Assert.DoesNotContain(lines, l => l.Contains("BAD", StringComparison.Ordinal));
         var ticks = TestKernel.Ticks(lines);
         Assert.Equal(Enumerable.Range(ticks[0], ticks.Count), ticks);

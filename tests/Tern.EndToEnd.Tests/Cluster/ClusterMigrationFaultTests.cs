@@ -34,7 +34,7 @@ public sealed class ClusterMigrationFaultTests(ITestOutputHelper output)
         if (HostOf(n1) == "n2") Assert.Equal(0, n1.Ctl("migrate", "a", "--to", "n1").ExitCode);
 
         // The target dies: the source keeps its guest, which never stops counting.
-        int before = TestKernel.Ticks(n1.Ctl("console", "a").Stdout).Max();
+        int before = TestKernel.Ticks(n1.ConsoleLines("a")).Max();
         using (var migrate = StartMigrate(n1, "n2"))
         {
             n2.Process.Dispose();
@@ -43,7 +43,7 @@ public sealed class ClusterMigrationFaultTests(ITestOutputHelper output)
         }
         n1.WaitFor(() => n1.CtlJson("vms").EnumerateArray().Single(), v => v.GetProperty("state").GetString() == "running", VmTimeout, "a running");
         Assert.Equal("n1", HostOf(n1));
-        var lines = n1.WaitFor(() => n1.Ctl("console", "a").Stdout, l => TestKernel.Ticks(l).Max() >= before + 40, VmTimeout, "a ticking on n1");
+        var lines = n1.WaitFor(() => n1.ConsoleLines("a"), l => TestKernel.Ticks(l).Max() >= before + 40, VmTimeout, "a ticking on n1");
         var ticks = TestKernel.Ticks(lines);
         // The instance that ran before the kill (it may itself have arrived by migration), counting on without a gap.
         Assert.True(ticks[0] <= before, $"a started over: first tick {ticks[0]}, {before} before the kill");
@@ -66,7 +66,7 @@ public sealed class ClusterMigrationFaultTests(ITestOutputHelper output)
         var vm = n1.WaitFor(() => n1.CtlJson("vms").EnumerateArray().Single(),
             v => v.GetProperty("host").GetString() == "n1" && v.GetProperty("state").GetString() == "running", VmTimeout, "a running again on n1");
         Assert.True(vm.GetProperty("incarnation").GetInt64() > incarnation + 1, vm.ToString());
-        n1.WaitFor(() => TestKernel.Ticks(n1.Ctl("console", "a").Stdout), t => t.Count >= 5, VmTimeout, "a ticking on n1 after the failover");
+        n1.WaitFor(() => TestKernel.Ticks(n1.ConsoleLines("a")), t => t.Count >= 5, VmTimeout, "a ticking on n1 after the failover");
         Assert.Contains("vm a placed on n1 (failover from n2)", string.Join("\n", n1.Ctl("events").Stdout));
     }
 

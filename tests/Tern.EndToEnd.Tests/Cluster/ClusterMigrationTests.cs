@@ -37,7 +37,7 @@ public sealed class ClusterMigrationTests(ITestOutputHelper output)
         n1.WaitFor(() => n1.VmState("a"), s => s == "running", VmTimeout, "a running");
         string from = HostOf(n1, "a");
         string to = from == "n1" ? "n2" : "n1";
-        n1.WaitFor(() => TestKernel.Ticks(n1.Ctl("console", "a").Stdout), t => t.Count >= 5, VmTimeout, "a ticking");
+        n1.WaitFor(() => TestKernel.Ticks(n1.ConsoleLines("a")), t => t.Count >= 5, VmTimeout, "a ticking");
 
         // Bad input: clear errors, nothing changes.
         AssertRefused(n1.Ctl("migrate", "nope", "--to", to), "no VM named 'nope'");
@@ -76,7 +76,7 @@ public sealed class ClusterMigrationTests(ITestOutputHelper output)
             Assert.True(moved.ExitCode == 0, moved.Output);
         }
         n1.WaitFor(() => n1.VmState("c"), s => s == "running", VmTimeout, $"c running on {to}");
-        var before = new[] { "a", "c" }.ToDictionary(v => v, v => TestKernel.Ticks(n1.Ctl("console", v).Stdout).Max());
+        var before = new[] { "a", "c" }.ToDictionary(v => v, v => TestKernel.Ticks(n1.ConsoleLines(v)).Max());
 
         var drained = n1.Ctl("drain", to);
         Assert.True(drained.ExitCode == 0, drained.Output);
@@ -87,7 +87,7 @@ public sealed class ClusterMigrationTests(ITestOutputHelper output)
         foreach (var vm in new[] { "a", "c" })
         {
             n1.WaitFor(() => n1.VmState(vm), s => s == "running", VmTimeout, $"{vm} running on {from}");
-            var lines = n1.WaitFor(() => n1.Ctl("console", vm).Stdout, l => TestKernel.Ticks(l).Count >= 10, VmTimeout, $"{vm} ticking on {from}");
+            var lines = n1.WaitFor(() => n1.ConsoleLines(vm), l => TestKernel.Ticks(l).Count >= 10, VmTimeout, $"{vm} ticking on {from}");
             // The instance on `from` started with the guest's next tick, not a reboot, and counts on without a gap.
             Assert.True(TestKernel.Ticks(lines)[0] > before[vm], $"{vm} restarted its ticks: {string.Join(",", TestKernel.Ticks(lines).Take(5))} after {before[vm]}");
             TestKernel.AssertTicksContinue(lines, $"{vm} after the drain");

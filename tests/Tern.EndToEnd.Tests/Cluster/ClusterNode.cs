@@ -62,6 +62,9 @@ public sealed class ClusterNode : IDisposable
         return JsonDocument.Parse(string.Join("\n", result.Stdout)).RootElement;
     }
 
+    /// <summary>The VM's console as <c>tern ctl console</c> shows it, whole lines only (a running guest may be mid-line).</summary>
+    public IReadOnlyList<string> ConsoleLines(string vm) => TestKernel.CompleteLines(CtlJson("console", vm).GetProperty("text").GetString()!);
+
     /// <summary>Polls until <paramref name="condition"/> holds; fails with the last value seen.</summary>
     public T WaitFor<T>(Func<T> read, Func<T, bool> condition, TimeSpan timeout, string what)
     {

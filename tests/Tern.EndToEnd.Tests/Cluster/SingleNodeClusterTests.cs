@@ -29,7 +29,7 @@ public sealed class SingleNodeClusterTests
         Assert.Equal(("n1", 64L << 20), (vm.GetProperty("host").GetString(), vm.GetProperty("memoryBytes").GetInt64()));
 
         // The guest's own output, read back from the host's console ring through the API.
-        var ticks = node.WaitFor(() => TestKernel.Ticks(node.Ctl("console", "vm1").Stdout), t => t.Count >= 5, VmTimeout, "five TICK lines");
+        var ticks = node.WaitFor(() => TestKernel.Ticks(node.ConsoleLines("vm1")), t => t.Count >= 5, VmTimeout, "five TICK lines");
         Assert.Equal(Enumerable.Range(1, ticks.Count), ticks);
 
         var twice = node.Ctl("create", "vm1", "--kernel", Repo.TestKernel);
@@ -63,7 +63,7 @@ public sealed class SingleNodeClusterTests
 
         // And it runs again from its persisted definition.
         Assert.Equal(0, node.Ctl("start", "keep").ExitCode);
-        node.WaitFor(() => TestKernel.Ticks(node.Ctl("console", "keep").Stdout), t => t.Count >= 3, VmTimeout, "keep ticking after the restart");
+        node.WaitFor(() => TestKernel.Ticks(node.ConsoleLines("keep")), t => t.Count >= 3, VmTimeout, "keep ticking after the restart");
         Assert.Equal(0, node.Ctl("stop", "keep").ExitCode);
         node.WaitFor(() => node.VmState("keep"), s => s == "stopped", VmTimeout, "keep stopped again");
     }

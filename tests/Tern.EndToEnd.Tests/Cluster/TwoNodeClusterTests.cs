@@ -39,7 +39,7 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         var placement = vms.EnumerateArray().ToDictionary(v => v.GetProperty("name").GetString()!, v => v.GetProperty("host").GetString()!);
         Assert.Equal(["n1", "n2"], placement.Values.Order());
         string onSecond = placement.Single(p => p.Value == "n2").Key;
-        first.WaitFor(() => TestKernel.Ticks(second.Ctl("console", onSecond).Stdout), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking on n2");
+        first.WaitFor(() => TestKernel.Ticks(second.ConsoleLines(onSecond)), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking on n2");
 
         // A console follower (through n1's API) sees the VM's output wherever it runs.
         using var follower = TernProcess.Start(["ctl", "--api", first.Api, "console", onSecond, "--follow"]);
@@ -55,7 +55,7 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         // The tuned detector and stable-after give about 5 s; leave room for a loaded 2-core machine.
         Assert.True(failover < TimeSpan.FromSeconds(15), $"failover took {failover}");
         Assert.Equal("down", first.CtlJson("hosts").EnumerateArray().Single(h => h.GetProperty("name").GetString() == "n2").GetProperty("state").GetString());
-        first.WaitFor(() => TestKernel.Ticks(first.Ctl("console", onSecond).Stdout), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking again on n1");
+        first.WaitFor(() => TestKernel.Ticks(first.ConsoleLines(onSecond)), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking again on n1");
         first.WaitFor(() => follower.Stdout.Count(l => l == "TICK 1"), n => n == 2, VmTimeout, "the follower seeing the restarted guest from its start");
         Assert.Contains($"tern ctl: {onSecond} started again on n1", follower.Stderr);
         Assert.Contains($"vm {onSecond} placed on n1 (failover from n2)", string.Join("\n", first.Ctl("events").Stdout));
@@ -70,6 +70,6 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         Assert.Equal(0, second.Terminate());
         first.WaitFor(() => first.CtlJson("vms"), v => v.EnumerateArray().Any(x => x.GetProperty("name").GetString() == "c"
             && x.GetProperty("host").GetString() == "n1" && x.GetProperty("state").GetString() == "running"), VmTimeout, "c running on n1 after n2 left");
-        first.WaitFor(() => TestKernel.Ticks(first.Ctl("console", "c").Stdout), t => t.Count >= 3, VmTimeout, "c ticking on n1");
+        first.WaitFor(() => TestKernel.Ticks(first.ConsoleLines("c")), t => t.Count >= 3, VmTimeout, "c ticking on n1");
     }
 }

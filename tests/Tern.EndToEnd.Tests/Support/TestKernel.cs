@@ -31,6 +31,13 @@ public static partial class TestKernel
             $"{what}: ticks jump at {string.Join(", ", jumps.Select(j => $"{j.First}->{j.Second}"))}");
     }
 
+    /// <summary>The lines of <paramref name="text"/> that a newline ended; an unfinished last line is left out.</summary>
+    public static IReadOnlyList<string> CompleteLines(string text)
+    {
+        var lines = text.Split('\n');
+        return lines[..^1];
+    }
+
     public static ulong Hex(string text) => ulong.Parse(text, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
     [GeneratedRegex(@"^E820 start=0x([0-9a-f]+) size=0x([0-9a-f]+) type=(\d+)$")]

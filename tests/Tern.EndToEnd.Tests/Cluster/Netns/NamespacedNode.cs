@@ -66,6 +66,9 @@ public sealed class NamespacedNode : IDisposable
         return JsonDocument.Parse(string.Join("\n", result.Stdout)).RootElement;
     }
 
+    /// <summary>The VM's console as <c>tern ctl console</c> shows it, whole lines only (a running guest may be mid-line).</summary>
+    public IReadOnlyList<string> ConsoleLines(string vm) => TestKernel.CompleteLines(CtlJson("console", vm).GetProperty("text").GetString()!);
+
     /// <summary>GET <paramref name="path"/> of the node's control API (from the root namespace, over the bridge), read as the API writes it.</summary>
     public T ApiGet<T>(string path)
     {

@@ -111,7 +111,7 @@ public sealed class SoakGuest : IDisposable
     /// </summary>
     public void AssertWentOnAfterMove(NamespacedNode via, int lastTickBefore, TimeSpan timeout)
     {
-        var there = NetnsCluster.WaitFor(() => via.Ctl("console", Name).Stdout,
+        var there = NetnsCluster.WaitFor(() => via.ConsoleLines(Name),
             l => TestKernel.Ticks(l).Count >= 10 && l.Any(x => x.StartsWith("SOAK blk write ", StringComparison.Ordinal)), timeout, $"{Name} ticking and logging after its move");
         string what = $"{Name} on its new host:\n{string.Join("\n", there)}";
         Assert.True(TestKernel.Ticks(there)[0] > lastTickBefore, $"{what}\nstarted at or below TICK {lastTickBefore}");
