@@ -204,7 +204,7 @@ public sealed record HostLoad(
 /// <summary>Incoming: waiting for a migration's guest; MigratingOut: its migration away decides its fate.</summary>
 public enum VmRunPhase { Booting, Running, Stopping, Incoming, MigratingOut }
 
-/// <summary>One VM instance as its host sees it; <paramref name="CpuLoad"/> is host cores its vCPU threads used (1.0 = one core busy).</summary>
+/// <summary>One VM instance as its host sees it; <paramref name="CpuLoad"/> is host cores its vCPU threads wanted, running or waiting to run (1.0 = one core).</summary>
 public sealed record VmRuntime(string Name, long Incarnation, VmRunPhase Phase, ulong MemoryBytes, int Vcpus, double CpuLoad);
 
 public enum HostState { Up, Draining, Down }

@@ -23,10 +23,10 @@ public sealed class HostSideTests
     }
 
     [Fact]
-    public void Thread_stat_fields_count_from_the_last_parenthesis()
+    public void Schedstat_demand_is_run_time_plus_run_queue_wait()
     {
-        const string line = "4242 (vcpu (0) x) R 1 2 3 4 5 6 7 8 9 10 150 25 0 0 20 0 1 0";
-        Assert.Equal(175UL, ProcFiles.ParseThreadStat(line));
+        Assert.Equal(1_230_465_170UL + 803_404_543UL, ProcFiles.ParseSchedstat("1230465170 803404543 207\n"));
+        Assert.Throws<FormatException>(() => ProcFiles.ParseSchedstat("12\n"));
     }
 
     [Fact]

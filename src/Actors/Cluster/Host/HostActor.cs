@@ -219,14 +219,14 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         _manager.Tell(new HostReport(_name, _cluster.SelfAddress.ToString(), hostLoad, running.Select(i => i.Runtime()).ToArray()), Self);
     }
 
-    /// <summary>The VM's CPU use since the last report, from its vCPU threads; asks for the thread ids again for next time (a reset replaces them).</summary>
+    /// <summary>The VM's CPU demand since the last report, from its vCPU threads; asks for the thread ids again for next time (a reset replaces them).</summary>
     private void SampleVm(VmInstance instance, DateTime now)
     {
-        ulong ticks = _probe.ThreadTicks(instance.VcpuThreads);
+        ulong demandNs = _probe.ThreadDemandNs(instance.VcpuThreads);
         double seconds = (now - instance.LastSampled).TotalSeconds;
-        if (instance.LastSampled != default && seconds > 0 && ticks >= instance.LastTicks)
-            instance.CpuLoad = (ticks - instance.LastTicks) / ProcFiles.TicksPerSecond / seconds;
-        instance.LastTicks = ticks;
+        if (instance.LastSampled != default && seconds > 0 && demandNs >= instance.LastDemandNs)
+            instance.CpuLoad = (demandNs - instance.LastDemandNs) / 1e9 / seconds;
+        instance.LastDemandNs = demandNs;
         instance.LastSampled = now;
         if (instance.Phase != VmRunPhase.Running) return;
         string name = instance.Name;

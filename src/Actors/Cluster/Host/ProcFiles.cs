@@ -13,9 +13,6 @@ public readonly record struct CpuTicks(ulong Busy, ulong Total)
 /// <summary>Parsers for the /proc files a host reads its load from (proc(5)); pure, so they are tested on sample text.</summary>
 public static class ProcFiles
 {
-    /// <summary>Linux reports CPU times in USER_HZ, which is 100 on every architecture Tern runs on.</summary>
-    public const double TicksPerSecond = 100;
-
     /// <summary>The aggregate <c>cpu</c> line of /proc/stat: idle and iowait are idle, the rest (user .. steal) busy.</summary>
     public static CpuTicks ParseStat(string text)
     {
@@ -41,14 +38,15 @@ public static class ProcFiles
         return (Field("MemTotal"), Field("MemAvailable"));
     }
 
-    /// <summary>utime + stime of a /proc/PID/task/TID/stat line, in ticks. The command name may hold spaces and parentheses, so fields count from the last ')'.</summary>
-    public static ulong ParseThreadStat(string text)
+    /// <summary>
+    /// Run time plus run-queue wait of a /proc/PID/task/TID/schedstat line, in nanoseconds: what
+    /// the thread wanted of the CPU, not only what it got, so a VM on a host short of CPU still
+    /// shows its whole load (CPU time alone would shrink as the host gets busier and hide it).
+    /// </summary>
+    public static ulong ParseSchedstat(string text)
     {
-        int close = text.LastIndexOf(')');
-        if (close < 0) throw new FormatException("thread stat has no command name");
-        var fields = text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        // fields[0] is the state (field 3 of proc(5)); utime and stime are fields 14 and 15.
-        if (fields.Length < 13) throw new FormatException("thread stat is too short");
-        return ulong.Parse(fields[11], CultureInfo.InvariantCulture) + ulong.Parse(fields[12], CultureInfo.InvariantCulture);
+        var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 2) throw new FormatException($"schedstat is too short: '{text.Trim()}'");
+        return ulong.Parse(fields[0], CultureInfo.InvariantCulture) + ulong.Parse(fields[1], CultureInfo.InvariantCulture);
     }
 }

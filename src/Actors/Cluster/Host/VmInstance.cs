@@ -17,7 +17,7 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, IAct
     public int? IncomingPort { get; set; }
     /// <summary>The migration away of this instance, while it runs.</summary>
     public IActorRef? Outgoing { get; set; }
-    public ulong LastTicks { get; set; }
+    public ulong LastDemandNs { get; set; }
     public DateTime LastSampled { get; set; }
     public double CpuLoad { get; set; }
 
