@@ -20,22 +20,22 @@ public sealed class VcpuGroupActor : ReceiveActor
     /// <summary>A vCPU thread parked (sent from that thread).</summary>
     private sealed record ThreadParked(int VcpuId, long At);
 
-    public static Props Props(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused) =>
-        Akka.Actor.Props.Create(() => new VcpuGroupActor(vcpus, exits, startPaused));
+    /// <param name="running">vCPU threads already started for these vCPUs, to adopt instead of starting new ones.</param>
+    public static Props Props(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused, EarlyVcpus? running = null) =>
+        Akka.Actor.Props.Create(() => new VcpuGroupActor(vcpus, exits, startPaused, running));
 
-    public VcpuGroupActor(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused)
+    public VcpuGroupActor(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused, EarlyVcpus? running)
     {
         var self = Self;
         var parent = Context.Parent;
-        _threads = vcpus.Select(v => new VcpuThread(v, exits,
-            (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self),
-            id => self.Tell(new ThreadParked(id, System.Diagnostics.Stopwatch.GetTimestamp())))).ToArray();
+        Action<int, VcpuOutcome> onStopped = (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self);
+        Action<int> onParked = id => self.Tell(new ThreadParked(id, System.Diagnostics.Stopwatch.GetTimestamp()));
+        var adopted = running?.TryAdopt(onStopped, onParked);
+        _threads = adopted ?? vcpus.Select(v => new VcpuThread(v, exits, onStopped, onParked)).ToArray();
         _throttle = new VcpuThrottle(_threads);
-        foreach (var t in _threads)
-        {
-            t.SetThrottle(() => _throttle.SleepPerKick);
-            t.Start(startPaused);
-        }
+        foreach (var t in _threads) t.SetThrottle(() => _throttle.SleepPerKick);
+        if (adopted is null)
+            foreach (var t in _threads) t.Start(startPaused);
 
         Receive<Pause>(_ =>
         {

@@ -19,7 +19,7 @@ internal sealed class VcpuThread
     private volatile bool _pauseRequested;
     private volatile bool _stopRequested;
     private volatile bool _throttleKick;
-    private Func<TimeSpan> _throttleSleep = () => TimeSpan.Zero;
+    private volatile Func<TimeSpan> _throttleSleep = () => TimeSpan.Zero;
 
     /// <param name="onParked">Called on the vCPU thread each time it parks (or ends), so a pause can complete without a waiting thread.</param>
     public VcpuThread(Vcpu vcpu, VcpuExitHandler exits, Action<int, VcpuOutcome> onStopped, Action<int> onParked)

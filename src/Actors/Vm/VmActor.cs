@@ -22,22 +22,23 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     private IActorRef? _vcpus;
     private VmRunState _state = VmRunState.Created;
     private VmExited? _exited;
-    private readonly StrongBox<Task<Machine>?> _firstMachine;
+    private readonly StrongBox<Task<FirstMachine>?> _firstMachine;
 
     public IStash Stash { get; set; } = null!;
 
     /// <param name="firstMachine">
     /// The machine for the first boot, already being built for <paramref name="config"/> (a process
-    /// that builds it while its actor system starts saves the time of one); null: built at boot.
+    /// that builds it while its actor system starts saves the time of one), perhaps already
+    /// running (<see cref="FirstMachine.Prepare"/>); null: built at boot.
     /// </param>
-    public static Props Props(VmConfig config, MachineConsole console, Task<Machine>? firstMachine = null)
+    public static Props Props(VmConfig config, MachineConsole console, Task<FirstMachine>? firstMachine = null)
     {
         // Shared by every incarnation of the actor, so that only the first boot takes it.
-        var first = new StrongBox<Task<Machine>?>(firstMachine);
+        var first = new StrongBox<Task<FirstMachine>?>(firstMachine);
         return Akka.Actor.Props.Create(() => new VmActor(config, console, first));
     }
 
-    public VmActor(VmConfig config, MachineConsole console, StrongBox<Task<Machine>?> firstMachine)
+    public VmActor(VmConfig config, MachineConsole console, StrongBox<Task<FirstMachine>?> firstMachine)
     {
         _config = config;
         _console = console;
@@ -113,13 +114,14 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
 
     private void StartMachine(bool paused)
     {
-        _machine = TakeFirstMachine() ?? Machine.Create(_config, _console);
-        _vcpus = Context.ActorOf(VcpuGroupActor.Props(_machine.Vcpus, _machine.Exits, paused), $"vcpus-{Guid.NewGuid():N}");
+        var first = TakeFirstMachine();
+        _machine = first?.Machine ?? Machine.Create(_config, _console);
+        _vcpus = Context.ActorOf(VcpuGroupActor.Props(_machine.Vcpus, _machine.Exits, paused, first?.Running), $"vcpus-{Guid.NewGuid():N}");
         Context.Watch(_vcpus);
     }
 
     /// <summary>The machine built ahead for the first boot, once (its build's exception, if any, is thrown here).</summary>
-    private Machine? TakeFirstMachine() => Interlocked.Exchange(ref _firstMachine.Value, null)?.GetAwaiter().GetResult();
+    private FirstMachine? TakeFirstMachine() => Interlocked.Exchange(ref _firstMachine.Value, null)?.GetAwaiter().GetResult();
 
     private void OnQueryCpus()
     {
@@ -260,6 +262,6 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     protected override void PostStop()
     {
         _machine?.Dispose();
-        if (Interlocked.Exchange(ref _firstMachine.Value, null) is { IsCompletedSuccessfully: true } unused) unused.Result.Dispose(); // never booted
+        if (Interlocked.Exchange(ref _firstMachine.Value, null) is { IsCompletedSuccessfully: true } unused) unused.Result.Discard(); // never booted
     }
 }

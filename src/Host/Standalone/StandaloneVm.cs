@@ -57,8 +57,9 @@ public static class StandaloneVm
     private static async Task<int> RunVmAsync(VmConfig config, QmpServer? qmp)
     {
         using var console = ConsoleStreams.Open(config.Serial);
-        // Guest memory, kernel and devices are built while the actor system starts: neither needs the other.
-        var machine = Task.Run(() => Machine.Create(config, console.Machine));
+        // Guest memory, kernel and devices are built, and the guest started, while the actor
+        // system starts: neither needs the other, and the actor system takes longer.
+        var machine = Task.Run(() => FirstMachine.Prepare(config, console.Machine));
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
         var vm = system.ActorOf(VmActor.Props(config, console.Machine, machine), "vm");
         using var signals = QuitOnSignal.Install(vm);
