@@ -43,8 +43,12 @@ public sealed class KvmSystem : IDisposable
         *(uint*)buffer = max;
         // SAFETY: buffer holds a kvm_cpuid2 header followed by room for max entries.
         _handle.Ioctl(KvmIoctls.KVM_GET_SUPPORTED_CPUID, buffer, "KVM_GET_SUPPORTED_CPUID");
-        uint count = *(uint*)buffer;
-        return new ReadOnlySpan<kvm_cpuid_entry2>(buffer + 8, (int)count).ToArray();
+        uint count = Math.Min(*(uint*)buffer, max);
+        var entries = new kvm_cpuid_entry2[count];
+        // A byte copy: a generic span copy over this struct would be JIT-compiled at every start.
+        fixed (kvm_cpuid_entry2* target = entries)
+            Buffer.MemoryCopy(buffer + 8, target, count * (long)sizeof(kvm_cpuid_entry2), count * (long)sizeof(kvm_cpuid_entry2));
+        return entries;
     }
 
     private uint[]? _msrIndexList;

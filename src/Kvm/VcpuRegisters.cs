@@ -36,7 +36,9 @@ public sealed unsafe partial class Vcpu
         byte* buffer = stackalloc byte[bytes];
         *(uint*)buffer = (uint)entries.Length;
         *(uint*)(buffer + 4) = 0;
-        entries.CopyTo(new Span<kvm_cpuid_entry2>(buffer + 8, entries.Length));
+        // A byte copy: a generic span copy over this struct would be JIT-compiled at every start.
+        fixed (kvm_cpuid_entry2* source = entries)
+            Buffer.MemoryCopy(source, buffer + 8, bytes - 8, bytes - 8);
         // SAFETY: buffer is a kvm_cpuid2 header followed by entries.Length entries.
         _handle.Ioctl(KvmIoctls.KVM_SET_CPUID2, buffer, "KVM_SET_CPUID2");
     }

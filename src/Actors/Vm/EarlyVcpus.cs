@@ -12,7 +12,7 @@ namespace Tern.Actors.Vm;
 public sealed class EarlyVcpus
 {
     private readonly Lock _gate = new();
-    private readonly List<(int Id, VcpuOutcome Outcome)> _stoppedBeforeAdoption = [];
+    private readonly List<EarlyStop> _stoppedBeforeAdoption = [];
     private readonly VcpuThread[] _threads;
     private Action<int, VcpuOutcome>? _onStopped;
     private Action<int>? _onParked;
@@ -39,7 +39,7 @@ public sealed class EarlyVcpus
         {
             if (_adopted) return null;
             _adopted = true;
-            foreach (var (id, outcome) in _stoppedBeforeAdoption) onStopped(id, outcome);
+            foreach (var stop in _stoppedBeforeAdoption) onStopped(stop.Id, stop.Outcome);
             _stoppedBeforeAdoption.Clear();
             (_onStopped, _onParked) = (onStopped, onParked);
             return _threads;
@@ -66,12 +66,15 @@ public sealed class EarlyVcpus
             report = _onStopped;
             if (report is null)
             {
-                _stoppedBeforeAdoption.Add((id, outcome));
+                _stoppedBeforeAdoption.Add(new EarlyStop(id, outcome));
                 return;
             }
         }
         report(id, outcome);
     }
+
+    /// <summary>A class, so the list of them uses the framework's precompiled shared generic code.</summary>
+    private sealed record EarlyStop(int Id, VcpuOutcome Outcome);
 
     // No pause can be asked for before adoption, so a park before it (a vCPU ending) has no one to tell.
     private void OnParked(int id) => Volatile.Read(ref _onParked)?.Invoke(id);

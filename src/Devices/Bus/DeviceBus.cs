@@ -22,7 +22,14 @@ public sealed class DeviceBus(string name)
             foreach (var r in _ranges)
                 if (start < r.Start + r.Length && r.Start < start + length)
                     throw new InvalidOperationException($"{Name}: range 0x{start:x}+0x{length:x} overlaps 0x{r.Start:x}+0x{r.Length:x}");
-            var next = _ranges.Append(new Range(start, length, device)).OrderBy(r => r.Start).ToArray();
+            // Array copies rather than LINQ: framework generics over this struct would be
+            // JIT-compiled at every VM start (ReadyToRun cannot precompile them).
+            int at = 0;
+            while (at < _ranges.Length && _ranges[at].Start < start) at++;
+            var next = new Range[_ranges.Length + 1];
+            Array.Copy(_ranges, next, at);
+            next[at] = new Range(start, length, device);
+            Array.Copy(_ranges, at, next, at + 1, _ranges.Length - at);
             Volatile.Write(ref _ranges, next);
         }
     }
@@ -32,10 +39,14 @@ public sealed class DeviceBus(string name)
     {
         lock (_writeLock)
         {
-            var next = _ranges.Where(r => r.Start != start).ToArray();
-            bool removed = next.Length != _ranges.Length;
+            int at = 0;
+            while (at < _ranges.Length && _ranges[at].Start != start) at++;
+            if (at == _ranges.Length) return false;
+            var next = new Range[_ranges.Length - 1];
+            Array.Copy(_ranges, next, at);
+            Array.Copy(_ranges, at + 1, next, at, next.Length - at);
             Volatile.Write(ref _ranges, next);
-            return removed;
+            return true;
         }
     }
 

@@ -122,7 +122,7 @@ public sealed record NetDeviceConfig(string Id, string NetdevId, string Bus, Pci
 }
 
 /// <summary>A device's slot and function on pcie.0 (<c>addr=0x3</c> or <c>addr=0x3.0x1</c>).</summary>
-public readonly record struct PciAddress(byte Slot, byte Function)
+public sealed record PciAddress(byte Slot, byte Function)
 {
     public override string ToString() => Function == 0 ? $"0x{Slot:x}" : $"0x{Slot:x}.0x{Function:x}";
 }

@@ -25,13 +25,14 @@ internal static class DeviceGraph
 
         var deviceIds = new HashSet<string>();
         var userOf = new Dictionary<string, string>();
-        var deviceAt = new Dictionary<(string Bus, PciAddress Address), string>();
+        var deviceAt = new Dictionary<string, string>();
         void Place(string id, string bus, PciAddress address)
         {
             if (!deviceIds.Add(id)) throw new CommandLineException($"duplicate device id '{id}'");
-            if (deviceAt.TryGetValue((bus, address), out var occupant))
-                throw new CommandLineException($"devices '{occupant}' and '{id}' are both at {bus} addr {address}");
-            deviceAt[(bus, address)] = id;
+            string place = $"{bus} addr {address}";
+            if (deviceAt.TryGetValue(place, out var occupant))
+                throw new CommandLineException($"devices '{occupant}' and '{id}' are both at {place}");
+            deviceAt[place] = id;
         }
         void Use(string kind, string backend, string id)
         {

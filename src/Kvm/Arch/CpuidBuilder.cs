@@ -19,7 +19,7 @@ public static class CpuidBuilder
     /// <summary>KVM's LAPIC timer runs at a 1 GHz bus clock.</summary>
     public const uint LapicTimerKhz = 1_000_000;
 
-    public static kvm_cpuid_entry2[] Build(IReadOnlyList<kvm_cpuid_entry2> supported, int vcpuId, int vcpus,
+    public static kvm_cpuid_entry2[] Build(kvm_cpuid_entry2[] supported, int vcpuId, int vcpus,
         IReadOnlyCollection<CpuidFeatureBit> hidden, uint tscKhz = 0)
     {
         var entries = WithTimingLeaf(supported, tscKhz);
@@ -66,16 +66,28 @@ public static class CpuidBuilder
     /// Publishes the TSC frequency in leaf 0x40000010 (and raises the hypervisor range's top to it),
     /// so a guest need not calibrate its clock against the PIT. Without a known frequency, nothing changes.
     /// </summary>
-    private static kvm_cpuid_entry2[] WithTimingLeaf(IReadOnlyList<kvm_cpuid_entry2> supported, uint tscKhz)
+    /// <remarks>
+    /// Plain array loops rather than LINQ or List: framework generics over this struct cannot be
+    /// precompiled (ReadyToRun), so each would be JIT-compiled at every VM start.
+    /// </remarks>
+    private static kvm_cpuid_entry2[] WithTimingLeaf(kvm_cpuid_entry2[] supported, uint tscKhz)
     {
-        var entries = supported.Where(e => e.function != TimingLeaf).ToList();
-        int top = entries.FindIndex(e => e.function == 0x40000000);
-        if (tscKhz == 0 || top < 0) return entries.ToArray();
-        var head = entries[top];
-        head.eax = Math.Max(head.eax, TimingLeaf);
-        entries[top] = head;
-        entries.Add(new kvm_cpuid_entry2 { function = TimingLeaf, eax = tscKhz, ebx = LapicTimerKhz });
-        return entries.ToArray();
+        var entries = new kvm_cpuid_entry2[supported.Length + 1];
+        int count = 0, top = -1;
+        foreach (var e in supported)
+        {
+            if (e.function == TimingLeaf) continue;
+            if (e.function == 0x40000000) top = count;
+            entries[count++] = e;
+        }
+        if (tscKhz != 0 && top >= 0)
+        {
+            entries[top].eax = Math.Max(entries[top].eax, TimingLeaf);
+            entries[count++] = new kvm_cpuid_entry2 { function = TimingLeaf, eax = tscKhz, ebx = LapicTimerKhz };
+        }
+        var exact = new kvm_cpuid_entry2[count];
+        Array.Copy(entries, exact, count);
+        return exact;
     }
 
     private static void SetExtendedTopology(ref kvm_cpuid_entry2 e, int vcpuId, int vcpus, int coreBits)

@@ -9,8 +9,8 @@ public enum E820Type : uint
     Reserved = 2,
 }
 
-/// <summary>One range of the guest's physical memory map.</summary>
-public readonly record struct E820Entry(ulong Address, ulong Size, E820Type Type)
+/// <summary>One range of the guest's physical memory map (a class: lists of it then use the framework's precompiled shared generic code).</summary>
+public sealed record E820Entry(ulong Address, ulong Size, E820Type Type)
 {
     public ulong End => Address + Size;
 }

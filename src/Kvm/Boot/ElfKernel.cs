@@ -83,8 +83,8 @@ internal static class ElfKernel
     private static BootException Bad(BootFile file, string what) => new($"kernel {file.Path} {what}");
 }
 
-/// <summary>One ELF64 program header.</summary>
-internal readonly record struct ElfSegment(uint Type, ulong Offset, ulong PhysAddress, ulong FileSize, ulong MemSize)
+/// <summary>One ELF64 program header (a class: lists of it then use the framework's precompiled shared generic code).</summary>
+internal sealed record ElfSegment(uint Type, ulong Offset, ulong PhysAddress, ulong FileSize, ulong MemSize)
 {
     public static ElfSegment Parse(ReadOnlySpan<byte> entry) => new(
         BinaryPrimitives.ReadUInt32LittleEndian(entry),
