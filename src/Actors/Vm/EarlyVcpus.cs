@@ -5,8 +5,8 @@ namespace Tern.Actors.Vm;
 
 /// <summary>
 /// vCPU threads started before their <see cref="VcpuGroupActor"/> exists. A standalone process
-/// builds its machine while the actor system starts, which takes longer; the guest runs in the
-/// meantime instead of waiting for it. Until a group adopts the threads, a vCPU that stops (a guest
+/// builds its machine and starts the guest before its actor system, whose start takes longer;
+/// the guest runs in the meantime instead of waiting for it. Until a group adopts the threads, a vCPU that stops (a guest
 /// that powered off already) is held here and reported to the group once it exists.
 /// </summary>
 public sealed class EarlyVcpus

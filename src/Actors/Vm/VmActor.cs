@@ -27,8 +27,8 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     public IStash Stash { get; set; } = null!;
 
     /// <param name="firstMachine">
-    /// The machine for the first boot, already being built for <paramref name="config"/> (a process
-    /// that builds it while its actor system starts saves the time of one), perhaps already
+    /// The machine for the first boot, built or being built for <paramref name="config"/> before
+    /// the actor existed (a standalone process does so before its actor system starts), perhaps already
     /// running (<see cref="FirstMachine.Prepare"/>); null: built at boot.
     /// </param>
     public static Props Props(VmConfig config, MachineConsole console, Task<FirstMachine>? firstMachine = null)
