@@ -15,7 +15,8 @@ public sealed class Vm : IDisposable
 
     private readonly KvmSystem _kvm;
     private readonly KvmHandle _handle;
-    private readonly List<(uint Slot, GuestRegion Region)> _slots = [];
+    /// <summary>The RAM regions mapped, each in the memory slot numbered by its index.</summary>
+    private readonly List<GuestRegion> _slots = [];
 
     internal Vm(KvmSystem kvm, KvmHandle handle)
     {
@@ -30,9 +31,8 @@ public sealed class Vm : IDisposable
     {
         foreach (var region in memory.Regions)
         {
-            uint slot = (uint)_slots.Count;
-            SetMemoryRegion(slot, region, 0);
-            _slots.Add((slot, region));
+            SetMemoryRegion((uint)_slots.Count, region, 0);
+            _slots.Add(region);
         }
     }
 
@@ -53,7 +53,7 @@ public sealed class Vm : IDisposable
     /// <summary>Turns KVM's dirty-page logging on or off for every RAM slot.</summary>
     public void SetDirtyLogging(bool enabled)
     {
-        foreach (var (slot, region) in _slots) SetMemoryRegion(slot, region, enabled ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+        for (int slot = 0; slot < _slots.Count; slot++) SetMemoryRegion((uint)slot, _slots[slot], enabled ? KVM_MEM_LOG_DIRTY_PAGES : 0);
     }
 
     /// <summary>KVM_GET_DIRTY_LOG for the slot of <paramref name="region"/>: one bit per page, cleared in KVM.</summary>
@@ -72,15 +72,15 @@ public sealed class Vm : IDisposable
     // A loop rather than LINQ: the dirty log is read every pre-copy round and must not allocate.
     private uint SlotOf(GuestRegion region)
     {
-        foreach (var (slot, r) in _slots)
-            if (r == region) return slot;
+        for (int slot = 0; slot < _slots.Count; slot++)
+            if (_slots[slot] == region) return (uint)slot;
         throw new ArgumentException("region is not mapped into this VM", nameof(region));
     }
 
     /// <summary>True when <paramref name="region"/> is one of this VM's memory slots.</summary>
     public bool Maps(GuestRegion region)
     {
-        foreach (var (_, r) in _slots)
+        foreach (var r in _slots)
             if (r == region) return true;
         return false;
     }

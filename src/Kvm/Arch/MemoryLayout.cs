@@ -53,12 +53,8 @@ public static class MemoryLayout
     public static ulong HighRamEnd(ulong ramSize) => FourGiB + HighRamSize(ramSize);
 
     /// <summary>The RAM ranges (start, size) that <paramref name="ramSize"/> bytes occupy.</summary>
-    public static IReadOnlyList<(ulong Start, ulong Size)> RamRanges(ulong ramSize)
-    {
-        var ranges = new List<(ulong, ulong)> { (0, LowRamSize(ramSize)) };
-        if (HighRamSize(ramSize) > 0) ranges.Add((FourGiB, HighRamSize(ramSize)));
-        return ranges;
-    }
+    public static (ulong Start, ulong Size)[] RamRanges(ulong ramSize) =>
+        HighRamSize(ramSize) > 0 ? [(0, LowRamSize(ramSize)), (FourGiB, HighRamSize(ramSize))] : [(0, LowRamSize(ramSize))];
 
     public static ulong AlignUp(ulong value, ulong alignment) => (value + alignment - 1) & ~(alignment - 1);
 }

@@ -23,8 +23,15 @@ public sealed class GuestMemory : IDisposable
     /// </param>
     public GuestMemory(IEnumerable<(ulong Start, ulong Size)> ranges, bool hugePages = true)
     {
-        _regions = ranges.Select(r => new GuestRegion(r.Start, r.Size, hugePages)).ToArray();
-        TotalSize = (ulong)_regions.Sum(r => (decimal)r.Size);
+        var regions = new List<GuestRegion>();
+        ulong total = 0;
+        foreach (var (start, size) in ranges)
+        {
+            regions.Add(new GuestRegion(start, size, hugePages));
+            total = checked(total + size);
+        }
+        _regions = regions.ToArray();
+        TotalSize = total;
     }
 
     /// <summary>RAM laid out the q35 way for <paramref name="ramSize"/> bytes.</summary>
