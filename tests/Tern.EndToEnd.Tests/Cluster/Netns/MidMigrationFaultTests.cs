@@ -30,7 +30,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
             using var migrate = h1.Start("ctl", "--api", h1.Api, "migrate", guest.Name, "--to", "h3");
             MigrationWatch.WaitSending(h1.Api, guest.Name, "h3", 2_000_000, VmTimeout);
             cluster.Network.CutOff(3);
-            Assert.Equal(1, migrate.WaitForExit(VmTimeout));
+            AssertMigrateFailed(migrate, h1, cluster);
             output.WriteLine($"target cut: {migrate.Stderr.Trim()}");
 
             var vms = NetnsCluster.WaitFor(() => NetnsCluster.Vms(h1), v => NetnsCluster.Hosts(h1)["h3"] == "down" && v[guest.Name] == ("h2", "running"),
@@ -62,7 +62,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
             MigrationWatch.WaitSending(h1.Api, guest.Name, "h3", 2_000_000, VmTimeout);
             var cutAt = DateTime.UtcNow;
             cluster.Network.CutOff(2);
-            Assert.Equal(1, migrate.WaitForExit(VmTimeout));
+            AssertMigrateFailed(migrate, h1, cluster);
             output.WriteLine($"source cut: {migrate.Stderr.Trim()}");
 
             // The source ends its guest (it cannot reach the manager, so no commit ever let the
@@ -137,6 +137,15 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
         }
         guest.WaitHealthy(0, VmTimeout);
         return guest;
+    }
+
+    /// <summary>`ctl migrate` ends with exit 1 once the cut is noticed; if not, the failure shows what the cluster recorded and what ctl printed.</summary>
+    private static void AssertMigrateFailed(TernProcess migrate, NamespacedNode via, NetnsCluster cluster)
+    {
+        int exit = migrate.WaitForExit(VmTimeout);
+        if (exit == 1) return;
+        string events = string.Join("\n", via.Ctl("events").Stdout.TakeLast(15));
+        Assert.Fail($"ctl migrate exit {exit} (-1: still running after {VmTimeout})\n--- ctl migrate ---\n{migrate.Describe()}\n--- events ---\n{events}\n{cluster.Describe()}");
     }
 
     private static void WaitTicking(SoakGuest guest, int incarnation, int more)
