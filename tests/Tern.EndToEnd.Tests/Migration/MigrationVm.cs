@@ -50,13 +50,14 @@ public static class MigrationVm
     public static JsonNode WaitForEnd(QmpClient qmp)
     {
         var deadline = DateTime.UtcNow + Long;
+        JsonNode? info = null;
         while (DateTime.UtcNow < deadline)
         {
-            var info = qmp.Return("query-migrate")!;
+            info = qmp.Return("query-migrate")!;
             if ((string?)info["status"] is "completed" or "failed" or "canceled") return info;
             Thread.Sleep(25);
         }
-        throw new TimeoutException("the migration did not end");
+        throw new TimeoutException($"the migration did not end within {Long}; last query-migrate: {info?.ToJsonString()}");
     }
 
     public static JsonNode Status(QmpClient qmp) => qmp.Return("query-status")!;
