@@ -69,21 +69,15 @@ public sealed class Vm : IDisposable
         }
     }
 
-    // A loop rather than LINQ: the dirty log is read every pre-copy round and must not allocate.
+    // IndexOf, not LINQ: the dirty log is read every pre-copy round and must not allocate.
     private uint SlotOf(GuestRegion region)
     {
-        for (int slot = 0; slot < _slots.Count; slot++)
-            if (_slots[slot] == region) return (uint)slot;
-        throw new ArgumentException("region is not mapped into this VM", nameof(region));
+        int slot = _slots.IndexOf(region);
+        return slot >= 0 ? (uint)slot : throw new ArgumentException("region is not mapped into this VM", nameof(region));
     }
 
     /// <summary>True when <paramref name="region"/> is one of this VM's memory slots.</summary>
-    public bool Maps(GuestRegion region)
-    {
-        foreach (var r in _slots)
-            if (r == region) return true;
-        return false;
-    }
+    public bool Maps(GuestRegion region) => _slots.Contains(region);
 
     /// <summary>KVM_CHECK_EXTENSION on this VM (some answers, such as KVM_CAP_XSAVE2, are per VM).</summary>
     public int CheckExtension(KvmCap cap) => Libc.Ioctl(_handle.Fd, KvmIoctls.KVM_CHECK_EXTENSION, (nint)cap);

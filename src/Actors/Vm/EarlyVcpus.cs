@@ -54,8 +54,7 @@ public sealed class EarlyVcpus
             if (_adopted) return;
             _adopted = true;
         }
-        foreach (var t in _threads) t.Stop();
-        foreach (var t in _threads) t.Join(TimeSpan.FromSeconds(2));
+        VcpuThread.StopAll(_threads);
     }
 
     private void OnStopped(int id, VcpuOutcome outcome)

@@ -64,7 +64,6 @@ public sealed class VcpuGroupActor : ReceiveActor
     protected override void PostStop()
     {
         _throttle.Dispose();
-        foreach (var t in _threads) t.Stop();
-        foreach (var t in _threads) t.Join(TimeSpan.FromSeconds(2));
+        VcpuThread.StopAll(_threads);
     }
 }

@@ -76,6 +76,13 @@ internal sealed class VcpuThread
 
     public bool Join(TimeSpan timeout) => !_thread.IsAlive || _thread.Join(timeout);
 
+    /// <summary>Asks every thread to stop, then waits for each (all kicked first, so they end together).</summary>
+    public static void StopAll(IReadOnlyList<VcpuThread> threads)
+    {
+        foreach (var t in threads) t.Stop();
+        foreach (var t in threads) t.Join(TimeSpan.FromSeconds(2));
+    }
+
     private void Loop()
     {
         try

@@ -32,11 +32,7 @@ public static partial class TestKernel
     }
 
     /// <summary>The lines of <paramref name="text"/> that a newline ended; an unfinished last line is left out.</summary>
-    public static IReadOnlyList<string> CompleteLines(string text)
-    {
-        var lines = text.Split('\n');
-        return lines[..^1];
-    }
+    public static IReadOnlyList<string> CompleteLines(string text) => text.Split('\n')[..^1];
 
     public static ulong Hex(string text) => ulong.Parse(text, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
