@@ -41,27 +41,50 @@ public sealed record NodeDatabase(DatabaseKind Kind, string ConnectionString)
         }
     }
 
-    /// <summary>Opens and closes one connection; throws <see cref="NodeStartException"/> saying which database could not be opened.</summary>
-    public async Task ProbeAsync(CancellationToken cancel)
+    /// <summary>
+    /// Opens and closes one connection; throws <see cref="NodeStartException"/> saying which
+    /// database could not be opened. A PostgreSQL server that cannot be reached is tried again
+    /// until <paramref name="wait"/> has passed; one that answers with a refusal is not.
+    /// </summary>
+    public async Task ProbeAsync(TimeSpan wait, CancellationToken cancel)
     {
-        try
+        var deadline = DateTime.UtcNow + wait;
+        bool retried = false;
+        while (true)
         {
-            if (Kind == DatabaseKind.Sqlite)
+            try
             {
-                await using var sqlite = new SqliteConnection(ConnectionString);
-                await sqlite.OpenAsync(cancel);
+                await OpenOnceAsync(cancel);
+                return;
             }
-            else
+            catch (NpgsqlException e) when (e is not PostgresException && DateTime.UtcNow + RetryPause < deadline)
             {
-                var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
-                if (builder.Timeout > 10) builder.Timeout = 10;
-                await using var postgres = new NpgsqlConnection(builder.ConnectionString);
-                await postgres.OpenAsync(cancel);
+                await Task.Delay(RetryPause, cancel);
+                retried = true;
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or ArgumentException or InvalidOperationException or IOException or TimeoutException)
+            {
+                string kept = retried ? $" (kept trying for {wait.TotalSeconds:0.#} s)" : "";
+                throw new NodeStartException($"cannot open the database {Describe()}: {e.Message}{kept}");
             }
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or ArgumentException or InvalidOperationException or IOException or TimeoutException)
+    }
+
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(500);
+
+    private async Task OpenOnceAsync(CancellationToken cancel)
+    {
+        if (Kind == DatabaseKind.Sqlite)
         {
-            throw new NodeStartException($"cannot open the database {Describe()}: {e.Message}");
+            await using var sqlite = new SqliteConnection(ConnectionString);
+            await sqlite.OpenAsync(cancel);
+        }
+        else
+        {
+            var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+            if (builder.Timeout > 10) builder.Timeout = 10;
+            await using var postgres = new NpgsqlConnection(builder.ConnectionString);
+            await postgres.OpenAsync(cancel);
         }
     }
 

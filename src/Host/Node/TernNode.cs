@@ -30,9 +30,9 @@ public static class TernNode
         {
             Directory.CreateDirectory(options.DataDirectory);
             var database = NodeDatabase.From(options.Database, options.DataDirectory);
-            await database.ProbeAsync(cancel);
             var config = NodeConfig.Build(options, database);
             var nodeSettings = config.GetConfig("tern.node");
+            await database.ProbeAsync(nodeSettings.GetTimeSpan("database-wait"), cancel);
             var api = options.Api ?? HostPort.Parse(nodeSettings.GetString("default-api"), "tern.node.default-api");
 
             system = StartActorSystem(config, options.Bind);

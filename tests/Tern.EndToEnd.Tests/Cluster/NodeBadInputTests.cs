@@ -16,10 +16,13 @@ public sealed class NodeBadInputTests
         Assert.Equal(1, sqlite.ExitCode);
         Assert.Contains("tern node: cannot open the database '/nonexistent/dir/tern.db' (SQLite)", sqlite.Stderr);
 
+        // Nothing listens on the port: the node keeps trying for database-wait, then gives up.
+        File.WriteAllText(dir.File("wait.conf"), "tern.node.database-wait = 2s\n");
         var postgres = TernProcess.Run(["node", "--name", "n1", "--bind", $"127.0.0.1:{ClusterNode.FreePort()}", "--data", dir.Path,
-            "--db", $"Host=127.0.0.1;Port={ClusterNode.FreePort()};Database=tern;Username=tern;Timeout=3"]);
+            "--db", $"Host=127.0.0.1;Port={ClusterNode.FreePort()};Database=tern;Username=tern;Timeout=3", "--config", dir.File("wait.conf")]);
         Assert.Equal(1, postgres.ExitCode);
         Assert.Contains("tern node: cannot open the database 'tern' on 127.0.0.1:", postgres.Stderr);
+        Assert.Contains("(kept trying for 2 s)", postgres.Stderr);
 
         var garbage = TernProcess.Run(["node", "--name", "n1", "--bind", $"127.0.0.1:{ClusterNode.FreePort()}", "--data", dir.Path, "--db", "nonsense"]);
         Assert.Equal(1, garbage.ExitCode);
