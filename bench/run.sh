@@ -8,8 +8,8 @@
 #   bench/run.sh --net           virtio-net on a TAP (needs root): frames/s and MB/s guest -> TAP and
 #                                TAP -> guest, Tern against QEMU q35; its own section
 #   bench/run.sh --migration     live migration over TCP and UNIX, Tern against QEMU q35: total time,
-#                                guest-visible pause, downtime, bytes, throughput, the loopback limit
-#                                (3 rounds, about 10-15 minutes; --scenarios idle,random256,random1g,rewrite
+#                                guest-visible pause, downtime, bytes, throughput, the loopback and fresh-memory limits
+#                                (3 rounds, about 15-20 minutes; --scenarios idle,random256,random1g,rewrite
 #                                and --transports tcp,unix pick a subset for a quick run); its own section
 #   bench/run.sh --cluster       three tern nodes in network namespaces (needs root, PostgreSQL): failover
 #                                of a killed host's 4 VMs (3 rounds), `tern ctl drain` of a host with 4 VMs

@@ -3,9 +3,9 @@ using System.Text;
 
 namespace Tern.Bench.Migration;
 
-/// <summary>Markdown tables of one migration run: medians with min–max, Tern ÷ QEMU ratios, the loopback limit.</summary>
+/// <summary>Markdown tables of one migration run: medians with min–max, Tern ÷ QEMU ratios, the loopback and fresh-memory limits.</summary>
 public sealed class MigrationReport(IReadOnlyList<MigrationVmm> vmms, IReadOnlyList<MigrationScenario> scenarios, IReadOnlyList<Transport> transports,
-    IReadOnlyList<MigrationSample> samples, IReadOnlyList<(Transport Transport, double MiBPerSecond)> loopback)
+    IReadOnlyList<MigrationSample> samples, IReadOnlyList<(Transport Transport, double MiBPerSecond)> loopback, IReadOnlyList<double> freshMemory)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -22,7 +22,7 @@ public sealed class MigrationReport(IReadOnlyList<MigrationVmm> vmms, IReadOnlyL
         ("total time ms", s => s.Stats!.TotalMs, "F0"),
         ("guest-visible pause ms", s => s.Gaps!.PauseMs, "F0"),
         ("reported downtime ms", s => s.Stats!.DowntimeMs, "F0"),
-        ("sent MiB", s => s.Stats!.TransferredBytes / (1 << 20), "F0"),
+        ("sent MiB", Sent, "F0"),
         ("throughput MiB/s", s => s.Stats!.MiBPerSecond, "F0"),
     ];
 
@@ -42,6 +42,7 @@ public sealed class MigrationReport(IReadOnlyList<MigrationVmm> vmms, IReadOnlyL
     public static double Total(MigrationSample s) => s.Stats!.TotalMs;
     public static double Pause(MigrationSample s) => s.Gaps!.PauseMs;
     public static double Throughput(MigrationSample s) => s.Stats!.MiBPerSecond;
+    public static double Sent(MigrationSample s) => s.Stats!.TransferredBytes / (1 << 20);
 
     /// <summary>One scenario: per transport, each VMM's medians (min–max) and the Tern ÷ QEMU ratio of the medians.</summary>
     public string ScenarioTable(MigrationScenario s)
@@ -80,14 +81,15 @@ public sealed class MigrationReport(IReadOnlyList<MigrationVmm> vmms, IReadOnlyL
 
     public Spread Loopback(Transport t) => Spread.Of(loopback.Where(l => l.Transport == t).Select(l => l.MiBPerSecond));
 
-    public string LoopbackTable()
+    public Spread FreshMemory => Spread.Of(freshMemory);
+
+    /// <summary>The loopback rate of each transport and the fresh-memory rate, as measured in this run.</summary>
+    public string LimitsTable()
     {
-        var sb = new StringBuilder("| Transport | median MiB/s | min | max | n |\n| --- | ---: | ---: | ---: | ---: |\n");
-        foreach (var t in transports)
-        {
-            var l = Loopback(t);
-            sb.AppendLine($"| {t.Label()} | {Format(l.Median, "F0")} | {Format(l.Min, "F0")} | {Format(l.Max, "F0")} | {l.Count} |");
-        }
+        var sb = new StringBuilder("| Limit | median MiB/s | min | max | n |\n| --- | ---: | ---: | ---: | ---: |\n");
+        void Row(string name, Spread l) => sb.AppendLine($"| {name} | {Format(l.Median, "F0")} | {Format(l.Min, "F0")} | {Format(l.Max, "F0")} | {l.Count} |");
+        foreach (var t in transports) Row($"{t.Label()} loopback", Loopback(t));
+        Row("fresh memory (1 GiB, huge pages)", FreshMemory);
         return sb.ToString();
     }
 

@@ -4,11 +4,22 @@ namespace Tern.Bench.Migration;
 
 /// <summary>
 /// `bench/run.sh --migration`: live migration, Tern against QEMU q35, every scenario over TCP and
-/// UNIX, rounds interleaved with the VMM order rotated; each round also measures the loopback limit.
+/// UNIX, rounds interleaved with the VMM order rotated; each round also measures the loopback limit
+/// and the rate at which the machine backs fresh memory.
 /// </summary>
 public static class MigrationSection
 {
     public const string Heading = "## Live migration";
+
+    /// <summary>
+    /// Quiet time before each migration and each fresh-memory probe. This host hands memory freed by
+    /// the previous VMs back to its own host about 2 s after they exit (free page reporting); without
+    /// the wait, whichever VMM ran right after another one got still-backed memory and ran up to 4x
+    /// faster, so the figures depended on the order.
+    /// </summary>
+    public static readonly TimeSpan MemorySettle = TimeSpan.FromSeconds(5);
+
+    private const long FreshMemoryBytes = 1L << 30;
 
     /// <summary>Runs every round and returns the section text.</summary>
     public static string Run(BenchOptions o, MachineFacts facts)
@@ -21,6 +32,7 @@ public static class MigrationSection
         var runner = new MigrationRunner(o.Timeout, TimeSpan.FromSeconds(o.MigrationTimeoutS));
         var samples = new List<MigrationSample>();
         var loopback = new List<(Transport Transport, double MiBPerSecond)>();
+        var freshMemory = new List<double>();
         long loopbackBytes = (long)o.LoopbackMiB << 20;
 
         for (int round = 1 - o.WarmupRounds; round <= o.Rounds; round++)
@@ -32,16 +44,21 @@ public static class MigrationSection
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Label(round)} loopback {t.Label(),-4} {rate,8:F0} MiB/s"));
                 if (!warmup) loopback.Add((t, rate));
             }
+            Thread.Sleep(MemorySettle);
+            double fresh = FreshMemoryProbe.MeasureMiBPerSecond(FreshMemoryBytes);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Label(round)} fresh memory {fresh,8:F0} MiB/s"));
+            if (!warmup) freshMemory.Add(fresh);
             foreach (var scenario in scenarios)
             foreach (var transport in transports)
             for (int i = 0; i < vmms.Count; i++)
             {
+                Thread.Sleep(MemorySettle);
                 var sample = runner.Run(vmms[(i + Math.Max(round, 0)) % vmms.Count], scenario, transport, round);
                 Console.WriteLine(Describe(sample, round));
                 if (!warmup) samples.Add(sample);
             }
         }
-        var report = new MigrationReport(vmms, scenarios, transports, samples, loopback);
+        var report = new MigrationReport(vmms, scenarios, transports, samples, loopback, freshMemory);
         return MigrationText.Render(o, facts, started, (loadAtStart, SectionText.LoadAverage()), report);
     }
 
