@@ -79,9 +79,10 @@ public static class ClusterProtocol
     /// Serial output bytes [<paramref name="From"/>, <paramref name="Next"/>) of the VM's current
     /// instance (<paramref name="Incarnation"/>: offsets start again when it changes);
     /// <paramref name="Truncated"/> when older bytes than asked for were already dropped from the
-    /// host's ring buffer.
+    /// host's ring buffer; <paramref name="Continues"/> when the instance arrived by live migration,
+    /// its offsets going on from the previous instance's (the migration carried the kept output).
     /// </summary>
-    public sealed record ConsoleOutput(string Name, string Host, long Incarnation, long From, long Next, byte[] Data, bool Truncated) : IClusterMessage;
+    public sealed record ConsoleOutput(string Name, string Host, long Incarnation, long From, long Next, byte[] Data, bool Truncated, bool Continues) : IClusterMessage;
 
     // ---- host <-> manager ----
 

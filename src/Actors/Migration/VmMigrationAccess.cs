@@ -25,6 +25,7 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public GuestMemory Memory => machine.Memory;
     public Tern.Kvm.Vm Vm => machine.Vm;
     public bool GuestWasRunning => guestWasRunning;
+    public IConsoleHistory? ConsoleHistory => machine.ConsoleHistory;
 
     public long PauseGuest()
     {

@@ -24,8 +24,9 @@ public sealed class Machine : IDisposable
     private readonly SerialInputPump? _inputPump;
 
     private Machine(VmConfig config, KvmSystem kvm, Vm vm, GuestMemory memory, DeviceBus io, DeviceBus mmio,
-        LegacyDevices legacy, PciPlatform pci, Vcpu[] vcpus, SerialInputPump? inputPump, PowerLatch power)
+        LegacyDevices legacy, PciPlatform pci, Vcpu[] vcpus, SerialInputPump? inputPump, PowerLatch power, IConsoleHistory? consoleHistory)
     {
+        ConsoleHistory = consoleHistory;
         Config = config;
         _kvm = kvm;
         _vm = vm;
@@ -47,6 +48,9 @@ public sealed class Machine : IDisposable
     public IReadOnlyList<Vcpu> Vcpus { get; }
     public VcpuExitHandler Exits { get; }
     public Vm Vm => _vm;
+
+    /// <summary>The console's kept output when its sink keeps one (a cluster VM), which a live migration carries along.</summary>
+    public IConsoleHistory? ConsoleHistory { get; }
 
     /// <summary>Drains in-flight block I/O and flushes disks: the devices are quiet and their state final.</summary>
     public void PauseDevices() => Pci.PauseDevices();
@@ -125,7 +129,7 @@ public sealed class Machine : IDisposable
 
             pci.StartIo();
             var pump = console.Input is { } input ? SerialInputPump.Start(input, legacy.Serial) : null;
-            return new Machine(config, kvm, vm, memory, io, mmio, legacy, pci, vcpus, pump, power);
+            return new Machine(config, kvm, vm, memory, io, mmio, legacy, pci, vcpus, pump, power, console.Output as IConsoleHistory);
         }
         catch
         {

@@ -41,6 +41,7 @@ public sealed record ErrorBody(string Kind, string Message);
 /// <summary>
 /// GET /v1/vms/NAME/console: the serial output of the VM's instance <see cref="Incarnation"/> from
 /// byte offset <see cref="From"/> to <see cref="Next"/>. A new incarnation (restarted, failed over)
-/// has offsets of its own, starting at 0.
+/// has offsets of its own, starting at 0, unless it <see cref="Continues"/>: one that arrived by live
+/// migration goes on at the offsets where the guest's output on its previous host stopped.
 /// </summary>
-public sealed record ConsoleResponse(string Name, string Host, long Incarnation, long From, long Next, bool Truncated, string Text);
+public sealed record ConsoleResponse(string Name, string Host, long Incarnation, long From, long Next, bool Truncated, bool Continues, string Text);

@@ -83,7 +83,7 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout)
         var reply = await AskAsync(new GetConsole(name, Math.Max(0, from ?? 0)));
         if (reply is not ConsoleOutput o) return ReplyError(reply);
         string text = Encoding.UTF8.GetString(o.Data);
-        return Results.Json(new ConsoleResponse(o.Name, o.Host, o.Incarnation, o.From, o.Next, o.Truncated, text), ApiJson.Options);
+        return Results.Json(new ConsoleResponse(o.Name, o.Host, o.Incarnation, o.From, o.Next, o.Truncated, o.Continues, text), ApiJson.Options);
     }
 
     private async Task<object> AskAsync(IManagerCommand message)

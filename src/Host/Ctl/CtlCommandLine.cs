@@ -162,7 +162,9 @@ public static class CtlCommandLine
                     continue;
                 }
                 var chunk = ControlClient.Read<ConsoleResponse>(text);
-                if (incarnation is { } seen && seen != chunk.Incarnation)
+                if (incarnation is { } moved && moved != chunk.Incarnation && chunk.Continues)
+                    Console.Error.WriteLine($"tern ctl: {chunk.Name} moved to {chunk.Host}"); // same output, read on from where we were
+                else if (incarnation is { } seen && seen != chunk.Incarnation)
                 {
                     // The VM restarted or moved: its new instance's output starts at offset 0.
                     Console.Error.WriteLine($"tern ctl: {chunk.Name} started again on {chunk.Host}");
@@ -172,8 +174,8 @@ public static class CtlCommandLine
                 incarnation = chunk.Incarnation;
                 if (json) Console.WriteLine(text);
                 else Console.Write(chunk.Text);
-                if (chunk.Next == from && p.GetValue(follow)) await Task.Delay(FollowInterval, cancel);
-                from = chunk.Next;
+                if (chunk.Next <= from && p.GetValue(follow)) await Task.Delay(FollowInterval, cancel);
+                from = Math.Max(from, chunk.Next); // an arriving instance has no output yet: stay where we were
             } while (p.GetValue(follow));
         });
     }

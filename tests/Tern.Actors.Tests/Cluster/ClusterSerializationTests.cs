@@ -29,7 +29,7 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         new HostList([new HostView("h1", "akka.tcp://tern@127.0.0.1:1", HostState.Draining, SampleLoad, 2), new HostView("h2", "a", HostState.Down, null, 0)]),
         new VmList([new VmView("v1", "h1", VmState.Running, 256 * MiB, 2, 4, "boom", Definition)]),
         new EventList([new ClusterEventRecord(1, T0, "host h1 up")]),
-        new ConsoleOutput("v1", "h1", 4, 5, 8, [1, 2, 3], true),
+        new ConsoleOutput("v1", "h1", 4, 5, 8, [1, 2, 3], true, true),
         new HostReport("h1", "akka.tcp://tern@127.0.0.1:1", SampleLoad, [Runtime]),
         new HostRejected("h1", "taken"), new RunInstance(Definition, 4), new StopInstance("v1", 4),
         new VmStarted("h1", "v1", 4), new VmEnded("h1", "v1", 4, VmEndReason.Fenced, "fenced"), new ReadConsole("v1", 3),

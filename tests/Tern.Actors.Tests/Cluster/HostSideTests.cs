@@ -44,6 +44,24 @@ public sealed class HostSideTests
     }
 
     [Fact]
+    public void A_console_ring_continued_from_another_s_snapshot_keeps_its_offsets()
+    {
+        var source = new ConsoleRing(8);
+        source.Write("TICK 1\nTICK 2\n"u8);
+        var (written, tail) = source.Snapshot();
+        Assert.Equal((14L, "\nTICK 2\n"), (written, Encoding.ASCII.GetString(tail)));
+
+        var moved = new ConsoleRing(16);
+        moved.Continue(written, tail);
+        moved.Write("TICK 3\n"u8);
+        var read = moved.Read(10, 100); // a follower that had read up to "TIC" of "TICK 2"
+        Assert.Equal(("K 2\nTICK 3\n", 10L, 21L, false), (Encoding.ASCII.GetString(read.Data), read.From, read.Next, read.Truncated));
+        Assert.True(moved.Read(0, 100).Truncated);
+        Assert.Throws<InvalidOperationException>(() => moved.Continue(written, tail));
+        Assert.Throws<ArgumentException>(() => new ConsoleRing(8).Continue(2, "TICK"u8));
+    }
+
+    [Fact]
     public void Keep_majority_fencing_rule()
     {
         string[] three = ["a", "b", "c"];

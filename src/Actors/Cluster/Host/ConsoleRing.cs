@@ -7,7 +7,7 @@ namespace Tern.Actors.Cluster;
 /// addressed by their offset in everything the guest ever wrote, so a follower asks for "from where
 /// I stopped" and learns when it fell behind. Written on the vCPU thread, read from the host actor.
 /// </summary>
-public sealed class ConsoleRing(int capacity) : WriteOnlyStream
+public sealed class ConsoleRing(int capacity) : WriteOnlyStream, IConsoleHistory
 {
     private readonly byte[] _buffer = new byte[capacity];
     private readonly Lock _gate = new();
@@ -31,6 +31,26 @@ public sealed class ConsoleRing(int capacity) : WriteOnlyStream
                 done += run;
             }
             return (data, start, start + count, truncated);
+        }
+    }
+
+    public (long Written, byte[] Tail) Snapshot()
+    {
+        lock (_gate)
+        {
+            long oldest = Math.Max(0, _written - _buffer.Length);
+            return (_written, Read(oldest, _buffer.Length).Data);
+        }
+    }
+
+    public void Continue(long written, ReadOnlySpan<byte> tail)
+    {
+        lock (_gate)
+        {
+            if (_written != 0) throw new InvalidOperationException("the console already has output of its own");
+            if (tail.Length > written) throw new ArgumentException($"a tail of {tail.Length} bytes cannot follow {written} bytes in all", nameof(tail));
+            _written = written - tail.Length;
+            Write(tail);
         }
     }
 

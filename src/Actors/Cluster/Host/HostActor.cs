@@ -111,7 +111,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         string name = definition.Name;
         var console = new ConsoleRing(_settings.ConsoleBufferBytes);
         var actor = Context.ActorOf(VmActor.Props(config, new MachineConsole(console, null)), $"vm-{name}-{incarnation}");
-        var instance = new VmInstance(definition, incarnation, actor, console) { Phase = phase };
+        var instance = new VmInstance(definition, incarnation, actor, console) { Phase = phase, ContinuesEarlierOutput = phase == VmRunPhase.Incoming };
         _instances[name] = instance;
         actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: true), _settings.BootTimeout)
             .ContinueWith(t => t.IsCompletedSuccessfully
@@ -198,7 +198,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             return;
         }
         var (data, from, next, truncated) = instance.Console.Read(read.From, MaxConsoleRead);
-        Sender.Tell(new ConsoleOutput(read.Name, _name, instance.Incarnation, from, next, data, truncated));
+        Sender.Tell(new ConsoleOutput(read.Name, _name, instance.Incarnation, from, next, data, truncated, instance.ContinuesEarlierOutput));
     }
 
     private void OnReport()

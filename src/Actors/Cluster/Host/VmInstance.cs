@@ -10,6 +10,8 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, IAct
     public IActorRef Actor { get; } = actor;
     public ConsoleRing Console { get; } = console;
     public VmRunPhase Phase { get; set; } = VmRunPhase.Booting;
+    /// <summary>Arrived (or is arriving) by live migration: its console goes on from the previous instance's offsets.</summary>
+    public bool ContinuesEarlierOutput { get; init; }
     /// <summary>Why the host is ending it, once it is: a stop order or fencing.</summary>
     public (VmEndReason Reason, string Detail)? Ending { get; set; }
     public IReadOnlyList<int> VcpuThreads { get; set; } = [];

@@ -14,6 +14,9 @@ public interface IMigrationDestination
     /// <summary>Runs the restore path once on the VM's own untouched state, so its one-time costs are paid before the guest's pause.</summary>
     void RehearseRestore();
 
+    /// <summary>The console's kept output, when it keeps one: continued from the source's.</summary>
+    IConsoleHistory? ConsoleHistory { get; }
+
     /// <summary>Lets the restored guest run.</summary>
     void ResumeGuest();
 }

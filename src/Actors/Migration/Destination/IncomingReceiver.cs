@@ -81,6 +81,7 @@ public sealed class IncomingReceiver(
 
         var states = new IncomingStates();
         bool? wasRunning = null;
+        (long Written, byte[] Tail)? console = null;
         while (true)
         {
             switch (reader.ReadNext())
@@ -106,22 +107,29 @@ public sealed class IncomingReceiver(
                     if (s.Version != RunStateComponent.Version) throw new MigrationFailedException($"{s.ComponentId} version {s.Version} is not supported");
                     wasRunning = RunStateComponent.Decode(s.Data);
                     break;
+                case MigrationSection.State s when s.ComponentId == ConsoleComponent.Id:
+                    if (s.Version != ConsoleComponent.Version) throw new MigrationFailedException($"{s.ComponentId} version {s.Version} is not supported");
+                    if (console is not null) throw new MigrationStreamException($"state '{s.ComponentId}' appears twice");
+                    console = ConsoleComponent.Decode(s.Data);
+                    break;
                 case MigrationSection.State s:
                     states.Add(s.ComponentId, s.Version, s.Data);
                     break;
                 case MigrationSection.Cancel:
                     return (Final(MigrationStatus.Canceled, "the source canceled the migration"), GuestAfterMigration.Discarded);
                 case MigrationSection.End:
-                    return Finish(stream, states.All, wasRunning ?? throw new MigrationFailedException("the stream ended without the guest's run state"));
+                    return Finish(stream, states.All, wasRunning ?? throw new MigrationFailedException("the stream ended without the guest's run state"), console);
                 case MigrationSection.Config:
                     throw new MigrationFailedException("a second configuration section arrived");
             }
         }
     }
 
-    private (MigrationInfo, GuestAfterMigration) Finish(NetworkStream stream, IReadOnlyList<ComponentState> states, bool wasRunning)
+    private (MigrationInfo, GuestAfterMigration) Finish(NetworkStream stream, IReadOnlyList<ComponentState> states, bool wasRunning,
+        (long Written, byte[] Tail)? console)
     {
         destination.RestoreState(states);
+        if (console is var (written, tail)) destination.ConsoleHistory?.Continue(written, tail);
         MigrationBackChannel.Write(stream, new MigrationReply.Ack(PrecopySender.RestoredSeq));
         switch (MigrationBackChannel.Read(stream))
         {

@@ -37,4 +37,7 @@ public interface IMigrationSource
     void RehearseSave();
 
     IReadOnlyList<ComponentState> SaveState();
+
+    /// <summary>The console's kept output, when it keeps one: sent with the final state.</summary>
+    IConsoleHistory? ConsoleHistory { get; }
 }

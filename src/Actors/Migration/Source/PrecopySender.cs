@@ -300,6 +300,11 @@ public sealed class PrecopySender
 
         foreach (var s in _source.SaveState()) writer.WriteState(s.Id, s.Version, s.Data);
         writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(_source.GuestWasRunning));
+        if (_source.ConsoleHistory?.Snapshot() is var (written, tail))
+        {
+            var kept = tail.AsSpan(Math.Max(0, tail.Length - ConsoleComponent.MaxTailBytes));
+            writer.WriteState(ConsoleComponent.Id, ConsoleComponent.Version, ConsoleComponent.Encode(written, kept));
+        }
         writer.WriteEnd();
         writer.Flush();
         ExpectAck(RestoredSeq, "final state");

@@ -17,6 +17,9 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
 
     public bool Resumed { get; private set; }
 
+    /// <summary>A fresh console history each case, as a cluster destination has, for streams that carry one.</summary>
+    public IConsoleHistory? ConsoleHistory { get; private set; }
+
     /// <summary>Runs when the receiver resumes the guest (a test's hook for what the source does meanwhile).</summary>
     public Action? AtResume { get; set; }
 
@@ -24,6 +27,7 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
     {
         Restored = null;
         Resumed = false;
+        ConsoleHistory = new Tern.Actors.Cluster.ConsoleRing(64 * 1024);
         AtResume = null;
     }
 
