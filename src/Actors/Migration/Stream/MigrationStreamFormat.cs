@@ -40,7 +40,8 @@ namespace Tern.Actors.Migration.Wire;
 ///               then one CRC32C u32 per data page (4 KiB), in stream order
 ///               -> payload length = 4 + 17 * count + 4 * data pages, at most 4 MiB of data
 ///               The page data follows the section's crc (it is not part of the payload).
-/// 3 State       opaque saved state of component id at its version (vCPU, device, irqchip, VM), 0 .. 16 MiB
+/// 3 State       opaque saved state of component id at its version (vCPU, device, irqchip, VM; "vm/run"
+///               the run state; "vm/console" the kept console output, from a cluster VM), 0 .. 16 MiB
 /// 4 RoundEnd    round u32 (1, 2, 3 ... in order), pages sent this round u64 (data + zero pages)
 /// 5 End         empty: everything has been sent
 /// 6 Cancel      empty: the migration is abandoned; the destination discards the VM
