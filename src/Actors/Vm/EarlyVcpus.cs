@@ -15,11 +15,11 @@ public sealed class EarlyVcpus
     private readonly List<EarlyStop> _stoppedBeforeAdoption = [];
     private readonly VcpuThread[] _threads;
     private Action<int, VcpuOutcome>? _onStopped;
-    private Action<int>? _onParked;
+    private Action<int, bool>? _onParking;
     private bool _adopted;
 
     private EarlyVcpus(Machine machine) =>
-        _threads = machine.Vcpus.Select(v => new VcpuThread(v, machine.Exits, OnStopped, OnParked)).ToArray();
+        _threads = machine.Vcpus.Select(v => new VcpuThread(v, machine.Exits, OnStopped, OnParking)).ToArray();
 
     /// <summary>Starts every vCPU of <paramref name="machine"/>.</summary>
     public static EarlyVcpus Start(Machine machine)
@@ -33,7 +33,7 @@ public sealed class EarlyVcpus
     /// Hands the threads to a group: their reports go to it from now on, after the stops that came
     /// before. Null the second time (a restarted group): these threads were stopped with the first.
     /// </summary>
-    internal VcpuThread[]? TryAdopt(Action<int, VcpuOutcome> onStopped, Action<int> onParked)
+    internal VcpuThread[]? TryAdopt(Action<int, VcpuOutcome> onStopped, Action<int, bool> onParking)
     {
         lock (_gate)
         {
@@ -41,7 +41,7 @@ public sealed class EarlyVcpus
             _adopted = true;
             foreach (var stop in _stoppedBeforeAdoption) onStopped(stop.Id, stop.Outcome);
             _stoppedBeforeAdoption.Clear();
-            (_onStopped, _onParked) = (onStopped, onParked);
+            (_onStopped, _onParking) = (onStopped, onParking);
             return _threads;
         }
     }
@@ -76,5 +76,5 @@ public sealed class EarlyVcpus
     private sealed record EarlyStop(int Id, VcpuOutcome Outcome);
 
     // No pause can be asked for before adoption, so a park before it (a vCPU ending) has no one to tell.
-    private void OnParked(int id) => Volatile.Read(ref _onParked)?.Invoke(id);
+    private void OnParking(int id, bool parked) => Volatile.Read(ref _onParking)?.Invoke(id, parked);
 }

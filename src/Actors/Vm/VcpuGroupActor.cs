@@ -7,18 +7,34 @@ namespace Tern.Actors.Vm;
 
 /// <summary>
 /// Owns the vCPU threads of one VM. The threads run outside the actor (blocked in KVM_RUN); the
-/// actor pauses them (kick + wait for every thread to park, off the mailbox) and resumes them.
+/// actor pauses them (kick + wait for every thread to park, off the mailbox) and resumes them,
+/// answering a resume once every parked thread is awake again: on a busy host a woken thread can
+/// wait for a CPU, and a migration's downtime lasts until the guest really runs.
 /// </summary>
-public sealed class VcpuGroupActor : ReceiveActor
+public sealed class VcpuGroupActor : ReceiveActor, IWithTimers
 {
+    private const string WakeTimer = "wake";
+
     private readonly VcpuThread[] _threads;
     private readonly VcpuThrottle _throttle;
     private readonly HashSet<int> _parked = [];
     private long _firstParkedAt;
     private readonly List<IActorRef> _pauseWaiters = [];
+    private readonly HashSet<int> _waking = [];
+    private readonly List<IActorRef> _resumeWaiters = [];
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Longest a resume waits for its threads to say they woke; a thread that has not by then is answered for anyway.</summary>
+    private static readonly TimeSpan WakeWait = TimeSpan.FromSeconds(1);
 
     /// <summary>A vCPU thread parked (sent from that thread).</summary>
     private sealed record ThreadParked(int VcpuId, long At);
+
+    /// <summary>A parked vCPU thread woke to run the guest (sent from that thread).</summary>
+    private sealed record ThreadWoke(int VcpuId);
+
+    private sealed record WakeWaitOver;
 
     /// <param name="running">vCPU threads already started for these vCPUs, to adopt instead of starting new ones.</param>
     public static Props Props(IReadOnlyList<Vcpu> vcpus, VcpuExitHandler exits, bool startPaused, EarlyVcpus? running = null) =>
@@ -29,9 +45,10 @@ public sealed class VcpuGroupActor : ReceiveActor
         var self = Self;
         var parent = Context.Parent;
         Action<int, VcpuOutcome> onStopped = (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self);
-        Action<int> onParked = id => self.Tell(new ThreadParked(id, System.Diagnostics.Stopwatch.GetTimestamp()));
-        var adopted = running?.TryAdopt(onStopped, onParked);
-        _threads = adopted ?? vcpus.Select(v => new VcpuThread(v, exits, onStopped, onParked)).ToArray();
+        Action<int, bool> onParking = (id, parked) =>
+            self.Tell(parked ? new ThreadParked(id, System.Diagnostics.Stopwatch.GetTimestamp()) : new ThreadWoke(id));
+        var adopted = running?.TryAdopt(onStopped, onParking);
+        _threads = adopted ?? vcpus.Select(v => new VcpuThread(v, exits, onStopped, onParking)).ToArray();
         _throttle = new VcpuThrottle(_threads);
         foreach (var t in _threads) t.SetThrottle(() => _throttle.SleepPerKick);
         if (adopted is null)
@@ -54,11 +71,33 @@ public sealed class VcpuGroupActor : ReceiveActor
         Receive<Resume>(_ =>
         {
             _parked.Clear();
+            _resumeWaiters.Add(Sender);
+            foreach (var t in _threads)
+                if (t.IsParked) _waking.Add(t.Id);
             foreach (var t in _threads) t.Resume();
-            Sender.Tell(new Resumed());
+            if (!AnswerResumesOnceAwake()) Timers.StartSingleTimer(WakeTimer, new WakeWaitOver(), WakeWait);
+        });
+        Receive<ThreadWoke>(w =>
+        {
+            if (_waking.Remove(w.VcpuId)) AnswerResumesOnceAwake();
+        });
+        Receive<WakeWaitOver>(_ =>
+        {
+            _waking.Clear();
+            AnswerResumesOnceAwake();
         });
         Receive<SetThrottle>(t => _throttle.Set(t.Percent));
         Receive<GetThreadIds>(_ => Sender.Tell(new ThreadIds(_threads.Select(t => t.HostThreadId).ToArray())));
+    }
+
+    /// <summary>Answers the waiting resumes when no thread is still waking; returns whether none is.</summary>
+    private bool AnswerResumesOnceAwake()
+    {
+        if (_waking.Count > 0) return false;
+        Timers.Cancel(WakeTimer);
+        foreach (var w in _resumeWaiters) w.Tell(new Resumed());
+        _resumeWaiters.Clear();
+        return true;
     }
 
     protected override void PostStop()

@@ -12,26 +12,33 @@ internal sealed class VcpuThread
     private readonly Vcpu _vcpu;
     private readonly VcpuExitHandler _exits;
     private readonly Action<int, VcpuOutcome> _onStopped;
-    private readonly Action<int> _onParked;
+    private readonly Action<int, bool> _onParking;
     private readonly ManualResetEventSlim _parked = new(false);
     private readonly ManualResetEventSlim _resume = new(false);
     private readonly Thread _thread;
     private volatile bool _pauseRequested;
     private volatile bool _stopRequested;
     private volatile bool _throttleKick;
+    private volatile bool _ended;
     private volatile Func<TimeSpan> _throttleSleep = () => TimeSpan.Zero;
 
-    /// <param name="onParked">Called on the vCPU thread each time it parks (or ends), so a pause can complete without a waiting thread.</param>
-    public VcpuThread(Vcpu vcpu, VcpuExitHandler exits, Action<int, VcpuOutcome> onStopped, Action<int> onParked)
+    /// <param name="onParking">
+    /// Called on the vCPU thread with true each time it parks (or ends), so a pause can complete
+    /// without a waiting thread, and with false when it wakes from a park to run the guest again.
+    /// </param>
+    public VcpuThread(Vcpu vcpu, VcpuExitHandler exits, Action<int, VcpuOutcome> onStopped, Action<int, bool> onParking)
     {
         _vcpu = vcpu;
         _exits = exits;
         _onStopped = onStopped;
-        _onParked = onParked;
+        _onParking = onParking;
         _thread = new Thread(Loop) { IsBackground = true, Name = $"vcpu{vcpu.Id}" };
     }
 
     public int Id => _vcpu.Id;
+
+    /// <summary>Parked and not ended: a resume will wake it (and it will say so).</summary>
+    public bool IsParked => _parked.IsSet && !_ended;
 
     /// <summary>The host thread id (0 until the thread has entered the guest once).</summary>
     public int HostThreadId => _vcpu.ThreadId;
@@ -47,7 +54,7 @@ internal sealed class VcpuThread
     {
         _resume.Reset();
         _pauseRequested = true;
-        if (_parked.IsSet) _onParked(Id);
+        if (_parked.IsSet) _onParking(Id, true);
         else _vcpu.Kick();
     }
 
@@ -92,9 +99,10 @@ internal sealed class VcpuThread
                 if (_pauseRequested)
                 {
                     _parked.Set();
-                    _onParked(Id); // may repeat RequestPause's own call: the group counts each vCPU once
+                    _onParking(Id, true); // may repeat RequestPause's own call: the group counts each vCPU once
                     _resume.Wait();
                     _parked.Reset();
+                    _onParking(Id, false); // this thread has a CPU again: the guest runs from here
                     continue;
                 }
                 var outcome = _exits.Handle(_vcpu, _vcpu.Run());
@@ -115,8 +123,9 @@ internal sealed class VcpuThread
         }
         finally
         {
+            _ended = true;
             _parked.Set();
-            _onParked(Id);
+            _onParking(Id, true);
         }
     }
 }
