@@ -3,8 +3,8 @@
 # same guest, RAM and vCPUs, interleaved in one run. Rewrites its section of bench/RESULTS.md.
 #
 #   bench/run.sh                 the benchmark (N=7 rounds; pass --rounds N etc. to override)
-#   bench/run.sh --profile       Tern's startup under other builds/runtime settings (ReadyToRun,
-#                                tiered compilation, W^X) against the same peers; its own section
+#   bench/run.sh --profile       Tern's startup as shipped (native) against its ReadyToRun and JIT builds
+#                                and runtime settings, with the same peers; its own section
 #   bench/run.sh --net           virtio-net on a TAP (needs root): frames/s and MB/s guest -> TAP and
 #                                TAP -> guest, Tern against QEMU q35; its own section
 #   bench/run.sh --migration     live migration over TCP and UNIX, Tern against QEMU q35: total time,
@@ -29,6 +29,7 @@ for arg in "$@"; do [ "$arg" = "--profile" ] && profile=1; done
 
 if [ "${1:-}" = "--cluster" ]; then
   make -C tests/guest -s >&2
+  ./tern -version >/dev/null # the shipped executable the end-to-end project runs
   export TERN_CLUSTER_BENCH_RESULTS="$root/bench/RESULTS.md"
   export TERN_BENCH_REVISION="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
   exec dotnet test tests/Tern.EndToEnd.Tests -c Release --artifacts-path "$art/build" -nologo -nodeReuse:false -p:UseSharedCompilation=false \
@@ -39,9 +40,9 @@ fi
 quiet_build=(-nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompilation=false)
 build() { dotnet build "$1" -c Release --artifacts-path "$art/build" "${quiet_build[@]}" >&2; }
 
-echo "publishing tern (Release, ReadyToRun as ./tern does) and building tern-bench into $art" >&2
-dotnet publish src/Host/Tern.Host.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-  --artifacts-path "$art/build-r2r" -o "$art/tern" "${quiet_build[@]}" >&2
+echo "publishing tern (native, as ./tern does) and building tern-bench into $art" >&2
+dotnet publish src/Host/Tern.Host.csproj -c Release -r linux-x64 -p:PublishAot=true \
+  --artifacts-path "$art/build-native" -o "$art/tern" "${quiet_build[@]}" >&2
 build bench/Tern.Bench/Tern.Bench.csproj
 tern="$art/tern/tern"
 bench="$art/build/bin/Tern.Bench/release/tern-bench"
@@ -62,14 +63,16 @@ command -v qemu-system-x86_64 >/dev/null || { echo "run.sh: qemu-system-x86_64 i
 revision="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
 extra=()
 if [ "$profile" = 1 ]; then
-  echo "building tern without ReadyToRun, for comparison" >&2
+  echo "publishing tern with ReadyToRun (its cluster build) and building it plain, for comparison" >&2
+  dotnet publish src/Host/Tern.Host.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    --artifacts-path "$art/build-r2r" -o "$art/tern-r2r" "${quiet_build[@]}" >&2
   build src/Host/Tern.Host.csproj
+  r2r="$art/tern-r2r/tern"
   jit="$art/build/bin/Tern.Host/release/tern"
-  extra+=(--variant "no ReadyToRun of Tern's assemblies (dotnet build)|$jit|"
-          --variant "W^X off|$tern|DOTNET_EnableWriteXorExecute=0"
-          --variant "TieredPGO off|$tern|DOTNET_TieredPGO=0"
-          --variant "TieredCompilation off|$tern|DOTNET_TieredCompilation=0"
-          --variant "framework ReadyToRun code off|$tern|DOTNET_ReadyToRun=0")
+  extra+=(--variant "ReadyToRun (the cluster build, out/tern/node)|$r2r|"
+          --variant "JIT (dotnet build)|$jit|"
+          --variant "ReadyToRun, TieredPGO off|$r2r|DOTNET_TieredPGO=0"
+          --variant "ReadyToRun, TieredCompilation off|$r2r|DOTNET_TieredCompilation=0")
 fi
 
 exec "$bench" --tern "$tern" --kernel "$kernel" --results bench/RESULTS.md --revision "$revision" "${extra[@]}" "$@"

@@ -53,8 +53,9 @@ public static class BootSection
                       "QEMU q35 gets the same -cpu. Plain `-cpu host` aborts on this host (arch-capabilities).");
         sb.AppendLine("- Tern publishes the TSC frequency in CPUID 0x40000010 as well (the guest prints `TSC khz=...` and " +
                       "calibrates nothing). It starts the guest's vCPUs as soon as the machine is built, while its actor " +
-                      "system is still starting; the startup profile section (`bench/run.sh --profile`) measures what " +
-                      "the .NET start costs.");
+                      "system is still starting. Tern is measured as ./tern ships it: a native (NativeAOT) executable, " +
+                      "which hands `tern node` and `tern ctl` to the ReadyToRun build beside it; the startup profile " +
+                      "section (`bench/run.sh --profile`) measures the ReadyToRun and JIT builds against it.");
         sb.AppendLine("- QEMU q35 runs SeaBIOS first, which kvm_pvm emulates slowly: that is most of its time.");
         return sb.ToString();
     }

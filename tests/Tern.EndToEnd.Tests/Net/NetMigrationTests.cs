@@ -32,8 +32,8 @@ public sealed class NetMigrationTests : IDisposable
         for (uint seq = 1; seq <= 20; seq++) Assert.True(Echo(onSource, seq, 200, TimeSpan.FromSeconds(5)), source.Process.Describe());
 
         // The guest keeps exchanging frames on the source's TAP while the migration runs. The
-        // migration starts once the exchanges have: it takes only 100-150 ms here (under 1 MiB of
-        // data), and once ended before the exchanging task had sent its first frame.
+        // migration starts once the exchanges have, and is held to 4 MiB/s: it moves under 1 MiB,
+        // and unlimited it once ended in 20 ms, before the exchanges had a chance to count.
         uint next = 100;
         using var stop = new CancellationTokenSource();
         using var exchangesStarted = new ManualResetEventSlim();
@@ -47,6 +47,7 @@ public sealed class NetMigrationTests : IDisposable
         });
         using var src = source.Connect();
         Assert.True(exchangesStarted.Wait(TimeSpan.FromSeconds(5)), "no exchange before the migration");
+        src.Return("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = 4 << 20 });
         uint before = next;
         src.Return("migrate", new JsonObject { ["uri"] = uri });
         var info = WaitForEnd(src);

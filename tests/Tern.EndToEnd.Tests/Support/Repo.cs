@@ -8,8 +8,15 @@ public static class Repo
     public static string TestKernel => Path.Combine(Root, "tests/guest/build/testkernel.elf");
     public static string TestKernelNoPvh => Path.Combine(Root, "tests/guest/build/testkernel-nopvh.elf");
 
-    /// <summary>The `tern` executable built next to this test assembly (the same build the launcher makes).</summary>
-    public static string TernExecutable => Path.Combine(AppContext.BaseDirectory, "tern");
+    /// <summary>
+    /// The shipped `tern`: the native executable the launcher (./tern) publishes, which hands
+    /// `node` and `ctl` to the ReadyToRun build beside it. test.sh runs the launcher first, so it
+    /// is built from the sources under test.
+    /// </summary>
+    public static string TernExecutable =>
+        File.Exists(ShippedTern) ? ShippedTern : throw new InvalidOperationException($"{ShippedTern} is missing: run ./tern -version (test.sh does) to build it");
+
+    private static string ShippedTern => Path.Combine(Root, "out/tern/tern");
 
     private static string FindRoot() =>
         typeof(Repo).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)

@@ -1,0 +1,46 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Tern.Host;
+
+/// <summary>
+/// The native (ahead-of-time compiled) tern runs standalone VMs only (see NativeAot.targets). For
+/// `tern node` and `tern ctl` it replaces itself with the ReadyToRun build published beside it:
+/// same arguments and same process id, so signals and the exit code reach the node or ctl as if
+/// it had been started directly.
+/// </summary>
+internal static partial class ClusterHandOff
+{
+    /// <summary>True in the native executable: it has no JIT, which the cluster's libraries need.</summary>
+    public static bool Needed => !RuntimeFeature.IsDynamicCodeSupported;
+
+    public static string ClusterExecutable => Path.Combine(AppContext.BaseDirectory, "node", "tern");
+
+    /// <summary>Execs the cluster build with <paramref name="args"/> (which start with the verb); returns only on failure.</summary>
+    public static int Exec(string[] args)
+    {
+        string path = ClusterExecutable;
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"tern {args[0]}: the cluster build is missing ({path}); ./tern builds it");
+            return 1;
+        }
+        var argv = new nint[args.Length + 2]; // argv[0], the arguments, a terminating null
+        try
+        {
+            argv[0] = Marshal.StringToCoTaskMemUTF8(path);
+            for (int i = 0; i < args.Length; i++) argv[i + 1] = Marshal.StringToCoTaskMemUTF8(args[i]);
+            Console.Out.Flush();
+            ExecV(path, argv);
+            Console.Error.WriteLine($"tern {args[0]}: cannot start {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            return 1;
+        }
+        finally
+        {
+            foreach (nint p in argv) Marshal.FreeCoTaskMem(p);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int ExecV(string path, nint[] argv);
+}
