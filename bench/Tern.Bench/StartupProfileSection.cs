@@ -3,7 +3,7 @@ using System.Text;
 namespace Tern.Bench;
 
 /// <summary>
-/// `bench/run.sh --profile`: Tern's default build against other builds and runtime settings
+/// `bench/run.sh --profile`: Tern as shipped (native) against its other builds and runtime settings
 /// (ReadyToRun, tiered compilation knobs) on the idle guest, with the QEMU peers in the same run.
 /// </summary>
 public static class StartupProfileSection
@@ -18,7 +18,7 @@ public static class StartupProfileSection
 
     public static IReadOnlyList<Contender> Contenders(BenchOptions o, BenchShape shape)
     {
-        var list = new List<Contender> { Bench.Contenders.Tern(o.Tern, o.Kernel, shape, "Tern (default)") };
+        var list = new List<Contender> { Bench.Contenders.Tern(o.Tern, o.Kernel, shape, "Tern (native, as shipped)") };
         list.AddRange(o.Variants.Select(v => Bench.Contenders.Tern(v.Executable, o.Kernel, shape, $"Tern {v.Label}", v.Environment)));
         list.Add(Bench.Contenders.Qemu(o.Qemu, "microvm", o.Kernel, shape, "QEMU microvm"));
         list.Add(Bench.Contenders.Qemu(o.Qemu, "microvm", o.Kernel, shape, "QEMU microvm, no TSC leaf", QemuCpuWithoutTscLeaf));
@@ -35,7 +35,7 @@ public static class StartupProfileSection
         var sb = new StringBuilder();
         sb.AppendLine(SectionText.Provenance(o, started, "bench/run.sh --profile", load)).AppendLine();
         sb.AppendLine(SectionText.Machine(facts, shape)).AppendLine();
-        sb.AppendLine("Command lines (the variants differ from Tern's default in executable and environment only):").AppendLine();
+        sb.AppendLine("Command lines (the variants differ from the shipped native Tern in executable and environment only):").AppendLine();
         sb.Append(SectionText.Commands(contenders, Scenario.Idle)).AppendLine();
         sb.AppendLine("### Time from process start to READY").AppendLine();
         sb.Append(report.TimeTable(RatioStyle.ThisOverTern)).AppendLine();
@@ -43,7 +43,7 @@ public static class StartupProfileSection
         sb.Append(report.MemoryTable(RatioStyle.ThisOverTern)).AppendLine();
         string failures = report.Failures();
         if (failures.Length > 0) sb.AppendLine(failures);
-        sb.AppendLine("Ratios are this row's median over Tern's default: below 1.00 the row is faster (or smaller). " +
+        sb.AppendLine("Ratios are this row's median over the shipped native Tern's: below 1.00 the row is faster (or smaller). " +
                       "\"QEMU q35, PIT calibration\" drops +invtsc, so its guest times PIT channel 2 before READY as Tern's does; " +
                       "its difference from \"QEMU q35\" is the price of that calibration under this KVM (often lost in SeaBIOS's spread). " +
                       "\"QEMU microvm, no TSC leaf\" is the plain `-cpu host,-arch-capabilities` command: its guest skips calibration " +
