@@ -41,8 +41,7 @@ quiet_build=(-nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompi
 build() { dotnet build "$1" -c Release --artifacts-path "$art/build" "${quiet_build[@]}" >&2; }
 
 echo "publishing tern (native, as ./tern does) and building tern-bench into $art" >&2
-dotnet publish src/Host/Tern.Host.csproj -c Release -r linux-x64 -p:PublishAot=true \
-  --artifacts-path "$art/build-native" -o "$art/tern" "${quiet_build[@]}" >&2
+scripts/publish-tern.sh native "$art/tern" --artifacts-path "$art/build-native" "${quiet_build[@]}" >&2
 build bench/Tern.Bench/Tern.Bench.csproj
 tern="$art/tern/tern"
 bench="$art/build/bin/Tern.Bench/release/tern-bench"
@@ -64,8 +63,7 @@ revision="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown
 extra=()
 if [ "$profile" = 1 ]; then
   echo "publishing tern with ReadyToRun (its cluster build) and building it plain, for comparison" >&2
-  dotnet publish src/Host/Tern.Host.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-    --artifacts-path "$art/build-r2r" -o "$art/tern-r2r" "${quiet_build[@]}" >&2
+  scripts/publish-tern.sh r2r "$art/tern-r2r" --artifacts-path "$art/build-r2r" "${quiet_build[@]}" >&2
   build src/Host/Tern.Host.csproj
   r2r="$art/tern-r2r/tern"
   jit="$art/build/bin/Tern.Host/release/tern"

@@ -162,14 +162,17 @@ public static class CtlCommandLine
                     continue;
                 }
                 var chunk = ControlClient.Read<ConsoleResponse>(text);
-                if (incarnation is { } moved && moved != chunk.Incarnation && chunk.Continues)
-                    Console.Error.WriteLine($"tern ctl: {chunk.Name} moved to {chunk.Host}"); // same output, read on from where we were
-                else if (incarnation is { } seen && seen != chunk.Incarnation)
+                if (incarnation is { } seen && seen != chunk.Incarnation)
                 {
-                    // The VM restarted or moved: its new instance's output starts at offset 0.
-                    Console.Error.WriteLine($"tern ctl: {chunk.Name} started again on {chunk.Host}");
-                    (incarnation, from) = (chunk.Incarnation, 0);
-                    continue;
+                    if (!chunk.Continues)
+                    {
+                        // The VM restarted: its new instance's output starts at offset 0.
+                        Console.Error.WriteLine($"tern ctl: {chunk.Name} started again on {chunk.Host}");
+                        (incarnation, from) = (chunk.Incarnation, 0);
+                        continue;
+                    }
+                    // It moved live: the same output goes on, so read on from where we were.
+                    Console.Error.WriteLine($"tern ctl: {chunk.Name} moved to {chunk.Host}");
                 }
                 incarnation = chunk.Incarnation;
                 if (json) Console.WriteLine(text);

@@ -36,11 +36,8 @@ public sealed class ConsoleRing(int capacity) : WriteOnlyStream, IConsoleHistory
 
     public (long Written, byte[] Tail) Snapshot()
     {
-        lock (_gate)
-        {
-            long oldest = Math.Max(0, _written - _buffer.Length);
-            return (_written, Read(oldest, _buffer.Length).Data);
-        }
+        var (data, _, next, _) = Read(0, _buffer.Length); // from the oldest byte kept to the end
+        return (next, data);
     }
 
     public void Continue(long written, ReadOnlySpan<byte> tail)

@@ -104,11 +104,11 @@ public sealed class IncomingReceiver(
                     });
                     break;
                 case MigrationSection.State s when s.ComponentId == RunStateComponent.Id:
-                    if (s.Version != RunStateComponent.Version) throw new MigrationFailedException($"{s.ComponentId} version {s.Version} is not supported");
+                    RequireVersion(s, RunStateComponent.Version);
                     wasRunning = RunStateComponent.Decode(s.Data);
                     break;
                 case MigrationSection.State s when s.ComponentId == ConsoleComponent.Id:
-                    if (s.Version != ConsoleComponent.Version) throw new MigrationFailedException($"{s.ComponentId} version {s.Version} is not supported");
+                    RequireVersion(s, ConsoleComponent.Version);
                     if (console is not null) throw new MigrationStreamException($"state '{s.ComponentId}' appears twice");
                     console = ConsoleComponent.Decode(s.Data);
                     break;
@@ -123,6 +123,12 @@ public sealed class IncomingReceiver(
                     throw new MigrationFailedException("a second configuration section arrived");
             }
         }
+    }
+
+    /// <summary>The components the receiver reads itself (not the machine's) come in one version each.</summary>
+    private static void RequireVersion(MigrationSection.State s, uint version)
+    {
+        if (s.Version != version) throw new MigrationFailedException($"{s.ComponentId} version {s.Version} is not supported");
     }
 
     private (MigrationInfo, GuestAfterMigration) Finish(NetworkStream stream, IReadOnlyList<ComponentState> states, bool wasRunning,
