@@ -27,7 +27,7 @@ public static class MigrationWarmUp
         if (Interlocked.Exchange(ref _done, 1) == 1) return;
         try
         {
-            using var scratch = new GuestMemory([(0, ScratchBytes)], hugePages: false);
+            using var scratch = new GuestMemory([(0, ScratchBytes)], new GuestMemoryBacking { TransparentHugePages = false });
             scratch.Write(0, [1]); // one data page, the rest zero ranges
             StreamRehearsal.Setup(scratch, fingerprint);
             var writer = new MigrationStreamWriter(Stream.Null, scratch);

@@ -82,6 +82,7 @@ public sealed partial class VmActor
         string? refusal = _migration is not null ? "a migration is already running"
             : _state is not (VmRunState.Running or VmRunState.Paused) ? $"cannot migrate in state {_state.QmpStatus()}"
             : m.Destination.Transport == MigrationTransport.File ? "migration to a file (snapshot) is not supported; use tcp: or unix:"
+            : _machine!.Memory.MigrationBlocker is { } blocker ? $"this VM cannot migrate: {blocker}"
             : null;
         if (refusal is not null)
         {

@@ -107,7 +107,7 @@ public sealed class Machine : IDisposable
             vm.CreateIrqchip();
             vm.CreatePit();
 
-            var memory = Own(owned, AllocateRam(config.MemoryBytes));
+            var memory = Own(owned, AllocateRam(config));
             vm.MapMemory(memory);
 
             var io = new DeviceBus("port I/O");
@@ -156,15 +156,26 @@ public sealed class Machine : IDisposable
         }
     }
 
-    private static GuestMemory AllocateRam(ulong bytes)
+    private static GuestMemory AllocateRam(VmConfig config)
     {
+        var backing = new GuestMemoryBacking
+        {
+            Path = config.MemoryBacking.Path,
+            Prealloc = config.MemoryBacking.Prealloc,
+            Shared = config.Machine.MemShare,
+            DumpInCore = config.Machine.DumpGuestCore,
+        };
         try
         {
-            return GuestMemory.ForRamSize(bytes);
+            return GuestMemory.ForRamSize(config.MemoryBytes, backing);
+        }
+        catch (GuestMemoryBackingException e)
+        {
+            throw new MachineException(e.Message, e);
         }
         catch (KvmException e)
         {
-            throw new MachineException($"cannot allocate {bytes >> 20} MiB of guest memory", e);
+            throw new MachineException($"cannot allocate {config.MemoryBytes >> 20} MiB of guest memory: {e.Message}", e);
         }
     }
 

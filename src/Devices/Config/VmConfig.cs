@@ -25,6 +25,8 @@ public sealed record VmConfig
     public MigrationEndpoint? IncomingEndpoint { get; init; }
     /// <summary><c>-machine q35,dump-guest-core=..,mem-share=..</c>.</summary>
     public MachineOptions Machine { get; init; } = new();
+    /// <summary><c>-mem-path</c> and <c>-mem-prealloc</c>: host-side only, so not part of the migration fingerprint.</summary>
+    public MemoryBackingConfig MemoryBacking { get; init; } = new();
     /// <summary><c>-smp cpus=N,maxcpus=..,sockets=..</c>; null means one socket of <see cref="Vcpus"/> cores.</summary>
     public CpuTopology? Topology { get; init; }
     /// <summary><c>-S</c>: create the vCPUs stopped; QMP <c>cont</c> starts them.</summary>
@@ -35,6 +37,9 @@ public sealed record VmConfig
 
 /// <summary>StratoVirt's <c>-machine</c> properties besides the type.</summary>
 public sealed record MachineOptions(bool DumpGuestCore = true, bool MemShare = false);
+
+/// <summary><c>-mem-path PATH</c> (a directory or a file, e.g. on hugetlbfs) and <c>-mem-prealloc</c>.</summary>
+public sealed record MemoryBackingConfig(string? Path = null, bool Prealloc = false);
 
 /// <summary>
 /// <c>-smp</c> topology as StratoVirt completes it: sockets * dies * clusters * cores * threads

@@ -14,6 +14,10 @@ internal static class OptionTable
         "-machine [type=]q35[,dump-guest-core=on|off][,mem-share=on|off]", "machine type (only q35)");
     public static readonly OptionSpec Memory = new("-m", OptionArity.One, false,
         "-m [size=]SIZE[K|M|G]", "guest RAM; a bare number is MiB, a B suffix is bytes (default 256M)");
+    public static readonly OptionSpec MemPath = new("-mem-path", OptionArity.One, false,
+        "-mem-path PATH", "map guest RAM from a file, or from a new file in a directory (hugetlbfs for huge pages)");
+    public static readonly OptionSpec MemPrealloc = new("-mem-prealloc", OptionArity.Flag, false,
+        "-mem-prealloc", "back all guest RAM at start");
     public static readonly OptionSpec Smp = new("-smp", OptionArity.One, false,
         "-smp [cpus=]N[,maxcpus=N][,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N]", "vCPUs, 1..254 (default 1)");
     public static readonly OptionSpec Cpu = new("-cpu", OptionArity.One, false,
@@ -52,7 +56,7 @@ internal static class OptionTable
 
     private static readonly OptionSpec[] Documented =
     [
-        Machine, Memory, Smp, Cpu, Kernel, Initrd, Append, Drive, Device, Netdev, Serial, Qmp, Incoming, Name,
+        Machine, Memory, MemPath, MemPrealloc, Smp, Cpu, Kernel, Initrd, Append, Drive, Device, Netdev, Serial, Qmp, Incoming, Name,
         Freeze, Log, PidFile, Daemonize, DisableSeccomp, Version, Help,
     ];
 

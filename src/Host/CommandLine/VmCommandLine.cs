@@ -63,6 +63,9 @@ public static class VmCommandLine
                 config = config with { MachineType = type, Machine = machine };
             }
             else if (spec == OptionTable.Memory) config = config with { MemoryBytes = MemoryOption.Parse(option.Value, host) };
+            else if (spec == OptionTable.MemPath)
+                config = config with { MemoryBacking = config.MemoryBacking with { Path = MemPathOption.Parse(option.Value) } };
+            else if (spec == OptionTable.MemPrealloc) config = config with { MemoryBacking = config.MemoryBacking with { Prealloc = true } };
             else if (spec == OptionTable.Smp)
             {
                 var (cpus, topology) = SmpOption.Parse(option.Value);

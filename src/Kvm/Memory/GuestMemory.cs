@@ -14,28 +14,60 @@ public sealed class GuestMemory : IDisposable
     private readonly GuestRegion[] _regions;
     private readonly Lazy<HostPageMap?> _pageMap = new(HostPageMap.TryOpen);
 
-    /// <param name="hugePages">
-    /// Back RAM with transparent huge pages, as QEMU does: fewer faults and TLB misses for the
-    /// guest. A destination receiving into 4 KiB pages got its pages 2-3x faster on this project's
-    /// test host (a Firecracker VM whose free memory goes back to its hypervisor, so every huge
-    /// page is backed afresh), but the guest then ran a 256 MiB sweep 200-300 ms slower after the
-    /// switch-over, one KVM fault per 4 KiB: huge pages stay.
+    private readonly bool _unbackedReadsZero;
+
+    /// <param name="backing">
+    /// How the host backs RAM; the default is private anonymous memory with transparent huge
+    /// pages, as QEMU maps it: fewer faults and TLB misses for the guest. A destination receiving
+    /// into 4 KiB pages got its pages 2-3x faster on this project's test host (a Firecracker VM
+    /// whose free memory goes back to its hypervisor, so every huge page is backed afresh), but
+    /// the guest then ran a 256 MiB sweep 200-300 ms slower after the switch-over, one KVM fault
+    /// per 4 KiB: huge pages stay.
     /// </param>
-    public GuestMemory(IEnumerable<(ulong Start, ulong Size)> ranges, bool hugePages = true)
+    public GuestMemory(IEnumerable<(ulong Start, ulong Size)> ranges, GuestMemoryBacking? backing = null)
     {
-        var regions = new List<GuestRegion>();
+        backing ??= GuestMemoryBacking.Default;
+        var layout = ranges.ToArray();
         ulong total = 0;
-        foreach (var (start, size) in ranges)
-        {
-            regions.Add(new GuestRegion(start, size, hugePages));
-            total = checked(total + size);
-        }
-        _regions = regions.ToArray();
+        foreach (var (_, size) in layout) total = checked(total + size);
         TotalSize = total;
+
+        using var file = RamBackingFile.Open(backing, total);
+        var regions = new List<GuestRegion>();
+        try
+        {
+            long offset = 0;
+            foreach (var (start, size) in layout)
+            {
+                if (file is not null && size % file.PageSize != 0)
+                    throw new GuestMemoryBackingException(
+                        $"guest RAM region 0x{start:x}+0x{size:x} is not a whole number of {file.Description}'s {file.PageSize >> 10} KiB pages");
+                regions.Add(new GuestRegion(start, size, backing, file, offset));
+                offset += (long)size;
+            }
+            _regions = regions.ToArray();
+            if (backing.Prealloc) RamPreallocator.Populate(_regions, file?.PageSize ?? MemoryLayout.PageSize);
+        }
+        catch (Exception e)
+        {
+            foreach (var r in regions) r.Dispose();
+            if (e is HugePagePoolTooSmallException)
+                throw new GuestMemoryBackingException(
+                    $"the hugetlbfs pool behind {file!.Description} has too few free {file.PageSize >> 20} MiB pages for {total >> 20} MiB of guest RAM (see HugePages_Free in /proc/meminfo)");
+            throw;
+        }
+        // A page the host never backed reads zero unless it comes from a file others can write;
+        // a shared page can also be backed without this process's page tables showing it.
+        _unbackedReadsZero = !backing.Shared && file is not { IsNamed: true };
+        if (backing.Shared && file is { IsNamed: true })
+            MigrationBlocker = $"guest RAM is a shared mapping of {file.Description}, which other processes can write without KVM's dirty log seeing it";
     }
 
+    /// <summary>Why this RAM cannot be migrated, or null when it can.</summary>
+    public string? MigrationBlocker { get; }
+
     /// <summary>RAM laid out the q35 way for <paramref name="ramSize"/> bytes.</summary>
-    public static GuestMemory ForRamSize(ulong ramSize) => new(MemoryLayout.RamRanges(ramSize));
+    public static GuestMemory ForRamSize(ulong ramSize, GuestMemoryBacking? backing = null) => new(MemoryLayout.RamRanges(ramSize), backing);
 
     public IReadOnlyList<GuestRegion> Regions => _regions;
     public ulong TotalSize { get; }
@@ -71,12 +103,12 @@ public sealed class GuestMemory : IDisposable
     /// <summary>
     /// Marks which pages from <paramref name="gpa"/> (one flag per page) the host holds memory for;
     /// a page it does not reads as zero and can be skipped without a fault. False when the host
-    /// cannot tell: then treat every page as backed. Throws if out of range.
+    /// cannot tell (or RAM is shared or a named file's): then treat every page as backed. Throws if out of range.
     /// </summary>
     public bool TryGetBacked(ulong gpa, Span<bool> backed)
     {
         var region = Require(gpa, (ulong)backed.Length * MemoryLayout.PageSize);
-        return gpa % MemoryLayout.PageSize == 0 && _pageMap.Value is { } map && map.TryRead(region.HostAddress(gpa), backed);
+        return _unbackedReadsZero && gpa % MemoryLayout.PageSize == 0 && _pageMap.Value is { } map && map.TryRead(region.HostAddress(gpa), backed);
     }
 
     /// <summary>

@@ -6,17 +6,29 @@ namespace Tern.Kvm.Memory;
 public sealed class GuestRegion : IDisposable
 {
     private nint _host;
+    private readonly bool _removable;
 
-    /// <param name="hugePages">Let the host back the region with transparent huge pages (see <see cref="GuestMemory"/>).</param>
-    internal GuestRegion(ulong start, ulong size, bool hugePages)
+    /// <param name="file">The file to map from at <paramref name="fileOffset"/>, or null for anonymous memory.</param>
+    internal GuestRegion(ulong start, ulong size, GuestMemoryBacking backing, RamBackingFile? file, long fileOffset)
     {
         Start = start;
         Size = size;
-        _host = Libc.MMap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE,
-            Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
+        int share = backing.Shared ? Libc.MAP_SHARED : Libc.MAP_PRIVATE;
+        // Without MAP_NORESERVE hugetlbfs reserves the pool's pages now, so a short pool fails here, not as a fault in the guest.
+        int reserve = file is { IsHugetlbfs: true } ? 0 : Libc.MAP_NORESERVE;
+        _host = file is null
+            ? Libc.MMap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, share | Libc.MAP_ANONYMOUS | reserve, -1, 0)
+            : Libc.MMap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, share | reserve, file.Fd, fileOffset);
         if (_host == Libc.MAP_FAILED)
-            throw new KvmException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"mmap of {size >> 20} MiB guest RAM");
-        if (hugePages) Libc.MAdvise(_host, (nuint)size, Libc.MADV_HUGEPAGE);
+        {
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            string from = file is null ? "" : $" from {file.Description}";
+            if (file is { IsHugetlbfs: true } && errno == Errno.ENOMEM) throw new HugePagePoolTooSmallException();
+            throw new KvmException(errno, $"mmap of {size >> 20} MiB guest RAM{from}");
+        }
+        if (backing.TransparentHugePages && file is not { IsHugetlbfs: true }) Libc.MAdvise(_host, (nuint)size, Libc.MADV_HUGEPAGE);
+        if (!backing.DumpInCore) Libc.MAdvise(_host, (nuint)size, Libc.MADV_DONTDUMP);
+        _removable = backing.Shared && file is { IsNamed: false };
         Dirty = new DirtyBitmap(size / Arch.MemoryLayout.PageSize);
     }
 
@@ -40,8 +52,14 @@ public sealed class GuestRegion : IDisposable
     /// <summary>Backs [gpa, gpa+length) with memory now, in one call rather than one fault per page; the caller has checked <see cref="Contains"/>.</summary>
     internal void Populate(ulong gpa, ulong length) => Libc.MAdvise(HostAddress(gpa), (nuint)length, Libc.MADV_POPULATE_WRITE);
 
-    /// <summary>Gives the pages back to the host (after a migration the source frees its RAM).</summary>
-    public void Discard() => Libc.MAdvise(_host, (nuint)Size, Libc.MADV_DONTNEED);
+    /// <summary>
+    /// Gives the pages back to the host (after a migration the source frees its RAM). Unmapping
+    /// a shared page leaves it in its file, so this process's own file has the range punched out.
+    /// </summary>
+    public void Discard()
+    {
+        if (!_removable || Libc.MAdvise(_host, (nuint)Size, Libc.MADV_REMOVE) != 0) Libc.MAdvise(_host, (nuint)Size, Libc.MADV_DONTNEED);
+    }
 
     public void Dispose()
     {

@@ -77,7 +77,7 @@ public sealed class MigrationStreamRoundTripTests
     public void Zero_ranges_clear_what_the_destination_held_and_leave_pages_it_never_touched_unbacked()
     {
         using var source = TestMemory.Create();
-        using var destination = new GuestMemory([(0, TestMemory.LowSize), (TestMemory.HighStart, TestMemory.HighSize)], hugePages: false);
+        using var destination = new GuestMemory([(0, TestMemory.LowSize), (TestMemory.HighStart, TestMemory.HighSize)], new GuestMemoryBacking { TransparentHugePages = false });
         ulong[] dirtied = [0, 7 * Page, 5 << 20, TestMemory.HighStart + 3 * Page];
         foreach (ulong gpa in dirtied) TestMemory.FillPage(destination, gpa, seed: 3);
 

@@ -60,5 +60,18 @@ public static class MigrationVm
         throw new TimeoutException($"the migration did not end within {Long}; last query-migrate: {info?.ToJsonString()}");
     }
 
+    /// <summary>The destination's ticks continue the source's with no restart and no gap, and the guest reports nothing BAD.</summary>
+    public static void AssertHopContinues(QmpVm source, QmpVm destination)
+    {
+        destination.WaitForTick(1);
+        int first = destination.Ticks[0];
+        Thread.Sleep(300); // let the source's last complete lines arrive through its pipe
+        int last = source.LastTick;
+        if (first == last + 2) Assert.False(destination.Process.Stdout[0].StartsWith("TICK", StringComparison.Ordinal), "a tick went missing");
+        else Assert.Equal(last + 1, first);
+        destination.WaitForTick(first + 4);
+        Assert.DoesNotContain(destination.Process.Stdout, l => l.Contains("BAD"));
+    }
+
     public static JsonNode Status(QmpClient qmp) => qmp.Return("query-status")!;
 }

@@ -26,13 +26,13 @@ public sealed class QmpVm : IDisposable
 
     /// <summary>Starts tern with <c>-qmp unix:DIR/qmp.sock,server,nowait</c> (or <paramref name="qmp"/>) and the given kernel command line.</summary>
     public static QmpVm Start(string append = "mode=ticks tick_ms=50", string? qmp = null, IEnumerable<string>? extra = null, TempDir? dir = null,
-        string memory = "256M")
+        string memory = "256M", string machine = "q35")
     {
         dir ??= new TempDir();
         string socket = dir.File("qmp.sock");
         var args = new List<string>
         {
-            "-machine", "q35", "-kernel", Repo.TestKernel, "-append", append, "-m", memory, "-smp", "2",
+            "-machine", machine, "-kernel", Repo.TestKernel, "-append", append, "-m", memory, "-smp", "2",
             "-serial", "stdio", "-qmp", qmp ?? $"unix:{socket},server,nowait",
         };
         if (extra is not null) args.AddRange(extra);

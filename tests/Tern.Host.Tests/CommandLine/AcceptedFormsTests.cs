@@ -18,6 +18,24 @@ public sealed class AcceptedFormsTests : CommandLineTestBed
         Assert.Equal(new MachineOptions(dumpGuestCore, memShare), config.Machine);
     }
 
+    [Fact]
+    public void Memory_backing_defaults_to_anonymous_on_demand() => Assert.Equal(new MemoryBackingConfig(), Parse().MemoryBacking);
+
+    [Fact]
+    public void Mem_path_directory_and_prealloc()
+    {
+        string dir = Path.GetTempPath().TrimEnd('/');
+        Assert.Equal(new MemoryBackingConfig(dir, true), Parse("-mem-path", dir, "-mem-prealloc").MemoryBacking);
+    }
+
+    [Fact]
+    public void Mem_path_new_file_in_an_existing_directory()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"tern-ram-{Guid.NewGuid():N}");
+        Assert.Equal(new MemoryBackingConfig(file, false), Parse("-mem-path", file).MemoryBacking);
+        Assert.False(File.Exists(file)); // parsing creates nothing
+    }
+
     [Theory]
     [InlineData("512M", 512UL << 20)]
     [InlineData("512m", 512UL << 20)]

@@ -31,6 +31,14 @@ public sealed class BadInputTests : CommandLineTestBed
     [InlineData("q35,,mem-share=on", "empty item")]
     public void Machine_bad_forms(string value, params string[] fragments) => Fails(["-machine", value], fragments);
 
+    // ---- -mem-path, -mem-prealloc ----
+
+    [Fact] public void Mem_path_relative() => Assert.Equal("-mem-path 'hugepages' is not an absolute path", Fails(["-mem-path", "hugepages"]));
+    [Fact] public void Mem_path_in_a_missing_directory() => Fails(["-mem-path", "/nonexistent-tern/ram"], "-mem-path", "'/nonexistent-tern'", "does not exist");
+    [Fact] public void Mem_path_not_a_file_or_directory() => Fails(["-mem-path", "/dev/null"], "-mem-path '/dev/null'", "neither a directory nor a regular file");
+    [Fact] public void Mem_path_needs_a_value() => Fails(["-mem-path"], "-mem-path");
+    [Fact] public void Mem_prealloc_takes_no_value() => Fails(["-mem-prealloc", "yes"], "yes");
+
     // ---- -m ----
 
     [Theory]

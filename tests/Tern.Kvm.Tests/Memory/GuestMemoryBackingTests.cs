@@ -11,7 +11,7 @@ public sealed class GuestMemoryBackingTests
     [Fact]
     public void FreshRamIsUnbackedUntilWrittenOrPopulated()
     {
-        using var memory = new GuestMemory([(0, 64 * Page)], hugePages: false);
+        using var memory = new GuestMemory([(0, 64 * Page)], new GuestMemoryBacking { TransparentHugePages = false });
         var backed = new bool[64];
         Assert.True(memory.TryGetBacked(0, backed));
         Assert.All(backed, Assert.False);
@@ -28,7 +28,7 @@ public sealed class GuestMemoryBackingTests
     [Fact]
     public void DiscardedRamIsUnbackedAgain()
     {
-        using var memory = new GuestMemory([(0, 16 * Page)], hugePages: false);
+        using var memory = new GuestMemory([(0, 16 * Page)], new GuestMemoryBacking { TransparentHugePages = false });
         memory.Populate(0, 16 * Page);
         memory.Regions[0].Discard();
         var backed = new bool[16];
@@ -39,7 +39,7 @@ public sealed class GuestMemoryBackingTests
     [Fact]
     public void ViewsOutsideRamAreRefused()
     {
-        using var memory = new GuestMemory([(0, 16 * Page)], hugePages: false);
+        using var memory = new GuestMemory([(0, 16 * Page)], new GuestMemoryBacking { TransparentHugePages = false });
         Assert.Throws<GuestMemoryException>(() => memory.TryGetBacked(8 * Page, new bool[9]));
         Assert.Throws<GuestMemoryException>(() => memory.Populate(15 * Page, 2 * Page));
     }

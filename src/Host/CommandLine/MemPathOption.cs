@@ -1,0 +1,26 @@
+namespace Tern.Host.CommandLine;
+
+/// <summary>
+/// <c>-mem-path PATH</c>: as in StratoVirt an absolute path, either a directory (guest RAM gets a
+/// new file there, unlinked at once) or a file (created if missing, its directory must exist).
+/// </summary>
+internal static class MemPathOption
+{
+    public static string Parse(string path)
+    {
+        if (!Path.IsPathFullyQualified(path)) throw new CommandLineException($"-mem-path '{path}' is not an absolute path");
+        HostFileKind kind;
+        try
+        {
+            kind = HostFiles.KindOf(path);
+        }
+        catch (IOException e)
+        {
+            throw new CommandLineException($"-mem-path '{path}' cannot be inspected: {e.Message}");
+        }
+        if (kind == HostFileKind.Missing) PathChecks.RequireParentDirectory(path, "-mem-path");
+        else if (kind is not (HostFileKind.Directory or HostFileKind.Regular))
+            throw new CommandLineException($"-mem-path '{path}' is neither a directory nor a regular file");
+        return path;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+using Tern.Kvm.Interop;
+
+namespace Tern.Kvm.Memory;
+
+/// <summary>
+/// <c>-mem-prealloc</c>: backs every page of guest RAM before the guest runs, in chunks spread
+/// over the host's cores (backing is the kernel zeroing pages, so it scales with threads).
+/// </summary>
+internal static class RamPreallocator
+{
+    private const ulong ChunkBytes = 64UL << 20;
+    private const int MaxThreads = 16;
+
+    public static void Populate(IReadOnlyList<GuestRegion> regions, ulong filePageSize)
+    {
+        ulong chunk = Math.Max(ChunkBytes, filePageSize);
+        var chunks = new List<(GuestRegion Region, ulong Offset, ulong Length)>();
+        foreach (var r in regions)
+            for (ulong offset = 0; offset < r.Size; offset += chunk)
+                chunks.Add((r, offset, Math.Min(chunk, r.Size - offset)));
+        int threads = Math.Clamp(Math.Min(Environment.ProcessorCount, chunks.Count), 1, MaxThreads);
+        int next = -1;
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        void Work()
+        {
+            for (int i; (i = Interlocked.Increment(ref next)) < chunks.Count && failures.IsEmpty;)
+            {
+                var (region, offset, length) = chunks[i];
+                if (Libc.MAdvise(region.Host + (nint)offset, (nuint)length, Libc.MADV_POPULATE_WRITE) == 0) continue;
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EINVAL) TouchEachPage(region.Host + (nint)offset, length); // a kernel older than 5.14
+                else failures.Enqueue(errno);
+            }
+        }
+        var workers = Enumerable.Range(1, threads - 1).Select(_ => new Thread(Work) { IsBackground = true, Name = "ram-prealloc" }).ToList();
+        workers.ForEach(w => w.Start());
+        Work();
+        workers.ForEach(w => w.Join());
+        if (failures.TryPeek(out int failed))
+            throw failed == Errno.ENOMEM
+                ? new GuestMemoryBackingException($"-mem-prealloc: the host has too little free memory for {regions.Sum(r => (long)r.Size) >> 20} MiB of guest RAM")
+                : new KvmException(failed, "-mem-prealloc of guest RAM");
+    }
+
+    /// <summary>Reads and writes back one byte per page: backs it without changing what it holds.</summary>
+    private static unsafe void TouchEachPage(nint start, ulong length)
+    {
+        for (ulong offset = 0; offset < length; offset += Arch.MemoryLayout.PageSize)
+        {
+            byte* page = (byte*)start + offset;
+            Volatile.Write(ref *page, Volatile.Read(ref *page));
+        }
+    }
+}

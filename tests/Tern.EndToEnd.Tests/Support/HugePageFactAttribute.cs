@@ -1,0 +1,11 @@
+namespace Tern.EndToEnd.Tests.Support;
+
+/// <summary>A test that needs /dev/kvm and a hugetlbfs pool of its own: skipped, with the reason, elsewhere.</summary>
+public sealed class HugePageFactAttribute : FactAttribute
+{
+    public HugePageFactAttribute()
+    {
+        if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
+        else if (HugePagePool.WhyUnavailable is { } reason) Skip = reason;
+    }
+}
