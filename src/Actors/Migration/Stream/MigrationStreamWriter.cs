@@ -9,9 +9,10 @@ namespace Tern.Actors.Migration.Wire;
 /// <summary>
 /// The source side of the migration stream (format in <see cref="MigrationStreamFormat"/>).
 /// Guest pages go from guest memory to <c>Stream.Write</c> without a copy; zero pages are found
-/// with vector compares and sent as zero ranges. Sections are written whole by each call, so a
-/// call that returns has put a complete section into the stream. Not thread-safe: one writer
-/// per socket, used from one thread at a time. I/O errors of the stream propagate unchanged.
+/// with vector compares (pages the host never backed, without a look) and sent as zero ranges.
+/// Sections are written whole by each call, so a call that returns has put a complete section
+/// into the stream. Not thread-safe: one writer per socket, used from one thread at a time. I/O
+/// errors of the stream propagate unchanged.
 /// </summary>
 public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
 {
@@ -19,6 +20,7 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
     private const int ViewPages = 16384;
 
     private readonly RamBatch _batch = new();
+    private readonly bool[] _backed = new bool[ViewPages];
     private readonly byte[] _section = new byte[MaxSectionHeaderBytes + MaxRamTableBytes + CrcBytes];
     private uint _round;
     private ulong _pagesThisRound;
@@ -121,10 +123,14 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
     private void AddPages(ulong gpa, int pages)
     {
         var view = memory.ReadSpan(gpa, pages * PageSize);
+        // A page the host never backed is zero without reading it: reading would map the zero page
+        // at best, and on hugetlbfs or shared memory allocate and clear a page for nothing.
+        var backed = _backed.AsSpan(0, pages);
+        bool backingKnown = memory.TryGetBacked(gpa, backed);
         _batch.Break();
         for (int p = 0; p < pages; p++)
         {
-            bool zero = ZeroPage.IsZero(view.Slice(p * PageSize, PageSize));
+            bool zero = (backingKnown && !backed[p]) || ZeroPage.IsZero(view.Slice(p * PageSize, PageSize));
             ulong pageGpa = gpa + (ulong)p * PageSize;
             if (_batch.TryAdd(pageGpa, zero)) continue;
             SendRamBatch();
