@@ -11,6 +11,8 @@
 #                                guest-visible pause, downtime, bytes, throughput, the loopback and fresh-memory limits
 #                                (3 rounds, about 15-20 minutes; --scenarios idle,random256,random1g,rewrite
 #                                and --transports tcp,unix pick a subset for a quick run); its own section
+#   bench/run.sh --migration-hugetlbfs   the same with guest RAM on hugetlbfs for both VMMs (-mem-path; needs
+#                                root): a mount and 2 MiB pool of the run's own, set back afterwards; its own section
 #   bench/run.sh --cluster       three tern nodes in network namespaces (needs root, PostgreSQL): failover
 #                                of a killed host's 4 VMs (3 rounds), `tern ctl drain` of a host with 4 VMs
 #                                of 1 GiB (3 rounds) and `tern ctl vms` latency (50 calls); its own section.
@@ -73,4 +75,24 @@ if [ "$profile" = 1 ]; then
           --variant "ReadyToRun, TieredCompilation off|$r2r|DOTNET_TieredCompilation=0")
 fi
 
-exec "$bench" --tern "$tern" --kernel "$kernel" --results bench/RESULTS.md --revision "$revision" "${extra[@]}" "$@"
+args=()
+for arg in "$@"; do
+  if [ "$arg" = "--migration-hugetlbfs" ]; then
+    # Room for a source and a destination of the largest scenario (2 GiB each) plus a little.
+    [ "$(id -u)" = 0 ] || { echo "run.sh: --migration-hugetlbfs mounts hugetlbfs and sizes its pool: run it as root" >&2; exit 1; }
+    pool=/sys/kernel/mm/hugepages/hugepages-2048kB
+    pool_before="$(cat $pool/nr_hugepages)"
+    need=2112
+    mount_dir="$(mktemp -d /tmp/tern-bench-hugetlbfs.XXXXXX)"
+    trap 'umount "$mount_dir" 2>/dev/null; rmdir "$mount_dir"; echo "$pool_before" > $pool/nr_hugepages' EXIT
+    free="$(cat $pool/free_hugepages)"
+    [ "$free" -ge "$need" ] || echo $((pool_before + need - free)) > $pool/nr_hugepages
+    [ "$(cat $pool/free_hugepages)" -ge "$need" ] || { echo "run.sh: the kernel gave the 2 MiB pool only $(cat $pool/free_hugepages) of $need free pages" >&2; exit 1; }
+    mount -t hugetlbfs -o pagesize=2M none "$mount_dir"
+    args+=(--migration --mem-path "$mount_dir")
+  else
+    args+=("$arg")
+  fi
+done
+
+"$bench" --tern "$tern" --kernel "$kernel" --results bench/RESULTS.md --revision "$revision" "${extra[@]}" "${args[@]}"

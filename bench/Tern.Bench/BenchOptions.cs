@@ -29,6 +29,9 @@ public sealed record BenchOptions
     /// <summary>Migration mode: the guest's tick period, which is the resolution of the pause it can show.</summary>
     public int TickMs { get; init; } = 10;
 
+    /// <summary>Migration mode: both VMMs map guest RAM from this directory (-mem-path, a hugetlbfs mount); null: anonymous memory.</summary>
+    public string? MigrationMemPath { get; init; }
+
     /// <summary>Migration mode: a migration not completed after this long is canceled and counted as failed.</summary>
     public int MigrationTimeoutS { get; init; } = 90;
 
@@ -46,7 +49,7 @@ public sealed record BenchOptions
         "                  [--fill-mib N (0: no fill guest)] [--results PATH] [--revision TEXT] [--settle-ms N] [--timeout-s N]\n" +
         "                  [--profile [--variant \"LABEL|EXECUTABLE|KEY=VALUE,...\"]...] [--net]\n" +
         "                  [--migration [--scenarios idle,random256,random1g,rewrite] [--transports tcp,unix] [--tick-ms N]\n" +
-        "                               [--migration-timeout-s N] [--loopback-mib N]] (migration: --rounds 3, --warmup 0 unless given)";
+        "                               [--migration-timeout-s N] [--loopback-mib N] [--mem-path HUGETLBFS-DIR]] (migration: --rounds 3, --warmup 0 unless given)";
 
     public static BenchOptions Parse(string[] args)
     {
@@ -94,6 +97,7 @@ public sealed record BenchOptions
             TickMs = Int("--tick-ms", defaults.TickMs),
             MigrationTimeoutS = Int("--migration-timeout-s", defaults.MigrationTimeoutS),
             LoopbackMiB = Int("--loopback-mib", defaults.LoopbackMiB),
+            MigrationMemPath = values.TryGetValue("--mem-path", out var memPath) ? Path.GetFullPath(memPath) : null,
             Variants = variants,
         };
     }

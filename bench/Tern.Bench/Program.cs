@@ -20,8 +20,9 @@ string loadAtStart = SectionText.LoadAverage();
 if (options.Migration)
 {
     var section = Tern.Bench.Migration.MigrationSection.Run(options, facts);
-    ResultsFile.ReplaceSection(options.Results, Tern.Bench.Migration.MigrationSection.Heading, section);
-    Console.WriteLine($"\n{Tern.Bench.Migration.MigrationSection.Heading}\n\n{section}");
+    string heading = Tern.Bench.Migration.MigrationSection.HeadingFor(options);
+    ResultsFile.ReplaceSection(options.Results, heading, section);
+    Console.WriteLine($"\n{heading}\n\n{section}");
 }
 else if (options.Net)
 {

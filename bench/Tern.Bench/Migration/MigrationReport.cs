@@ -89,7 +89,7 @@ public sealed class MigrationReport(IReadOnlyList<MigrationVmm> vmms, IReadOnlyL
         var sb = new StringBuilder("| Limit | median MiB/s | min | max | n |\n| --- | ---: | ---: | ---: | ---: |\n");
         void Row(string name, Spread l) => sb.AppendLine($"| {name} | {Format(l.Median, "F0")} | {Format(l.Min, "F0")} | {Format(l.Max, "F0")} | {l.Count} |");
         foreach (var t in transports) Row($"{t.Label()} loopback", Loopback(t));
-        Row("fresh memory (1 GiB, huge pages)", FreshMemory);
+        Row(Tern.MemPath is null ? "fresh memory (1 GiB, huge pages)" : "hugetlbfs pool memory (1 GiB, first touch after the pool was warmed)", FreshMemory);
         return sb.ToString();
     }
 

@@ -11,6 +11,9 @@ public static class MigrationSection
 {
     public const string Heading = "## Live migration";
 
+    /// <summary>The section a run writes: guest RAM on hugetlbfs (--mem-path) has its own.</summary>
+    public static string HeadingFor(BenchOptions o) => o.MigrationMemPath is null ? Heading : $"{Heading}, guest RAM on hugetlbfs";
+
     /// <summary>
     /// Quiet time before each migration and each fresh-memory probe. This host hands memory freed by
     /// the previous VMs back to its own host about 2 s after they exit (free page reporting); without
@@ -34,6 +37,7 @@ public static class MigrationSection
         var loopback = new List<(Transport Transport, double MiBPerSecond)>();
         var freshMemory = new List<double>();
         long loopbackBytes = (long)o.LoopbackMiB << 20;
+        if (o.MigrationMemPath is not null) Console.WriteLine($"hugetlbfs pool warmed: {FreshMemoryProbe.WarmPool(o.MigrationMemPath) >> 20} MiB touched once");
 
         for (int round = 1 - o.WarmupRounds; round <= o.Rounds; round++)
         {
@@ -45,7 +49,7 @@ public static class MigrationSection
                 if (!warmup) loopback.Add((t, rate));
             }
             Thread.Sleep(MemorySettle);
-            double fresh = FreshMemoryProbe.MeasureMiBPerSecond(FreshMemoryBytes);
+            double fresh = FreshMemoryProbe.MeasureMiBPerSecond(FreshMemoryBytes, o.MigrationMemPath);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Label(round)} fresh memory {fresh,8:F0} MiB/s"));
             if (!warmup) freshMemory.Add(fresh);
             foreach (var scenario in scenarios)

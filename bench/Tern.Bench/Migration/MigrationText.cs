@@ -64,7 +64,8 @@ public static class MigrationText
             sb.AppendLine(string.Create(ci,
                 $"- Total time at most a quarter of QEMU's ({s.Name}, {t.Label()}): Tern {F0(tern)} ms vs QEMU {F0(qemu)} ms (×{MigrationReport.Ratio(tern, qemu)}): " +
                 $"**{Verdict(met, tern, qemu)}**. Tern's throughput {F0(rate)} MiB/s is {MigrationReport.Format(100 * rate / limit, "F0")} % of the {t.Label()} loopback limit ({F0(limit)} MiB/s); " +
-                $"backing the {F0(sent)} MiB it received with fresh memory alone takes {F0(1000 * sent / fresh)} ms at this run's fresh-memory rate ({F0(fresh)} MiB/s)."));
+                $"backing the {F0(sent)} MiB it received {(r.Tern.MemPath is null ? "with fresh memory" : "from the hugetlbfs pool")} alone takes {F0(1000 * sent / fresh)} ms at this run's rate ({F0(fresh)} MiB/s); " +
+                $"a quarter of QEMU's time would need {F0(sent / (TotalTimeTargetRatio * qemu / 1000))} MiB/s end to end."));
         }
         foreach (var s in r.Scenarios)
         foreach (var t in r.Transports)
@@ -124,6 +125,13 @@ public static class MigrationText
              $"{MigrationSection.MemorySettle.TotalSeconds:F0} s, tern-bench maps 1 GiB anonymous with huge pages (as both VMMs map guest RAM) and writes one " +
              "byte per 4 KiB page; MiB/s = 1024 ÷ that time. Every migration also starts after the same quiet time, so each VMM's destination " +
              "meets memory in the same state whatever ran before it.");
+        if (r.Tern.MemPath is not null)
+            Item("Guest RAM on hugetlbfs (`bench/run.sh --migration-hugetlbfs`): both VMMs get `-mem-path` on a hugetlbfs mount of the run's own " +
+                 "(the same option in both; RAM mapped privately from a file made there), with the kernel's 2 MiB pool sized for a source and a destination of " +
+                 "the largest scenario. Pool pages stay with the pool when a VM exits instead of going back to this VM's own host, so after the pool " +
+                 "is touched once at the start (both VMMs then meet pages that are backed, as on any host whose pool has been in use), a destination " +
+                 "pays only for the kernel clearing each huge page. The memory row of the limits table is then a 1 GiB mapping from the same mount, " +
+                 "touched once per 4 KiB.");
         Item("Ratios are Tern's median over QEMU's: below 1.00 Tern is faster (or pauses less, or sends less).");
         Item("Failed migrations are listed above and left out of the medians, so n can be below the round count.");
         return sb.ToString();

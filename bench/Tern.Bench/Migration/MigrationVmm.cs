@@ -8,8 +8,9 @@ namespace Tern.Bench.Migration;
 /// </summary>
 /// <param name="QmpOption">The -qmp value for a socket path, in the VMM's own spelling.</param>
 /// <param name="Parameters">migrate-set-parameters arguments sent before every migration, or null.</param>
+/// <param name="MemPath">-mem-path for guest RAM (both VMMs spell it alike), or null for anonymous memory.</param>
 public sealed record MigrationVmm(string Name, bool IsTern, Func<BenchShape, Contender> Contender,
-    Func<string, string> QmpOption, JsonObject? Parameters)
+    Func<string, string> QmpOption, JsonObject? Parameters, string? MemPath)
 {
     /// <summary>
     /// QEMU's CPU for migration: +invtsc (the boot benchmark's) makes QEMU refuse to migrate ("State
@@ -22,14 +23,15 @@ public sealed record MigrationVmm(string Name, bool IsTern, Func<BenchShape, Con
 
     public static IReadOnlyList<MigrationVmm> Both(BenchOptions o) =>
     [
-        new("Tern", true, shape => Contenders.Tern(o.Tern, o.Kernel, shape), path => $"unix:{path},server,nowait", null),
+        new("Tern", true, shape => Contenders.Tern(o.Tern, o.Kernel, shape), path => $"unix:{path},server,nowait", null, o.MigrationMemPath),
         new("QEMU", false, shape => Contenders.Qemu(o.Qemu, "q35", o.Kernel, shape, "QEMU q35", QemuCpu),
-            path => $"unix:{path},server=on,wait=off", new JsonObject { ["max-bandwidth"] = QemuMaxBandwidth }),
+            path => $"unix:{path},server=on,wait=off", new JsonObject { ["max-bandwidth"] = QemuMaxBandwidth }, o.MigrationMemPath),
     ];
 
     public IReadOnlyList<string> Arguments(MigrationScenario s, string qmpPath, string? incoming)
     {
         var args = Contender(Shape(s)).Arguments(s.Append).ToList();
+        if (MemPath is not null) args.AddRange(["-mem-path", MemPath]);
         args.AddRange(["-qmp", QmpOption(qmpPath)]);
         if (incoming is not null) args.AddRange(["-incoming", incoming]);
         return args;
@@ -39,7 +41,7 @@ public sealed record MigrationVmm(string Name, bool IsTern, Func<BenchShape, Con
 
     /// <summary>The destination's command as a shell would show it, for RESULTS.md.</summary>
     public string CommandLine(MigrationScenario s, string incoming) =>
-        $"{Contender(Shape(s)).CommandLine(s.Append)} -qmp {QmpOption("QMP.sock")} -incoming {incoming}";
+        $"{Contender(Shape(s)).CommandLine(s.Append)}{(MemPath is null ? "" : " -mem-path HUGETLBFS")} -qmp {QmpOption("QMP.sock")} -incoming {incoming}";
 
     private static BenchShape Shape(MigrationScenario s) => new(s.MemoryMiB, 2);
 }
