@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Tern.Actors.Migration.Wire;
+using Tern.Kvm.Memory;
 using Tern.EndToEnd.Tests.Qmp;
 using Tern.EndToEnd.Tests.Support;
 using static Tern.EndToEnd.Tests.Migration.MigrationVm;
@@ -17,13 +18,16 @@ public sealed class CancelTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Accepts one migration and reads it; acknowledges the configuration only if told to, and never the final state.</summary>
+    /// <summary>
+    /// Accepts one migration and reads it as a destination would, into memory of its own;
+    /// acknowledges the configuration and each round only if told to, and never the final state.
+    /// </summary>
     private sealed class StalledDestination : IDisposable
     {
         private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         private readonly Thread _thread;
 
-        public StalledDestination(string path, bool acceptConfiguration)
+        public StalledDestination(string path, bool acceptConfiguration, ulong memoryBytes = 256UL << 20)
         {
             _listener.Bind(new UnixDomainSocketEndPoint(path));
             _listener.Listen(1);
@@ -33,16 +37,17 @@ public sealed class CancelTests : IDisposable
                 {
                     using var connection = _listener.Accept();
                     using var stream = new NetworkStream(connection);
-                    var buffer = new byte[1 << 20];
-                    bool acked = false;
-                    while (stream.Read(buffer) > 0)
-                        if (acceptConfiguration && !acked)
-                        {
-                            MigrationBackChannel.Write(stream, new MigrationReply.Ack(0));
-                            acked = true;
-                        }
+                    if (acceptConfiguration)
+                    {
+                        using var memory = GuestMemory.ForRamSize(memoryBytes);
+                        var reader = new MigrationStreamReader(stream, memory);
+                        for (MigrationSection section; (section = reader.ReadNext()) is not MigrationSection.End;)
+                            if (section is MigrationSection.Config) MigrationBackChannel.Write(stream, new MigrationReply.Ack(0));
+                            else if (section is MigrationSection.RoundEnd r) MigrationBackChannel.Write(stream, new MigrationReply.Ack(r.Round));
+                    }
+                    while (stream.Read(new byte[4096]) > 0) { } // holds the source in stop-and-copy until it hangs up
                 }
-                catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+                catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or MigrationStreamException)
                 {
                     // The source hung up: expected after a cancel.
                 }

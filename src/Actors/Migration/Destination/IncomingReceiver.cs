@@ -102,6 +102,7 @@ public sealed class IncomingReceiver(
                         Ram = new RamInfo((ulong)(reader.BytesRead + (_channels?.BytesRead ?? 0)), 0, destination.Memory.TotalSize,
                             totals.ZeroPages, totals.NormalPages, totals.NormalBytes, 0, 0, r.Round),
                     });
+                    MigrationBackChannel.Write(stream, new MigrationReply.Ack(r.Round)); // the source waits for it before its next step
                     break;
                 case MigrationSection.State s when s.ComponentId == RunStateComponent.Id:
                     RequireVersion(s, RunStateComponent.Version);

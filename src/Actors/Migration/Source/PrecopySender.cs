@@ -12,7 +12,7 @@ namespace Tern.Actors.Migration.Source;
 /// Sequence (stream format in <see cref="MigrationStreamFormat"/>): header and configuration
 /// fingerprint, then wait for the destination's Ack(0) or Error; start dirty tracking; round 1
 /// sends all RAM (zero pages as ranges); each later round sends the pages dirtied since the last
-/// sync, until <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives
+/// sync (each round ends once the destination acknowledges it has applied it), until <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives
 /// up). Stop-and-copy: pause vCPUs and drain devices, send the last dirty pages and every
 /// component's state, then End. The destination restores (without running) and answers
 /// Ack(<see cref="RestoredSeq"/>); the source then commits by writing a back-channel Done frame
@@ -199,8 +199,12 @@ public sealed class PrecopySender
         SendRuns(writer, PageRuns.All(_source.Memory, ChunkPages), limiter);
         for (int round = 1; ; round++)
         {
-            writer.WriteRoundEnd();
+            var (ended, _) = writer.WriteRoundEnd();
             writer.Flush();
+            // Wait until the destination has applied the round: socket buffers hide megabytes it has
+            // not taken yet (a destination backing fresh memory lags its sender), which would otherwise
+            // be drained during the guest's pause, and the bandwidth would count them as delivered.
+            ExpectAck(ended, $"round {ended}");
             bandwidth.Round(Written(writer) - roundStartBytes, roundClock.Elapsed);
             if (roundClock.Elapsed < MinimumRound) _cancel.WaitHandle.WaitOne(MinimumRound - roundClock.Elapsed);
             _cancel.ThrowIfCancellationRequested();
@@ -295,7 +299,7 @@ public sealed class PrecopySender
             _channels.Send(_runs, new BandwidthLimiter(() => 0), _cancel, _ => { });
             _channels.End();
         }
-        writer.WriteRoundEnd();
+        var (last, _) = writer.WriteRoundEnd();
         tracker.Stop();
 
         foreach (var s in _source.SaveState()) writer.WriteState(s.Id, s.Version, s.Data);
@@ -307,6 +311,7 @@ public sealed class PrecopySender
         }
         writer.WriteEnd();
         writer.Flush();
+        ExpectAck(last, "last round");
         ExpectAck(RestoredSeq, "final state");
 
         if (_commitGate?.Invoke() is { } refusal)

@@ -11,7 +11,8 @@ public abstract record MigrationReply
 
     /// <summary>
     /// <paramref name="Seq"/> 0: the header and Config were accepted (the fingerprints match);
-    /// n &gt; 0: round n's pages are applied (sent after its RoundEnd).
+    /// n &gt; 0: round n's pages are applied (sent after its RoundEnd; with multifd, the main
+    /// socket's pages: the data channels' are applied by their own threads).
     /// </summary>
     public sealed record Ack(uint Seq) : MigrationReply;
 

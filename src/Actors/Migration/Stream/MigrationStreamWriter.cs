@@ -19,6 +19,13 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
     /// <summary>Pages classified per view of guest memory (a run is walked in views of at most this).</summary>
     private const int ViewPages = 16384;
 
+    /// <summary>
+    /// Runs shorter than this skip the pagemap read: they come from the dirty log, so the guest
+    /// wrote them and the host backs them, and in the final round a syscall per run would add to
+    /// the guest's pause. The first pass walks RAM in whole views.
+    /// </summary>
+    private const int BackedCheckMinPages = 512;
+
     private readonly RamBatch _batch = new();
     private readonly bool[] _backed = new bool[ViewPages];
     private readonly byte[] _section = new byte[MaxSectionHeaderBytes + MaxRamTableBytes + CrcBytes];
@@ -126,7 +133,7 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
         // A page the host never backed is zero without reading it: reading would map the zero page
         // at best, and on hugetlbfs or shared memory allocate and clear a page for nothing.
         var backed = _backed.AsSpan(0, pages);
-        bool backingKnown = memory.TryGetBacked(gpa, backed);
+        bool backingKnown = pages >= BackedCheckMinPages && memory.TryGetBacked(gpa, backed);
         _batch.Break();
         for (int p = 0; p < pages; p++)
         {
