@@ -13,7 +13,7 @@ public static class MigrationText
     public static string Render(BenchOptions o, MachineFacts facts, DateTime started, (string Start, string End) load, MigrationReport r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(SectionText.Provenance(o, started, "bench/run.sh --migration", load, "scenario and transport")).AppendLine();
+        sb.AppendLine(SectionText.Provenance(o, started, o.MigrationMemPath is null ? "bench/run.sh --migration" : "bench/run.sh --migration-hugetlbfs", load, "scenario and transport")).AppendLine();
         sb.AppendLine("The machine was shared with other engineers' builds and tests while this ran, so the spreads include their load.").AppendLine();
         sb.AppendLine(SectionText.Host(facts) + " Guest: tests/guest/build/testkernel.elf (PVH entry), 2 vCPUs; RAM and workload per scenario below, the same for both VMMs.").AppendLine();
         sb.Append(Commands(r)).AppendLine();
