@@ -9,15 +9,7 @@ internal static class MemPathOption
     public static string Parse(string path)
     {
         if (!Path.IsPathFullyQualified(path)) throw new CommandLineException($"-mem-path '{path}' is not an absolute path");
-        HostFileKind kind;
-        try
-        {
-            kind = HostFiles.KindOf(path);
-        }
-        catch (IOException e)
-        {
-            throw new CommandLineException($"-mem-path '{path}' cannot be inspected: {e.Message}");
-        }
+        var kind = PathChecks.KindOf(path, "-mem-path");
         if (kind == HostFileKind.Missing) PathChecks.RequireParentDirectory(path, "-mem-path");
         else if (kind is not (HostFileKind.Directory or HostFileKind.Regular))
             throw new CommandLineException($"-mem-path '{path}' is neither a directory nor a regular file");

@@ -42,7 +42,8 @@ internal static class PathChecks
             throw new CommandLineException($"{what} directory '{path}' does not exist");
     }
 
-    private static HostFileKind KindOf(string path, string what)
+    /// <summary>The kind of <paramref name="path"/>; a stat failure other than "missing" is a command-line error.</summary>
+    public static HostFileKind KindOf(string path, string what)
     {
         try
         {

@@ -48,12 +48,9 @@ public sealed class GuestMemory : IDisposable
             _regions = regions.ToArray();
             if (backing.Prealloc) RamPreallocator.Populate(_regions, file?.PageSize ?? MemoryLayout.PageSize);
         }
-        catch (Exception e)
+        catch
         {
             foreach (var r in regions) r.Dispose();
-            if (e is HugePagePoolTooSmallException)
-                throw new GuestMemoryBackingException(
-                    $"the hugetlbfs pool behind {file!.Description} has too few free {file.PageSize >> 20} MiB pages for {total >> 20} MiB of guest RAM (see HugePages_Free in /proc/meminfo)");
             throw;
         }
         // A page the host never backed reads zero unless it comes from a file others can write;

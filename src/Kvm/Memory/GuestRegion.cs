@@ -23,7 +23,7 @@ public sealed class GuestRegion : IDisposable
         {
             int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
             string from = file is null ? "" : $" from {file.Description}";
-            if (file is { IsHugetlbfs: true } && errno == Errno.ENOMEM) throw new HugePagePoolTooSmallException();
+            if (file is { IsHugetlbfs: true } && errno == Errno.ENOMEM) throw file.PoolTooSmall();
             throw new KvmException(errno, $"mmap of {size >> 20} MiB guest RAM{from}");
         }
         if (backing.TransparentHugePages && file is not { IsHugetlbfs: true }) Libc.MAdvise(_host, (nuint)size, Libc.MADV_HUGEPAGE);

@@ -9,18 +9,23 @@ namespace Tern.Kvm.Memory;
 /// </summary>
 internal sealed class RamBackingFile : IDisposable
 {
-    private RamBackingFile(int fd, string description, ulong pageSize, bool hugetlbfs, bool named)
+    private readonly KvmHandle _handle;
+
+    private RamBackingFile(KvmHandle handle, string description, ulong totalSize, ulong pageSize, bool hugetlbfs, bool named)
     {
-        Fd = fd;
+        _handle = handle;
         Description = description;
+        TotalSize = totalSize;
         PageSize = pageSize;
         IsHugetlbfs = hugetlbfs;
         IsNamed = named;
     }
 
-    public int Fd { get; private set; }
+    public int Fd => _handle.Fd;
     /// <summary>What to call the backing in an error or a refusal: the path, or "a memfd".</summary>
     public string Description { get; }
+    /// <summary>All of guest RAM, which the regions map from this file one after another.</summary>
+    public ulong TotalSize { get; }
     /// <summary>The granule the file is mapped in: the huge page size on hugetlbfs, else 4 KiB.</summary>
     public ulong PageSize { get; }
     public bool IsHugetlbfs { get; }
@@ -49,12 +54,13 @@ internal sealed class RamBackingFile : IDisposable
 
     private static unsafe RamBackingFile Sized(int fd, string description, bool named, ulong totalSize)
     {
+        var handle = new KvmHandle(fd);
         try
         {
             Libc.StatFs fs;
             Errno.Check(Libc.FStatFs(fd, &fs), $"fstatfs of {description}");
             bool hugetlbfs = fs.Type == Libc.HUGETLBFS_MAGIC;
-            var file = new RamBackingFile(fd, description, hugetlbfs ? (ulong)fs.BlockSize : 4096, hugetlbfs, named);
+            var file = new RamBackingFile(handle, description, totalSize, hugetlbfs ? (ulong)fs.BlockSize : 4096, hugetlbfs, named);
             if (totalSize % file.PageSize != 0)
                 throw new GuestMemoryBackingException(
                     $"guest RAM of {totalSize} bytes is not a whole number of {description}'s {file.PageSize >> 10} KiB pages");
@@ -64,14 +70,14 @@ internal sealed class RamBackingFile : IDisposable
         }
         catch
         {
-            Libc.Close(fd);
+            handle.Dispose();
             throw;
         }
     }
 
-    public void Dispose()
-    {
-        if (Fd >= 0) Libc.Close(Fd);
-        Fd = -1;
-    }
+    /// <summary>mmap could not reserve the hugetlbfs pool's pages: the whole need, and where to look.</summary>
+    public GuestMemoryBackingException PoolTooSmall() => new(
+        $"the hugetlbfs pool behind {Description} has too few free {PageSize >> 20} MiB pages for {TotalSize >> 20} MiB of guest RAM (see HugePages_Free in /proc/meminfo)");
+
+    public void Dispose() => _handle.Dispose();
 }

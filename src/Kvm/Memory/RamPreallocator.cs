@@ -14,30 +14,26 @@ internal static class RamPreallocator
 
     public static void Populate(IReadOnlyList<GuestRegion> regions, ulong filePageSize)
     {
-        ulong chunk = Math.Max(ChunkBytes, filePageSize);
+        ulong piece = Math.Max(ChunkBytes, filePageSize);
         var chunks = new List<(GuestRegion Region, ulong Offset, ulong Length)>();
         foreach (var r in regions)
-            for (ulong offset = 0; offset < r.Size; offset += chunk)
-                chunks.Add((r, offset, Math.Min(chunk, r.Size - offset)));
+            for (ulong offset = 0; offset < r.Size; offset += piece)
+                chunks.Add((r, offset, Math.Min(piece, r.Size - offset)));
         int threads = Math.Clamp(Math.Min(Environment.ProcessorCount, chunks.Count), 1, MaxThreads);
-        int next = -1;
-        var failures = new System.Collections.Concurrent.ConcurrentQueue<int>();
-        void Work()
+        int failed = 0;
+        Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, (chunk, loop) =>
         {
-            for (int i; (i = Interlocked.Increment(ref next)) < chunks.Count && failures.IsEmpty;)
+            var (region, offset, length) = chunk;
+            if (Libc.MAdvise(region.Host + (nint)offset, (nuint)length, Libc.MADV_POPULATE_WRITE) == 0) return;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errno.EINVAL) TouchEachPage(region.Host + (nint)offset, length); // a kernel older than 5.14
+            else
             {
-                var (region, offset, length) = chunks[i];
-                if (Libc.MAdvise(region.Host + (nint)offset, (nuint)length, Libc.MADV_POPULATE_WRITE) == 0) continue;
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.EINVAL) TouchEachPage(region.Host + (nint)offset, length); // a kernel older than 5.14
-                else failures.Enqueue(errno);
+                Interlocked.CompareExchange(ref failed, errno, 0);
+                loop.Stop();
             }
-        }
-        var workers = Enumerable.Range(1, threads - 1).Select(_ => new Thread(Work) { IsBackground = true, Name = "ram-prealloc" }).ToList();
-        workers.ForEach(w => w.Start());
-        Work();
-        workers.ForEach(w => w.Join());
-        if (failures.TryPeek(out int failed))
+        });
+        if (failed != 0)
             throw failed == Errno.ENOMEM
                 ? new GuestMemoryBackingException($"-mem-prealloc: the host has too little free memory for {regions.Sum(r => (long)r.Size) >> 20} MiB of guest RAM")
                 : new KvmException(failed, "-mem-prealloc of guest RAM");

@@ -12,8 +12,8 @@ namespace Tern.Actors.Migration.Source;
 /// Sequence (stream format in <see cref="MigrationStreamFormat"/>): header and configuration
 /// fingerprint, then wait for the destination's Ack(0) or Error; start dirty tracking; round 1
 /// sends all RAM (zero pages as ranges); each later round sends the pages dirtied since the last
-/// sync (each round ends once the destination acknowledges it has applied it), until <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives
-/// up). Stop-and-copy: pause vCPUs and drain devices, send the last dirty pages and every
+/// sync (a round ends once the destination acknowledges it has applied it), until
+/// <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives up). Stop-and-copy: pause vCPUs and drain devices, send the last dirty pages and every
 /// component's state, then End. The destination restores (without running) and answers
 /// Ack(<see cref="RestoredSeq"/>); the source then commits by writing a back-channel Done frame
 /// (or cancels with an Error frame); the destination resumes the guest and answers Done.
