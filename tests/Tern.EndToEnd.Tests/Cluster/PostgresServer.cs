@@ -25,8 +25,10 @@ public sealed class PostgresServer : IDisposable
         RunPostgres("initdb", "-D", Data, "-U", "tern", "--auth=trust", "-E", "UTF8", "--no-sync");
         // Clients on the listen address's /24 (the namespaces on a test bridge) are trusted too.
         if (listenAddress != "127.0.0.1") File.AppendAllText(Path.Combine(Data, "pg_hba.conf"), $"host all all {listenAddress}/24 trust\n");
+        // huge_pages=off: with its default (try) the server takes 2 MiB pages from a hugetlbfs pool
+        // that a test beside it sized for its own guests.
         RunPostgres("pg_ctl", "-D", Data, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {Port} -k {_dir} -c listen_addresses={listenAddress} -c fsync=off", "start");
+            "-o", $"-p {Port} -k {_dir} -c listen_addresses={listenAddress} -c fsync=off -c huge_pages=off", "start");
         _started = true;
         try
         {

@@ -33,6 +33,12 @@ public sealed class HugePagePool : IDisposable
 
     public long FreePages => Read(PoolFree);
 
+    /// <summary>The 2 MiB hugetlbfs pages a process has mapped, private and shared (smaps_rollup).</summary>
+    public static long PagesHeldBy(int pid) =>
+        File.ReadLines($"/proc/{pid}/smaps_rollup")
+            .Where(l => l.StartsWith("Private_Hugetlb:", StringComparison.Ordinal) || l.StartsWith("Shared_Hugetlb:", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])) / 2048;
+
     private static long Read(string path) => long.Parse(File.ReadAllText(path).Trim());
 
     private static void Run(string file, params string[] args)
