@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tern.EndToEnd.Tests.Support;
 
 namespace Tern.EndToEnd.Tests.Cluster;
 
@@ -13,7 +14,8 @@ public sealed class PostgresServer : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "tern-pg-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly string _bin;
-    private bool _started;
+    private readonly Process _server;
+    private readonly System.Text.StringBuilder _log = new();
 
     public PostgresServer(string listenAddress = "127.0.0.1")
     {
@@ -25,13 +27,16 @@ public sealed class PostgresServer : IDisposable
         RunPostgres("initdb", "-D", Data, "-U", "tern", "--auth=trust", "-E", "UTF8", "--no-sync");
         // Clients on the listen address's /24 (the namespaces on a test bridge) are trusted too.
         if (listenAddress != "127.0.0.1") File.AppendAllText(Path.Combine(Data, "pg_hba.conf"), $"host all all {listenAddress}/24 trust\n");
+        // In the foreground, tied to this test host: pg_ctl would leave a daemon behind a crashed run.
         // huge_pages=off: with its default (try) the server takes 2 MiB pages from a hugetlbfs pool
         // that a test beside it sized for its own guests.
-        RunPostgres("pg_ctl", "-D", Data, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {Port} -k {_dir} -c listen_addresses={listenAddress} -c fsync=off -c huge_pages=off", "start");
-        _started = true;
+        _server = StartServer(["-D", Data, "-p", Port.ToString(), "-k", _dir, "-c", $"listen_addresses={listenAddress}",
+            "-c", "fsync=off", "-c", "huge_pages=off"]);
+        _server.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
+        _server.BeginErrorReadLine();
         try
         {
+            WaitUntilAccepting(TimeSpan.FromSeconds(60));
             RunPostgres("createdb", "-h", listenAddress, "-p", Port.ToString(), "-U", "tern", "tern");
         }
         catch
@@ -63,6 +68,33 @@ public sealed class PostgresServer : IDisposable
         else Run(path, args);
     }
 
+    /// <summary>The postmaster, as the postgres user when this host runs as root (it refuses root).</summary>
+    private Process StartServer(string[] args)
+    {
+        var info = new ProcessStartInfo(Path.Combine(_bin, "postgres"), args) { RedirectStandardError = true, UseShellExecute = false };
+        return TiedChildProcess.Start(info, Environment.UserName == "root" ? "postgres" : null);
+    }
+
+    private void WaitUntilAccepting(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Accepting())
+        {
+            string log;
+            lock (_log) log = _log.ToString();
+            if (_server.HasExited) throw new InvalidOperationException($"postgres exited ({_server.ExitCode}) at start:\n{log}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"postgres did not accept connections within {timeout}:\n{log}");
+            Thread.Sleep(100);
+        }
+    }
+
+    private bool Accepting()
+    {
+        using var p = Process.Start(new ProcessStartInfo(Path.Combine(_bin, "pg_isready"), ["-q", "-h", ListenAddress, "-p", Port.ToString(), "-t", "1"]))!;
+        p.WaitForExit();
+        return p.ExitCode == 0;
+    }
+
     private static void Run(string program, params string[] args)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -77,7 +109,13 @@ public sealed class PostgresServer : IDisposable
     {
         try
         {
-            if (_started) RunPostgres("pg_ctl", "-D", Data, "-m", "immediate", "-w", "stop");
+            if (!_server.HasExited)
+            {
+                Run("kill", "-QUIT", _server.Id.ToString()); // PostgreSQL's immediate shutdown
+                if (!_server.WaitForExit(TimeSpan.FromSeconds(30))) _server.Kill();
+                _server.WaitForExit();
+            }
+            _server.Dispose();
         }
         finally
         {

@@ -42,7 +42,7 @@ public sealed class TernProcess : IDisposable
             UseShellExecute = false,
         };
         foreach (var a in args) info.ArgumentList.Add(a);
-        return new TernProcess(Process.Start(info) ?? throw new InvalidOperationException("tern did not start"));
+        return new TernProcess(TiedChildProcess.Start(info));
     }
 
     /// <summary>Runs tern to completion (or kills it after the timeout) and returns exit code and output.</summary>
