@@ -26,6 +26,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 art="${TERN_BENCH_ARTIFACTS:-/tmp/tern-bench}"
 cd "$root"
 
+# VMMs left running (by a crashed run, or tests beside this one) would take CPU and memory from the
+# measurements and skew both contenders' figures: refuse to start beside them.
+if stray="$(pgrep -a -f '(^|/)tern( |$)|/tern/node( |$)|qemu-system-')"; then
+  echo "run.sh: other VMMs are running; stop them first so the figures are the contenders' own:" >&2
+  echo "$stray" >&2
+  exit 1
+fi
+
 profile=0
 for arg in "$@"; do [ "$arg" = "--profile" ] && profile=1; done
 
