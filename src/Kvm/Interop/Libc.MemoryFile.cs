@@ -7,7 +7,6 @@ internal static unsafe partial class Libc
 {
     internal const int O_CREAT = 0x40;
     internal const int O_EXCL = 0x80;
-    internal const int O_DIRECTORY = 0x10000;
     internal const uint MFD_CLOEXEC = 1;
     internal const int MADV_REMOVE = 9;
     internal const int MADV_DONTDUMP = 16;

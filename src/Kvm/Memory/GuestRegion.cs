@@ -2,7 +2,7 @@ using Tern.Kvm.Interop;
 
 namespace Tern.Kvm.Memory;
 
-/// <summary>One contiguous run of guest RAM backed by an anonymous host mapping.</summary>
+/// <summary>One contiguous run of guest RAM: a host mapping, anonymous or of a <see cref="RamBackingFile"/>.</summary>
 public sealed class GuestRegion : IDisposable
 {
     private nint _host;
@@ -49,8 +49,29 @@ public sealed class GuestRegion : IDisposable
         // SAFETY: the mapping lives until Dispose and the range lies inside it (checked by callers).
         new((byte*)_host + (gpa - Start), length);
 
-    /// <summary>Backs [gpa, gpa+length) with memory now, in one call rather than one fault per page; the caller has checked <see cref="Contains"/>.</summary>
-    internal void Populate(ulong gpa, ulong length) => Libc.MAdvise(HostAddress(gpa), (nuint)length, Libc.MADV_POPULATE_WRITE);
+    /// <summary>
+    /// Backs [gpa, gpa+length) with memory now, in one call rather than one fault per page (a kernel
+    /// before 5.14 lacks MADV_POPULATE_WRITE: then one touch per page). Returns 0, or the errno that
+    /// stopped it. The caller has checked <see cref="Contains"/>.
+    /// </summary>
+    internal int Populate(ulong gpa, ulong length)
+    {
+        if (Libc.MAdvise(HostAddress(gpa), (nuint)length, Libc.MADV_POPULATE_WRITE) == 0) return 0;
+        int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        if (errno != Errno.EINVAL) return errno;
+        TouchEachPage(HostAddress(gpa), length);
+        return 0;
+    }
+
+    /// <summary>Reads and writes back one byte per page: backs it without changing what it holds.</summary>
+    private static unsafe void TouchEachPage(nint start, ulong length)
+    {
+        for (ulong offset = 0; offset < length; offset += Arch.MemoryLayout.PageSize)
+        {
+            byte* page = (byte*)start + offset;
+            Volatile.Write(ref *page, Volatile.Read(ref *page));
+        }
+    }
 
     /// <summary>
     /// Gives the pages back to the host (after a migration the source frees its RAM). Unmapping

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Tern.Kvm.Interop;
 
 namespace Tern.Kvm.Memory;
@@ -24,28 +23,14 @@ internal static class RamPreallocator
         Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, (chunk, loop) =>
         {
             var (region, offset, length) = chunk;
-            if (Libc.MAdvise(region.Host + (nint)offset, (nuint)length, Libc.MADV_POPULATE_WRITE) == 0) return;
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == Errno.EINVAL) TouchEachPage(region.Host + (nint)offset, length); // a kernel older than 5.14
-            else
-            {
-                Interlocked.CompareExchange(ref failed, errno, 0);
-                loop.Stop();
-            }
+            int errno = region.Populate(region.Start + offset, length);
+            if (errno == 0) return;
+            Interlocked.CompareExchange(ref failed, errno, 0);
+            loop.Stop();
         });
         if (failed != 0)
             throw failed == Errno.ENOMEM
                 ? new GuestMemoryBackingException($"-mem-prealloc: the host has too little free memory for {regions.Sum(r => (long)r.Size) >> 20} MiB of guest RAM")
                 : new KvmException(failed, "-mem-prealloc of guest RAM");
-    }
-
-    /// <summary>Reads and writes back one byte per page: backs it without changing what it holds.</summary>
-    private static unsafe void TouchEachPage(nint start, ulong length)
-    {
-        for (ulong offset = 0; offset < length; offset += Arch.MemoryLayout.PageSize)
-        {
-            byte* page = (byte*)start + offset;
-            Volatile.Write(ref *page, Volatile.Read(ref *page));
-        }
     }
 }

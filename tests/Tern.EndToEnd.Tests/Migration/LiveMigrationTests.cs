@@ -123,11 +123,6 @@ public sealed class LiveMigrationTests : IDisposable
         }
     }
 
-    /// <summary>
-    /// The destination's ticks follow the source's: its first complete tick is the source's last + 1,
-    /// or + 2 when the switch-over fell inside a line (the source printed "TICK 2", the destination "7").
-    /// </summary>
-
     [KvmFact]
     public void A_configuration_mismatch_fails_naming_it_and_the_source_keeps_running()
     {

@@ -60,7 +60,11 @@ public static class MigrationVm
         throw new TimeoutException($"the migration did not end within {Long}; last query-migrate: {info?.ToJsonString()}");
     }
 
-    /// <summary>The destination's ticks continue the source's with no restart and no gap, and the guest reports nothing BAD.</summary>
+    /// <summary>
+    /// The destination's ticks continue the source's with no restart and no gap: its first complete
+    /// tick is the source's last + 1, or + 2 when the switch-over fell inside a line (the source
+    /// printed "TICK 2", the destination "7"). And the guest reports nothing BAD.
+    /// </summary>
     public static void AssertHopContinues(QmpVm source, QmpVm destination)
     {
         destination.WaitForTick(1);
