@@ -50,6 +50,17 @@ public class BootTests
         }
     }
 
+    /// <summary>Issue 15: beyond the MP table's 40 vCPUs the board used to crash at boot; the MADT alone describes them.</summary>
+    [KvmFact]
+    public void Sixty_four_vcpus_boot_with_the_madt_alone_describing_them()
+    {
+        var r = TernProcess.Run(Args(Repo.TestKernel, "256M", 64, "mode=ticks ticks=2 then=poweroff"));
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("CPUS madt=64 mptable=0", r.Stdout);
+        Assert.Equal([1, 2], TestKernel.Ticks(r.Stdout));
+    }
+
     [KvmFact]
     public void The_repo_launcher_builds_and_runs_tern_with_the_stratovirt_line()
     {

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Tern.Devices.Config;
+using Tern.Kvm.Boot;
 
 namespace Tern.Actors.Cluster;
 
@@ -19,7 +20,7 @@ public sealed partial record VmDefinition(
     string? AntiAffinityGroup = null)
 {
     public const ulong MinimumMemoryBytes = 32UL << 20;
-    public const int MaxVcpus = 255;
+    public const int MaxVcpus = BootLimits.MaxVcpus;
     public const int MaxDisks = 8;
     /// <summary>The first disk's PCI slot on pcie.0; the next disks take the following slots.</summary>
     private const byte FirstDiskSlot = 2;

@@ -100,17 +100,13 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
             Sender.Tell(new Booted());
             PrepareMigrationSoon();
         }
-        catch (Exception e) when (IsBootFailure(e))
+        catch (Exception e) // whatever stops a boot is its failure to report: the asker waits for an answer
         {
             Sender.Tell(new BootFailed(e.Message));
             _state = VmRunState.Shutdown;
             Context.Stop(Self);
         }
     }
-
-    private static bool IsBootFailure(Exception e) =>
-        e is MachineException or Tern.Kvm.KvmException or IOException or UnauthorizedAccessException
-          or Migration.Transport.MigrationRefusedException;
 
     private void StartMachine(bool paused)
     {
@@ -214,7 +210,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
                     requester.Tell(new CommandDone());
                     BecomeReady();
                 }
-                catch (Exception e) when (IsBootFailure(e))
+                catch (Exception e) // as in OnBoot: the machine did not come back, whatever the cause
                 {
                     requester.Tell(new CommandFailed($"reset failed: {e.Message}"));
                     End(1, $"reset failed: {e.Message}", guest: false, qmpReason: "host-error");

@@ -5,8 +5,6 @@ using Tern.Devices.Pci;
 using Tern.Kvm;
 using Tern.Kvm.Arch;
 using Tern.Kvm.Boot;
-using Tern.Kvm.Boot.Acpi;
-using Tern.Kvm.Boot.Mp;
 using Tern.Kvm.Memory;
 
 namespace Tern.Devices.Board;
@@ -121,9 +119,7 @@ public sealed class Machine : IDisposable
             pci.Root.BarObserver = registrar;
             registrar.RegisterAll(pci.Root);
 
-            var entry = LoadKernel(memory, config);
-            AcpiTables.Write(memory, config.Vcpus, config.MemoryBytes);
-            MpTable.Write(memory, config.Vcpus);
+            var entry = LoadKernel(memory, config); // with the MP and ACPI tables
             var vcpus = VcpuSetup.Create(kvm, vm, memory, config, entry);
             foreach (var v in vcpus) owned.Push(v);
 

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text;
+using Tern.Kvm.Boot;
 
 namespace Tern.Host.CommandLine;
 
@@ -19,7 +20,7 @@ internal static class OptionTable
     public static readonly OptionSpec MemPrealloc = new("-mem-prealloc", OptionArity.Flag, false,
         "-mem-prealloc", "back all guest RAM at start");
     public static readonly OptionSpec Smp = new("-smp", OptionArity.One, false,
-        "-smp [cpus=]N[,maxcpus=N][,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N]", "vCPUs, 1..254 (default 1)");
+        "-smp [cpus=]N[,maxcpus=N][,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N]", $"vCPUs, 1..{BootLimits.MaxVcpus} (default 1)");
     public static readonly OptionSpec Cpu = new("-cpu", OptionArity.One, false,
         "-cpu host[,-FEATURE][,+FEATURE][,FEATURE=on|off]", "CPU model (only host) and CPUID features to hide or add");
     public static readonly OptionSpec Kernel = new("-kernel", OptionArity.One, false, "-kernel PATH", "kernel image (required)");

@@ -1,4 +1,5 @@
 using Tern.Devices.Config;
+using Tern.Kvm.Boot;
 
 namespace Tern.Host.CommandLine;
 
@@ -6,22 +7,20 @@ namespace Tern.Host.CommandLine;
 /// <c>-smp [cpus=]N[,maxcpus=N][,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N]</c>,
 /// completed as StratoVirt completes it: missing maxcpus is the product of the given topology
 /// (or cpus), missing cores, sockets or threads are derived from it, and the product of the
-/// topology must equal maxcpus, which lies in cpus..254.
+/// topology must equal maxcpus, which lies in cpus..<see cref="BootLimits.MaxVcpus"/> (StratoVirt's 254).
 /// </summary>
 internal static class SmpOption
 {
-    public const int MaxVcpus = 254;
-
     public static (int Cpus, CpuTopology Topology) Parse(string text)
     {
         var p = OptionProperties.Parse("-smp", text, positionalKey: "cpus");
-        int cpus = p.TakeInt("cpus", 1, MaxVcpus) ?? throw new CommandLineException("-smp is missing 'cpus='");
-        int maxCpus = p.TakeInt("maxcpus", 0, 255) ?? 0;
-        int sockets = p.TakeInt("sockets", 0, 254) ?? 0;
-        int dies = p.TakeInt("dies", 1, 254) ?? 1;
-        int clusters = p.TakeInt("clusters", 1, 254) ?? 1;
-        int cores = p.TakeInt("cores", 0, 254) ?? 0;
-        int threads = p.TakeInt("threads", 0, 254) ?? 0;
+        int cpus = p.TakeInt("cpus", 1, BootLimits.MaxVcpus) ?? throw new CommandLineException("-smp is missing 'cpus='");
+        int maxCpus = p.TakeInt("maxcpus", 0, BootLimits.MaxVcpus + 1) ?? 0;
+        int sockets = p.TakeInt("sockets", 0, BootLimits.MaxVcpus) ?? 0;
+        int dies = p.TakeInt("dies", 1, BootLimits.MaxVcpus) ?? 1;
+        int clusters = p.TakeInt("clusters", 1, BootLimits.MaxVcpus) ?? 1;
+        int cores = p.TakeInt("cores", 0, BootLimits.MaxVcpus) ?? 0;
+        int threads = p.TakeInt("threads", 0, BootLimits.MaxVcpus) ?? 0;
         p.RejectUnknown();
 
         if (maxCpus == 0)
@@ -29,8 +28,8 @@ internal static class SmpOption
             long product = (long)sockets * dies * clusters * cores * threads;
             maxCpus = product > 0 ? (int)Math.Min(product, int.MaxValue) : cpus;
         }
-        if (maxCpus < cpus || maxCpus > MaxVcpus)
-            throw new CommandLineException($"-smp maxcpus {maxCpus} is out of range {cpus}..{MaxVcpus}");
+        if (maxCpus < cpus || maxCpus > BootLimits.MaxVcpus)
+            throw new CommandLineException($"-smp maxcpus {maxCpus} is out of range {cpus}..{BootLimits.MaxVcpus}");
 
         if (cores == 0)
         {

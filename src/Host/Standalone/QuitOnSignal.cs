@@ -11,6 +11,7 @@ namespace Tern.Host.Standalone;
 public sealed class QuitOnSignal : IDisposable
 {
     private readonly PosixSignalRegistration[] _registrations;
+    private readonly TaskCompletionSource _received = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _signals;
 
     private QuitOnSignal(IActorRef vm)
@@ -20,11 +21,15 @@ public sealed class QuitOnSignal : IDisposable
             if (Interlocked.Increment(ref _signals) > 1) return; // default action: the process ends
             context.Cancel = true;
             vm.Tell(new VmProtocol.Command(VmCommand.Quit));
+            _received.TrySetResult();
         }
         _registrations = [PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle), PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle)];
     }
 
     public static QuitOnSignal Install(IActorRef vm) => new(vm);
+
+    /// <summary>Completes at the first signal: whoever waits on the VM for something other than its exit stops waiting.</summary>
+    public Task Received => _received.Task;
 
     public void Dispose()
     {

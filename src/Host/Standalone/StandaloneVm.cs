@@ -10,6 +10,8 @@ namespace Tern.Host.Standalone;
 /// <summary>`tern [StratoVirt options]`: one VM in one process, ended by the guest, by QMP or by a signal.</summary>
 public static class StandaloneVm
 {
+    private static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(2);
+
     public static async Task<int> RunAsync(string[] args)
     {
         VmConfig config;
@@ -67,12 +69,13 @@ public static class StandaloneVm
         using var signals = QuitOnSignal.Install(vm);
         qmp?.Attach(system, vm);
 
-        var boot = await vm.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: qmp is not null), TimeSpan.FromMinutes(2));
-        if (boot is VmProtocol.BootFailed failed)
+        // The boot's answer is awaited with the signal: a VM that never answers must not make
+        // SIGTERM (which only asks the VM to quit) wait for the timeout.
+        if (await AwaitBootAsync(vm, signals, qmp is not null) is { } failure)
         {
             if (qmp is not null) await qmp.StopAsync();
             console.DiscardCreatedFiles();
-            return Fail(failed.Reason);
+            return Fail(failure);
         }
         qmp?.Start(StandardCommands.Create(vm));
 
@@ -83,6 +86,21 @@ public static class StandaloneVm
         if (exited.ExitCode != 0) Console.Error.WriteLine($"tern: {exited.Reason}");
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
         return exited.ExitCode;
+    }
+
+    /// <summary>Null once the VM has booted; otherwise why it did not.</summary>
+    private static async Task<string?> AwaitBootAsync(IActorRef vm, QuitOnSignal signals, bool prepareMigration)
+    {
+        var boot = vm.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(prepareMigration), BootTimeout);
+        if (await Task.WhenAny(boot, signals.Received) != boot) return "stopped by a signal while booting";
+        try
+        {
+            return await boot is VmProtocol.BootFailed failed ? failed.Reason : null;
+        }
+        catch (AskTimeoutException)
+        {
+            return $"the VM did not boot within {BootTimeout.TotalSeconds:F0} s";
+        }
     }
 
     /// <summary>The first machine, built now; a failure to build it is the VmActor's boot failure to report.</summary>

@@ -15,8 +15,8 @@ public static class KernelLoader
 {
     public static BootEntry Load(GuestMemory memory, BootSpec spec)
     {
-        if (spec.Vcpus is < 1 or > AcpiTables.MaxVcpus)
-            throw new BootException($"vCPU count {spec.Vcpus} is outside 1-{AcpiTables.MaxVcpus}");
+        if (spec.Vcpus is < 1 or > BootLimits.MaxVcpus)
+            throw new BootException($"vCPU count {spec.Vcpus} is outside 1-{BootLimits.MaxVcpus}");
         var e820 = E820Map.Build(spec.RamSize);
 
         var kernel = LoadKernel(memory, spec);

@@ -1,0 +1,14 @@
+namespace Tern.Kvm.Boot;
+
+/// <summary>
+/// The most the q35 board's boot data can describe. The command line and the cluster API check
+/// these before anything is built, so a VM beyond them is refused, never half-booted.
+/// </summary>
+public static class BootLimits
+{
+    /// <summary>
+    /// StratoVirt's limit. ACPI's MADT describes up to 255 vCPUs (one-byte xAPIC ids); the EBDA's
+    /// MP table holds only the first 40 and is left out above that (Linux reads the MADT).
+    /// </summary>
+    public const int MaxVcpus = 254;
+}
