@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Tern.Devices.Config;
 using Tern.Kvm.Boot;
@@ -48,6 +49,8 @@ public sealed partial record VmDefinition(
         CheckPath(found, "kernel", Kernel);
         if (Initrd is not null) CheckPath(found, "initrd", Initrd);
         if (Append is null) found.Add("append must be given (it may be empty)");
+        else if (Encoding.UTF8.GetByteCount(Append) is var bytes and > BootLimits.MaxCmdlineBytes)
+            found.Add($"append is {bytes} bytes, more than {BootLimits.MaxCmdlineBytes}");
         if (MemoryBytes < MinimumMemoryBytes) found.Add($"memory {MemoryBytes} bytes is less than the minimum 32 MiB");
         else if (MemoryBytes % 4096 != 0) found.Add($"memory {MemoryBytes} bytes is not a multiple of 4 KiB");
         if (Vcpus is < 1 or > MaxVcpus) found.Add($"smp {Vcpus} is outside 1..{MaxVcpus}");

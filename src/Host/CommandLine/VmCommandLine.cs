@@ -1,6 +1,7 @@
 using System.Reflection;
+using System.Text;
 using Tern.Devices.Config;
-using Tern.Kvm.Arch;
+using Tern.Kvm.Boot;
 
 namespace Tern.Host.CommandLine;
 
@@ -111,8 +112,9 @@ public static class VmCommandLine
         PathChecks.RequireReadableFile(kernel, "kernel");
         if (initrd is not null) PathChecks.RequireReadableFile(initrd, "initrd");
         string kernelCmdline = string.Join(' ', cmdline);
-        if (kernelCmdline.Length >= MemoryLayout.CmdlineMaxSize)
-            throw new CommandLineException($"-append command line is {kernelCmdline.Length} bytes, more than {MemoryLayout.CmdlineMaxSize - 1}");
+        int cmdlineBytes = Encoding.UTF8.GetByteCount(kernelCmdline);
+        if (cmdlineBytes > BootLimits.MaxCmdlineBytes)
+            throw new CommandLineException($"-append command line is {cmdlineBytes} bytes, more than {BootLimits.MaxCmdlineBytes}");
         DeviceGraph.Validate(drives, devices, netdevs, nics);
 
         return config with

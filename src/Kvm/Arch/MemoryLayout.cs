@@ -22,7 +22,6 @@ public static class MemoryLayout
     public const ulong Pdpte = 0xa000;
     public const ulong Pde = 0xb000; // four pages: 0xb000..0xefff identity-map the first 4 GiB
     public const ulong CmdlineAddress = 0x20000;
-    public const int CmdlineMaxSize = 0x10000;
     public const ulong EbdaStart = 0x9fc00;
     public const ulong MpTableAddress = 0x9fc00;
     public const ulong BiosStart = 0xe0000;   // ACPI RSDP and tables live here (Linux scans 0xe0000..0xfffff)

@@ -11,4 +11,7 @@ public static class BootLimits
     /// MP table holds only the first 40 and is left out above that (Linux reads the MADT).
     /// </summary>
     public const int MaxVcpus = 254;
+
+    /// <summary>Bytes of kernel command line, without its NUL: Linux x86's COMMAND_LINE_SIZE (2048) less the NUL.</summary>
+    public const int MaxCmdlineBytes = 2047;
 }

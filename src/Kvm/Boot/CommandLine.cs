@@ -12,7 +12,7 @@ internal static class CommandLine
     {
         var bytes = Encoding.UTF8.GetBytes(cmdline);
         if (bytes.Contains((byte)0)) throw new BootException("the kernel command line contains a NUL character");
-        int limit = Math.Min(kernelLimit, MemoryLayout.CmdlineMaxSize - 1);
+        int limit = Math.Min(kernelLimit, BootLimits.MaxCmdlineBytes);
         if (bytes.Length > limit)
             throw new BootException($"the kernel command line is {bytes.Length} bytes long, above the limit of {limit}");
         var area = memory.WriteSpan(MemoryLayout.CmdlineAddress, bytes.Length + 1);

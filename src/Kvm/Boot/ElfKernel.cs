@@ -18,8 +18,8 @@ internal static class ElfKernel
     private const byte LittleEndian = 1;
     private const uint PtLoad = 1;
 
-    /// <summary>x86 Linux's COMMAND_LINE_SIZE (2048) less the NUL: a vmlinux says nothing of its own limit.</summary>
-    private const int CmdlineLimit = 2047;
+    /// <summary>A vmlinux says nothing of its own limit: x86 Linux's.</summary>
+    private const int CmdlineLimit = BootLimits.MaxCmdlineBytes;
 
     /// <summary>Where an ELF kernel's initrd must end by default (Linux's initrd_addr_max, plus one).</summary>
     public const ulong InitrdCeiling = 0x3800_0000;

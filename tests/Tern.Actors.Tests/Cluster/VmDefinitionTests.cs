@@ -22,5 +22,13 @@ public sealed class VmDefinitionTests
     }
 
     [Fact]
+    public void Append_longer_than_the_kernel_takes_is_a_problem()
+    {
+        Assert.Empty((Valid() with { Append = new string('x', BootLimits.MaxCmdlineBytes) }).Problems());
+        var problem = Assert.Single((Valid() with { Append = new string('x', 10 << 20) }).Problems());
+        Assert.Equal($"append is {10 << 20} bytes, more than {BootLimits.MaxCmdlineBytes}", problem);
+    }
+
+    [Fact]
     public void Smp_at_the_limit_is_accepted() => Assert.Empty((Valid() with { Vcpus = BootLimits.MaxVcpus }).Problems());
 }

@@ -104,6 +104,10 @@ public sealed class AcceptedFormsTests : CommandLineTestBed
     }
 
     [Fact]
+    public void Append_of_the_boot_protocol_s_full_length_is_accepted() =>
+        Assert.Equal(2047, Parse("-append", new string('x', 2047)).Boot.Cmdline.Length);
+
+    [Fact]
     public void Append_takes_every_following_word_as_StratoVirt_does()
     {
         // StratoVirt's own examples write -append unquoted.

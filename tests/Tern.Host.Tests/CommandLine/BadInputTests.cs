@@ -114,6 +114,13 @@ public sealed class BadInputTests : CommandLineTestBed
     [Fact]
     public void Append_too_long() => Fails(["-append", new string('x', 70000)], "-append", "70000 bytes");
 
+    /// <summary>Issue 15: the limit is the boot protocol's (2047 bytes and the NUL), counted in UTF-8 bytes.</summary>
+    [Theory]
+    [InlineData(2048, 'x')]
+    [InlineData(1024, '\u00e9')] // two bytes each in UTF-8
+    public void Append_longer_than_the_kernel_takes(int count, char unit) =>
+        Fails(["-append", new string(unit, count)], "-append command line is 2048 bytes, more than 2047");
+
     // ---- -drive ----
 
     [Fact] public void Drive_file_missing() => Fails(["-drive", "file=/nonexistent/disk.img,id=d0"], "drive 'd0'", "'/nonexistent/disk.img' does not exist");
