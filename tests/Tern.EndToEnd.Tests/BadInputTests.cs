@@ -89,4 +89,18 @@ public sealed class BadInputTests : IDisposable
 
     [Fact]
     public void Memory_larger_than_the_host_can_back() => AssertRefused(WithMemory("2000G"), "2000G", "host");
+
+    /// <summary>Issue 15: opening a directory as the serial file crashed with an unhandled exception (rc 134).</summary>
+    [Fact]
+    public void Serial_file_that_is_a_directory() =>
+        AssertRefused(["-machine", "q35", "-kernel", Repo.TestKernel, "-serial", $"file:{_dir.Path}"], $"'{_dir.Path}'", "not a regular file");
+
+    /// <summary>Issue 15: a file where the migration socket should go was deleted to make room for it.</summary>
+    [Fact]
+    public void Incoming_socket_path_that_is_a_regular_file_is_refused_and_kept()
+    {
+        string precious = _dir.Disk("precious.img", 4096);
+        AssertRefused(Base("-incoming", $"unix:{precious}"), precious, "not a socket");
+        Assert.True(File.Exists(precious));
+    }
 }

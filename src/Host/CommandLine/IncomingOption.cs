@@ -4,7 +4,8 @@ namespace Tern.Host.CommandLine;
 
 /// <summary>
 /// <c>-incoming tcp:IP:PORT | unix:PATH | file:DIR</c>. Beyond the URI syntax: a unix socket's
-/// directory must exist (the destination listens there), and a file: snapshot directory must exist.
+/// directory must exist (the destination listens there) and nothing but a socket may be at its
+/// path (a stale one is replaced), and a file: snapshot directory must exist.
 /// </summary>
 internal static class IncomingOption
 {
@@ -14,7 +15,7 @@ internal static class IncomingOption
         switch (endpoint.Transport)
         {
             case MigrationTransport.Unix:
-                PathChecks.RequireParentDirectory(endpoint.PathOrHost, "-incoming socket");
+                PathChecks.RequireSocketPath(endpoint.PathOrHost, "-incoming socket");
                 break;
             case MigrationTransport.File:
                 PathChecks.RequireDirectory(endpoint.PathOrHost, "-incoming snapshot");

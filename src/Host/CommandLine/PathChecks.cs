@@ -36,6 +36,32 @@ internal static class PathChecks
             throw new CommandLineException($"{what} directory '{directory}' does not exist");
     }
 
+    /// <summary>
+    /// A file the VMM will write (the serial log): an existing one must be a regular file or a
+    /// character device (a terminal, /dev/null) it may write; a new one needs its directory.
+    /// </summary>
+    public static void RequireWritableFile(string path, string what)
+    {
+        var kind = KindOf(path, what);
+        if (kind == HostFileKind.Missing)
+        {
+            RequireParentDirectory(path, $"{what} file");
+            return;
+        }
+        if (kind is not (HostFileKind.Regular or HostFileKind.CharacterDevice))
+            throw new CommandLineException($"{what} file '{path}' is not a regular file");
+        TryOpen(path, FileAccess.Write, what);
+    }
+
+    /// <summary>A UNIX socket the VMM will listen on: its directory must exist, and a file already there must be a socket.</summary>
+    public static void RequireSocketPath(string path, string what)
+    {
+        RequireParentDirectory(path, what);
+        var kind = KindOf(path, what);
+        if (kind is not (HostFileKind.Missing or HostFileKind.Socket))
+            throw new CommandLineException($"{what} '{path}' exists and is not a socket");
+    }
+
     public static void RequireDirectory(string path, string what)
     {
         if (KindOf(path, what) != HostFileKind.Directory)

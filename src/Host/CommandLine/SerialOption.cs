@@ -4,7 +4,7 @@ namespace Tern.Host.CommandLine;
 
 /// <summary>
 /// <c>-serial stdio | none | file:PATH</c> (QEMU's spelling) <c>| file,path=PATH</c>
-/// (StratoVirt's). The file is created later; its directory must exist now.
+/// (StratoVirt's). The file is created (or truncated) later; now it must be one tern can write, or its directory must exist.
 /// </summary>
 internal static class SerialOption
 {
@@ -30,7 +30,7 @@ internal static class SerialOption
             string backend = text.Split([',', ':'], 2)[0];
             throw new CommandLineException($"unsupported serial backend '{backend}': use stdio, none or file:PATH");
         }
-        PathChecks.RequireParentDirectory(path, "serial file");
+        PathChecks.RequireWritableFile(path, "serial");
         return new SerialConfig(SerialKind.File, path);
     }
 }

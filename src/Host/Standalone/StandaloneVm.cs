@@ -58,7 +58,17 @@ public static class StandaloneVm
 
     private static async Task<int> RunVmAsync(VmConfig config, QmpServer? qmp)
     {
-        using var console = ConsoleStreams.Open(config.Serial);
+        ConsoleStreams console;
+        try
+        {
+            console = ConsoleStreams.Open(config.Serial);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The command line checked the file; it changed since (or a race), so say so in one line.
+            return Fail($"serial file '{config.Serial.Path}' cannot be opened for writing");
+        }
+        using var _ = console;
         // Guest memory, kernel and devices are built and the guest started first; the actor
         // system starts while the guest runs. Building the machine beside the actor system was
         // slower on two cores (READY 127 ms against 109): both start-ups JIT-compile, and the

@@ -227,6 +227,12 @@ public sealed class BadInputTests : CommandLineTestBed
     public void Serial_file_in_a_missing_directory() =>
         Fails(["-serial", "file:/nonexistent/dir/serial.log"], "serial file directory '/nonexistent/dir' does not exist");
 
+    [Fact] public void Serial_file_that_is_a_directory() => FailsExactly(["-kernel", Kernel, "-serial", $"file:{Dir}"], $"serial file '{Dir}' is not a regular file");
+    [Fact] public void Serial_file_that_is_a_fifo() => Fails(["-serial", $"file,path={Fifo("serial")}"], "serial file", "is not a regular file");
+
+    [Fact]
+    public void Serial_file_may_be_a_character_device() => Assert.Equal("/dev/null", Parse("-serial", "file:/dev/null").Serial.Path);
+
     // ---- -qmp ----
 
     [Theory]
@@ -269,6 +275,16 @@ public sealed class BadInputTests : CommandLineTestBed
     [InlineData("unix:/nonexistent/dir/m.sock", "-incoming socket directory '/nonexistent/dir' does not exist")]
     [InlineData("file:/nonexistent/snapshot", "-incoming snapshot directory '/nonexistent/snapshot' does not exist")]
     public void Incoming_bad_forms(string value, params string[] fragments) => Fails(["-incoming", value], fragments);
+
+    /// <summary>Issue 15: listening there would replace the file (a stale-socket cleanup deleted whatever did not answer).</summary>
+    [Fact]
+    public void Incoming_socket_path_that_is_a_regular_file_or_a_directory()
+    {
+        string file = Touch("precious.img");
+        Fails(["-incoming", $"unix:{file}"], $"-incoming socket '{file}' exists and is not a socket");
+        Fails(["-incoming", $"unix:{Dir}"], $"-incoming socket '{Dir}' exists and is not a socket");
+        Assert.True(File.Exists(file));
+    }
 
     // ---- -name, -pidfile, -D ----
 

@@ -42,6 +42,16 @@ public abstract class CommandLineTestBed : IDisposable
         return path;
     }
 
+    protected string Fifo(string name)
+    {
+        string path = Path.Combine(Dir, name);
+        if (mkfifo(path, 0x180) != 0) throw new IOException($"mkfifo {path} failed");
+        return path;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int mkfifo(string path, uint mode);
+
     /// <summary>Parses <c>-kernel KERNEL</c> followed by <paramref name="args"/>.</summary>
     protected VmConfig Parse(params string[] args) => VmCommandLine.Parse(["-kernel", Kernel, .. args], Host);
 
