@@ -46,7 +46,7 @@ public sealed class QmpDispatcher(QmpCommandTable commands)
         catch (Exception e)
         {
             // A handler bug must not take the connection (or the VM) down with it.
-            return QmpReply.Generic($"'{command.Name}' failed: {e.GetType().Name}: {e.Message}");
+            return QmpReply.Generic($"'{command.Name}' failed: {e.Message}");
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Unicode;
-
 namespace Tern.Host.Qmp;
 
 /// <summary>What one request line holds once parsed: a well-formed request, or why it is not one.</summary>
@@ -40,6 +39,9 @@ public static class QmpRequestParser
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 return new QmpParsed.Invalid($"a request must be a JSON object, not {QmpText.KindOf(root)}", null);
+            // Checked before anything is read: such a string cannot be read as text, nor echoed.
+            if (HasLoneSurrogate(root))
+                return new QmpParsed.Invalid("the request has a \\u escape that is a lone UTF-16 surrogate", null);
 
             JsonElement? id = root.TryGetProperty("id", out var idValue) ? idValue.Clone() : null;
             JsonElement? execute = null, arguments = null;
@@ -61,6 +63,40 @@ public static class QmpRequestParser
                 return new QmpParsed.Invalid($"'arguments' must be an object, not {QmpText.KindOf(args)}", id);
 
             return new QmpParsed.Request(command.GetString()!, arguments?.Clone(), id);
+        }
+    }
+
+    /// <summary>
+    /// Whether a string or member name escapes half a surrogate pair (<c>"\ud800"</c>): valid JSON
+    /// syntax, but no text, so reading it throws.
+    /// </summary>
+    private static bool HasLoneSurrogate(JsonElement value)
+    {
+        try
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = value.GetString();
+                    return false;
+                case JsonValueKind.Object:
+                    foreach (var member in value.EnumerateObject())
+                    {
+                        _ = member.Name; // unescaped here: throws as a string value does
+                        if (HasLoneSurrogate(member.Value)) return true;
+                    }
+                    return false;
+                case JsonValueKind.Array:
+                    foreach (var item in value.EnumerateArray())
+                        if (HasLoneSurrogate(item)) return true;
+                    return false;
+                default:
+                    return false;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
         }
     }
 }

@@ -26,6 +26,10 @@ public class QmpBadInputTests
         { "wrongly typed array", "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":\"oob\"}}", "GenericError", "must be an array" },
         { "unknown argument", "{\"execute\":\"query-status\",\"arguments\":{\"verbose\":true}}", "GenericError", "has no argument 'verbose'" },
         { "arguments not an object", "{\"execute\":\"stop\",\"arguments\":[]}", "GenericError", "'arguments' must be an object" },
+        // Issue 15: these dropped the connection without a reply.
+        { "lone surrogate in execute", "{\"execute\":\"\\ud800\"}", "GenericError", "lone UTF-16 surrogate" },
+        { "lone surrogate in id", "{\"execute\":\"query-status\",\"id\":\"\\udc00\"}", "GenericError", "lone UTF-16 surrogate" },
+        { "lone surrogate in migrate's uri", "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:/tmp/\\ud800\"}}", "GenericError", "lone UTF-16 surrogate" },
     };
 
     [KvmTheory]

@@ -68,7 +68,7 @@ public sealed class QmpDispatcherTests
     [Fact]
     public void A_handler_that_throws_becomes_a_GenericError()
     {
-        Assert.Contains("'throw' failed: InvalidOperationException: bug", Handle("""{"execute":"throw"}"""));
+        Assert.Contains("\"desc\":\"'throw' failed: bug\"", Handle("""{"execute":"throw"}"""));
     }
 
     [Fact]
@@ -94,6 +94,25 @@ public sealed class QmpDispatcherTests
             using var reply = JsonDocument.Parse(Handle(line)!);
             Assert.Equal("GenericError", reply.RootElement.GetProperty("error").GetProperty("class").GetString());
         }
+    }
+
+    /// <summary>Issue 15: such a string threw out of the parser and the connection dropped without a reply.</summary>
+    [Theory]
+    [InlineData("""{"execute":"\ud800"}""")]
+    [InlineData("""{"execute":"echo","id":"\udc00x"}""")]
+    [InlineData("""{"execute":"echo","arguments":{"text":"a\ud800b"}}""")]
+    [InlineData("""{"execute":"echo","arguments":{"\ud83d":1}}""")]
+    [InlineData("""{"execute":"echo","arguments":{"text":"x","more":[{"deep":"\udfff"}]}}""")]
+    public void A_lone_surrogate_escape_anywhere_is_a_GenericError_without_an_id(string line)
+    {
+        Assert.Equal("""{"error":{"class":"GenericError","desc":"the request has a \\u escape that is a lone UTF-16 surrogate"}}""", Handle(line));
+    }
+
+    [Fact]
+    public void A_surrogate_pair_escape_is_text()
+    {
+        using var reply = JsonDocument.Parse(Handle("""{"execute":"echo","arguments":{"text":"\ud83d\ude00"}}""")!);
+        Assert.Equal("😀", reply.RootElement.GetProperty("return").GetProperty("text").GetString());
     }
 
     [Fact]
