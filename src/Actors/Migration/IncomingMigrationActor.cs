@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Akka.Actor;
+using Akka.Event;
 using Tern.Actors.Migration.Destination;
 using Tern.Actors.Migration.Transport;
 using Tern.Devices.Config;
@@ -20,6 +21,7 @@ public sealed class IncomingMigrationActor : ReceiveActor
 
     private sealed record ReceiverDone(MigrationInfo Info, GuestAfterMigration Guest);
     private sealed record ReceiverProgress(MigrationInfo Info);
+    private sealed record ReceiverNotice(string Line);
 
     internal static Props Props(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own) =>
         Akka.Actor.Props.Create(() => new IncomingMigrationActor(listener, endpoint, destination, own));
@@ -29,10 +31,12 @@ public sealed class IncomingMigrationActor : ReceiveActor
         _listener = listener;
         _endpoint = endpoint;
         var self = Self;
-        var receiver = new IncomingReceiver(listener, destination, own, info => self.Tell(new ReceiverProgress(info)), _worker.Token);
+        var receiver = new IncomingReceiver(listener, destination, own, info => self.Tell(new ReceiverProgress(info)),
+            line => self.Tell(new ReceiverNotice(line)), _worker.Token);
         _worker.Start("migration-receive", receiver.Run, (info, guest) => self.Tell(new ReceiverDone(info, guest)));
 
         Receive<ReceiverProgress>(p => Context.Parent.Tell(new Progress(p.Info, NewPass: false)));
+        Receive<ReceiverNotice>(n => Context.GetLogger().Warning("incoming migration: {0}", n.Line));
         Receive<ReceiverDone>(d =>
         {
             Context.Parent.Tell(new Finished(d.Info, d.Guest));

@@ -45,6 +45,9 @@ public sealed class MigrationStreamHostileTests
             "State payload of 18446744073709551615 bytes is over the 16 MiB limit"),
         ["Ram table over its limit"] = (() => RawStream.Started().Section(Kind.Ram, declaredLength: 21509).ToArray(),
             "Ram payload of 21509 bytes is over the 21508-byte limit"),
+        // Issue 15: the format says nothing follows End or Cancel; such bytes used to be ignored.
+        ["bytes after End"] = (() => RawStream.Started().End().Bytes([1, 2, 3]).ToArray(), "3 bytes follow the End section"),
+        ["bytes after Cancel"] = (() => RawStream.Started().Section(Kind.Cancel).Bytes([0xB7]).ToArray(), "1 bytes follow the Cancel section"),
         ["End with a payload"] = (() => RawStream.Started().Section(Kind.End, payload: [0]).ToArray(), "End section has a payload of 1 bytes (expected none)"),
         ["Cancel with a payload"] = (() => RawStream.Started().Section(Kind.Cancel, payload: [0, 0]).ToArray(), "Cancel section has a payload of 2 bytes (expected none)"),
         ["RoundEnd too long"] = (() => RawStream.Started().Section(Kind.RoundEnd, payload: new byte[13]).ToArray(), "RoundEnd payload of 13 bytes is over the 12-byte limit"),

@@ -13,7 +13,8 @@ namespace Tern.EndToEnd.Tests.Migration;
 /// Tern.Actors.Tests' IncomingMigrationFuzzTests): a migration between two `tern` processes is
 /// recorded, then mutated copies are played into fresh `tern -incoming unix:` destinations. Each
 /// must end in an orderly exit 1 with one clear line on stderr, its socket removed; or, for a
-/// rewrite that is still valid, the guest arrives. No signal, no stack trace, no hang.
+/// rewrite that is still valid, the guest arrives; or, for a stream without its magic, the
+/// destination logs that it was not a migration and waits on. No signal, no stack trace, no hang.
 /// (A stream cut off while the source keeps running is covered by LiveMigrationTests and CancelTests.)
 /// </summary>
 public sealed class MutatedStreamTests(ITestOutputHelper output) : IDisposable
@@ -44,7 +45,15 @@ public sealed class MutatedStreamTests(ITestOutputHelper output) : IDisposable
                 StreamPlayer.Play(source, mutation.Bytes, Verdict);
             }
 
-            if (Arrived(destination, qmp))
+            bool? arrived = Arrived(destination, qmp);
+            if (arrived is null)
+            {
+                // Issue 15: without the magic it is no migration at all; the destination waits on.
+                Assert.False(mutation.Bytes.AsSpan().StartsWith("TERN-MIG"u8), $"{what}: a stream with its magic was ignored");
+                output.WriteLine($"{what}: ignored, still waiting for a source");
+                continue;
+            }
+            if (arrived.Value)
             {
                 Assert.True(mutation.Class == MutationClass.Reseal, $"{what}: a damaged stream was accepted");
                 output.WriteLine($"{what}: accepted");
@@ -77,13 +86,17 @@ public sealed class MutatedStreamTests(ITestOutputHelper output) : IDisposable
         return proxy.Recorded(Long);
     }
 
-    /// <summary>Waits for the verdict: true when the guest arrived (QMP answers with the migration completed), false when tern exited.</summary>
-    private static bool Arrived(QmpVm destination, QmpClient qmp)
+    /// <summary>
+    /// Waits for the verdict: true when the guest arrived (QMP answers with the migration completed),
+    /// false when tern exited, null when it ignored the connection as not a migration.
+    /// </summary>
+    private static bool? Arrived(QmpVm destination, QmpClient qmp)
     {
         var deadline = DateTime.UtcNow + Verdict;
         while (DateTime.UtcNow < deadline)
         {
             if (destination.Process.HasExited) return false;
+            if (destination.Process.Stdout.Any(l => l.Contains("not a migration", StringComparison.Ordinal))) return null;
             try
             {
                 if ((string?)qmp.Return("query-migrate")!["status"] == "completed") return true;

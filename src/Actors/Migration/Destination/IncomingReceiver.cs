@@ -8,7 +8,9 @@ using Tern.Devices.Config;
 namespace Tern.Actors.Migration.Destination;
 
 /// <summary>
-/// The destination side of a live migration, on its own thread: accepts one connection, checks
+/// The destination side of a live migration, on its own thread: accepts one connection (a
+/// connection that does not open with a valid stream header in time is logged, closed and
+/// not counted: a port scan or a stray client must not end the wait for the source), checks
 /// the source's configuration fingerprint against this VM's, applies RAM rounds into guest memory,
 /// collects the final state, restores it without running the guest, acknowledges, and resumes the
 /// guest only when the source commits (see <see cref="PrecopySender"/> for the sequence). Every byte
@@ -19,9 +21,12 @@ public sealed class IncomingReceiver(
     IMigrationDestination destination,
     MigrationFingerprint own,
     Action<MigrationInfo> progress,
+    Action<string> notice,
     CancellationToken cancel)
 {
     private static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(60);
+    /// <summary>How long a new connection may take to send the stream header before it is dropped as a stray.</summary>
+    public static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(10);
     private readonly Stopwatch _clock = new();
     private MigrationInfo _info = new(MigrationStatus.Setup);
     private IncomingChannels? _channels;
@@ -34,14 +39,16 @@ public sealed class IncomingReceiver(
         {
             using var wake = cancel.Register(() => { listener.Dispose(); connection?.Dispose(); });
             Rehearse();
-            connection = listener.Accept();
+            MigrationStreamReader reader;
+            MigrationStreamException? headerFault;
+            (connection, stream, reader, headerFault) = AcceptMigration();
             _clock.Start();
+            if (headerFault is not null) throw headerFault; // here, so that the source hears why
             connection.ReceiveTimeout = (int)SilenceLimit.TotalMilliseconds;
-            stream = new NetworkStream(connection, ownsSocket: true);
-            return Receive(stream);
+            return Receive(stream, reader);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or MigrationStreamException
-                                   or MachineException or MigrationFailedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException
+                                   or MigrationStreamException or MachineException or MigrationFailedException or InvalidOperationException)
         {
             string reason = cancel.IsCancellationRequested ? "incoming migration abandoned"
                 : _channels?.Failure is { } channelFailure ? $"data channel: {channelFailure.Message}" : e.Message;
@@ -52,6 +59,47 @@ public sealed class IncomingReceiver(
         {
             _channels?.Dispose();
             stream?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The first connection that opens with the stream's magic; every other one is logged and
+    /// closed. A Tern stream whose header is still wrong (another format version) comes back with
+    /// that fault: it is a migration, and fails as one.
+    /// </summary>
+    private (Socket, NetworkStream, MigrationStreamReader, MigrationStreamException?) AcceptMigration()
+    {
+        while (true)
+        {
+            var connection = listener.Accept();
+            var stream = new NetworkStream(connection, ownsSocket: true);
+            var reader = new MigrationStreamReader(stream, destination.Memory);
+            string? stray;
+            MigrationStreamException? fault = null;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+            {
+                deadline.CancelAfter(HeaderTimeout);
+                var hangUp = deadline.Token.Register(connection.Dispose);
+                try
+                {
+                    reader.ReadHeader();
+                    stray = null;
+                }
+                catch (MigrationStreamException e) when (reader.IsTernStream)
+                {
+                    (stray, fault) = (null, e);
+                }
+                catch (Exception e) when (e is MigrationStreamException or IOException or ObjectDisposedException)
+                {
+                    stray = e.Message;
+                }
+                hangUp.Dispose(); // waits for a hang-up under way, so the checks below see it
+                cancel.ThrowIfCancellationRequested();
+                if (deadline.IsCancellationRequested) stray = $"sent no stream header within {HeaderTimeout.TotalSeconds:F0} s";
+            }
+            if (stray is null) return (connection, stream, reader, fault);
+            notice($"ignored a connection that is not a migration: {stray}");
+            stream.Dispose();
         }
     }
 
@@ -69,9 +117,8 @@ public sealed class IncomingReceiver(
         }
     }
 
-    private (MigrationInfo, GuestAfterMigration) Receive(NetworkStream stream)
+    private (MigrationInfo, GuestAfterMigration) Receive(NetworkStream stream, MigrationStreamReader reader)
     {
-        var reader = new MigrationStreamReader(stream, destination.Memory);
         if (reader.ReadNext() is not MigrationSection.Config config)
             throw new MigrationFailedException("the stream did not start with the configuration");
         var differences = config.Fingerprint.Differences(own);

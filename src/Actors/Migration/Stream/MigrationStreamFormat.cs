@@ -13,9 +13,15 @@ namespace Tern.Actors.Migration.Wire;
 /// [Channel]                           multifd only: session id, data channel count, index 0
 /// ( Ram* State* RoundEnd )*           pre-copy rounds 1, 2, 3 ...         -> Ack(round) each
 /// Ram* State* [RoundEnd] End          stop-and-copy: last pages, then every component's state
-///                                                                         -> Done (guest running) or Error
+///                                                                         -> Ack(restored) or Error
+/// back-channel Done or Error          the commit (or its refusal), sent only after Ack(restored)
+///                                                                         -> Done (guest running)
 /// Cancel                              may replace anything after Config: the source gave up
 /// </code>
+/// <para><b>Connections</b>: the destination takes the first connection that sends a valid Header
+/// within 10 s (<c>IncomingReceiver.HeaderTimeout</c>). One that closes first, sends other bytes or
+/// stays silent (a port scan, a stray client) is logged in one line and closed, and the destination
+/// goes on listening. Once a valid Header has arrived, any fault ends the migration.</para>
 /// <para><b>Multifd</b>: after the main socket's Channel section the source opens that many more
 /// connections to the same address, the data channels. Each starts with the Header and a Channel
 /// section (same session id and count, its index 1..count), then carries only Ram sections and
@@ -62,8 +68,9 @@ namespace Tern.Actors.Migration.Wire;
 /// or in a zero range), and refuses End while any page is still unverified. A page damaged on
 /// the way and never resent makes the migration fail at End; a racing guest costs nothing.</para>
 /// <para><b>Receiver's checks</b>, in order, each failing with <see cref="MigrationStreamException"/>:
-/// magic, format version; per section: kind known and legal here (Config first and once, nothing
-/// after End or Cancel), id length, payload length within the kind's limit, the stream not ending
+/// magic, format version; per section: kind known and legal here (Config first and once, no section
+/// after End or Cancel, and no byte that arrived with them: the source's commit frame after End comes
+/// only once the destination has answered, and is read as a back-channel frame), id length, payload length within the kind's limit, the stream not ending
 /// inside the section, crc; then the meaning: id empty or (State) non-empty, valid UTF-8 without
 /// control characters; section version; Config JSON (MigrationFingerprintJson); Ram count 1..1024,
 /// payload length matching the table, each range's flags, non-zero length, page alignment, inside

@@ -59,17 +59,31 @@ public sealed class MigrationStreamReader
     /// <summary>Everything the Ram sections carried so far.</summary>
     public RamTransferStats RamTotals { get; private set; }
 
+    /// <summary>
+    /// The stream opened with the magic: it comes from a Tern source, so whatever fails from here
+    /// on is that migration's fault, not a stray connection's.
+    /// </summary>
+    public bool IsTernStream { get; private set; }
+
+    /// <summary>
+    /// Reads and checks the stream header, which <see cref="ReadNext"/> otherwise reads first: a
+    /// listener calls it alone to tell a migration from a stray connection.
+    /// </summary>
+    public void ReadHeader()
+    {
+        if (_phase != Phase.Header) throw new InvalidOperationException("the stream header has already been read");
+        _phase = Phase.Finished; // until the header has been read completely
+        ReadStreamHeader();
+        _phase = _dataChannel ? Phase.ChannelHello : Phase.Config;
+    }
+
     /// <summary>Reads (on the first call, after the stream header) and validates the next section.</summary>
     public MigrationSection ReadNext()
     {
+        if (_phase == Phase.Header) ReadHeader();
         if (_phase == Phase.Finished) throw new InvalidOperationException("the migration stream has already ended or failed");
         var phase = _phase;
         _phase = Phase.Finished; // until this section has been read completely
-        if (phase == Phase.Header)
-        {
-            ReadStreamHeader();
-            phase = _dataChannel ? Phase.ChannelHello : Phase.Config;
-        }
         var section = ReadSection(phase);
         _phase = section is MigrationSection.End or MigrationSection.Cancel ? Phase.Finished
             : phase is Phase.Config ? Phase.FirstBody
@@ -83,6 +97,7 @@ public sealed class MigrationStreamReader
         _input.ReadExactly(header, "the stream header");
         if (!header[..8].SequenceEqual(Magic))
             throw new MigrationStreamException($"bad magic 0x{Convert.ToHexString(header[..8])} (expected TERN-MIG)");
+        IsTernStream = true;
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
         if (version != FormatVersion)
             throw new MigrationStreamException($"stream format version {version} unsupported (this Tern reads {FormatVersion})");
@@ -139,14 +154,25 @@ public sealed class MigrationStreamReader
             case MigrationSectionKind.Channel:
                 return Channel(payload);
             case MigrationSectionKind.End:
+                RequireNothingAfter(kind);
                 // The ledger is shared: only the main End, once the data channels ended, sees it final.
                 if (_dataChannel) return MigrationSection.End.Instance;
                 AwaitDataChannels?.Invoke();
                 CheckAllVerified();
                 return MigrationSection.End.Instance;
             default:
+                RequireNothingAfter(kind);
                 return MigrationSection.Cancel.Instance;
         }
+    }
+
+    /// <summary>
+    /// The stream's last section: bytes that came with it are refused. (What the source sends after
+    /// End, its commit frame, it sends only once the destination has answered; see the format.)
+    /// </summary>
+    private void RequireNothingAfter(MigrationSectionKind kind)
+    {
+        if (_input.Buffered > 0) throw new MigrationStreamException($"{_input.Buffered} bytes follow the {kind} section");
     }
 
     private static void CheckOrder(Phase phase, MigrationSectionKind kind)

@@ -13,6 +13,9 @@ internal sealed class StreamInput(Stream stream)
     /// <summary>Bytes consumed so far.</summary>
     public long Position { get; private set; }
 
+    /// <summary>Bytes received but not consumed yet.</summary>
+    public int Buffered => _end - _start;
+
     /// <summary>Fills <paramref name="destination"/>; <paramref name="what"/> names the place for the error message.</summary>
     public void ReadExactly(Span<byte> destination, string what)
     {

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Tern.Actors.Migration;
 using Tern.Actors.Migration.Destination;
 using Tern.Actors.Migration.Transport;
+using Tern.Actors.Migration.Wire;
 using Tern.Devices.Board;
 using Tern.Devices.Config;
 
@@ -43,7 +44,14 @@ public sealed class IncomingFuzzTarget : IDisposable
     public FuzzOutcome Run(byte[] stream, TimeSpan timeout, bool hangUpAtResume = false)
     {
         _destination.StartCase();
-        var receiver = new IncomingReceiver(_listener, _destination, _own, _ => { }, CancellationToken.None);
+        string? ignored = null;
+        var receiver = new IncomingReceiver(_listener, _destination, _own, _ => { }, line =>
+        {
+            // A damaged stream header makes the receiver wait for the real source: this case ends
+            // with a connection that brings a header and nothing more.
+            ignored = line;
+            EndWithHeaderOnly();
+        }, CancellationToken.None);
         (MigrationInfo Info, GuestAfterMigration Guest)? result = null;
         Exception? escaped = null;
         var thread = new Thread(() =>
@@ -69,7 +77,16 @@ public sealed class IncomingFuzzTarget : IDisposable
             source.Dispose(); // wakes the receiver so the next case can use the machine
             thread.Join(timeout);
         }
-        return new FuzzOutcome(result?.Info, result?.Guest, _destination.Restored is not null, _destination.Resumed, escaped, !finished);
+        var info = result?.Info;
+        if (ignored is not null && info is not null) info = info with { ErrorDesc = ignored };
+        return new FuzzOutcome(info, result?.Guest, _destination.Restored is not null, _destination.Resumed, escaped, !finished);
+    }
+
+    private void EndWithHeaderOnly()
+    {
+        using var late = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        late.Connect(MigrationSockets.ToEndPoint(_endpoint));
+        late.Send([.. MigrationStreamFormat.Magic, .. BitConverter.GetBytes(MigrationStreamFormat.FormatVersion)]);
     }
 
     public void Dispose()
