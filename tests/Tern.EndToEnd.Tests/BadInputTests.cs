@@ -87,6 +87,10 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Memory_too_small() => AssertRefused(WithMemory("8M"), "8M");
 
+    /// <summary>Issue 15: this was "unknown option '-5'".</summary>
+    [Fact]
+    public void Negative_memory_is_a_bad_size() => AssertRefused(WithMemory("-5"), "bad memory size '-5'");
+
     [Fact]
     public void Memory_larger_than_the_host_can_back() => AssertRefused(WithMemory("2000G"), "2000G", "host");
 

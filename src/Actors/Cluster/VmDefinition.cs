@@ -45,7 +45,7 @@ public sealed partial record VmDefinition(
     {
         var found = new List<string>();
         if (!IsValidName(Name))
-            found.Add($"name '{Name}' must be 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit");
+            found.Add($"name '{EchoedText.Clip(Name)}' must be 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit");
         CheckPath(found, "kernel", Kernel);
         if (Initrd is not null) CheckPath(found, "initrd", Initrd);
         if (Append is null) found.Add("append must be given (it may be empty)");
@@ -58,14 +58,14 @@ public sealed partial record VmDefinition(
         if (disks.Count > MaxDisks) found.Add($"{disks.Count} disks is more than {MaxDisks}");
         foreach (var d in disks) CheckPath(found, "disk", d);
         if (AntiAffinityGroup is not null && !IsValidName(AntiAffinityGroup))
-            found.Add($"anti-affinity group '{AntiAffinityGroup}' must be 1-63 letters, digits, '-', '_' or '.'");
+            found.Add($"anti-affinity group '{EchoedText.Clip(AntiAffinityGroup)}' must be 1-63 letters, digits, '-', '_' or '.'");
         return found;
     }
 
     private static void CheckPath(List<string> found, string what, string? path)
     {
         if (string.IsNullOrEmpty(path)) found.Add($"{what} path must be given");
-        else if (!Path.IsPathFullyQualified(path)) found.Add($"{what} path '{path}' must be absolute (every host opens it)");
+        else if (!Path.IsPathFullyQualified(path)) found.Add($"{what} path '{EchoedText.Clip(path)}' must be absolute (every host opens it)");
     }
 
     /// <summary>The rule for VM, host and group names: they appear in actor paths, URLs and file names.</summary>

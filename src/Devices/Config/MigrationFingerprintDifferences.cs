@@ -9,8 +9,6 @@ namespace Tern.Devices.Config;
 /// </summary>
 internal static class MigrationFingerprintDifferences
 {
-    private const int MaxQuoted = 80;
-
     public static IReadOnlyList<string> Between(MigrationFingerprint source, MigrationFingerprint here)
     {
         var found = new List<string>();
@@ -80,14 +78,13 @@ internal static class MigrationFingerprintDifferences
 
     private static string Quote(string text) => $"'{Escape(text)}'";
 
-    /// <summary>Shortens to <see cref="MaxQuoted"/> characters and shows control characters as \uXXXX.</summary>
+    /// <summary>Shortened as every echoed value is, with control characters shown as \uXXXX.</summary>
     private static string Escape(string text)
     {
-        var sb = new StringBuilder(Math.Min(text.Length, MaxQuoted) + 3);
-        foreach (char c in text.Length > MaxQuoted ? text[..MaxQuoted] : text)
+        var sb = new StringBuilder();
+        foreach (char c in EchoedText.Clip(text))
             if (char.IsControl(c)) sb.Append($"\\u{(int)c:x4}");
             else sb.Append(c);
-        if (text.Length > MaxQuoted) sb.Append("...");
         return sb.ToString();
     }
 }

@@ -14,7 +14,7 @@ internal static class CpuOption
     {
         var properties = OptionProperties.Parse("-cpu", text, positionalKey: "model");
         string model = properties.RequireValue("model");
-        if (model != "host") throw new CommandLineException($"unsupported cpu model '{model}': only host is supported");
+        if (model != "host") throw new CommandLineException($"unsupported cpu model '{EchoedText.Clip(model)}': only host is supported");
 
         var hidden = new List<string>();
         var enabled = new List<string>();

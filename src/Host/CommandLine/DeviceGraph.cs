@@ -19,7 +19,7 @@ internal static class DeviceGraph
         foreach (var n in netdevs)
         {
             if (ifnames.TryGetValue(n.IfName, out var other))
-                throw new CommandLineException($"netdevs '{other}' and '{n.Id}' both use TAP '{n.IfName}'");
+                throw new CommandLineException($"netdevs '{EchoedText.Clip(other)}' and '{EchoedText.Clip(n.Id)}' both use TAP '{EchoedText.Clip(n.IfName)}'");
             ifnames[n.IfName] = n.Id;
         }
 
@@ -28,30 +28,30 @@ internal static class DeviceGraph
         var deviceAt = new Dictionary<string, string>();
         void Place(string id, string bus, PciAddress address)
         {
-            if (!deviceIds.Add(id)) throw new CommandLineException($"duplicate device id '{id}'");
+            if (!deviceIds.Add(id)) throw new CommandLineException($"duplicate device id '{EchoedText.Clip(id)}'");
             string place = $"{bus} addr {address}";
             if (deviceAt.TryGetValue(place, out var occupant))
-                throw new CommandLineException($"devices '{occupant}' and '{id}' are both at {place}");
+                throw new CommandLineException($"devices '{EchoedText.Clip(occupant)}' and '{EchoedText.Clip(id)}' are both at {place}");
             deviceAt[place] = id;
         }
         void Use(string kind, string backend, string id)
         {
             if (userOf.TryGetValue($"{kind}/{backend}", out var user))
-                throw new CommandLineException($"{kind} '{backend}' is used by both device '{user}' and device '{id}'");
+                throw new CommandLineException($"{kind} '{EchoedText.Clip(backend)}' is used by both device '{EchoedText.Clip(user)}' and device '{EchoedText.Clip(id)}'");
             userOf[$"{kind}/{backend}"] = id;
         }
 
         foreach (var device in devices)
         {
             if (!driveIds.Contains(device.DriveId))
-                throw new CommandLineException($"device '{device.Id}' names drive '{device.DriveId}', which no -drive defines");
+                throw new CommandLineException($"device '{EchoedText.Clip(device.Id)}' names drive '{EchoedText.Clip(device.DriveId)}', which no -drive defines");
             Use("drive", device.DriveId, device.Id);
             Place(device.Id, device.Bus, device.Address);
         }
         foreach (var nic in nics)
         {
             if (!netdevIds.Contains(nic.NetdevId))
-                throw new CommandLineException($"device '{nic.Id}' names netdev '{nic.NetdevId}', which no -netdev defines");
+                throw new CommandLineException($"device '{EchoedText.Clip(nic.Id)}' names netdev '{EchoedText.Clip(nic.NetdevId)}', which no -netdev defines");
             Use("netdev", nic.NetdevId, nic.Id);
             Place(nic.Id, nic.Bus, nic.Address);
         }
@@ -61,7 +61,7 @@ internal static class DeviceGraph
     {
         var seen = new HashSet<string>();
         foreach (var id in ids)
-            if (!seen.Add(id)) throw new CommandLineException($"duplicate {kind} id '{id}'");
+            if (!seen.Add(id)) throw new CommandLineException($"duplicate {kind} id '{EchoedText.Clip(id)}'");
         return seen;
     }
 }

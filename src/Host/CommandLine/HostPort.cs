@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Tern.Devices.Config;
 
 namespace Tern.Host.CommandLine;
 
@@ -20,17 +21,17 @@ public static class HostPort
             host = text[1..close];
             port = text[(close + 2)..];
             if (!IPAddress.TryParse(host, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
-                throw new CommandLineException($"bad IPv6 address '{host}' in {context}");
+                throw new CommandLineException($"bad IPv6 address '{EchoedText.Clip(host)}' in {context}");
         }
         else
         {
             var parts = text.Split(':');
             if (parts.Length != 2) throw Bad(text, context);
             (host, port) = (parts[0], parts[1]);
-            if (!IsDottedIPv4(host)) throw new CommandLineException($"bad IPv4 address '{host}' in {context}");
+            if (!IsDottedIPv4(host)) throw new CommandLineException($"bad IPv4 address '{EchoedText.Clip(host)}' in {context}");
         }
         if (port.Length is 0 or > 5 || !port.All(char.IsAsciiDigit) || int.Parse(port) is 0 or > 65535)
-            throw new CommandLineException($"bad port '{port}' in {context}: expected 1..65535");
+            throw new CommandLineException($"bad port '{EchoedText.Clip(port)}' in {context}: expected 1..65535");
         return (host, int.Parse(port));
     }
 
@@ -42,5 +43,5 @@ public static class HostPort
     }
 
     private static CommandLineException Bad(string text, string context) =>
-        new($"bad address '{text}' in {context}: expected IPv4:PORT or [IPv6]:PORT");
+        new($"bad address '{EchoedText.Clip(text)}' in {context}: expected IPv4:PORT or [IPv6]:PORT");
 }

@@ -9,12 +9,12 @@ internal static class MachineOption
     {
         var properties = OptionProperties.Parse("-machine", text, positionalKey: "type");
         string type = properties.RequireValue("type").ToLowerInvariant();
-        if (type != "q35") throw new CommandLineException($"unsupported machine type '{type}': only q35 is supported");
+        if (type != "q35") throw new CommandLineException($"unsupported machine type '{EchoedText.Clip(type)}': only q35 is supported");
 
         bool dumpGuestCore = properties.TakeBool("dump-guest-core") ?? properties.TakeBool("dump_guest_core") ?? true;
         bool memShare = properties.TakeBool("mem-share") ?? false;
         if (properties.TakeValue("accel") is { } accel && accel != "kvm")
-            throw new CommandLineException($"unsupported accelerator '{accel}': only kvm is supported");
+            throw new CommandLineException($"unsupported accelerator '{EchoedText.Clip(accel)}': only kvm is supported");
         // StratoVirt keeps "usb" for libvirt and accepts only "off".
         if (properties.TakeValue("usb") is { } usb && usb != "off")
             throw new CommandLineException($"unsupported -machine usb={usb}: only off is supported");

@@ -1,3 +1,5 @@
+using Tern.Devices.Config;
+
 namespace Tern.Host.CommandLine;
 
 /// <summary>
@@ -8,11 +10,11 @@ internal static class MemPathOption
 {
     public static string Parse(string path)
     {
-        if (!Path.IsPathFullyQualified(path)) throw new CommandLineException($"-mem-path '{path}' is not an absolute path");
+        if (!Path.IsPathFullyQualified(path)) throw new CommandLineException($"-mem-path '{EchoedText.Clip(path)}' is not an absolute path");
         var kind = PathChecks.KindOf(path, "-mem-path");
         if (kind == HostFileKind.Missing) PathChecks.RequireParentDirectory(path, "-mem-path");
         else if (kind is not (HostFileKind.Directory or HostFileKind.Regular))
-            throw new CommandLineException($"-mem-path '{path}' is neither a directory nor a regular file");
+            throw new CommandLineException($"-mem-path '{EchoedText.Clip(path)}' is neither a directory nor a regular file");
         return path;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tern.Devices.Config;
 
 namespace Tern.Host.CommandLine;
 
@@ -20,13 +21,13 @@ internal static class MemoryOption
 
         ulong bytes = ParseSize(sizeText);
         if (bytes < MinimumBytes)
-            throw new CommandLineException($"memory size '{sizeText}' ({bytes} bytes) is less than the minimum 32M");
+            throw new CommandLineException($"memory size '{EchoedText.Clip(sizeText)}' ({bytes} bytes) is less than the minimum 32M");
         if (bytes % PageSize != 0)
-            throw new CommandLineException($"memory size '{sizeText}' ({bytes} bytes) is not a multiple of 4K");
+            throw new CommandLineException($"memory size '{EchoedText.Clip(sizeText)}' ({bytes} bytes) is not a multiple of 4K");
         ulong backable = host.BackableMemoryBytes;
         if (bytes > backable)
             throw new CommandLineException(
-                $"memory size '{sizeText}' ({bytes} bytes) is more than the host can back: MemTotal + SwapTotal is {backable} bytes");
+                $"memory size '{EchoedText.Clip(sizeText)}' ({bytes} bytes) is more than the host can back: MemTotal + SwapTotal is {backable} bytes");
         return bytes;
     }
 
@@ -45,14 +46,14 @@ internal static class MemoryOption
         };
         if (digits.Length == 0 || !digits.All(char.IsAsciiDigit)
             || !ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out ulong count))
-            throw new CommandLineException($"bad memory size '{text}'");
+            throw new CommandLineException($"bad memory size '{EchoedText.Clip(text)}'");
         try
         {
             return checked(count * unit);
         }
         catch (OverflowException)
         {
-            throw new CommandLineException($"memory size '{text}' is too large");
+            throw new CommandLineException($"memory size '{EchoedText.Clip(text)}' is too large");
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Tern.Devices.Config;
 
 namespace Tern.Host.CommandLine;
@@ -13,7 +14,7 @@ public static class MigrationUri
     public static MigrationEndpoint Parse(string uri, string context)
     {
         int colon = uri.IndexOf(':');
-        if (colon <= 0) throw new CommandLineException($"bad {context} uri '{uri}': expected tcp:IP:PORT, unix:PATH or file:PATH");
+        if (colon <= 0) throw new CommandLineException($"bad {context} uri '{EchoedText.Clip(uri)}': expected tcp:IP:PORT, unix:PATH or file:PATH");
         string mode = uri[..colon];
         string rest = uri[(colon + 1)..];
         MigrationTransport transport = mode.ToLowerInvariant() switch
@@ -21,15 +22,18 @@ public static class MigrationUri
             "tcp" => MigrationTransport.Tcp,
             "unix" => MigrationTransport.Unix,
             "file" => MigrationTransport.File,
-            _ => throw new CommandLineException($"unsupported transport '{mode}' in {context} uri '{uri}'"),
+            _ => throw new CommandLineException($"unsupported transport '{EchoedText.Clip(mode)}' in {context} uri '{EchoedText.Clip(uri)}'"),
         };
         if (transport == MigrationTransport.Tcp)
         {
-            var (host, port) = HostPort.Parse(rest, $"{context} uri '{uri}'");
+            var (host, port) = HostPort.Parse(rest, $"{context} uri '{EchoedText.Clip(uri)}'");
             return new MigrationEndpoint(transport, host, port);
         }
         if (rest.Length == 0 || rest.Contains(':') || rest.Contains(','))
-            throw new CommandLineException($"bad path '{rest}' in {context} uri '{uri}'");
+            throw new CommandLineException($"bad path '{EchoedText.Clip(rest)}' in {context} uri '{EchoedText.Clip(uri)}'");
+        int bytes = Encoding.UTF8.GetByteCount(rest);
+        if (transport == MigrationTransport.Unix && bytes > PathChecks.MaxSocketPathBytes)
+            throw new CommandLineException($"socket path '{EchoedText.Clip(rest)}' in {context} uri is {bytes} bytes, more than {PathChecks.MaxSocketPathBytes}");
         return new MigrationEndpoint(transport, rest);
     }
 }

@@ -1,3 +1,5 @@
+using Tern.Devices.Config;
+
 namespace Tern.Host.CommandLine;
 
 /// <summary><c>-name NAME</c>, or libvirt's <c>-name guest=NAME[,debug-threads=on|off]</c>.</summary>
@@ -16,7 +18,7 @@ internal static class NameOption
             p.RejectUnknown();
         }
         if (name.Length == 0) throw new CommandLineException("-name is empty");
-        if (name.Length > MaxLength) throw new CommandLineException($"-name '{name[..16]}...' is longer than {MaxLength}");
+        if (name.Length > MaxLength) throw new CommandLineException($"-name '{EchoedText.Clip(name)}' is longer than {MaxLength}");
         return name;
     }
 }

@@ -11,12 +11,12 @@ internal static class NetDeviceOption
 {
     public static NetDeviceConfig Parse(OptionProperties p, string id, DeviceOption.DeviceSlot slot)
     {
-        string netdev = p.TakeValue("netdev") ?? throw new CommandLineException($"device '{id}' is missing 'netdev='");
+        string netdev = p.TakeValue("netdev") ?? throw new CommandLineException($"device '{EchoedText.Clip(id)}' is missing 'netdev='");
         var mac = p.TakeValue("mac") is { } text ? ParseMac(text, id) : MacAddress.Generate();
         p.RejectUnknown();
         return new NetDeviceConfig(id, netdev, slot.Bus, slot.Address, mac) { Multifunction = slot.Multifunction };
     }
 
     private static MacAddress ParseMac(string text, string id) =>
-        MacAddress.TryParse(text, out var why) ?? throw new CommandLineException($"bad mac '{text}' for device '{id}': {why}");
+        MacAddress.TryParse(text, out var why) ?? throw new CommandLineException($"bad mac '{EchoedText.Clip(text)}' for device '{EchoedText.Clip(id)}': {why}");
 }

@@ -14,15 +14,15 @@ internal static class NetdevOption
     {
         var p = OptionProperties.Parse("-netdev", text, positionalKey: "type");
         string type = p.RequireValue("type");
-        if (type != "tap") throw new CommandLineException($"unsupported netdev type '{type}': only tap");
+        if (type != "tap") throw new CommandLineException($"unsupported netdev type '{EchoedText.Clip(type)}': only tap");
         string id = DriveOption.Identifier(p.RequireValue("id"), "-netdev id");
-        string ifname = p.TakeValue("ifname") ?? throw new CommandLineException($"netdev '{id}' is missing 'ifname='");
+        string ifname = p.TakeValue("ifname") ?? throw new CommandLineException($"netdev '{EchoedText.Clip(id)}' is missing 'ifname='");
         if (ifname.Length is 0 or > MaxIfNameLength || ifname.Any(c => c == '/' || char.IsWhiteSpace(c) || char.IsControl(c)) || ifname is "." or "..")
-            throw new CommandLineException($"bad ifname '{ifname}' for netdev '{id}': 1..{MaxIfNameLength} characters, no '/' or spaces");
+            throw new CommandLineException($"bad ifname '{EchoedText.Clip(ifname)}' for netdev '{EchoedText.Clip(id)}': 1..{MaxIfNameLength} characters, no '/' or spaces");
         p.TakeInt("queues", 1, 1); // one queue pair: multiqueue TAPs are not supported
-        if (p.TakeBool("vhost") == true) throw new CommandLineException($"netdev '{id}': vhost=on is not supported");
+        if (p.TakeBool("vhost") == true) throw new CommandLineException($"netdev '{EchoedText.Clip(id)}': vhost=on is not supported");
         if (p.TakeValue("fd") is not null || p.TakeValue("fds") is not null)
-            throw new CommandLineException($"netdev '{id}': fd= is not supported; name the TAP with ifname=");
+            throw new CommandLineException($"netdev '{EchoedText.Clip(id)}': fd= is not supported; name the TAP with ifname=");
         p.RejectUnknown();
         return new NetdevConfig(id, ifname);
     }

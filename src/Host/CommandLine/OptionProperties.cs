@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tern.Devices.Config;
 
 namespace Tern.Host.CommandLine;
 
@@ -27,9 +28,9 @@ internal sealed class OptionProperties
         for (int i = 0; i < items.Length; i++)
         {
             string item = items[i];
-            if (item.Length == 0) throw new CommandLineException($"empty item in {option} '{text}'");
+            if (item.Length == 0) throw new CommandLineException($"empty item in {option} '{EchoedText.Clip(text)}'");
             int equals = item.IndexOf('=');
-            if (equals == 0) throw new CommandLineException($"item '{item}' in {option} has no key");
+            if (equals == 0) throw new CommandLineException($"item '{EchoedText.Clip(item)}' in {option} has no key");
             if (equals < 0 && i == 0 && positionalKey is not null)
                 properties.Add(positionalKey, item);
             else if (equals < 0)
@@ -70,9 +71,9 @@ internal sealed class OptionProperties
     {
         if (TakeValue(key) is not { } text) return null;
         if (!NumberText.TryParse(text, out ulong value))
-            throw new CommandLineException($"bad number '{text}' for '{key}' in {_option}");
+            throw new CommandLineException($"bad number '{EchoedText.Clip(text)}' for '{key}' in {_option}");
         if (value < min || value > max)
-            throw new CommandLineException($"'{key}={text}' in {_option} is out of range {min}..{max}");
+            throw new CommandLineException($"'{key}={EchoedText.Clip(text)}' in {_option} is out of range {min}..{max}");
         return value;
     }
 
@@ -96,7 +97,7 @@ internal sealed class OptionProperties
     {
         "on" or "true" or "yes" => true,
         "off" or "false" or "no" => false,
-        _ => throw new CommandLineException($"bad value '{text}' for '{key}' in {_option}: expected on or off"),
+        _ => throw new CommandLineException($"bad value '{EchoedText.Clip(text)}' for '{key}' in {_option}: expected on or off"),
     };
 
     private void Add(string key, string? value)

@@ -1,3 +1,5 @@
+using Tern.Devices.Config;
+
 namespace Tern.Host.CommandLine;
 
 /// <summary>
@@ -6,23 +8,26 @@ namespace Tern.Host.CommandLine;
 /// </summary>
 internal static class PathChecks
 {
+    /// <summary>The longest UNIX socket path: sun_path is 108 bytes with the terminating NUL.</summary>
+    public const int MaxSocketPathBytes = 107;
+
     /// <summary>A regular file the VMM will read (kernel, initrd).</summary>
     public static void RequireReadableFile(string path, string what)
     {
         var kind = KindOf(path, what);
-        if (kind == HostFileKind.Missing) throw new CommandLineException($"{what} file '{path}' does not exist");
-        if (kind != HostFileKind.Regular) throw new CommandLineException($"{what} '{path}' is not a regular file");
+        if (kind == HostFileKind.Missing) throw new CommandLineException($"{what} file '{EchoedText.Clip(path)}' does not exist");
+        if (kind != HostFileKind.Regular) throw new CommandLineException($"{what} '{EchoedText.Clip(path)}' is not a regular file");
         TryOpen(path, FileAccess.Read, what);
     }
 
     /// <summary>A drive backing file: a regular file or block device, readable, and writable unless read-only.</summary>
     public static void RequireDriveFile(string path, string driveId, bool writable)
     {
-        string what = $"drive '{driveId}'";
+        string what = $"drive '{EchoedText.Clip(driveId)}'";
         var kind = KindOf(path, what);
-        if (kind == HostFileKind.Missing) throw new CommandLineException($"{what} file '{path}' does not exist");
+        if (kind == HostFileKind.Missing) throw new CommandLineException($"{what} file '{EchoedText.Clip(path)}' does not exist");
         if (kind is not (HostFileKind.Regular or HostFileKind.BlockDevice))
-            throw new CommandLineException($"{what} file '{path}' is not a regular file or block device");
+            throw new CommandLineException($"{what} file '{EchoedText.Clip(path)}' is not a regular file or block device");
         TryOpen(path, FileAccess.Read, what);
         if (writable) TryOpen(path, FileAccess.ReadWrite, what);
     }
@@ -33,7 +38,7 @@ internal static class PathChecks
         if (path.Length == 0) throw new CommandLineException($"{what} path is empty");
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null && KindOf(directory, what) != HostFileKind.Directory)
-            throw new CommandLineException($"{what} directory '{directory}' does not exist");
+            throw new CommandLineException($"{what} directory '{EchoedText.Clip(directory)}' does not exist");
     }
 
     /// <summary>
@@ -49,7 +54,7 @@ internal static class PathChecks
             return;
         }
         if (kind is not (HostFileKind.Regular or HostFileKind.CharacterDevice))
-            throw new CommandLineException($"{what} file '{path}' is not a regular file");
+            throw new CommandLineException($"{what} file '{EchoedText.Clip(path)}' is not a regular file");
         TryOpen(path, FileAccess.Write, what);
     }
 
@@ -59,13 +64,13 @@ internal static class PathChecks
         RequireParentDirectory(path, what);
         var kind = KindOf(path, what);
         if (kind is not (HostFileKind.Missing or HostFileKind.Socket))
-            throw new CommandLineException($"{what} '{path}' exists and is not a socket");
+            throw new CommandLineException($"{what} '{EchoedText.Clip(path)}' exists and is not a socket");
     }
 
     public static void RequireDirectory(string path, string what)
     {
         if (KindOf(path, what) != HostFileKind.Directory)
-            throw new CommandLineException($"{what} directory '{path}' does not exist");
+            throw new CommandLineException($"{what} directory '{EchoedText.Clip(path)}' does not exist");
     }
 
     /// <summary>The kind of <paramref name="path"/>; a stat failure other than "missing" is a command-line error.</summary>
@@ -77,7 +82,7 @@ internal static class PathChecks
         }
         catch (IOException e)
         {
-            throw new CommandLineException($"{what} file '{path}' cannot be inspected: {e.Message}");
+            throw new CommandLineException($"{what} file '{EchoedText.Clip(path)}' cannot be inspected: {e.Message}");
         }
     }
 
@@ -90,7 +95,7 @@ internal static class PathChecks
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             string mode = access == FileAccess.Read ? "readable" : "writable";
-            throw new CommandLineException($"{what} file '{path}' is not {mode}");
+            throw new CommandLineException($"{what} file '{EchoedText.Clip(path)}' is not {mode}");
         }
     }
 }

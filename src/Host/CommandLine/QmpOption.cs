@@ -9,8 +9,6 @@ namespace Tern.Host.CommandLine;
 /// </summary>
 internal static class QmpOption
 {
-    private const int MaxUnixPathBytes = 107;  // sun_path is 108 bytes with the terminating NUL
-
     public static QmpEndpoint Parse(string text)
     {
         int comma = text.IndexOf(',');
@@ -24,8 +22,8 @@ internal static class QmpOption
             noWait = p.TakeFlag("nowait") || !(p.TakeBool("wait") ?? true);
             p.RejectUnknown();
         }
-        if (!server) throw new CommandLineException($"-qmp '{uri}' needs 'server'");
-        if (!noWait) throw new CommandLineException($"-qmp '{uri}' needs 'nowait'");
+        if (!server) throw new CommandLineException($"-qmp '{EchoedText.Clip(uri)}' needs 'server'");
+        if (!noWait) throw new CommandLineException($"-qmp '{EchoedText.Clip(uri)}' needs 'nowait'");
         return endpoint;
     }
 
@@ -34,18 +32,18 @@ internal static class QmpOption
         if (uri.StartsWith("unix:", StringComparison.Ordinal))
         {
             string path = uri["unix:".Length..];
-            if (path.Length == 0) throw new CommandLineException($"bad -qmp uri '{uri}': empty path");
+            if (path.Length == 0) throw new CommandLineException($"bad -qmp uri '{EchoedText.Clip(uri)}': empty path");
             int bytes = Encoding.UTF8.GetByteCount(path);
-            if (bytes > MaxUnixPathBytes)
-                throw new CommandLineException($"-qmp socket path '{path}' is {bytes} bytes, more than {MaxUnixPathBytes}");
+            if (bytes > PathChecks.MaxSocketPathBytes)
+                throw new CommandLineException($"-qmp socket path '{EchoedText.Clip(path)}' is {bytes} bytes, more than {PathChecks.MaxSocketPathBytes}");
             PathChecks.RequireParentDirectory(path, "qmp socket");
             return new QmpEndpoint(QmpTransport.Unix, path);
         }
         if (uri.StartsWith("tcp:", StringComparison.Ordinal))
         {
-            var (host, port) = HostPort.Parse(uri["tcp:".Length..], $"-qmp '{uri}'");
+            var (host, port) = HostPort.Parse(uri["tcp:".Length..], $"-qmp '{EchoedText.Clip(uri)}'");
             return new QmpEndpoint(QmpTransport.Tcp, host, port);
         }
-        throw new CommandLineException($"bad -qmp uri '{uri}': expected unix:PATH or tcp:IP:PORT");
+        throw new CommandLineException($"bad -qmp uri '{EchoedText.Clip(uri)}': expected unix:PATH or tcp:IP:PORT");
     }
 }

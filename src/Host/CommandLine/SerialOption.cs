@@ -28,7 +28,7 @@ internal static class SerialOption
         if (path is null)
         {
             string backend = text.Split([',', ':'], 2)[0];
-            throw new CommandLineException($"unsupported serial backend '{backend}': use stdio, none or file:PATH");
+            throw new CommandLineException($"unsupported serial backend '{EchoedText.Clip(backend)}': use stdio, none or file:PATH");
         }
         PathChecks.RequireWritableFile(path, "serial");
         return new SerialConfig(SerialKind.File, path);

@@ -47,7 +47,7 @@ internal static class SmpOption
         long total = (long)sockets * dies * clusters * cores * threads;
         if (total != maxCpus)
             throw new CommandLineException(
-                $"-smp '{text}': sockets*dies*clusters*cores*threads ({sockets}*{dies}*{clusters}*{cores}*{threads}) must equal maxcpus {maxCpus}");
+                $"-smp '{EchoedText.Clip(text)}': sockets*dies*clusters*cores*threads ({sockets}*{dies}*{clusters}*{cores}*{threads}) must equal maxcpus {maxCpus}");
         return (cpus, new CpuTopology(maxCpus, sockets, dies, clusters, cores, threads));
     }
 }

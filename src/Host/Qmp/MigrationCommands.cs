@@ -44,7 +44,7 @@ public static class MigrationCommands
         Devices.Config.MigrationEndpoint endpoint;
         try
         {
-            endpoint = MigrationUri.Parse(uri, "migrate uri");
+            endpoint = MigrationUri.Parse(uri, "migrate");
         }
         catch (CommandLineException e)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tern.Devices.Config;
 
 namespace Tern.Host.Qmp;
 
@@ -53,7 +54,7 @@ public sealed class QmpArguments
             {
                 var spec = schema.FirstOrDefault(a => a.Name == member.Name);
                 if (spec is null)
-                    return (null, $"'{QmpText.Clip(command)}' has no argument '{QmpText.Clip(member.Name)}'");
+                    return (null, $"'{EchoedText.Clip(command)}' has no argument '{EchoedText.Clip(member.Name)}'");
                 if (!Matches(member.Value, spec.Type))
                     return (null, $"argument '{spec.Name}' of '{command}' must be {Describe(spec.Type)}, not {QmpText.KindOf(member.Value)}");
             }

@@ -1,3 +1,5 @@
+using Tern.Devices.Config;
+
 namespace Tern.Host.Qmp;
 
 /// <summary>
@@ -29,7 +31,7 @@ public sealed class QmpDispatcher(QmpCommandTable commands)
     private async Task<QmpReply> RunAsync(QmpParsed.Request request, CancellationToken cancel)
     {
         if (!commands.TryGet(request.Command, out var command))
-            return new QmpReply.Error(QmpErrorClass.CommandNotFound, $"unknown command '{QmpText.Clip(request.Command)}'");
+            return new QmpReply.Error(QmpErrorClass.CommandNotFound, $"unknown command '{EchoedText.Clip(request.Command)}'");
 
         var (arguments, error) = QmpArguments.Validate(command.Name, request.Arguments, command.Arguments);
         if (error is not null) return QmpReply.Generic(error);

@@ -66,7 +66,7 @@ public sealed class QmpListener : IDisposable
         {
             socket.Dispose();
             if (bound) TryDelete(path);
-            throw new QmpBindException($"cannot listen on QMP socket '{path}': {Reason(e)}");
+            throw new QmpBindException($"cannot listen on QMP socket '{EchoedText.Clip(path)}': {Reason(e)}");
         }
     }
 
@@ -80,21 +80,21 @@ public sealed class QmpListener : IDisposable
         }
         catch (IOException e)
         {
-            throw new QmpBindException($"cannot check QMP socket path '{path}': {e.Message}");
+            throw new QmpBindException($"cannot check QMP socket path '{EchoedText.Clip(path)}': {e.Message}");
         }
         if (existing is null) return;
-        if (!existing.Value.IsSocket) throw new QmpBindException($"QMP socket path '{path}' exists and is not a socket");
+        if (!existing.Value.IsSocket) throw new QmpBindException($"QMP socket path '{EchoedText.Clip(path)}' exists and is not a socket");
 
         using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false })
         {
             try
             {
                 probe.Connect(new UnixDomainSocketEndPoint(path));
-                throw new QmpBindException($"QMP socket '{path}' is in use by another process");
+                throw new QmpBindException($"QMP socket '{EchoedText.Clip(path)}' is in use by another process");
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain or SocketError.InProgress)
             {
-                throw new QmpBindException($"QMP socket '{path}' is in use by another process");
+                throw new QmpBindException($"QMP socket '{EchoedText.Clip(path)}' is in use by another process");
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
             {
@@ -102,7 +102,7 @@ public sealed class QmpListener : IDisposable
             }
             catch (SocketException e)
             {
-                throw new QmpBindException($"cannot check QMP socket '{path}': {e.SocketErrorCode}");
+                throw new QmpBindException($"cannot check QMP socket '{EchoedText.Clip(path)}': {e.SocketErrorCode}");
             }
         }
         try
@@ -111,7 +111,7 @@ public sealed class QmpListener : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new QmpBindException($"cannot replace stale QMP socket '{path}': {e.Message}");
+            throw new QmpBindException($"cannot replace stale QMP socket '{EchoedText.Clip(path)}': {e.Message}");
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Unicode;
+using Tern.Devices.Config;
+
 namespace Tern.Host.Qmp;
 
 /// <summary>What one request line holds once parsed: a well-formed request, or why it is not one.</summary>
@@ -52,7 +54,7 @@ public static class QmpRequestParser
                     case "execute": execute = member.Value; break;
                     case "arguments": arguments = member.Value; break;
                     case "id": break;
-                    default: return new QmpParsed.Invalid($"unknown request member '{QmpText.Clip(member.Name)}'", id);
+                    default: return new QmpParsed.Invalid($"unknown request member '{EchoedText.Clip(member.Name)}'", id);
                 }
             }
 

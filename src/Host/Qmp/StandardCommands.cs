@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Akka.Actor;
+using Tern.Devices.Config;
 
 namespace Tern.Host.Qmp;
 
@@ -15,7 +16,7 @@ public static class StandardCommands
         // Accepted but not required, as in StratoVirt: Tern offers no optional capability to enable.
         table.Add("qmp_capabilities", (args, _) => Task.FromResult(
                 args.Get("enable") is { } enable && enable.GetArrayLength() > 0
-                    ? QmpReply.Generic($"capability '{QmpText.Clip(enable[0].ToString())}' is not offered")
+                    ? QmpReply.Generic($"capability '{EchoedText.Clip(enable[0].ToString())}' is not offered")
                     : QmpReply.Empty),
             QmpArgument.Optional("enable", QmpArgType.Array));
         table.Add("query-version", (_, _) => Task.FromResult<QmpReply>(new QmpReply.Return(QmpVersion.Tern.ToJson())));

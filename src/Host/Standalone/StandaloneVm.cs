@@ -66,7 +66,7 @@ public static class StandaloneVm
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The command line checked the file; it changed since (or a race), so say so in one line.
-            return Fail($"serial file '{config.Serial.Path}' cannot be opened for writing");
+            return Fail($"serial file '{EchoedText.Clip(config.Serial.Path)}' cannot be opened for writing");
         }
         using var _ = console;
         // Guest memory, kernel and devices are built and the guest started first; the actor

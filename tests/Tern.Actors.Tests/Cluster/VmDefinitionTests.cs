@@ -30,5 +30,13 @@ public sealed class VmDefinitionTests
     }
 
     [Fact]
+    public void A_huge_name_or_path_is_clipped_in_its_problem()
+    {
+        var problems = (Valid() with { Name = new string('n', 10_000), Kernel = new string('k', 10_000) }).Problems();
+        Assert.Equal(2, problems.Count);
+        Assert.All(problems, p => Assert.True(p.Length < 200, p));
+    }
+
+    [Fact]
     public void Smp_at_the_limit_is_accepted() => Assert.Empty((Valid() with { Vcpus = BootLimits.MaxVcpus }).Problems());
 }

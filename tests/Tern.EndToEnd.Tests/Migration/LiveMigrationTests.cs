@@ -161,6 +161,7 @@ public sealed class LiveMigrationTests : IDisposable
 
         var reply = src.Execute("migrate", new JsonObject { ["uri"] = UnixUri(_dir) });
         Assert.Equal("GenericError", QmpClient.ErrorClass(reply));
+        Assert.EndsWith(": no such socket", QmpClient.ErrorDesc(reply)); // issue 15: was "Cannot assign requested address"
         Assert.Equal("GenericError", QmpClient.ErrorClass(src.Execute("migrate", new JsonObject { ["uri"] = "ftp:x" })));
         Assert.Equal("none", (string?)src.Return("query-migrate")!["status"]);
         Assert.Equal("running", (string?)Status(src)["status"]);

@@ -29,6 +29,8 @@ public class QmpBadInputTests
         // Issue 15: these dropped the connection without a reply.
         { "lone surrogate in execute", "{\"execute\":\"\\ud800\"}", "GenericError", "lone UTF-16 surrogate" },
         { "lone surrogate in id", "{\"execute\":\"query-status\",\"id\":\"\\udc00\"}", "GenericError", "lone UTF-16 surrogate" },
+        { "migrate uri without a transport", "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"bogus\"}}", "GenericError", "bad migrate uri 'bogus'" },
+        { "migrate uri of 10 KB", "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:/" + new string('x', 10_000) + "\"}}", "GenericError", "x..." + new string('x', 16) + "' in migrate uri is 10001 bytes, more than 107" },
         { "lone surrogate in migrate's uri", "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"unix:/tmp/\\ud800\"}}", "GenericError", "lone UTF-16 surrogate" },
     };
 

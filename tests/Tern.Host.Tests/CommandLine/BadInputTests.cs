@@ -93,8 +93,40 @@ public sealed class BadInputTests : CommandLineTestBed
     [InlineData("host,pmu=on", "pmu=on")]
     public void Cpu_bad_forms(string value, params string[] fragments) => Fails(["-cpu", value], fragments);
 
-    [Fact]
-    public void Value_starting_with_a_dash_is_an_option_as_in_StratoVirt() => Fails(["-cpu", "-x2apic"], "unknown option '-x2apic'");
+    /// <summary>Issue 15: these said "unknown option '-5'"; an option still missing its value takes it and names it.</summary>
+    [Theory]
+    [InlineData(new[] { "-m", "-5" }, "bad memory size '-5'")]
+    [InlineData(new[] { "-smp", "-1" }, "bad number '-1' for 'cpus' in -smp")]
+    [InlineData(new[] { "-cpu", "-x2apic" }, "unsupported cpu model '-x2apic'")]
+    [InlineData(new[] { "-name", "-vm" }, "")]
+    public void Value_starting_with_a_dash_after_an_option_that_needs_one_is_its_value(string[] args, string fragment)
+    {
+        if (fragment.Length == 0) Assert.Equal("-vm", Parse(args).Name);
+        else Fails(args, fragment);
+    }
+
+    /// <summary>Issue 15: a 10 KB value came back whole in the message.</summary>
+    [Theory]
+    [InlineData("-machine", "")]
+    [InlineData("-serial", "")]
+    [InlineData("-kernel", "/nonexistent/")]
+    [InlineData("-incoming", "unix:/")]
+    [InlineData("-qmp", "tcp:")]
+    [InlineData("-name", "")]
+    [InlineData("-device", "virtio-blk-pci,id=d0,bus=")]
+    [InlineData("-frobnicate", "-")]
+    public void A_huge_value_is_clipped_in_the_message(string option, string prefix)
+    {
+        string huge = prefix + new string('x', 10_000);
+        string[] args = option == "-frobnicate" ? ["-kernel", Kernel, "-m", "512M", huge] : ["-kernel", Kernel, option, huge];
+        if (option == "-kernel") args = [option, huge];
+        string message = FailsExactly(args);
+        Assert.True(message.Length < 200, message);
+        Assert.Contains("xxx...xxx", message);
+    }
+
+    [Fact] public void A_dash_argument_after_a_complete_option_is_still_an_option() => Fails(["-m", "512M", "-5"], "unknown option '-5'");
+    [Fact] public void A_known_option_never_becomes_a_value() => Fails(["-m", "-S"], "option '-m' needs a value");
 
     // ---- -kernel, -initrd, -append ----
 

@@ -17,7 +17,7 @@ public static class MigrationSockets
     {
         MigrationTransport.Tcp => new IPEndPoint(IPAddress.Parse(endpoint.PathOrHost), endpoint.Port),
         MigrationTransport.Unix => new UnixDomainSocketEndPoint(endpoint.PathOrHost),
-        _ => throw new MigrationRefusedException($"'{endpoint}' is not a live-migration transport (tcp: or unix:)"),
+        _ => throw new MigrationRefusedException($"'{EchoedText.Clip(endpoint.ToString())}' is not a live-migration transport (tcp: or unix:)"),
     };
 
     private static Socket NewSocket(EndPoint ep)
@@ -44,7 +44,13 @@ public static class MigrationSockets
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             socket.Dispose();
-            string why = e is SocketException s ? s.Message : "timed out";
+            string why = e switch
+            {
+                // connect(2) says ENOENT for a missing socket file, which .NET words as an address problem.
+                SocketException { SocketErrorCode: SocketError.AddressNotAvailable } when ep is UnixDomainSocketEndPoint => "no such socket",
+                SocketException s => s.Message,
+                _ => "timed out",
+            };
             throw new MigrationRefusedException($"cannot connect to {endpoint}: {why}");
         }
     }
