@@ -8,7 +8,7 @@ namespace Tern.Kvm;
 /// FileOptions cannot ask for on Linux). With <see cref="Direct"/>, buffers, offsets and lengths
 /// must be aligned to <see cref="DirectAlignment"/>; callers bounce unaligned data themselves.
 /// </summary>
-public sealed class HostFile : IDisposable
+public sealed partial class HostFile : IDisposable
 {
     /// <summary>The alignment O_DIRECT transfers use here (the logical block size of common disks).</summary>
     public const int DirectAlignment = 512;

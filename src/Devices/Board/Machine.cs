@@ -55,6 +55,22 @@ public sealed class Machine : IDisposable
 
     public void ResumeDevices() => Pci.ResumeDevices();
 
+    /// <summary>Takes every disk's image lock; throws <see cref="MachineException"/> naming the drive, image and holder.</summary>
+    public void LockDisks()
+    {
+        try
+        {
+            Pci.LockDisks();
+        }
+        catch (Tern.Devices.Virtio.Block.ImageLockedException e)
+        {
+            throw new MachineException(e.Message, e);
+        }
+    }
+
+    /// <summary>Lets go of every disk's image lock (see <see cref="PciPlatform.UnlockDisks"/>).</summary>
+    public void UnlockDisks() => Pci.UnlockDisks();
+
     /// <summary>Every device's state (call with vCPUs and devices paused).</summary>
     public IReadOnlyList<ComponentState> SaveDeviceStates() => DeviceStates.Save(_legacy, Pci);
 

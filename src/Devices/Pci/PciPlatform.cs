@@ -27,6 +27,7 @@ public sealed class PciPlatform : IDisposable
 
     private readonly List<VirtioPciDevice> _transports = [];
     private readonly List<VirtioBlock> _blocks = [];
+    private readonly List<(string DriveId, DiskImage Disk)> _disks = [];
     private readonly List<NetFunction> _nets = [];
 
     private PciPlatform() { }
@@ -55,9 +56,16 @@ public sealed class PciPlatform : IDisposable
                 platform.AddBlock(dev, drives[dev.DriveId], config.Vcpus, memory, msi, intx);
             foreach (var dev in config.NetDevices)
                 platform.AddNet(dev, netdevs[dev.NetdevId], memory, msi, intx);
+            // An incoming migration's destination waits for the switch-over: the source holds the images until then.
+            if (config.IncomingEndpoint is null) platform.LockDisks();
             platform.Root.AddHostBridge();
             platform.Root.AssignBars(allocator ?? PciBarAllocator.ForRamSize(config.MemoryBytes));
             return platform;
+        }
+        catch (ImageLockedException e)
+        {
+            platform.Dispose();
+            throw new PciBuildException(e.Message, e);
         }
         catch
         {
@@ -111,6 +119,7 @@ public sealed class PciPlatform : IDisposable
         int queues = dev.NumQueues ?? Math.Clamp(vcpus, 1, DefaultMaxQueues);
         var block = new VirtioBlock(disk, dev.Serial, queues, (ushort)(dev.QueueSize ?? VirtioBlock.DefaultQueueSize));
         _blocks.Add(block);
+        _disks.Add((drive.Id, disk));
         var transport = new VirtioPciDevice(dev.Id, block, memory, msi, intx);
         _transports.Add(transport);
         Root.Add(dev.Address, transport);
@@ -170,6 +179,35 @@ public sealed class PciPlatform : IDisposable
     {
         foreach (var b in _blocks) b.Pause();
         foreach (var n in _nets) n.Device.Pause();
+    }
+
+    /// <summary>
+    /// Takes every disk's image lock, all or none; throws <see cref="ImageLockedException"/> naming
+    /// the drive, the image and its holder when another process (QEMU too) holds it.
+    /// </summary>
+    public void LockDisks()
+    {
+        var taken = new List<DiskImage>();
+        foreach (var (id, disk) in _disks)
+        {
+            if (disk.Locked) continue;
+            try
+            {
+                disk.Lock();
+                taken.Add(disk);
+            }
+            catch (ImageLockedException e)
+            {
+                foreach (var d in taken) d.Unlock();
+                throw new ImageLockedException($"drive '{id}': {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Lets go of every disk's image lock (a migration's source, paused and flushed, hands them over).</summary>
+    public void UnlockDisks()
+    {
+        foreach (var (_, disk) in _disks) disk.Unlock();
     }
 
     public void ResumeDevices()

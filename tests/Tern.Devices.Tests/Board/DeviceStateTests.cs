@@ -29,11 +29,14 @@ public sealed class DeviceStateTests : IDisposable
         BlockDevices = [new BlockDeviceConfig("blk0", "d0", "pcie.0", new PciAddress(2, 0), serial)],
     };
 
+    /// <summary>A migration's destination: it opens the source's disk without taking its image lock.</summary>
+    private VmConfig Incoming(VmConfig config) => config with { IncomingEndpoint = new MigrationEndpoint(MigrationTransport.Unix, "/unused.sock") };
+
     [KvmFact]
     public void Every_device_state_survives_a_save_and_restore_into_a_second_machine()
     {
         using var source = Machine.Create(Config(), MachineConsole.None);
-        using var destination = Machine.Create(Config(), MachineConsole.None);
+        using var destination = Machine.Create(Incoming(Config()), MachineConsole.None);
 
         source.PauseDevices();
         var states = source.SaveDeviceStates();
@@ -52,7 +55,7 @@ public sealed class DeviceStateTests : IDisposable
     public void A_state_for_another_disk_is_refused_naming_the_component()
     {
         using var source = Machine.Create(Config(serial: "A"), MachineConsole.None);
-        using var destination = Machine.Create(Config(serial: "B"), MachineConsole.None);
+        using var destination = Machine.Create(Incoming(Config(serial: "B")), MachineConsole.None);
 
         var e = Assert.Throws<MachineException>(() => destination.RestoreDeviceStates(source.SaveDeviceStates()));
         Assert.Contains("virtio-blk/blk0", e.Message);
@@ -62,7 +65,7 @@ public sealed class DeviceStateTests : IDisposable
     public void A_missing_or_corrupt_component_is_refused()
     {
         using var source = Machine.Create(Config(), MachineConsole.None);
-        using var destination = Machine.Create(Config(), MachineConsole.None);
+        using var destination = Machine.Create(Incoming(Config()), MachineConsole.None);
         var states = source.SaveDeviceStates();
 
         Assert.Contains("missing", Assert.Throws<MachineException>(() => destination.RestoreDeviceStates(states.Skip(1).ToArray())).Message);
@@ -81,7 +84,7 @@ public sealed class DeviceStateTests : IDisposable
     public void A_device_state_with_a_null_or_missing_member_is_refused(string id, string path, string? replacement)
     {
         using var source = Machine.Create(Config(), MachineConsole.None);
-        using var destination = Machine.Create(Config(), MachineConsole.None);
+        using var destination = Machine.Create(Incoming(Config()), MachineConsole.None);
         var states = source.SaveDeviceStates();
         var hostile = states.Select(s => s.Id == id ? s with { Data = Edit(s.Data, path, replacement) } : s).ToArray();
 

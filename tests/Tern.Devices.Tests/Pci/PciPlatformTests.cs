@@ -1,6 +1,7 @@
 using Tern.Devices.Bus;
 using Tern.Devices.Config;
 using Tern.Devices.Pci;
+using Tern.Devices.Virtio.Block;
 using Tern.Devices.Virtio.Pci;
 using Tern.Devices.Tests.Virtio;
 using Tern.Kvm.Memory;
@@ -119,5 +120,28 @@ public sealed class PciPlatformTests : IDisposable
         Span<byte> header = stackalloc byte[1];
         p.Root.ReadConfig(0, 3, 0, PciRegisters.HeaderType, header);
         Assert.Equal(0x80, header[0] & 0x80);
+    }
+
+    [Fact]
+    public void A_second_platform_on_a_read_write_disk_is_refused_naming_the_drive_and_the_image()
+    {
+        using var first = PciPlatform.Build(Config([Drive()], [Blk()]), _memory, _msi);
+
+        string error = BuildError(Config([Drive("other")], [Blk(drive: "other")]));
+
+        Assert.StartsWith($"drive 'other': failed to get \"write\" lock on {_disk.Path}: held by ", error);
+    }
+
+    [Fact]
+    public void An_incoming_migrations_platform_takes_the_image_lock_only_when_told()
+    {
+        var incoming = Config([Drive()], [Blk()]) with { IncomingEndpoint = new MigrationEndpoint(MigrationTransport.Unix, "/unused.sock") };
+        using var source = PciPlatform.Build(Config([Drive()], [Blk()]), _memory, _msi);
+        using var destination = PciPlatform.Build(incoming, _memory, _msi);
+
+        Assert.Throws<ImageLockedException>(destination.LockDisks);
+        source.UnlockDisks();
+        destination.LockDisks();
+        Assert.Throws<ImageLockedException>(source.LockDisks);
     }
 }

@@ -28,6 +28,25 @@ public sealed unsafe class DiskImage : IDisposable
     public bool Direct => _file.Direct;
     public long Length => _file.Length;
 
+    /// <summary>Whether the image holds its <see cref="ImageLock"/> (an incoming migration's destination opens it without).</summary>
+    public bool Locked { get; private set; }
+
+    /// <summary>Takes the image's lock (write unless read-only); throws <see cref="ImageLockedException"/> when another user's forbids it.</summary>
+    public void Lock()
+    {
+        if (Locked) return;
+        ImageLock.Acquire(_file, ImageLock.Taken(writable: !ReadOnly), ImageLock.Shared);
+        Locked = true;
+    }
+
+    /// <summary>Lets go of the lock (at a migration's switch-over, once flushed) so another process may take it.</summary>
+    public void Unlock()
+    {
+        if (!Locked) return;
+        ImageLock.Release(_file);
+        Locked = false;
+    }
+
     /// <summary>Reads <paramref name="offset"/>.. into the guest ranges (their total length is a multiple of 512).</summary>
     public void Read(GuestMemory memory, IReadOnlyList<GuestRange> ranges, long offset)
     {

@@ -28,10 +28,11 @@ public sealed class IncomingFuzzTarget : IDisposable
 
     public IncomingFuzzTarget(VmConfig config)
     {
-        _machine = Machine.Create(config, new MachineConsole(null, null));
+        _endpoint = new MigrationEndpoint(MigrationTransport.Unix, Path.Combine(_dir, "incoming.sock"));
+        // Built as `-incoming` builds it: the disk's image lock is taken only at a switch-over.
+        _machine = Machine.Create(config with { IncomingEndpoint = _endpoint }, new MachineConsole(null, null));
         _destination = new FuzzDestination(_machine);
         _own = MigrationFingerprint.From(config);
-        _endpoint = new MigrationEndpoint(MigrationTransport.Unix, Path.Combine(_dir, "incoming.sock"));
         _listener = MigrationSockets.Listen(_endpoint);
     }
 
