@@ -72,7 +72,7 @@ public sealed class ImageLockTests : IDisposable
         AssertRefused(reader, $"tern: drive 'd0': failed to get shared \"write\" lock on {disk}: held by tern (pid {writer.Id})");
     }
 
-    [QemuFact]
+    [KvmWithFact(KvmWithFactAttribute.Qemu)]
     public void Qemu_holding_the_image_keeps_tern_out_and_tern_holding_it_keeps_qemu_out()
     {
         var disk = _dir.Disk("qemu.img", 4 << 20);
@@ -118,7 +118,7 @@ public sealed class ImageLockTests : IDisposable
     /// <summary>QEMU with the image on a virtio-blk device, as QEMU users write it; its vCPUs never start.</summary>
     private static ProcessStartInfo QemuInfo(string disk)
     {
-        var info = new ProcessStartInfo(QemuFactAttribute.Qemu) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(KvmWithFactAttribute.Qemu) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in new[] { "-machine", "q35", "-S", "-display", "none", "-nodefaults",
                      "-drive", $"file={disk},format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0" })
             info.ArgumentList.Add(a);

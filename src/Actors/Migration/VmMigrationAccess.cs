@@ -42,6 +42,10 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
         if (guestWasRunning) ResumeVcpus();
     }
 
+    public void UnlockDisks() => machine.UnlockDisks();
+
+    public void LockDisks() => machine.LockDisks();
+
     public void RehearseSave()
     {
         if (Volatile.Read(ref _saveRehearsed) == 1) return;

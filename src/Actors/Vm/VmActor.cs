@@ -152,6 +152,11 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
                 });
                 break;
             case VmDecision.Resume:
+                if (RelockDisks() is { } locked)
+                {
+                    Sender.Tell(new CommandFailed(locked));
+                    break;
+                }
                 _vcpus!.Tell(new Resume());
                 AwaitTransition<Resumed>(Sender, () =>
                 {
@@ -172,6 +177,23 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
                 Sender.Tell(new CommandDone());
                 End(0, "quit", guest: false, qmpReason: "host-qmp-quit");
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A guest left paused by a migration in doubt has let go of its image locks: it runs again only
+    /// with them, which fails while the destination holds them. Null when they are held.
+    /// </summary>
+    private string? RelockDisks()
+    {
+        try
+        {
+            _machine!.LockDisks();
+            return null;
+        }
+        catch (MachineException e)
+        {
+            return e.Message;
         }
     }
 

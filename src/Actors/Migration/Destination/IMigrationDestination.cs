@@ -17,6 +17,12 @@ public interface IMigrationDestination
     /// <summary>The console's kept output, when it keeps one: continued from the source's.</summary>
     IConsoleHistory? ConsoleHistory { get; }
 
+    /// <summary>Takes the disks' image locks, which the source let go of at the switch-over; throws MachineException naming the image and its holder.</summary>
+    void LockDisks();
+
+    /// <summary>Lets go of them again when the source calls the switch-over off, so that it can take them back at once.</summary>
+    void UnlockDisks();
+
     /// <summary>Lets the restored guest run.</summary>
     void ResumeGuest();
 }

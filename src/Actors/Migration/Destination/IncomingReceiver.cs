@@ -12,9 +12,10 @@ namespace Tern.Actors.Migration.Destination;
 /// connection that does not open with a valid stream header in time is logged, closed and
 /// not counted: a port scan or a stray client must not end the wait for the source), checks
 /// the source's configuration fingerprint against this VM's, applies RAM rounds into guest memory,
-/// collects the final state, restores it without running the guest, acknowledges, and resumes the
-/// guest only when the source commits (see <see cref="PrecopySender"/> for the sequence). Every byte
-/// is untrusted: the reader validates the stream, the machine validates each state.
+/// collects the final state, restores it without running the guest, takes the disks' image locks
+/// (the source has let go of them), acknowledges, and resumes the guest only when the source
+/// commits (see <see cref="PrecopySender"/> for the sequence). Every byte is untrusted: the
+/// reader validates the stream, the machine validates each state.
 /// </summary>
 public sealed class IncomingReceiver(
     Socket listener,
@@ -184,6 +185,9 @@ public sealed class IncomingReceiver(
     {
         destination.RestoreState(states);
         if (console is var (written, tail)) destination.ConsoleHistory?.Continue(written, tail);
+        // The source let go of the images before End; if anyone else holds one now, the migration
+        // fails here, before the guest could run on this side, and the source keeps it.
+        destination.LockDisks();
         MigrationBackChannel.Write(stream, new MigrationReply.Ack(PrecopySender.RestoredSeq));
         switch (MigrationBackChannel.Read(stream))
         {
@@ -193,6 +197,7 @@ public sealed class IncomingReceiver(
                 TryReply(stream, MigrationReply.Done.Instance);
                 return (Final(MigrationStatus.Completed, null), wasRunning ? GuestAfterMigration.Arrived : GuestAfterMigration.ArrivedPaused);
             case MigrationReply.Error e:
+                destination.UnlockDisks(); // the source takes them back right away
                 return (Final(MigrationStatus.Canceled, e.Text), GuestAfterMigration.Discarded);
             default:
                 throw new MigrationFailedException("the source answered the restored state with neither commit nor cancel");

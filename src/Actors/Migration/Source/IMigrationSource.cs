@@ -22,6 +22,12 @@ public interface IMigrationSource
 
     void SetThrottle(int percent);
 
+    /// <summary>At the switch-over, paused and flushed: lets go of the disks' image locks so that the destination can take them.</summary>
+    void UnlockDisks();
+
+    /// <summary>After a failed switch-over, before the guest runs here again: takes the disks' locks back; throws MachineException naming the holder.</summary>
+    void LockDisks();
+
     /// <summary>
     /// The VM is ending while its migration runs (stopped, or fenced off its cluster): its vCPUs
     /// are going, so a pause or resume must fail at once rather than wait for them, and the

@@ -14,11 +14,13 @@ namespace Tern.Actors.Migration.Source;
 /// sends all RAM (zero pages as ranges); each later round sends the pages dirtied since the last
 /// sync (a round ends once the destination acknowledges it has applied it), until
 /// <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives up). Stop-and-copy: pause vCPUs and drain devices, send the last dirty pages and every
-/// component's state, then End. The destination restores (without running) and answers
-/// Ack(<see cref="RestoredSeq"/>); the source then commits by writing a back-channel Done frame
+/// component's state, let go of the disks' image locks, then End. The destination restores
+/// (without running), takes the image locks and answers Ack(<see cref="RestoredSeq"/>), or Error
+/// when another process holds an image; the source then commits by writing a back-channel Done frame
 /// (or cancels with an Error frame); the destination resumes the guest and answers Done.
 /// </para>
-/// Before the commit any failure or cancel leaves the guest running here and dirty logging off.
+/// Before the commit any failure or cancel leaves the guest running here, with its image locks
+/// taken back, and dirty logging off.
 /// After the commit the source never resumes on its own: if the destination's Done never comes,
 /// the guest stays paused here (in doubt) rather than risk running twice.
 /// </summary>
@@ -35,6 +37,9 @@ public sealed class PrecopySender
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
     /// <summary>How long a cancel lets a live link take the cancel record before the socket is shut for sending too.</summary>
     private static readonly TimeSpan CancelGrace = TimeSpan.FromMilliseconds(250);
+    /// <summary>How long a failed switch-over waits for a destination that took the image locks to let go of them.</summary>
+    private static readonly TimeSpan RelockPatience = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RelockRetry = TimeSpan.FromMilliseconds(50);
 
     private readonly IMigrationSource _source;
     private readonly Socket _socket;
@@ -52,6 +57,7 @@ public sealed class PrecopySender
     private Task? _rehearsal;
     private bool _paused;
     private bool _committed;
+    private bool _disksHandedOver;
     private ulong _syncs;
 
     /// <param name="connectChannel">Opens another connection to the destination, for multifd's data channels (null: one socket only).</param>
@@ -117,7 +123,7 @@ public sealed class PrecopySender
                                         or MigrationStreamException or MigrationFailedException)
         {
             TryWrite(w => w.WriteCancel());
-            return (Final(MigrationStatus.Canceled, null), GuestAfterMigration.Unchanged);
+            return (Final(MigrationStatus.Canceled, TakeDisksBack()), GuestAfterMigration.Unchanged);
         }
         catch (Exception e) when (e is IOException or SocketException or MigrationStreamException or MigrationFailedException
                                    or ObjectDisposedException or Tern.Devices.Board.MachineException or Tern.Kvm.KvmException)
@@ -126,16 +132,43 @@ public sealed class PrecopySender
             if (_committed)
                 return (Final(MigrationStatus.Failed, $"{reason}; the destination was told to take over and may run the guest, so it stays paused here"),
                     GuestAfterMigration.InDoubt);
-            return (Final(MigrationStatus.Failed, reason), GuestAfterMigration.Unchanged);
+            return (Final(MigrationStatus.Failed, TakeDisksBack() is { } unlocked ? $"{reason}; {unlocked}" : reason), GuestAfterMigration.Unchanged);
         }
         finally
         {
             WaitForRehearsal(); // its own pause and resume must not interleave with the resume below
             tracker.Stop();
             _source.SetThrottle(0);
+            if (!_committed) TakeDisksBack(); // a failure neither catch took: the locks still come back first
             if (_paused && !_committed) _source.ResumeGuest();
             _channels?.Dispose();
             _stream.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// After a failed switch-over, before the guest runs here again: takes the image locks back. A
+    /// destination that took them lets go when told of the failure, so this retries for a while;
+    /// null when the locks are back (or were never handed over), else why they are not. The guest
+    /// goes on here either way, as QEMU's does.
+    /// </summary>
+    private string? TakeDisksBack()
+    {
+        if (!_disksHandedOver) return null;
+        _disksHandedOver = false;
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                _source.LockDisks();
+                return null;
+            }
+            catch (Tern.Devices.Board.MachineException e)
+            {
+                if (waited.Elapsed >= RelockPatience) return $"the guest runs on without its image lock: {e.Message}";
+                Thread.Sleep(RelockRetry);
+            }
         }
     }
 
@@ -309,6 +342,8 @@ public sealed class PrecopySender
             var kept = tail.AsSpan(Math.Max(0, tail.Length - ConsoleComponent.MaxTailBytes));
             writer.WriteState(ConsoleComponent.Id, ConsoleComponent.Version, ConsoleComponent.Encode(written, kept));
         }
+        _source.UnlockDisks(); // flushed by the pause: the destination takes them before its guest runs
+        _disksHandedOver = true;
         writer.WriteEnd();
         writer.Flush();
         ExpectAck(last, "last round");

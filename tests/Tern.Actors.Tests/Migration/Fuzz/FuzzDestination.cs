@@ -39,6 +39,10 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
         Restored = states;
     }
 
+    public void LockDisks() => machine.LockDisks();
+
+    public void UnlockDisks() => machine.UnlockDisks();
+
     /// <summary>The guest would run now; it must not here, so only note it.</summary>
     public void ResumeGuest()
     {

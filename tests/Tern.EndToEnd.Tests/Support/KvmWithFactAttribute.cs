@@ -1,14 +1,17 @@
 namespace Tern.EndToEnd.Tests.Support;
 
-/// <summary>An end-to-end test that runs QEMU beside tern: skipped, with the reason shown, without /dev/kvm or qemu-system-x86_64.</summary>
-public sealed class QemuFactAttribute : FactAttribute
+/// <summary>
+/// An end-to-end test that runs another program beside tern (QEMU, python3): skipped, with the
+/// reason shown, without /dev/kvm or without the program on PATH.
+/// </summary>
+public sealed class KvmWithFactAttribute : FactAttribute
 {
     public const string Qemu = "qemu-system-x86_64";
 
-    public QemuFactAttribute()
+    public KvmWithFactAttribute(string program)
     {
         if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
-        else if (!OnPath(Qemu)) Skip = $"{Qemu} is not installed (scripts/install-test-deps.sh installs it)";
+        else if (!OnPath(program)) Skip = $"{program} is not installed (scripts/install-test-deps.sh installs QEMU)";
     }
 
     private static bool OnPath(string program) =>
