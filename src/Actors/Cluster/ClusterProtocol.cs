@@ -65,6 +65,17 @@ public static class ClusterProtocol
     /// <summary>A VM's serial output from byte offset <paramref name="From"/>; the manager forwards it to the VM's host, which replies with <see cref="ConsoleOutput"/>.</summary>
     public sealed record GetConsole(string Name, long From) : IManagerCommand;
 
+    /// <summary>Store a new control API token (hashed; its id must be new). Done, or Failed(Conflict | Invalid).</summary>
+    public sealed record IssueApiToken(ApiTokenEntry Token) : IManagerCommand;
+
+    /// <summary>Revoke a control API token by id. Done, or Failed(NotFound).</summary>
+    public sealed record RevokeApiToken(string Id) : IManagerCommand;
+
+    /// <summary>Replied with <see cref="ApiTokenList"/>: every token's id, role and hash (nodes check requests against it).</summary>
+    public sealed record GetApiTokens : IManagerCommand;
+
+    public sealed record ApiTokenList(IReadOnlyList<ApiTokenEntry> Tokens) : IClusterMessage;
+
     public sealed record Done(string Message) : IClusterMessage;
 
     public sealed record Failed(FailureKind Kind, string Reason) : IClusterMessage;

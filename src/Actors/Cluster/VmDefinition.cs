@@ -17,12 +17,14 @@ public sealed partial record VmDefinition(
     string Append,
     ulong MemoryBytes,
     int Vcpus,
-    IReadOnlyList<string> Disks,
+    IReadOnlyList<VmDisk> Disks,
     string? AntiAffinityGroup = null)
 {
     public const ulong MinimumMemoryBytes = 32UL << 20;
     public const int MaxVcpus = BootLimits.MaxVcpus;
     public const int MaxDisks = 8;
+    /// <summary>PATH_MAX: with the other limits, a definition stays a few tens of KiB, far below the cluster transport's frame.</summary>
+    public const int MaxPathLength = 4096;
     /// <summary>The first disk's PCI slot on pcie.0; the next disks take the following slots.</summary>
     private const byte FirstDiskSlot = 2;
 
@@ -33,7 +35,7 @@ public sealed partial record VmDefinition(
         MemoryBytes = MemoryBytes,
         Vcpus = Vcpus,
         Boot = new BootConfig(Kernel, Initrd, Append),
-        Drives = Disks.Select((path, i) => new DriveConfig(DiskId(i), path, ReadOnly: false, Direct: false)).ToArray(),
+        Drives = Disks.Select((disk, i) => new DriveConfig(DiskId(i), disk.Path, ReadOnly: !disk.Writable, Direct: false)).ToArray(),
         BlockDevices = Disks.Select((_, i) =>
             new BlockDeviceConfig(DiskId(i), DiskId(i), "pcie.0", new PciAddress((byte)(FirstDiskSlot + i), 0), Serial: null)).ToArray(),
     };
@@ -56,7 +58,7 @@ public sealed partial record VmDefinition(
         if (Vcpus is < 1 or > MaxVcpus) found.Add($"smp {Vcpus} is outside 1..{MaxVcpus}");
         var disks = Disks ?? [];
         if (disks.Count > MaxDisks) found.Add($"{disks.Count} disks is more than {MaxDisks}");
-        foreach (var d in disks) CheckPath(found, "disk", d);
+        foreach (var d in disks) CheckPath(found, "disk", d?.Path);
         if (AntiAffinityGroup is not null && !IsValidName(AntiAffinityGroup))
             found.Add($"anti-affinity group '{EchoedText.Clip(AntiAffinityGroup)}' must be 1-63 letters, digits, '-', '_' or '.'");
         return found;
@@ -65,6 +67,7 @@ public sealed partial record VmDefinition(
     private static void CheckPath(List<string> found, string what, string? path)
     {
         if (string.IsNullOrEmpty(path)) found.Add($"{what} path must be given");
+        else if (path.Length > MaxPathLength) found.Add($"{what} path is longer than {MaxPathLength} characters");
         else if (!Path.IsPathFullyQualified(path)) found.Add($"{what} path '{EchoedText.Clip(path)}' must be absolute (every host opens it)");
     }
 

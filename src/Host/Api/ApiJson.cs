@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tern.Actors.Cluster;
 
 namespace Tern.Host.Api;
 
@@ -8,7 +9,7 @@ public static class ApiJson
 {
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower), new VmDiskJson() },
         WriteIndented = true,
         // Messages quote names with ' and "; keep them readable (the API serves JSON, never HTML).
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -16,7 +17,10 @@ public static class ApiJson
     };
 }
 
-/// <summary>POST /v1/vms. <see cref="Memory"/> is a size as <c>-m</c> takes it ("512M", a bare number is MiB).</summary>
+/// <summary>
+/// POST /v1/vms. <see cref="Memory"/> is a size as <c>-m</c> takes it ("512M", a bare number is MiB);
+/// each of <see cref="Disks"/> a path (read-only) or <c>{"path","writable"}</c>.
+/// </summary>
 public sealed record CreateVmRequest(
     string? Name,
     string? Kernel,
@@ -24,7 +28,7 @@ public sealed record CreateVmRequest(
     string? Append,
     string? Memory,
     int? Smp,
-    IReadOnlyList<string>? Disks,
+    IReadOnlyList<VmDisk>? Disks,
     string? AntiAffinityGroup);
 
 /// <summary>POST /v1/vms/NAME/migrate.</summary>
@@ -45,3 +49,12 @@ public sealed record ErrorBody(string Kind, string Message);
 /// migration goes on at the offsets where the guest's output on its previous host stopped.
 /// </summary>
 public sealed record ConsoleResponse(string Name, string Host, long Incarnation, long From, long Next, bool Truncated, bool Continues, string Text);
+
+/// <summary>POST /v1/tokens: a new token with role "viewer" or "operator".</summary>
+public sealed record CreateTokenRequest(string? Role);
+
+/// <summary>The answer to POST /v1/tokens: the token itself appears here only, once.</summary>
+public sealed record TokenCreatedResponse(string Id, string Role, string Token);
+
+/// <summary>GET /v1/tokens: the cluster's tokens (never the tokens themselves, nor their hashes).</summary>
+public sealed record TokenView(string Id, string Role, DateTime Created);

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Tern.Actors.Cluster;
+using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;
 using static Tern.Actors.Cluster.ClusterProtocol;
 
@@ -15,7 +16,7 @@ namespace Tern.Host.Api;
 /// status code (400 malformed or invalid, 404 unknown, 409 conflict or no room, 501 not yet
 /// implemented, 503 manager unreachable); a refused request changes nothing.
 /// </summary>
-public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout)
+public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenStore tokens, ImageDirectories images)
 {
     public void Map(WebApplication app)
     {
@@ -32,6 +33,10 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout)
         app.MapPost(ApiRoutes.Hosts + "/{name}/drain", (string name) => Command(new DrainHost(name)));
         app.MapPost(ApiRoutes.Hosts + "/{name}/undrain", (string name) => Command(new UndrainHost(name)));
         app.MapGet(ApiRoutes.Vms + "/{name}/console", ConsoleAsync);
+        app.MapGet(ApiRoutes.Tokens, () => Query<ApiTokenList>(new GetApiTokens(),
+            l => l.Tokens.Select(t => new TokenView(t.Id, RoleName(t.Role), t.Created)).ToArray()));
+        app.MapPost(ApiRoutes.Tokens, CreateTokenAsync);
+        app.MapDelete(ApiRoutes.Tokens + "/{id}", RevokeTokenAsync);
         app.MapFallback(() => Error(StatusCodes.Status404NotFound, "not-found", "no such endpoint"));
     }
 
@@ -62,11 +67,10 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout)
             return Error(StatusCodes.Status400BadRequest, "invalid", e.Message);
         }
         var definition = new VmDefinition(r.Name ?? "", r.Kernel ?? "", r.Initrd, r.Append ?? "", memory, r.Smp ?? 1, r.Disks ?? [], r.AntiAffinityGroup);
-        // Files must exist (where this node sees them; hosts share storage) so a typo fails now, not at boot.
-        var missing = new[] { definition.Kernel, definition.Initrd }.Concat(definition.Disks)
-            .Where(p => !string.IsNullOrEmpty(p) && Path.IsPathFullyQualified(p) && !File.Exists(p)).ToArray();
-        if (definition.Problems().Count == 0 && missing.Length > 0)
-            return Error(StatusCodes.Status400BadRequest, "invalid", $"no such file: {string.Join(", ", missing)}");
+        // Files must be allowed and exist where this node sees them (hosts share storage), so a typo
+        // or a file outside the image directories fails now; each host checks again before it boots.
+        if (definition.Problems().Count == 0 && images.Problems(definition) is { Count: > 0 } refused)
+            return Error(StatusCodes.Status400BadRequest, "invalid", string.Join("; ", refused));
         return await Command(new CreateVm(definition), StatusCodes.Status201Created);
     }
 
@@ -77,6 +81,30 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout)
         if (string.IsNullOrEmpty(body.Value!.To)) return Error(StatusCodes.Status400BadRequest, "invalid", "'to' (the target host) must be given");
         return await Command(new MigrateVm(name, body.Value.To));
     }
+
+    private async Task<IResult> CreateTokenAsync(HttpRequest request)
+    {
+        var body = await ReadAsync<CreateTokenRequest>(request);
+        if (body.Error is { } error) return error;
+        ApiRole? parsed = body.Value!.Role switch { "viewer" => ApiRole.Viewer, "operator" => ApiRole.Operator, _ => null };
+        if (parsed is not { } role)
+            return Error(StatusCodes.Status400BadRequest, "invalid", $"'role' must be viewer or operator, not '{EchoedText.Clip(body.Value.Role ?? "")}'");
+        var (token, entry) = ApiToken.Create(role);
+        var reply = await AskAsync(new IssueApiToken(entry));
+        if (reply is not Done) return ReplyError(reply);
+        await tokens.RefreshAsync();
+        return Results.Json(new TokenCreatedResponse(entry.Id, RoleName(role), token), ApiJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    private async Task<IResult> RevokeTokenAsync(string id)
+    {
+        if (!ApiTokenIds.IsValid(id)) return Error(StatusCodes.Status400BadRequest, "invalid", $"'{EchoedText.Clip(id)}' is not a token id (12 hex digits)");
+        var result = await Command(new RevokeApiToken(id));
+        await tokens.RefreshAsync();
+        return result;
+    }
+
+    private static string RoleName(ApiRole role) => role.ToString().ToLowerInvariant();
 
     private async Task<IResult> ConsoleAsync(string name, long? from)
     {
@@ -108,14 +136,16 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout)
         }
         catch (JsonException e)
         {
-            return (null, Error(StatusCodes.Status400BadRequest, "invalid", $"malformed JSON: {e.Message}"));
+            // The exception's own text names .NET types; say where the body went wrong instead.
+            string where = e.Path is { Length: > 1 } path ? $" at {EchoedText.Clip(path)}" : "";
+            return (null, Error(StatusCodes.Status400BadRequest, "invalid", $"malformed JSON{where} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})"));
         }
     }
 
     private static IResult ReplyError(object reply) => reply switch
     {
         Failed f => Error(StatusOf(f.Kind), KindName(f.Kind), f.Reason),
-        _ => Error(StatusCodes.Status500InternalServerError, "internal", $"unexpected reply {reply.GetType().Name}"),
+        _ => Error(StatusCodes.Status500InternalServerError, "internal", "the cluster manager gave an unexpected answer"),
     };
 
     private static int StatusOf(FailureKind kind) => kind switch

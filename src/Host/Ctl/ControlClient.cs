@@ -17,18 +17,42 @@ public sealed class ControlApiException(string message, int? status = null) : Ex
 /// Calls a node's control API. Each call returns the response's JSON text (what <c>--json</c>
 /// prints) or throws <see cref="ControlApiException"/> with the API's one-line error.
 /// </summary>
-public sealed class ControlClient(Uri baseAddress) : IDisposable
+public sealed class ControlClient : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    private readonly HttpClient _http;
+
+    /// <param name="token">The bearer token sent with every request (null: none, and the API answers 401).</param>
+    public ControlClient(Uri baseAddress, string? token)
+    {
+        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null) _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+    }
 
     public Task<string> GetAsync(string path, CancellationToken cancel = default) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path), cancel);
 
+    /// <summary>A command: its body is JSON even when it says nothing (<c>{}</c>), as the API requires of every command.</summary>
     public Task<string> PostAsync(string path, object? body = null, CancellationToken cancel = default) =>
-        SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body, body.GetType(), options: ApiJson.Options) }, cancel);
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, path) { Content = Json(body) }, cancel);
 
-    public Task<string> DeleteAsync(string path, CancellationToken cancel = default) => SendAsync(new HttpRequestMessage(HttpMethod.Delete, path), cancel);
+    public Task<string> DeleteAsync(string path, CancellationToken cancel = default) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Delete, path) { Content = Json(null) }, cancel);
 
-    public static T Read<T>(string json) => JsonSerializer.Deserialize<T>(json, ApiJson.Options)!;
+    private static JsonContent Json(object? body) => body is null
+        ? JsonContent.Create(new Dictionary<string, string>(), options: ApiJson.Options)
+        : JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
+
+    /// <summary>The API's JSON read as <typeparamref name="T"/>; an answer of another shape is one <see cref="ControlApiException"/> line, not a stack trace.</summary>
+    public static T Read<T>(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, ApiJson.Options) ?? throw new JsonException();
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException)
+        {
+            throw new ControlApiException("the control API answered with JSON of an unexpected shape");
+        }
+    }
 
     private async Task<string> SendAsync(HttpRequestMessage request, CancellationToken cancel)
     {

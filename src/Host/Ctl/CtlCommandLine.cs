@@ -10,17 +10,18 @@ namespace Tern.Host.Ctl;
 /// to a node's control API; <c>--json</c> prints the API's JSON instead of a table or a sentence.
 /// Exit code 0 on success, 1 with a one-line error otherwise.
 /// </summary>
-public static class CtlCommandLine
+public static partial class CtlCommandLine
 {
     private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(15);
 
     private static readonly Option<string?> ApiOption = new("--api") { Recursive = true, Description = "http://HOST:PORT of a node's control API (default: $TERN_API, else the local default)" };
+    private static readonly Option<string?> TokenOption = new("--token") { Recursive = true, Description = "bearer token for the API (default: $TERN_TOKEN, else the token of this user's node for that API)" };
     private static readonly Option<bool> JsonOption = new("--json") { Recursive = true, Description = "print the API's JSON" };
 
     public static Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("tern ctl: drive a Tern cluster through a node's control API") { ApiOption, JsonOption };
+        var root = new RootCommand("tern ctl: drive a Tern cluster through a node's control API") { ApiOption, TokenOption, JsonOption };
         root.Add(Verb("hosts", "list the hosts: name, address, state, load", [], async (c, p, json, cancel) =>
             Show(json, await c.GetAsync(ApiRoutes.Hosts, cancel), text => CtlTables.Hosts(AnsiConsole.Console, ControlClient.Read<HostView[]>(text)))));
         root.Add(Verb("vms", "list the VMs: name, host, state, memory", [], async (c, p, json, cancel) =>
@@ -34,6 +35,7 @@ public static class CtlCommandLine
         root.Add(MigrateVerb());
         root.Add(ConsoleVerb());
         root.Add(EventsVerb());
+        root.Add(TokenVerb());
         // Ctrl-C cancels the verb's token; give a canceled migration time to report how it ended.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = CancelGrace });
     }
@@ -50,13 +52,14 @@ public static class CtlCommandLine
         {
             try
             {
-                using var client = new ControlClient(CtlDefaults.ApiAddress(parsed.GetValue(ApiOption)));
+                var api = CtlDefaults.ApiAddress(parsed.GetValue(ApiOption));
+                using var client = new ControlClient(api, CtlDefaults.Token(parsed.GetValue(TokenOption), api));
                 await action(client, parsed, parsed.GetValue(JsonOption), cancel);
                 return 0;
             }
             catch (ControlApiException e)
             {
-                Console.Error.WriteLine($"tern ctl: {e.Message}");
+                Console.Error.WriteLine($"tern ctl: {CtlText.Printable(e.Message)}");
                 return 1;
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -82,16 +85,24 @@ public static class CtlCommandLine
         var append = new Option<string?>("--append") { Description = "kernel command line" };
         var memory = new Option<string?>("--memory") { Description = "guest memory as -m takes it (256M by default)" };
         var smp = new Option<int?>("--smp") { Description = "vCPUs (1 by default)" };
-        var disks = new Option<string[]>("--disk") { Description = "disk image (repeatable), on shared storage" };
+        var disks = new Option<string[]>("--disk") { Description = "disk image PATH[,rw] (repeatable), on shared storage; read-only unless ',rw' follows" };
         var group = new Option<string?>("--anti-affinity") { Description = "VMs of one group never share a host" };
         return Verb("create", "define a VM and start it on the host placement chooses", [name, kernel, initrd, append, memory, smp, disks, group],
             async (c, p, json, cancel) =>
             {
                 static string? Full(string? path) => path is null ? null : Path.GetFullPath(path);
                 var request = new CreateVmRequest(p.GetValue(name), Full(p.GetValue(kernel)), Full(p.GetValue(initrd)), p.GetValue(append),
-                    p.GetValue(memory), p.GetValue(smp), (p.GetValue(disks) ?? []).Select(d => Full(d)!).ToArray(), p.GetValue(group));
+                    p.GetValue(memory), p.GetValue(smp), (p.GetValue(disks) ?? []).Select(Disk).ToArray(), p.GetValue(group));
                 PrintMessage(json, await c.PostAsync(ApiRoutes.Vms, request, cancel));
             });
+    }
+
+    /// <summary><c>--disk PATH</c> is read-only, <c>--disk PATH,rw</c> writable.</summary>
+    private static VmDisk Disk(string option)
+    {
+        const string writable = ",rw";
+        bool rw = option.EndsWith(writable, StringComparison.Ordinal);
+        return new VmDisk(Path.GetFullPath(rw ? option[..^writable.Length] : option), rw);
     }
 
     private static Command MigrateVerb()
@@ -103,7 +114,7 @@ public static class CtlCommandLine
             string vm = p.GetValue(name)!;
             await c.PostAsync(ApiRoutes.VmAction(vm, "migrate"), new MigrateRequest(p.GetValue(to)), cancel);
             var (report, text) = await MigrationFollower.UntilEndAsync(c, vm, cancel);
-            if (json) Console.WriteLine(text);
+            if (json) Console.WriteLine(CtlText.Json(text));
             if (report.Status != "completed")
             {
                 // Where the VM is now: its source, or where it failed over to if the source died.
@@ -122,7 +133,7 @@ public static class CtlCommandLine
         {
             string host = p.GetValue(name)!;
             string started = await c.PostAsync(ApiRoutes.HostAction(host, "drain"), null, cancel);
-            if (!json) Console.WriteLine(ControlClient.Read<MessageResponse>(started).Message);
+            if (!json) Console.WriteLine(CtlText.Printable(ControlClient.Read<MessageResponse>(started).Message));
             int? left = null;
             while (true)
             {
@@ -130,10 +141,10 @@ public static class CtlCommandLine
                     ?? throw new ControlApiException($"host {host} is no longer known");
                 if (view.Vms == 0)
                 {
-                    Console.WriteLine(json ? System.Text.Json.JsonSerializer.Serialize(view, ApiJson.Options) : $"host {host} is drained");
+                    Console.WriteLine(json ? CtlText.Json(System.Text.Json.JsonSerializer.Serialize(view, ApiJson.Options)) : $"host {CtlText.Printable(host)} is drained");
                     return;
                 }
-                if (!json && view.Vms != left) Console.Error.WriteLine($"{host}: {view.Vms} VMs still to move");
+                if (!json && view.Vms != left) Console.Error.WriteLine($"{CtlText.Printable(host)}: {view.Vms} VMs still to move");
                 left = view.Vms;
                 await Task.Delay(FollowInterval, cancel);
             }
@@ -167,16 +178,16 @@ public static class CtlCommandLine
                     if (!chunk.Continues)
                     {
                         // The VM restarted: its new instance's output starts at offset 0.
-                        Console.Error.WriteLine($"tern ctl: {chunk.Name} started again on {chunk.Host}");
+                        Console.Error.WriteLine($"tern ctl: {CtlText.Printable(chunk.Name)} started again on {CtlText.Printable(chunk.Host)}");
                         (incarnation, from) = (chunk.Incarnation, 0);
                         continue;
                     }
                     // It moved live: the same output goes on, so read on from where we were.
-                    Console.Error.WriteLine($"tern ctl: {chunk.Name} moved to {chunk.Host}");
+                    Console.Error.WriteLine($"tern ctl: {CtlText.Printable(chunk.Name)} moved to {CtlText.Printable(chunk.Host)}");
                 }
                 incarnation = chunk.Incarnation;
-                if (json) Console.WriteLine(text);
-                else Console.Write(chunk.Text);
+                if (json) Console.WriteLine(CtlText.Json(text));
+                else Console.Write(CtlText.Printable(chunk.Text, keepLayout: true));
                 if (chunk.Next <= from && p.GetValue(follow)) await Task.Delay(FollowInterval, cancel);
                 from = Math.Max(from, chunk.Next); // an arriving instance has no output yet: stay where we were
             } while (p.GetValue(follow));
@@ -193,8 +204,8 @@ public static class CtlCommandLine
             {
                 string text = await c.GetAsync(ApiRoutes.EventsAfter(after), cancel);
                 var events = ControlClient.Read<ClusterEventRecord[]>(text);
-                if (json) Console.WriteLine(text);
-                else foreach (var e in events) Console.WriteLine($"{e.Sequence,6} {e.At:yyyy-MM-dd HH:mm:ss.fff} {e.Text}");
+                if (json) Console.WriteLine(CtlText.Json(text));
+                else foreach (var e in events) Console.WriteLine($"{e.Sequence,6} {e.At:yyyy-MM-dd HH:mm:ss.fff} {CtlText.Printable(e.Text)}");
                 if (events.Length > 0) after = events[^1].Sequence;
                 else if (p.GetValue(follow)) await Task.Delay(FollowInterval, cancel);
             } while (p.GetValue(follow));
@@ -203,10 +214,10 @@ public static class CtlCommandLine
 
     private static void Show(bool json, string text, Action<string> table)
     {
-        if (json) Console.WriteLine(text);
+        if (json) Console.WriteLine(CtlText.Json(text));
         else table(text);
     }
 
     private static void PrintMessage(bool json, string text) =>
-        Console.WriteLine(json ? text : ControlClient.Read<MessageResponse>(text).Message);
+        Console.WriteLine(json ? CtlText.Json(text) : CtlText.Printable(ControlClient.Read<MessageResponse>(text).Message));
 }

@@ -12,7 +12,7 @@ public static class CtlTables
         var table = new Table().AddColumns("NAME", "ADDRESS", "STATE", "CPU", "GUEST MEMORY", "VMS");
         foreach (var h in hosts)
             table.AddRow(
-                Markup.Escape(h.Name), Markup.Escape(h.Address), Word(h.State),
+                Cell(h.Name), Cell(h.Address), Word(h.State),
                 h.Load is { } l ? $"{l.CpuLoad * 100:0}% of {l.Cpus}" : "-",
                 h.Load is { } m ? $"{Mib(m.GuestCommittedBytes)} / {Mib(m.GuestCapacityBytes)}" : "-",
                 h.Vms.ToString(CultureInfo.InvariantCulture));
@@ -24,10 +24,13 @@ public static class CtlTables
         var table = new Table().AddColumns("NAME", "HOST", "STATE", "MEMORY", "VCPUS", "LAST ERROR");
         foreach (var v in vms)
             table.AddRow(
-                Markup.Escape(v.Name), Markup.Escape(v.Host ?? "-"), Word(v.State), Mib(v.MemoryBytes),
-                v.Vcpus.ToString(CultureInfo.InvariantCulture), Markup.Escape(v.LastError ?? ""));
+                Cell(v.Name), Cell(v.Host ?? "-"), Word(v.State), Mib(v.MemoryBytes),
+                v.Vcpus.ToString(CultureInfo.InvariantCulture), Cell(v.LastError ?? ""));
         console.Write(table);
     }
+
+    /// <summary>A server-sent value as a table cell: control characters escaped, then Spectre's markup.</summary>
+    private static string Cell(string text) => Markup.Escape(CtlText.Printable(text));
 
     private static string Word<T>(T value) where T : Enum => value.ToString().ToLowerInvariant();
 

@@ -59,12 +59,12 @@ internal static class MigrationFollower
         double done = r.TotalBytes == 0 ? 0 : Math.Clamp(1 - (double)r.RemainingBytes / r.TotalBytes, 0, 1);
         int filled = (int)Math.Round(done * BarWidth);
         string bar = new string('#', filled) + new string('.', BarWidth - filled);
-        Console.Error.Write($"\r{r.Name} {r.From} -> {r.To} [{bar}] {done,4:P0}  {r.Status,-9} round {r.Round}  " +
+        Console.Error.Write($"\r{CtlText.Printable(r.Name)} {CtlText.Printable(r.From)} -> {CtlText.Printable(r.To)} [{bar}] {done,4:P0}  {CtlText.Printable(r.Status),-9} round {r.Round}  " +
                             $"remaining {r.RemainingBytes >> 20} MiB  {r.Mbps:F0} Mbit/s  expected downtime {r.ExpectedDowntimeMs} ms   ");
         drawn = true;
     }
 
     /// <summary>One line for the end of a migration: how long it took and the guest's pause.</summary>
     public static string Summary(MigrationReport r) =>
-        $"vm {r.Name} migrated {r.From} -> {r.To} in {r.TotalTimeMs} ms (guest paused {r.DowntimeMs ?? 0} ms)";
+        CtlText.Printable($"vm {r.Name} migrated {r.From} -> {r.To}") + $" in {r.TotalTimeMs} ms (guest paused {r.DowntimeMs ?? 0} ms)";
 }

@@ -4,7 +4,7 @@ using Tern.Host.CommandLine;
 
 namespace Tern.Host.Node;
 
-/// <summary><c>tern node --name NAME --bind HOST:PORT [--seed HOST:PORT ...] [--api HOST:PORT] [--db CONN] [--data DIR] [--config FILE]</c>.</summary>
+/// <summary><c>tern node --name NAME --bind HOST:PORT [--seed HOST:PORT ...] [--api HOST:PORT] [--db CONN] [--data DIR] [--config FILE] [--image-dir DIR ...]</c>.</summary>
 public static class NodeCommandLine
 {
     public static RootCommand Create(Func<NodeOptions, CancellationToken, Task<int>> run)
@@ -16,9 +16,10 @@ public static class NodeCommandLine
         var db = new Option<string?>("--db") { Description = "journal database: 'Data Source=FILE' (SQLite) or 'Host=...;Database=...' (PostgreSQL)" };
         var data = new Option<string?>("--data") { Description = "data directory (default ~/.local/share/tern/NAME); holds the SQLite journal by default" };
         var config = new Option<string?>("--config") { Description = "extra HOCON file over the shipped settings" };
+        var images = new Option<string[]>("--image-dir") { Description = "a directory VM kernels, initrds and disks may come from (repeatable; adds to tern.host.image-dirs)" };
         var root = new RootCommand("tern node: a member of a Tern cluster, with its HTTP control API")
         {
-            name, bind, seeds, api, db, data, config,
+            name, bind, seeds, api, db, data, config, images,
         };
         root.SetAction(async (parsed, cancel) =>
         {
@@ -26,7 +27,7 @@ public static class NodeCommandLine
             try
             {
                 options = Check(parsed.GetValue(name)!, parsed.GetValue(bind)!, parsed.GetValue(seeds) ?? [], parsed.GetValue(api),
-                    parsed.GetValue(db), parsed.GetValue(data), parsed.GetValue(config));
+                    parsed.GetValue(db), parsed.GetValue(data), parsed.GetValue(config), parsed.GetValue(images) ?? []);
             }
             catch (Exception e) when (e is CommandLineException or NodeStartException)
             {
@@ -38,8 +39,10 @@ public static class NodeCommandLine
         return root;
     }
 
-    private static NodeOptions Check(string name, string bind, string[] seeds, string? api, string? db, string? data, string? config)
+    private static NodeOptions Check(string name, string bind, string[] seeds, string? api, string? db, string? data, string? config, string[] images)
     {
+        foreach (string dir in images)
+            if (!Directory.Exists(dir)) throw new NodeStartException($"--image-dir: no such directory '{EchoedText.Clip(dir)}'");
         if (!VmDefinition.IsValidName(name))
             throw new NodeStartException($"--name '{name}' must be 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit");
         if (config is not null && !File.Exists(config)) throw new NodeStartException($"--config: no such file '{config}'");
@@ -52,6 +55,7 @@ public static class NodeCommandLine
             api is null ? null : HostPort.Parse(api, "--api"),
             db,
             dataDirectory,
-            config);
+            config,
+            images.Select(Path.GetFullPath).ToArray());
     }
 }

@@ -28,10 +28,14 @@ public static class NodeConfig
             """;
         var config = ConfigurationFactory.ParseString(overrides);
         if (options.ConfigFile is { } extra) config = config.WithFallback(Parse(extra, File.ReadAllText(extra)));
-        return ClusterPluginDefaults.Under(config
+        config = config
             .WithFallback(Shipped(database.HoconFile))
             .WithFallback(Shipped("cluster.conf"))
-            .WithFallback(Shipped("node.conf")));
+            .WithFallback(Shipped("node.conf"));
+        // --image-dir adds to the configured list rather than replacing it.
+        var images = config.GetStringList("tern.host.image-dirs").Concat(options.ImageDirectories);
+        config = ConfigurationFactory.ParseString($"tern.host.image-dirs = [{string.Join(", ", images.Select(Quote))}]").WithFallback(config);
+        return ClusterPluginDefaults.Under(config);
     }
 
     /// <summary>A HOCON string literal: JSON string escaping is valid HOCON.</summary>

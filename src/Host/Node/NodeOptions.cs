@@ -3,7 +3,7 @@ namespace Tern.Host.Node;
 /// <summary>
 /// <c>tern node</c>'s command line, checked: the host's name, the address its cluster member binds
 /// (and advertises), the seeds to join (none: start a new cluster), the HTTP API's address, the
-/// database connection string and the data directory.
+/// database connection string, the data directory and the image directories it adds to tern.host.image-dirs.
 /// </summary>
 public sealed record NodeOptions(
     string Name,
@@ -12,4 +12,5 @@ public sealed record NodeOptions(
     (string Host, int Port)? Api,
     string? Database,
     string DataDirectory,
-    string? ConfigFile);
+    string? ConfigFile,
+    IReadOnlyList<string> ImageDirectories);

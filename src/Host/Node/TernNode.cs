@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Tern.Actors.Cluster;
 using Tern.Host.Api;
+using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;
 
 namespace Tern.Host.Node;
@@ -28,6 +29,7 @@ public static class TernNode
         string? fatal = null;
         try
         {
+            Umask.OwnerOnly();
             Directory.CreateDirectory(options.DataDirectory);
             var database = NodeDatabase.From(options.Database, options.DataDirectory);
             var config = NodeConfig.Build(options, database);
@@ -40,15 +42,19 @@ public static class TernNode
 
             var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config));
             var stopping = new CancellationTokenSource();
-            system.ActorOf(HostActor.Props(options.Name, HostSettings.From(config), manager, new ProcHostProbe(), reason =>
+            var hostSettings = HostSettings.From(config);
+            system.ActorOf(HostActor.Props(options.Name, hostSettings, manager, new ProcHostProbe(), reason =>
             {
                 fatal = reason;
                 stopping.Cancel();
             }), "host");
 
-            web = await StartApiAsync(api, new ControlApi(manager, nodeSettings.GetTimeSpan("ask-timeout")));
+            string apiUrl = $"http://{FormatEndpoint(api)}";
+            var tokens = new ApiTokenStore(manager, NodeCredentials.Ensure(options.DataDirectory, apiUrl));
+            var guard = new RequestGuard(tokens, ApiHostNames.For(api, nodeSettings.GetStringList("api-host-names")), "http");
+            web = await StartApiAsync(api, guard, new ControlApi(manager, nodeSettings.GetTimeSpan("ask-timeout"), tokens, hostSettings.Images));
             Console.WriteLine($"tern node {options.Name}: cluster member {Akka.Cluster.Cluster.Get(system).SelfAddress}, " +
-                              $"control API http://{FormatEndpoint(api)}, journal {database.Describe()}");
+                              $"control API {apiUrl}, journal {database.Describe()}");
 
             var downed = system.WhenTerminated;
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopping.Token);
@@ -115,13 +121,14 @@ public static class TernNode
         throw new NodeStartException($"could not join the cluster through {seeds} within {timeout.TotalSeconds:0} s");
     }
 
-    private static async Task<WebApplication> StartApiAsync((string Host, int Port) api, ControlApi endpoints)
+    private static async Task<WebApplication> StartApiAsync((string Host, int Port) api, RequestGuard guard, ControlApi endpoints)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(api.Host), api.Port));
         var app = builder.Build();
         app.UseStatusCodePages(ErrorBodyForBareStatus);
+        app.Use(guard.InvokeAsync);
         endpoints.Map(app);
         try
         {
@@ -156,7 +163,7 @@ public static class TernNode
         await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { });
     }
 
-    private static string FormatEndpoint((string Host, int Port) e) => e.Host.Contains(':') ? $"[{e.Host}]:{e.Port}" : $"{e.Host}:{e.Port}";
+    private static string FormatEndpoint((string Host, int Port) e) => ApiHostNames.Authority(e.Host, e.Port);
 
     private static int Fail(string message)
     {

@@ -44,7 +44,10 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         new CommitDecision("v1", 5, false, "given up"), new MigrationOutcome(Report with { Status = "completed", DowntimeMs = 42 }, 4, 5, false),
         Report,
         new RegistrySnapshot([new VmEntry(Definition, DesiredState.Running, "h1", 4, null)], [new HostEntry("h1", "a", true, false)],
-            [new MigrationEntry("v1", "h1", "h2", 5, T0)], 5),
+            [new MigrationEntry("v1", "h1", "h2", 5, T0)], 5, [new ApiTokenEntry("0123456789ab", ApiRole.Viewer, new string('f', 64), T0)]),
+        new IssueApiToken(new ApiTokenEntry("0123456789ab", ApiRole.Operator, new string('e', 64), T0)), new RevokeApiToken("0123456789ab"),
+        new GetApiTokens(), new ApiTokenList([new ApiTokenEntry("0123456789ab", ApiRole.Viewer, new string('f', 64), T0)]),
+        new ApiTokenIssued(new ApiTokenEntry("0123456789ab", ApiRole.Operator, new string('e', 64), T0), T0), new ApiTokenRevoked("0123456789ab", T0),
     ];
 
     [Fact]

@@ -20,6 +20,7 @@ internal static class ClusterTestConfig
             akka.persistence.query.journal.sql.connection-string = "Data Source={{databaseFile}}"
             tern.cluster.manager.snapshot-every = {{snapshotEvery}}
             tern.cluster.manager.reconcile-interval = 200ms
+            tern.host.image-dirs = ["{{TestGuest.RepoRoot}}/tests/guest/build", "{{Path.GetTempPath()}}"]
             """)
             .WithFallback(File("persistence-sqlite.conf"))
             .WithFallback(File("cluster.conf"))

@@ -23,7 +23,7 @@ public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
         using var pair = SlowPair(dir, postgres, "abort");
         var (n1, from, to) = (pair.N1, pair.From, pair.To);
 
-        using (var migrate = TernProcess.Start(["ctl", "--api", n1.Api, "migrate", "a", "--to", to]))
+        using (var migrate = TernProcess.Start([.. n1.CtlPrefix, "migrate", "a", "--to", to]))
         {
             n1.WaitFor(() => Migration(n1).GetProperty("status").GetString(), s => s == "active", VmTimeout, "the migration under way");
             using (var interrupt = System.Diagnostics.Process.Start("kill", ["-INT", migrate.Id.ToString()])) interrupt.WaitForExit();
@@ -115,8 +115,8 @@ public sealed class ClusterMigrationCancelTests(ITestOutputHelper output)
     /// <summary>GET /v1/vms/a/migration; status "none" while a has not begun one (404).</summary>
     private static JsonElement Migration(ClusterNode node)
     {
-        using var http = new HttpClient();
-        var response = http.GetAsync($"{node.Api}/v1/vms/a/migration").Result;
+        using var http = node.Http();
+        var response = http.GetAsync("/v1/vms/a/migration").Result;
         string text = response.StatusCode == System.Net.HttpStatusCode.NotFound
             ? "{\"status\":\"none\"}"
             : response.EnsureSuccessStatusCode().Content.ReadAsStringAsync().Result;

@@ -80,8 +80,8 @@ public sealed class ClusterMigrationFaultTests(ITestOutputHelper output)
     /// <summary>Starts <c>ctl migrate a</c> and returns once pages are flowing.</summary>
     private static TernProcess StartMigrate(ClusterNode node, string to)
     {
-        var migrate = TernProcess.Start(["ctl", "--api", node.Api, "migrate", "a", "--to", to]);
-        MigrationWatch.WaitSending(node.Api, "a", to, 4_000_000, VmTimeout);
+        var migrate = TernProcess.Start([.. node.CtlPrefix, "migrate", "a", "--to", to]);
+        MigrationWatch.WaitSending(node.Api, node.Token, "a", to, 4_000_000, VmTimeout);
         return migrate;
     }
 }

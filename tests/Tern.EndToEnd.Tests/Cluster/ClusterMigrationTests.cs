@@ -51,7 +51,7 @@ public sealed class ClusterMigrationTests(ITestOutputHelper output)
         Assert.Equal(0, n1.Ctl("delete", "big").ExitCode);
         Assert.Equal(from, HostOf(n1, "a"));
 
-        using var follower = TernProcess.Start(["ctl", "--api", n1.Api, "console", "a", "--follow"]);
+        using var follower = TernProcess.Start([.. n1.CtlPrefix, "console", "a", "--follow"]);
         follower.WaitForLine("TICK", VmTimeout);
         var migrated = n1.Ctl("migrate", "a", "--to", to, "--json");
         Assert.True(migrated.ExitCode == 0, migrated.Output);

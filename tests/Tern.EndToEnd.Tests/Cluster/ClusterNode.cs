@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Tern.EndToEnd.Tests.Support;
+using Tern.Host.Node;
 
 namespace Tern.EndToEnd.Tests.Cluster;
 
@@ -22,9 +23,23 @@ public sealed class ClusterNode : IDisposable
     {
         BindPort = bindPort;
         ApiPort = FreePort();
-        _args = ["node", "--name", name, "--bind", $"127.0.0.1:{BindPort}", "--api", $"127.0.0.1:{ApiPort}", "--data", dataDirectory, .. extra];
+        DataDirectory = dataDirectory;
+        _args = ["node", "--name", name, "--bind", $"127.0.0.1:{BindPort}", "--api", $"127.0.0.1:{ApiPort}", "--data", dataDirectory,
+            "--image-dir", Repo.GuestBuild, .. extra];
         _process = Start();
     }
+
+    public string DataDirectory { get; }
+
+    /// <summary>The node's own operator token, which it wrote to its data directory at its first start.</summary>
+    public string Token => NodeCredentials.Read(Path.Combine(DataDirectory, NodeCredentials.FileName))?.Token
+        ?? throw new InvalidOperationException($"no token in {DataDirectory}");
+
+    /// <summary><c>tern ctl</c> pointed at this node's API with its token, for a verb to follow.</summary>
+    public string[] CtlPrefix => ["ctl", "--api", Api, "--token", Token];
+
+    /// <summary>An HTTP client for the API that sends this node's token.</summary>
+    public HttpClient Http(TimeSpan? timeout = null) => ApiHttp.Client(Api, Token, timeout);
 
     public int BindPort { get; }
     public int ApiPort { get; }
@@ -52,7 +67,7 @@ public sealed class ClusterNode : IDisposable
         _process = Start();
     }
 
-    public TernResult Ctl(params string[] args) => TernProcess.Run(["ctl", "--api", Api, .. args], TimeSpan.FromSeconds(60));
+    public TernResult Ctl(params string[] args) => TernProcess.Run([.. CtlPrefix, .. args], TimeSpan.FromSeconds(60));
 
     /// <summary><c>tern ctl ... --json</c>, which must succeed, parsed.</summary>
     public JsonElement CtlJson(params string[] args)

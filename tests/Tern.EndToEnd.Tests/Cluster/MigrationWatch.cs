@@ -6,16 +6,16 @@ namespace Tern.EndToEnd.Tests.Cluster;
 public static class MigrationWatch
 {
     /// <summary>Returns once the migration of <paramref name="vm"/> to <paramref name="to"/> is active and has sent more than <paramref name="bytes"/>.</summary>
-    public static void WaitSending(string api, string vm, string to, ulong bytes, TimeSpan timeout)
+    public static void WaitSending(string api, string token, string vm, string to, ulong bytes, TimeSpan timeout)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = ApiHttp.Client(api, token, TimeSpan.FromSeconds(10));
         var deadline = DateTime.UtcNow + timeout;
         string last = "no answer";
         while (DateTime.UtcNow < deadline)
         {
             try
             {
-                var response = http.GetAsync($"{api}/v1/vms/{vm}/migration").Result;
+                var response = http.GetAsync($"/v1/vms/{vm}/migration").Result;
                 last = $"{(int)response.StatusCode} {response.Content.ReadAsStringAsync().Result}";
                 if (response.IsSuccessStatusCode
                     && JsonDocument.Parse(response.Content.ReadAsStringAsync().Result).RootElement is var report

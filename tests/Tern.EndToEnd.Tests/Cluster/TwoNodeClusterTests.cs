@@ -42,7 +42,7 @@ public sealed class TwoNodeClusterTests(ITestOutputHelper output)
         first.WaitFor(() => TestKernel.Ticks(second.ConsoleLines(onSecond)), t => t.Count >= 3, VmTimeout, $"{onSecond} ticking on n2");
 
         // A console follower (through n1's API) sees the VM's output wherever it runs.
-        using var follower = TernProcess.Start(["ctl", "--api", first.Api, "console", onSecond, "--follow"]);
+        using var follower = TernProcess.Start([.. first.CtlPrefix, "console", onSecond, "--follow"]);
         follower.WaitForLine("TICK 2", VmTimeout);
 
         // Kill n2 outright: n1 (the lower address wins keep-majority's tie) downs it and restarts its VM.

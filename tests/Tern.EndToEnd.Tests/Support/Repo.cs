@@ -5,7 +5,8 @@ public static class Repo
 {
     public static string Root { get; } = FindRoot();
 
-    public static string TestKernel => Path.Combine(Root, "tests/guest/build/testkernel.elf");
+    public static string GuestBuild => Path.Combine(Root, "tests/guest/build");
+    public static string TestKernel => Path.Combine(GuestBuild, "testkernel.elf");
     public static string TestKernelNoPvh => Path.Combine(Root, "tests/guest/build/testkernel-nopvh.elf");
 
     /// <summary>

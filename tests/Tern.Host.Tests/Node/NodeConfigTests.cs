@@ -7,7 +7,7 @@ namespace Tern.Host.Tests.Node;
 public sealed class NodeConfigTests
 {
     private static NodeOptions Options(params (string, int)[] seeds) =>
-        new("h1", ("127.0.0.1", 7741), seeds, null, null, "/var/lib/tern/h1", null);
+        new("h1", ("127.0.0.1", 7741), seeds, null, null, "/var/lib/tern/h1", null, ["/srv/images"]);
 
     [Fact]
     public void The_database_kind_follows_the_connection_string_and_defaults_to_sqlite_in_the_data_directory()
@@ -52,6 +52,7 @@ public sealed class NodeConfigTests
         Assert.True(host.FenceAfter < config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
         Assert.Null(host.GuestMemoryBytes);
         Assert.Equal(HostLoadSource.Machine, host.LoadSource);
+        Assert.Equal(["/srv/images"], config.GetStringList("tern.host.image-dirs")); // --image-dir adds to the empty default
     }
 
     [Theory]

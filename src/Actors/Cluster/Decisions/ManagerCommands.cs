@@ -32,6 +32,10 @@ public static class ManagerCommands
             UndrainHost u => WithHost(registry, u.Host, host => host.Draining
                 ? CommandOutcome.Accept($"host {host.Name} is schedulable again", new HostDrainChanged(host.Name, false, now))
                 : CommandOutcome.Accept($"host {host.Name} was not draining")),
+            IssueApiToken t => IssueToken(registry, t.Token, now),
+            RevokeApiToken r => registry.Tokens.ContainsKey(r.Id)
+                ? CommandOutcome.Accept($"api token {r.Id} revoked", new ApiTokenRevoked(r.Id, now))
+                : CommandOutcome.Refuse(FailureKind.NotFound, ApiTokenIds.IsValid(r.Id) ? $"no api token '{r.Id}'" : "malformed api token id"),
             _ => CommandOutcome.Refuse(FailureKind.Invalid, $"{command.GetType().Name} is not a command"),
         };
     }
@@ -96,6 +100,14 @@ public static class ManagerCommands
         if (plan.Moves.Count == 0 && !registry.VmsOn(host.Name).Any()) return CommandOutcome.Accept($"host {host.Name} is drained", drained);
         var began = MigrationStarts.Begin(registry, plan.Moves, limits, now);
         return CommandOutcome.Accept($"host {host.Name} draining: moving {plan.Moves.Count} VMs", [drained, .. began]);
+    }
+
+    private static CommandOutcome IssueToken(ClusterRegistry registry, ApiTokenEntry token, DateTime now)
+    {
+        if (!ApiTokenIds.IsValid(token.Id) || token.Hash is not { Length: 64 })
+            return CommandOutcome.Refuse(FailureKind.Invalid, "malformed api token entry");
+        if (registry.Tokens.ContainsKey(token.Id)) return CommandOutcome.Refuse(FailureKind.Conflict, $"api token {token.Id} already exists");
+        return CommandOutcome.Accept($"api token {token.Id} issued", new ApiTokenIssued(token, now));
     }
 
     private static CommandOutcome WithVm(ClusterRegistry registry, string name, Func<VmEntry, CommandOutcome> then) =>

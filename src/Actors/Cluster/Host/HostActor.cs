@@ -113,6 +113,12 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         var actor = Context.ActorOf(VmActor.Props(config, new MachineConsole(console, null)), $"vm-{name}-{incarnation}");
         var instance = new VmInstance(definition, incarnation, actor, console) { Phase = phase, ContinuesEarlierOutput = phase == VmRunPhase.Incoming };
         _instances[name] = instance;
+        // This host's own rule for files decides, whatever the API that accepted the definition allowed.
+        if (_settings.Images.Problems(definition) is { Count: > 0 } refused)
+        {
+            Self.Tell(new BootResult(name, incarnation, new VmProtocol.BootFailed(string.Join("; ", refused)), null));
+            return instance;
+        }
         actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: true), _settings.BootTimeout)
             .ContinueWith(t => t.IsCompletedSuccessfully
                 ? new BootResult(name, incarnation, t.Result, null)

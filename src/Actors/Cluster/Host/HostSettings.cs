@@ -10,8 +10,12 @@ public sealed record HostSettings(
     int ConsoleBufferBytes,
     TimeSpan FenceAfter,
     TimeSpan BootTimeout,
-    HostLoadSource LoadSource = HostLoadSource.Machine)
+    HostLoadSource LoadSource = HostLoadSource.Machine,
+    ImageDirectories? Images = null)
 {
+    /// <summary>Where this host's VMs may find their files; none unless tern.host.image-dirs lists some.</summary>
+    public ImageDirectories Images { get; init; } = Images ?? new ImageDirectories([]);
+
     public static HostSettings From(Config config)
     {
         var c = config.GetConfig("tern.host") ?? throw new ConfigurationException("the configuration has no tern.host section");
@@ -23,7 +27,8 @@ public sealed record HostSettings(
             (int)(c.GetByteSize("console-buffer") ?? 256 * 1024),
             c.GetTimeSpan("fence-after"),
             c.GetTimeSpan("boot-timeout"),
-            ParseLoadSource(c.GetString("load-source", "machine")));
+            ParseLoadSource(c.GetString("load-source", "machine")),
+            new ImageDirectories(c.GetStringList("image-dirs") ?? []));
     }
 
     private static HostLoadSource ParseLoadSource(string value) => value switch

@@ -48,6 +48,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         Command<GetHosts>(_ => Sender.Tell(new HostList(ClusterViews.Hosts(_registry, _loads))));
         Command<GetVms>(_ => Sender.Tell(new VmList(ClusterViews.Vms(_registry, _reported))));
         Command<GetEvents>(g => Sender.Tell(new EventList(_events.After(g.After))));
+        Command<GetApiTokens>(_ => Sender.Tell(new ApiTokenList([.. _registry.Tokens.Values])));
         Command<GetConsole>(OnGetConsole);
         MigrationCommands();
         Command<IManagerCommand>(OnCommand);

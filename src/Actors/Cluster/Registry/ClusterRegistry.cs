@@ -8,19 +8,22 @@ namespace Tern.Actors.Cluster;
 /// and the hosts. Immutable; it changes only by applying a persisted <see cref="IManagerEvent"/>,
 /// so replaying the journal over the last snapshot rebuilds exactly what the manager had.
 /// Events are facts already decided; applying one that no longer fits (an unknown VM) leaves the
-/// registry as it is rather than failing recovery.
+/// registry as it is rather than failing recovery. It also holds the control API's tokens (hashed),
+/// so a token works on every node's API.
 /// </summary>
 public sealed record ClusterRegistry(
     ImmutableSortedDictionary<string, VmEntry> Vms,
     ImmutableSortedDictionary<string, HostEntry> Hosts,
     ImmutableSortedDictionary<string, MigrationEntry> Migrations,
-    long LastIncarnation)
+    long LastIncarnation,
+    ImmutableSortedDictionary<string, ApiTokenEntry> Tokens)
 {
     public static readonly ClusterRegistry Empty = new(
         ImmutableSortedDictionary.Create<string, VmEntry>(StringComparer.Ordinal),
         ImmutableSortedDictionary.Create<string, HostEntry>(StringComparer.Ordinal),
         ImmutableSortedDictionary.Create<string, MigrationEntry>(StringComparer.Ordinal),
-        0);
+        0,
+        ImmutableSortedDictionary.Create<string, ApiTokenEntry>(StringComparer.Ordinal));
 
     public long NextIncarnation => LastIncarnation + 1;
 
@@ -56,6 +59,8 @@ public sealed record ClusterRegistry(
             LastIncarnation = Math.Max(LastIncarnation, b.Incarnation),
         },
         MigrationEnded m => EndMigration(m),
+        ApiTokenIssued t => this with { Tokens = Tokens.SetItem(t.Token.Id, t.Token) },
+        ApiTokenRevoked r => this with { Tokens = Tokens.Remove(r.Id) },
         _ => throw new ArgumentException($"unknown registry event {e.GetType().Name}"),
     };
 
@@ -74,7 +79,7 @@ public sealed record ClusterRegistry(
     private ClusterRegistry UpdateHost(string name, Func<HostEntry, HostEntry> change) =>
         Hosts.TryGetValue(name, out var h) ? this with { Hosts = Hosts.SetItem(name, change(h)) } : this;
 
-    public RegistrySnapshot ToSnapshot() => new([.. Vms.Values], [.. Hosts.Values], [.. Migrations.Values], LastIncarnation);
+    public RegistrySnapshot ToSnapshot() => new([.. Vms.Values], [.. Hosts.Values], [.. Migrations.Values], LastIncarnation, [.. Tokens.Values]);
 
     public static ClusterRegistry FromSnapshot(RegistrySnapshot s) => Empty with
     {
@@ -82,5 +87,6 @@ public sealed record ClusterRegistry(
         Hosts = Empty.Hosts.AddRange(s.Hosts.Select(h => KeyValuePair.Create(h.Name, h))),
         Migrations = Empty.Migrations.AddRange(s.Migrations.Select(m => KeyValuePair.Create(m.Vm, m))),
         LastIncarnation = s.LastIncarnation,
+        Tokens = Empty.Tokens.AddRange((s.Tokens ?? []).Select(t => KeyValuePair.Create(t.Id, t))),
     };
 }

@@ -83,4 +83,16 @@ public static class ManagerEvents
     {
         public string Describe() => Committed ? $"vm {Name} migration committed" : $"vm {Name} migration abandoned: {Detail}";
     }
+
+    /// <summary>A control API token was created (its hash only).</summary>
+    public sealed record ApiTokenIssued(ApiTokenEntry Token, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"api token {Token.Id} ({Token.Role.ToString().ToLowerInvariant()}) issued";
+    }
+
+    /// <summary>A control API token was revoked: no node accepts it any more.</summary>
+    public sealed record ApiTokenRevoked(string Id, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"api token {Id} revoked";
+    }
 }

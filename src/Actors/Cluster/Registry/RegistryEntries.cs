@@ -22,4 +22,13 @@ public sealed record HostEntry(string Name, string Address, bool Up, bool Draini
 public sealed record MigrationEntry(string Vm, string From, string To, long Incarnation, DateTime Since);
 
 /// <summary>The persisted snapshot of a <see cref="ClusterRegistry"/>: plain arrays, sorted by name.</summary>
-public sealed record RegistrySnapshot(VmEntry[] Vms, HostEntry[] Hosts, MigrationEntry[] Migrations, long LastIncarnation) : IClusterMessage;
+public sealed record RegistrySnapshot(VmEntry[] Vms, HostEntry[] Hosts, MigrationEntry[] Migrations, long LastIncarnation, ApiTokenEntry[] Tokens) : IClusterMessage;
+
+/// <summary>What a control API token may do: a viewer reads, an operator does everything.</summary>
+public enum ApiRole { Viewer, Operator }
+
+/// <summary>
+/// A control API token as the registry keeps it: its public id, role and the SHA-256 of the whole
+/// token (hex). The token itself is shown once, to whoever created it, and never stored.
+/// </summary>
+public sealed record ApiTokenEntry(string Id, ApiRole Role, string Hash, DateTime Created);

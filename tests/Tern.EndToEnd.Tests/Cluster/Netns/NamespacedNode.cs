@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Tern.EndToEnd.Tests.Support;
 using Tern.Host.Api;
+using Tern.Host.Node;
 
 namespace Tern.EndToEnd.Tests.Cluster.Netns;
 
@@ -23,12 +24,22 @@ public sealed class NamespacedNode : IDisposable
         Namespace = network.Namespace(host);
         Address = network.Address(host);
         Name = $"h{host}";
+        DataDirectory = dataDirectory;
+        // The cluster's disks are made in the directory that holds the data directories.
         _args = ["node", "--name", Name, "--bind", $"{Address}:{ClusterPort}", "--api", $"{Address}:{ApiPort}",
-            "--data", dataDirectory, "--db", database, .. extra];
+            "--data", dataDirectory, "--db", database, "--image-dir", Repo.GuestBuild, "--image-dir", Path.GetDirectoryName(dataDirectory)!, .. extra];
         _process = Launch();
     }
 
     public string Name { get; }
+    public string DataDirectory { get; }
+
+    /// <summary>The node's own operator token, which it wrote to its data directory at its first start.</summary>
+    public string Token => NodeCredentials.Read(Path.Combine(DataDirectory, NodeCredentials.FileName))?.Token
+        ?? throw new InvalidOperationException($"no token in {DataDirectory}");
+
+    /// <summary><c>tern ctl</c> pointed at this node's API with its token, for a verb to follow.</summary>
+    public string[] CtlPrefix => ["ctl", "--api", Api, "--token", Token];
     public string Namespace { get; }
     public string Address { get; }
     public string Endpoint => $"{Address}:{ClusterPort}";
@@ -56,7 +67,7 @@ public sealed class NamespacedNode : IDisposable
 
     /// <summary><c>tern ctl</c>, killed after <paramref name="timeout"/> (for a verb that waits, such as a long drain).</summary>
     public TernResult Ctl(TimeSpan timeout, params string[] args) =>
-        TernProcess.Run(["netns", "exec", Namespace, Repo.TernExecutable, "ctl", "--api", Api, .. args], timeout, "ip");
+        TernProcess.Run(["netns", "exec", Namespace, Repo.TernExecutable, .. CtlPrefix, .. args], timeout, "ip");
 
     /// <summary><c>tern ctl ... --json</c>, which must succeed, parsed.</summary>
     public JsonElement CtlJson(params string[] args)
@@ -72,8 +83,8 @@ public sealed class NamespacedNode : IDisposable
     /// <summary>GET <paramref name="path"/> of the node's control API (from the root namespace, over the bridge), read as the API writes it.</summary>
     public T ApiGet<T>(string path)
     {
-        using var http = new HttpClient();
-        return JsonSerializer.Deserialize<T>(http.GetStringAsync(Api + path).Result, ApiJson.Options)!;
+        using var http = ApiHttp.Client(Api, Token);
+        return JsonSerializer.Deserialize<T>(http.GetStringAsync(path).Result, ApiJson.Options)!;
     }
 
     private TernProcess Launch() => Start(_args);

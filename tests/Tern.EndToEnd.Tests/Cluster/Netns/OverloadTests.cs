@@ -60,7 +60,7 @@ public sealed class OverloadTests(ITestOutputHelper output)
                 var created = h1.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", $"mode=ticks tick_ms=100 busy={BusyPercent}",
                     "--memory", "64M", "--smp", "1");
                 Assert.True(created.ExitCode == 0, created.Output);
-                followers.Add(h1.Start("ctl", "--api", h1.Api, "console", name, "--follow"));
+                followers.Add(h1.Start([.. h1.CtlPrefix, "console", name, "--follow"]));
             }
             NetnsCluster.WaitFor(() => NetnsCluster.Vms(h1), v => hot.All(n => v[n] == ("h1", "running")), VmTimeout, "the hot guests running on h1", Poll);
             double gatheredLoad = NetnsCluster.WaitFor(() => HostLoad(h1, "h1"), load => load > HighLoad, TimeSpan.FromSeconds(20), "h1 above the high load", Poll);

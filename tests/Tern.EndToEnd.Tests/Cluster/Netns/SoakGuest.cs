@@ -35,9 +35,9 @@ public sealed class SoakGuest : IDisposable
     public static SoakGuest Create(NetnsCluster cluster, NamespacedNode via, string name, string memory = "64M", int mib = 16)
     {
         string disk = cluster.NewDisk(name);
-        var created = via.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", AppendFor(mib), "--memory", memory, "--smp", "1", "--disk", disk);
+        var created = via.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", AppendFor(mib), "--memory", memory, "--smp", "1", "--disk", disk + ",rw");
         Assert.True(created.ExitCode == 0, $"create {name}: {created.Output}");
-        return new SoakGuest(name, disk, via.Start("ctl", "--api", via.Api, "console", name, "--follow"));
+        return new SoakGuest(name, disk, via.Start([.. via.CtlPrefix, "console", name, "--follow"]));
     }
 
     /// <summary>

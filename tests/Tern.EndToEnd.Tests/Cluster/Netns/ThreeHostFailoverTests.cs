@@ -126,8 +126,8 @@ public sealed class ThreeHostFailoverTests(ITestOutputHelper output)
 
             // A create under way when the manager's host dies.
             string disk = cluster.NewDisk("e");
-            using var create = h2.Start("ctl", "--api", h2.Api, "create", "e", "--kernel", Support.Repo.TestKernel, "--append", SoakGuest.Append,
-                "--memory", "64M", "--smp", "1", "--disk", disk);
+            using var create = h2.Start([.. h2.CtlPrefix, "create", "e", "--kernel", Support.Repo.TestKernel, "--append", SoakGuest.Append,
+                "--memory", "64M", "--smp", "1", "--disk", disk + ",rw"]);
             Thread.Sleep(100);
             var killedAt = DateTime.UtcNow;
             h1.Kill();

@@ -118,11 +118,11 @@ public sealed class ClusterBenchmark(ITestOutputHelper output)
     /// <summary>GET /v1/vms alone, over the bridge from the root namespace (one kept-alive connection).</summary>
     private static double[] MeasureApi(NamespacedNode node, int calls)
     {
-        using var http = new HttpClient();
+        using var http = ApiHttp.Client(node.Api, node.Token);
         return Enumerable.Range(0, calls).Select(_ =>
         {
             var clock = Stopwatch.StartNew();
-            using var reply = http.GetAsync(node.Api + "/v1/vms").Result;
+            using var reply = http.GetAsync("/v1/vms").Result;
             Assert.True(reply.IsSuccessStatusCode);
             return clock.Elapsed.TotalMilliseconds;
         }).ToArray();
