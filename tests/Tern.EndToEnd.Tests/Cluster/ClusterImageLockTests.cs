@@ -15,9 +15,9 @@ public sealed class ClusterImageLockTests
     public void A_second_vm_on_the_same_disk_fails_to_start_with_the_lock_error_as_its_last_error()
     {
         using var dir = new TempDir();
-        using var node = new ClusterNode("n1", dir.File("data"));
+        using var node = new ClusterNode("n1", dir.File("data"), "--image-dir", dir.Path);
         var disk = dir.Disk("shared.img", 4 << 20);
-        string[] vm = ["--kernel", Repo.TestKernel, "--append", "mode=ticks tick_ms=100", "--memory", "64M", "--disk", disk];
+        string[] vm = ["--kernel", Repo.TestKernel, "--append", "mode=ticks tick_ms=100", "--memory", "64M", "--disk", disk + ",rw"];
 
         Assert.Equal(0, node.Ctl(["create", "vm1", .. vm]).ExitCode);
         node.WaitFor(() => node.VmState("vm1"), s => s == "running", VmTimeout, "vm1 running");

@@ -13,6 +13,12 @@ public sealed record HostSettings(
     HostLoadSource LoadSource = HostLoadSource.Machine,
     ImageDirectories? Images = null)
 {
+    /// <summary>
+    /// The node's TLS credentials (tern node --tls DIR), for the migration streams between hosts
+    /// as for the cluster's own transport; null: a node without TLS (loopback-only clusters).
+    /// </summary>
+    public Security.TlsCredentials? Tls { get; init; }
+
     /// <summary>Where this host's VMs may find their files; none unless tern.host.image-dirs lists some.</summary>
     public ImageDirectories Images { get; init; } = Images ?? new ImageDirectories([]);
 
