@@ -66,7 +66,7 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         foreach (var message in Samples())
         {
             var serializer = serialization.FindSerializerFor(message);
-            Assert.IsType<Akka.Serialization.HyperionSerializer>(serializer);
+            Assert.IsType<ClusterSerializer>(serializer);
             var bytes = serializer.ToBinary(message);
             object back = serializer is SerializerWithStringManifest m
                 ? m.FromBinary(bytes, m.Manifest(message))
@@ -75,5 +75,19 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
             // Records holding lists compare lists by reference, so compare their content as JSON.
             Assert.Equal(JsonSerializer.Serialize(message, message.GetType()), JsonSerializer.Serialize(back, back.GetType()));
         }
+    }
+
+    /// <summary>A type outside Tern's cluster messages, as a hostile peer might name one.</summary>
+    public sealed record NotAClusterMessage(string Text);
+
+    [Fact]
+    public void A_peer_s_bytes_naming_a_type_outside_the_cluster_s_own_are_refused()
+    {
+        var cluster = Sys.Serialization.FindSerializerFor(new GetVms());
+        // The same serializer type, unfiltered, writes what a hostile peer would send.
+        var unfiltered = new Akka.Serialization.HyperionSerializer((ExtendedActorSystem)Sys, Akka.Serialization.HyperionSerializerSettings.Default);
+        byte[] hostile = unfiltered.ToBinary(new NotAClusterMessage("boom"));
+        Assert.ThrowsAny<Exception>(() => cluster.FromBinary(hostile, typeof(object)));
+        Assert.IsType<GetVms>(cluster.FromBinary(unfiltered.ToBinary(new GetVms()), typeof(object)));
     }
 }

@@ -1,0 +1,32 @@
+using Akka.Actor;
+using Akka.Serialization;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// The serializer of every cluster message and persisted event (hocon/cluster.conf binds
+/// <see cref="IClusterMessage"/> to it): Hyperion, with its type filter set to
+/// <see cref="ClusterTypeFilter"/>. It keeps Hyperion's identifier, so the bytes on the wire and
+/// in existing journals are the same; only what it will build from them is limited. (Akka's own
+/// HyperionSerializer takes a type filter from a setup but does not pass it on to Hyperion in
+/// 1.5.73, so the filter is given here directly.)
+/// </summary>
+public sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer(system)
+{
+    private readonly HyperionSerializer _hyperion = new(system, new HyperionSerializerSettings(
+        HyperionSerializerSettings.Default.PreserveObjectReferences,
+        HyperionSerializerSettings.Default.VersionTolerance,
+        HyperionSerializerSettings.Default.KnownTypesProvider,
+        HyperionSerializerSettings.Default.PackageNameOverrides,
+        HyperionSerializerSettings.Default.Surrogates,
+        disallowUnsafeType: true,
+        new ClusterTypeFilter()));
+
+    public override int Identifier => _hyperion.Identifier;
+
+    public override bool IncludeManifest => false;
+
+    public override byte[] ToBinary(object obj) => _hyperion.ToBinary(obj);
+
+    public override object FromBinary(byte[] bytes, Type type) => _hyperion.FromBinary(bytes, type);
+}
