@@ -22,7 +22,11 @@ public sealed class ClusterTypeFilter : ITypeFilter
         "System.Collections.Generic.List`1", "System.Collections.ObjectModel.ReadOnlyCollection`1",
     };
 
-    public bool IsAllowed(string typeName) => TypeName.TryParse(typeName, out var parsed) && IsAllowed(parsed);
+    /// <summary>Hyperion marks the core library's name so that .NET Framework and .NET peers agree on it.</summary>
+    private const string CoreLibraryMark = ",%core%";
+
+    public bool IsAllowed(string typeName) =>
+        TypeName.TryParse(typeName.Replace(CoreLibraryMark, "", StringComparison.Ordinal), out var parsed) && IsAllowed(parsed);
 
     private static bool IsAllowed(TypeName type)
     {

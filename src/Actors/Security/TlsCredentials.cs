@@ -69,13 +69,16 @@ public sealed class TlsCredentials : IDisposable
     /// lists: a cluster CA revokes by re-keying) and, when <paramref name="expectedHost"/> is
     /// given, names that host (DNS name or IP address in its subject alternative names).
     /// </summary>
-    public bool Trusts(X509Certificate? peer, string? expectedHost = null)
+    public bool Trusts(X509Certificate? peer, string? expectedHost = null) => ChainsTo(peer, Authorities, expectedHost);
+
+    /// <summary><see cref="Trusts"/> for a side that holds only the CA certificates (a client that authenticates otherwise, such as tern ctl with a token).</summary>
+    public static bool ChainsTo(X509Certificate? peer, X509Certificate2Collection authorities, string? expectedHost)
     {
         if (peer is null) return false;
         using var certificate = X509CertificateLoader.LoadCertificate(peer.GetRawCertData());
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(Authorities);
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (!chain.Build(certificate)) return false;
         return expectedHost is null || certificate.MatchesHostname(expectedHost, allowWildcards: false, allowCommonName: false);

@@ -22,10 +22,30 @@ public sealed class ControlClient : IDisposable
     private readonly HttpClient _http;
 
     /// <param name="token">The bearer token sent with every request (null: none, and the API answers 401).</param>
-    public ControlClient(Uri baseAddress, string? token)
+    /// <param name="caFile">For an https API, the CA certificate its certificate must chain to (null: the system's trust store).</param>
+    public ControlClient(Uri baseAddress, string? token, string? caFile = null)
     {
-        _http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient(Handler(caFile, baseAddress.Host)) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
         if (token is not null) _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+    }
+
+    private static HttpClientHandler Handler(string? caFile, string host)
+    {
+        var handler = new HttpClientHandler();
+        if (caFile is null) return handler;
+        var authorities = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        try
+        {
+            authorities.ImportFromPemFile(caFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new ControlApiException($"cannot read the CA certificate {caFile}: {e.Message}");
+        }
+        // The node's certificate names its address; it must chain to the cluster's CA, which is not in the system store.
+        handler.ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+            Tern.Actors.Security.TlsCredentials.ChainsTo(certificate, authorities, host.Trim('[', ']'));
+        return handler;
     }
 
     public Task<string> GetAsync(string path, CancellationToken cancel = default) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path), cancel);

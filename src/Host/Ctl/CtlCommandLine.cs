@@ -17,11 +17,12 @@ public static partial class CtlCommandLine
 
     private static readonly Option<string?> ApiOption = new("--api") { Recursive = true, Description = "http://HOST:PORT of a node's control API (default: $TERN_API, else the local default)" };
     private static readonly Option<string?> TokenOption = new("--token") { Recursive = true, Description = "bearer token for the API (default: $TERN_TOKEN, else the token of this user's node for that API)" };
+    private static readonly Option<string?> CaOption = new("--ca") { Recursive = true, Description = "CA certificate that signed an https API's certificate (default: $TERN_CA, else the node's own)" };
     private static readonly Option<bool> JsonOption = new("--json") { Recursive = true, Description = "print the API's JSON" };
 
     public static Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("tern ctl: drive a Tern cluster through a node's control API") { ApiOption, TokenOption, JsonOption };
+        var root = new RootCommand("tern ctl: drive a Tern cluster through a node's control API") { ApiOption, TokenOption, CaOption, JsonOption };
         root.Add(Verb("hosts", "list the hosts: name, address, state, load", [], async (c, p, json, cancel) =>
             Show(json, await c.GetAsync(ApiRoutes.Hosts, cancel), text => CtlTables.Hosts(AnsiConsole.Console, ControlClient.Read<HostView[]>(text)))));
         root.Add(Verb("vms", "list the VMs: name, host, state, memory", [], async (c, p, json, cancel) =>
@@ -53,7 +54,8 @@ public static partial class CtlCommandLine
             try
             {
                 var api = CtlDefaults.ApiAddress(parsed.GetValue(ApiOption));
-                using var client = new ControlClient(api, CtlDefaults.Token(parsed.GetValue(TokenOption), api));
+                var (token, ca) = CtlDefaults.Credentials(parsed.GetValue(TokenOption), parsed.GetValue(CaOption), api);
+                using var client = new ControlClient(api, token, ca);
                 await action(client, parsed, parsed.GetValue(JsonOption), cancel);
                 return 0;
             }

@@ -5,20 +5,30 @@ namespace Tern.Host.Ctl;
 
 /// <summary>
 /// Where <c>tern ctl</c> finds a node: <c>--api</c>, else <c>TERN_API</c>, else the node's default
-/// API address from hocon/node.conf; and its token: <c>--token</c>, else <c>TERN_TOKEN</c>, else the
+/// API address from hocon/node.conf; its token: <c>--token</c>, else <c>TERN_TOKEN</c>, else the
 /// token a node run by this user keeps for that API in its data directory
-/// (~/.local/share/tern/NAME/ctl.json, mode 0600).
+/// (~/.local/share/tern/NAME/ctl.json, mode 0600); and for an https API the CA certificate to
+/// check it with: <c>--ca</c>, else <c>TERN_CA</c>, else the one named in that same file.
 /// </summary>
 public static class CtlDefaults
 {
-    public static string? Token(string? option, Uri api)
+    public static (string? Token, string? Ca) Credentials(string? tokenOption, string? caOption, Uri api)
     {
-        if ((option ?? Environment.GetEnvironmentVariable("TERN_TOKEN")) is { Length: > 0 } given) return given;
+        var node = NodeFile(api);
+        return (Given(tokenOption, "TERN_TOKEN") ?? node?.Token, Given(caOption, "TERN_CA") ?? node?.Ca);
+    }
+
+    private static string? Given(string? option, string variable) =>
+        option ?? (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null);
+
+    /// <summary>The ctl.json of a node run by this user whose API is <paramref name="api"/>, if any.</summary>
+    private static NodeCredentials.CtlFile? NodeFile(Uri api)
+    {
         string nodes = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "tern");
         if (!Directory.Exists(nodes)) return null;
         return Directory.EnumerateDirectories(nodes)
             .Select(d => NodeCredentials.Read(Path.Combine(d, NodeCredentials.FileName)))
-            .FirstOrDefault(f => f is not null && Uri.TryCreate(f.Api, UriKind.Absolute, out var u) && SameEndpoint(u, api))?.Token;
+            .FirstOrDefault(f => f is not null && Uri.TryCreate(f.Api, UriKind.Absolute, out var u) && SameEndpoint(u, api));
     }
 
     private static bool SameEndpoint(Uri a, Uri b) =>

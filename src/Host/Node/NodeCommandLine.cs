@@ -4,7 +4,7 @@ using Tern.Host.CommandLine;
 
 namespace Tern.Host.Node;
 
-/// <summary><c>tern node --name NAME --bind HOST:PORT [--seed HOST:PORT ...] [--api HOST:PORT] [--db CONN] [--data DIR] [--config FILE] [--image-dir DIR ...]</c>.</summary>
+/// <summary><c>tern node --name NAME --bind HOST:PORT [--seed HOST:PORT ...] [--api HOST:PORT] [--db CONN] [--data DIR] [--config FILE] [--image-dir DIR ...] [--tls DIR]</c>.</summary>
 public static class NodeCommandLine
 {
     public static RootCommand Create(Func<NodeOptions, CancellationToken, Task<int>> run)
@@ -16,10 +16,11 @@ public static class NodeCommandLine
         var db = new Option<string?>("--db") { Description = "journal database: 'Data Source=FILE' (SQLite) or 'Host=...;Database=...' (PostgreSQL)" };
         var data = new Option<string?>("--data") { Description = "data directory (default ~/.local/share/tern/NAME); holds the SQLite journal by default" };
         var config = new Option<string?>("--config") { Description = "extra HOCON file over the shipped settings" };
+        var tls = new Option<string?>("--tls") { Description = "directory of this node's TLS credentials (tern ca issue): mutual TLS between nodes, HTTPS for the API; required beyond loopback" };
         var images = new Option<string[]>("--image-dir") { Description = "a directory VM kernels, initrds and disks may come from (repeatable; adds to tern.host.image-dirs)" };
         var root = new RootCommand("tern node: a member of a Tern cluster, with its HTTP control API")
         {
-            name, bind, seeds, api, db, data, config, images,
+            name, bind, seeds, api, db, data, config, images, tls,
         };
         root.SetAction(async (parsed, cancel) =>
         {
@@ -27,7 +28,7 @@ public static class NodeCommandLine
             try
             {
                 options = Check(parsed.GetValue(name)!, parsed.GetValue(bind)!, parsed.GetValue(seeds) ?? [], parsed.GetValue(api),
-                    parsed.GetValue(db), parsed.GetValue(data), parsed.GetValue(config), parsed.GetValue(images) ?? []);
+                    parsed.GetValue(db), parsed.GetValue(data), parsed.GetValue(config), parsed.GetValue(images) ?? [], parsed.GetValue(tls));
             }
             catch (Exception e) when (e is CommandLineException or NodeStartException)
             {
@@ -39,7 +40,7 @@ public static class NodeCommandLine
         return root;
     }
 
-    private static NodeOptions Check(string name, string bind, string[] seeds, string? api, string? db, string? data, string? config, string[] images)
+    private static NodeOptions Check(string name, string bind, string[] seeds, string? api, string? db, string? data, string? config, string[] images, string? tls)
     {
         foreach (string dir in images)
             if (!Directory.Exists(dir)) throw new NodeStartException($"--image-dir: no such directory '{EchoedText.Clip(dir)}'");
@@ -56,6 +57,7 @@ public static class NodeCommandLine
             db,
             dataDirectory,
             config,
-            images.Select(Path.GetFullPath).ToArray());
+            images.Select(Path.GetFullPath).ToArray(),
+            tls is null ? null : Path.GetFullPath(tls));
     }
 }

@@ -11,8 +11,9 @@ public static class NodeConfig
 {
     public const string SystemName = "tern";
 
-    public static string AddressOf((string Host, int Port) endpoint) =>
-        $"akka.tcp://{SystemName}@{(endpoint.Host.Contains(':') ? $"[{endpoint.Host}]" : endpoint.Host)}:{endpoint.Port}";
+    /// <summary>A member's Akka address; with TLS the transport's protocol is akka.ssl.tcp.</summary>
+    public static string AddressOf((string Host, int Port) endpoint, bool tls = false) =>
+        $"akka.{(tls ? "ssl." : "")}tcp://{SystemName}@{(endpoint.Host.Contains(':') ? $"[{endpoint.Host}]" : endpoint.Host)}:{endpoint.Port}";
 
     public static Config Build(NodeOptions options, NodeDatabase database)
     {
@@ -21,10 +22,12 @@ public static class NodeConfig
         string overrides = $"""
             akka.remote.dot-netty.tcp.hostname = {Quote(options.Bind.Host)}
             akka.remote.dot-netty.tcp.port = {options.Bind.Port}
-            akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => Quote(AddressOf(s))))}]
+            akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => Quote(AddressOf(s, options.TlsDirectory is not null))))}]
             akka.persistence.journal.sql.connection-string = {Quote(database.ConnectionString)}
             akka.persistence.snapshot-store.sql.connection-string = {Quote(database.ConnectionString)}
             akka.persistence.query.journal.sql.connection-string = {Quote(database.ConnectionString)}
+            akka.remote.dot-netty.tcp.enable-ssl = {(options.TlsDirectory is null ? "off" : "on")}
+            akka.loggers = ["Tern.Host.Node.NodeLogger, tern"]
             """;
         var config = ConfigurationFactory.ParseString(overrides);
         if (options.ConfigFile is { } extra) config = config.WithFallback(Parse(extra, File.ReadAllText(extra)));

@@ -15,16 +15,16 @@ public static class NodeCredentials
 {
     public const string FileName = "ctl.json";
 
-    /// <summary>What ctl.json holds.</summary>
-    public sealed record CtlFile(string Api, string Token);
+    /// <summary>What ctl.json holds: the API's URL, the token, and for an HTTPS API the CA certificate that signed it.</summary>
+    public sealed record CtlFile(string Api, string Token, string? Ca = null);
 
     /// <summary>The node's token entry (created on first use), with ctl.json rewritten for <paramref name="api"/>.</summary>
-    public static ApiTokenEntry Ensure(string dataDirectory, string api)
+    public static ApiTokenEntry Ensure(string dataDirectory, string api, string? ca)
     {
         string path = Path.Combine(dataDirectory, FileName);
         string? token = Read(path)?.Token;
         if (token is null || ApiToken.IdOf(token) is null) token = ApiToken.Create(ApiRole.Operator).Token;
-        Write(path, new CtlFile(api, token));
+        Write(path, new CtlFile(api, token, ca));
         return new ApiTokenEntry(ApiToken.IdOf(token)!, ApiRole.Operator, ApiToken.Hash(token), File.GetCreationTimeUtc(path));
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -26,6 +27,7 @@ public static class TernNode
     {
         ActorSystem? system = null;
         WebApplication? web = null;
+        Tern.Actors.Security.TlsCredentials? tls = null;
         string? fatal = null;
         try
         {
@@ -36,23 +38,27 @@ public static class TernNode
             var nodeSettings = config.GetConfig("tern.node");
             await database.ProbeAsync(nodeSettings.GetTimeSpan("database-wait"), cancel);
             var api = options.Api ?? HostPort.Parse(nodeSettings.GetString("default-api"), "tern.node.default-api");
+            tls = ClusterTls.Load(options.TlsDirectory);
+            ClusterTls.RequireBeyondLoopback(tls, options.Bind, api);
 
-            system = StartActorSystem(config, options.Bind);
+            system = StartActorSystem(config, options.Bind, tls);
             await JoinAsync(system, options, nodeSettings.GetTimeSpan("join-timeout"), cancel);
 
             var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config));
             var stopping = new CancellationTokenSource();
-            var hostSettings = HostSettings.From(config);
+            var hostSettings = HostSettings.From(config) with { Tls = tls };
             system.ActorOf(HostActor.Props(options.Name, hostSettings, manager, new ProcHostProbe(), reason =>
             {
                 fatal = reason;
                 stopping.Cancel();
             }), "host");
 
-            string apiUrl = $"http://{FormatEndpoint(api)}";
-            var tokens = new ApiTokenStore(manager, NodeCredentials.Ensure(options.DataDirectory, apiUrl));
-            var guard = new RequestGuard(tokens, ApiHostNames.For(api, nodeSettings.GetStringList("api-host-names")), "http");
-            web = await StartApiAsync(api, guard, new ControlApi(manager, nodeSettings.GetTimeSpan("ask-timeout"), tokens, hostSettings.Images));
+            string scheme = tls is null ? "http" : "https";
+            string apiUrl = $"{scheme}://{FormatEndpoint(api)}";
+            string? apiCa = tls is null ? null : Path.Combine(tls.Directory, Tern.Actors.Security.TlsCredentials.CaCertificateFile);
+            var tokens = new ApiTokenStore(manager, NodeCredentials.Ensure(options.DataDirectory, apiUrl, apiCa));
+            var guard = new RequestGuard(tokens, ApiHostNames.For(api, nodeSettings.GetStringList("api-host-names")), scheme);
+            web = await StartApiAsync(api, tls, guard, new ControlApi(manager, nodeSettings.GetTimeSpan("ask-timeout"), tokens, hostSettings.Images));
             Console.WriteLine($"tern node {options.Name}: cluster member {Akka.Cluster.Cluster.Get(system).SelfAddress}, " +
                               $"control API {apiUrl}, journal {database.Describe()}");
 
@@ -71,15 +77,17 @@ public static class TernNode
         {
             if (web is not null) await web.DisposeAsync();
             if (system is not null) await LeaveAsync(system);
+            tls?.Dispose();
         }
     }
 
-    private static ActorSystem StartActorSystem(Akka.Configuration.Config config, (string Host, int Port) bind)
+    private static ActorSystem StartActorSystem(Akka.Configuration.Config config, (string Host, int Port) bind, Tern.Actors.Security.TlsCredentials? tls)
     {
         EnsureFree(bind);
         try
         {
-            return ActorSystem.Create(NodeConfig.SystemName, config);
+            var bootstrap = BootstrapSetup.Create().WithConfig(config);
+            return ActorSystem.Create(NodeConfig.SystemName, tls is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(ClusterTls.Remoting(tls)));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -118,14 +126,20 @@ public static class TernNode
         if (finished == up.Task) return;
         cancel.ThrowIfCancellationRequested();
         string seeds = string.Join(", ", options.Seeds.Select(FormatEndpoint));
-        throw new NodeStartException($"could not join the cluster through {seeds} within {timeout.TotalSeconds:0} s");
+        throw new NodeStartException(seeds.Length == 0
+            ? $"could not start the cluster within {timeout.TotalSeconds:0} s"
+            : $"could not join the cluster through {seeds} within {timeout.TotalSeconds:0} s");
     }
 
-    private static async Task<WebApplication> StartApiAsync((string Host, int Port) api, RequestGuard guard, ControlApi endpoints)
+    private static async Task<WebApplication> StartApiAsync((string Host, int Port) api, Tern.Actors.Security.TlsCredentials? tls, RequestGuard guard, ControlApi endpoints)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(api.Host), api.Port));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(api.Host), api.Port, listen =>
+        {
+            if (tls is not null) listen.UseHttps(tls.Certificate);
+        }));
         var app = builder.Build();
         app.UseStatusCodePages(ErrorBodyForBareStatus);
         app.Use(guard.InvokeAsync);

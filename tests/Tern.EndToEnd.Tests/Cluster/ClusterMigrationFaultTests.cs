@@ -81,7 +81,7 @@ public sealed class ClusterMigrationFaultTests(ITestOutputHelper output)
     private static TernProcess StartMigrate(ClusterNode node, string to)
     {
         var migrate = TernProcess.Start([.. node.CtlPrefix, "migrate", "a", "--to", to]);
-        MigrationWatch.WaitSending(node.Api, node.Token, "a", to, 4_000_000, VmTimeout);
+        MigrationWatch.WaitSending(node.Http(TimeSpan.FromSeconds(10)), "a", to, 4_000_000, VmTimeout);
         return migrate;
     }
 }

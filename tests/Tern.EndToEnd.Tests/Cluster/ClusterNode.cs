@@ -16,6 +16,7 @@ public sealed class ClusterNode : IDisposable
 
     private TernProcess _process;
     private readonly string[] _args;
+    private readonly bool _tls;
 
     public ClusterNode(string name, string dataDirectory, params string[] extra) : this(FreePort(), name, dataDirectory, extra) { }
 
@@ -24,6 +25,7 @@ public sealed class ClusterNode : IDisposable
         BindPort = bindPort;
         ApiPort = FreePort();
         DataDirectory = dataDirectory;
+        _tls = extra.Contains("--tls");
         _args = ["node", "--name", name, "--bind", $"127.0.0.1:{BindPort}", "--api", $"127.0.0.1:{ApiPort}", "--data", dataDirectory,
             "--image-dir", Repo.GuestBuild, .. extra];
         _process = Start();
@@ -36,14 +38,17 @@ public sealed class ClusterNode : IDisposable
         ?? throw new InvalidOperationException($"no token in {DataDirectory}");
 
     /// <summary><c>tern ctl</c> pointed at this node's API with its token, for a verb to follow.</summary>
-    public string[] CtlPrefix => ["ctl", "--api", Api, "--token", Token];
+    public string[] CtlPrefix => ApiCa is { } ca ? ["ctl", "--api", Api, "--token", Token, "--ca", ca] : ["ctl", "--api", Api, "--token", Token];
 
     /// <summary>An HTTP client for the API that sends this node's token.</summary>
-    public HttpClient Http(TimeSpan? timeout = null) => ApiHttp.Client(Api, Token, timeout);
+    public HttpClient Http(TimeSpan? timeout = null) => ApiHttp.Client(Api, Token, timeout, ApiCa);
 
     public int BindPort { get; }
     public int ApiPort { get; }
-    public string Api => $"http://127.0.0.1:{ApiPort}";
+    public string Api => $"{(_tls ? "https" : "http")}://127.0.0.1:{ApiPort}";
+
+    /// <summary>With --tls, the CA certificate the API's certificate chains to (ctl.json names it).</summary>
+    public string? ApiCa => _tls ? NodeCredentials.Read(Path.Combine(DataDirectory, NodeCredentials.FileName))?.Ca : null;
     public TernProcess Process => _process;
 
     private TernProcess Start()

@@ -6,9 +6,10 @@ namespace Tern.EndToEnd.Tests.Cluster;
 public static class MigrationWatch
 {
     /// <summary>Returns once the migration of <paramref name="vm"/> to <paramref name="to"/> is active and has sent more than <paramref name="bytes"/>.</summary>
-    public static void WaitSending(string api, string token, string vm, string to, ulong bytes, TimeSpan timeout)
+    /// <param name="api">A client for the node's API (with its token); disposed here.</param>
+    public static void WaitSending(HttpClient api, string vm, string to, ulong bytes, TimeSpan timeout)
     {
-        using var http = ApiHttp.Client(api, token, TimeSpan.FromSeconds(10));
+        using var http = api;
         var deadline = DateTime.UtcNow + timeout;
         string last = "no answer";
         while (DateTime.UtcNow < deadline)

@@ -73,4 +73,12 @@ public sealed class NodeConfigTests
         var error = Assert.Throws<ConfigurationException>(() => HostSettings.From(config));
         Assert.Equal("tern.host.load-source must be 'machine' or 'vms', not 'guests'", error.Message);
     }
+
+    [Fact]
+    public void With_tls_the_transport_is_akka_ssl_tcp_and_the_seeds_say_so()
+    {
+        var config = NodeConfig.Build(Options(("10.0.0.1", 7741)) with { TlsDirectory = "/etc/tern/tls" }, NodeDatabase.From(null, "/d"));
+        Assert.True(config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
+        Assert.Equal(["akka.ssl.tcp://tern@10.0.0.1:7741"], config.GetStringList("akka.cluster.seed-nodes"));
+    }
 }

@@ -28,7 +28,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
         try
         {
             using var migrate = h1.Start([.. h1.CtlPrefix, "migrate", guest.Name, "--to", "h3"]);
-            MigrationWatch.WaitSending(h1.Api, h1.Token, guest.Name, "h3", 2_000_000, VmTimeout);
+            MigrationWatch.WaitSending(h1.Http(TimeSpan.FromSeconds(10)), guest.Name, "h3", 2_000_000, VmTimeout);
             cluster.Network.CutOff(3);
             AssertMigrateFailed(migrate, h1, cluster);
             output.WriteLine($"target cut: {migrate.Stderr.Trim()}");
@@ -59,7 +59,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
             using var holders = new DiskHolderWatch(cluster, [guest.Disk]);
             NetnsCluster.WaitFor(() => holders.Held(guest.Disk, "h2") is not null, held => held, VmTimeout, "h2 seen holding the disk");
             using var migrate = h1.Start([.. h1.CtlPrefix, "migrate", guest.Name, "--to", "h3"]);
-            MigrationWatch.WaitSending(h1.Api, h1.Token, guest.Name, "h3", 2_000_000, VmTimeout);
+            MigrationWatch.WaitSending(h1.Http(TimeSpan.FromSeconds(10)), guest.Name, "h3", 2_000_000, VmTimeout);
             var cutAt = DateTime.UtcNow;
             cluster.Network.CutOff(2);
             AssertMigrateFailed(migrate, h1, cluster);
@@ -97,7 +97,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
         try
         {
             using var migrate = h2.Start([.. h2.CtlPrefix, "migrate", guest.Name, "--to", "h3"]);
-            MigrationWatch.WaitSending(h2.Api, h2.Token, guest.Name, "h3", 2_000_000, VmTimeout);
+            MigrationWatch.WaitSending(h2.Http(TimeSpan.FromSeconds(10)), guest.Name, "h3", 2_000_000, VmTimeout);
             h1.Kill();
             int exit = migrate.WaitForExit(TimeSpan.FromSeconds(120));
             output.WriteLine($"manager killed: ctl migrate exit {exit}: {string.Join(" ", migrate.Stdout.TakeLast(1))} {migrate.Stderr.Trim()}");

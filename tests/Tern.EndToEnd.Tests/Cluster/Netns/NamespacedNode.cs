@@ -39,11 +39,15 @@ public sealed class NamespacedNode : IDisposable
         ?? throw new InvalidOperationException($"no token in {DataDirectory}");
 
     /// <summary><c>tern ctl</c> pointed at this node's API with its token, for a verb to follow.</summary>
-    public string[] CtlPrefix => ["ctl", "--api", Api, "--token", Token];
+    public string[] CtlPrefix => ["ctl", "--api", Api, "--token", Token, "--ca", ApiCa];
     public string Namespace { get; }
     public string Address { get; }
     public string Endpoint => $"{Address}:{ClusterPort}";
-    public string Api => $"http://{Address}:{ApiPort}";
+    public string Api => $"https://{Address}:{ApiPort}";
+
+    /// <summary>The CA certificate the node's API certificate chains to (from its --tls directory, as ctl.json names it).</summary>
+    public string ApiCa => NodeCredentials.Read(Path.Combine(DataDirectory, NodeCredentials.FileName))?.Ca
+        ?? throw new InvalidOperationException($"no CA in {DataDirectory}/ctl.json");
     public TernProcess Process => _process;
 
     /// <summary>Waits for the node's start line (it has bound its ports and joined or started the cluster).</summary>
@@ -80,10 +84,13 @@ public sealed class NamespacedNode : IDisposable
     /// <summary>The VM's console as <c>tern ctl console</c> shows it, whole lines only (a running guest may be mid-line).</summary>
     public IReadOnlyList<string> ConsoleLines(string vm) => TestKernel.CompleteLines(CtlJson("console", vm).GetProperty("text").GetString()!);
 
+    /// <summary>An HTTP client for the API (from the root namespace, over the bridge) with the node's token, checking its certificate against the cluster CA.</summary>
+    public HttpClient Http(TimeSpan? timeout = null) => ApiHttp.Client(Api, Token, timeout, ApiCa);
+
     /// <summary>GET <paramref name="path"/> of the node's control API (from the root namespace, over the bridge), read as the API writes it.</summary>
     public T ApiGet<T>(string path)
     {
-        using var http = ApiHttp.Client(Api, Token);
+        using var http = Http();
         return JsonSerializer.Deserialize<T>(http.GetStringAsync(path).Result, ApiJson.Options)!;
     }
 

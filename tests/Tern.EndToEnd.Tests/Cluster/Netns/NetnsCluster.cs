@@ -7,8 +7,10 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 /// A cluster of real hosts for one test: a <see cref="VirtualNetwork"/> of N namespaces, a private
 /// PostgreSQL listening on the bridge (the shared journal every namespace reaches), and one
 /// <c>tern node</c> per namespace; h1 starts the cluster (so it is the oldest and hosts the manager
-/// singleton), the others join through it. Disk images live in the test's scratch directory, as on shared
-/// storage. Dispose kills the nodes, stops PostgreSQL and removes the network, also after a failure.
+/// singleton), the others join through it. Every node runs with TLS (a certificate for its address
+/// from the test's own cluster CA, made with <c>tern ca</c>) and its own API token, as a real
+/// multi-host cluster must. Disk images live in the test's scratch directory, as on shared storage.
+/// Dispose kills the nodes, stops PostgreSQL and removes the network, also after a failure.
 /// </summary>
 public sealed class NetnsCluster : IDisposable
 {
@@ -28,11 +30,15 @@ public sealed class NetnsCluster : IDisposable
                 config = ["--config", _dir.File("node.conf")];
             }
             Network = Own(new VirtualNetwork(hosts));
+            Ca = _dir.File("ca");
+            Tern("ca", "init", "--dir", Ca);
+            for (int i = 1; i <= hosts; i++) Tern("ca", "issue", $"h{i}", "--dir", Ca, "--out", _dir.File($"tls-h{i}"), "--ip", Network.Address(i));
             Postgres = Own(new PostgresServer(Network.BridgeAddress));
-            _nodes.Add(Own(new NamespacedNode(Network, 1, _dir.File("h1"), Postgres.ConnectionString, config)));
+            _nodes.Add(Own(new NamespacedNode(Network, 1, _dir.File("h1"), Postgres.ConnectionString, [.. config, "--tls", _dir.File("tls-h1")])));
             _nodes[0].WaitStarted();
             for (int i = 2; i <= hosts; i++)
-                _nodes.Add(Own(new NamespacedNode(Network, i, _dir.File($"h{i}"), Postgres.ConnectionString, [.. config, "--seed", _nodes[0].Endpoint])));
+                _nodes.Add(Own(new NamespacedNode(Network, i, _dir.File($"h{i}"), Postgres.ConnectionString,
+                    [.. config, "--tls", _dir.File($"tls-h{i}"), "--seed", _nodes[0].Endpoint])));
             foreach (var node in _nodes.Skip(1)) node.WaitStarted();
             WaitFor(() => Hosts(_nodes[0]), h => h.Count == hosts && h.Values.All(s => s == "up"), TimeSpan.FromSeconds(60), $"{hosts} hosts up");
         }
@@ -44,6 +50,15 @@ public sealed class NetnsCluster : IDisposable
     }
 
     public VirtualNetwork Network { get; } = null!;
+
+    /// <summary>The cluster CA's directory (ca-cert.pem, ca-key.pem).</summary>
+    public string Ca { get; } = null!;
+
+    private static void Tern(params string[] args)
+    {
+        var result = TernProcess.Run(args);
+        Assert.True(result.ExitCode == 0, $"tern {string.Join(' ', args)}: {result.Output}");
+    }
     public PostgresServer Postgres { get; } = null!;
     public IReadOnlyList<NamespacedNode> Nodes => _nodes;
 

@@ -118,7 +118,7 @@ public sealed class ClusterBenchmark(ITestOutputHelper output)
     /// <summary>GET /v1/vms alone, over the bridge from the root namespace (one kept-alive connection).</summary>
     private static double[] MeasureApi(NamespacedNode node, int calls)
     {
-        using var http = ApiHttp.Client(node.Api, node.Token);
+        using var http = node.Http();
         return Enumerable.Range(0, calls).Select(_ =>
         {
             var clock = Stopwatch.StartNew();
