@@ -4,6 +4,7 @@ using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Tern.Actors.Cluster;
+using Tern.Devices.Config;
 using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;
 using static Tern.Actors.Cluster.ClusterProtocol;

@@ -1,3 +1,4 @@
+using Tern.Devices.Config;
 using Tern.Kvm;
 
 namespace Tern.Actors.Cluster;
