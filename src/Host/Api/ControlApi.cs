@@ -19,6 +19,9 @@ namespace Tern.Host.Api;
 /// </summary>
 public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenStore tokens, ImageDirectories images)
 {
+    /// <summary>The largest request body the API reads: a VM definition within its limits is a few tens of KiB.</summary>
+    public const long MaxBodyBytes = 256 * 1024;
+
     public void Map(WebApplication app)
     {
         app.MapGet(ApiRoutes.Hosts, () => Query<HostList>(new GetHosts(), l => l.Hosts));
@@ -134,6 +137,10 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, ApiJson.Options);
             return value is null ? (null, Error(StatusCodes.Status400BadRequest, "invalid", "the request body must be a JSON object")) : (value, null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, Error(e.StatusCode, "invalid", $"the request body is larger than {MaxBodyBytes / 1024} KiB"));
         }
         catch (JsonException e)
         {

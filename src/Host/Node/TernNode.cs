@@ -136,10 +136,14 @@ public static class TernNode
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(api.Host), api.Port, listen =>
+        builder.WebHost.ConfigureKestrel(k =>
         {
-            if (tls is not null) listen.UseHttps(tls.Certificate);
-        }));
+            k.Limits.MaxRequestBodySize = ControlApi.MaxBodyBytes;
+            k.Listen(IPAddress.Parse(api.Host), api.Port, listen =>
+            {
+                if (tls is not null) listen.UseHttps(tls.Certificate);
+            });
+        });
         var app = builder.Build();
         app.UseStatusCodePages(ErrorBodyForBareStatus);
         app.Use(guard.InvokeAsync);
