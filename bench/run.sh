@@ -18,6 +18,9 @@
 #                                of 1 GiB (3 rounds) and `tern ctl vms` latency (50 calls); its own section.
 #                                TERN_CLUSTER_BENCH_ROUNDS / _CALLS override. Runs in the end-to-end test
 #                                project, which holds the namespace fixture.
+#   bench/run.sh --cluster-tls   a 1 GiB VM live-migrated between two tern nodes on loopback, plain and with
+#                                --tls (3 rounds each; TERN_CLUSTER_BENCH_ROUNDS overrides): total time,
+#                                throughput, pause, CPU per GiB on each side; its own section
 #
 # Other arguments go to tern-bench (see bench/Tern.Bench/BenchOptions.cs). Build output goes to
 # $TERN_BENCH_ARTIFACTS (default /tmp/tern-bench) so it never collides with other builds.
@@ -36,6 +39,15 @@ fi
 
 profile=0
 for arg in "$@"; do [ "$arg" = "--profile" ] && profile=1; done
+
+if [ "${1:-}" = "--cluster-tls" ]; then
+  make -C tests/guest -s >&2
+  ./tern -version >/dev/null
+  export TERN_CLUSTER_TLS_BENCH_RESULTS="$root/bench/RESULTS.md"
+  export TERN_BENCH_REVISION="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+  exec dotnet test tests/Tern.EndToEnd.Tests -c Release --artifacts-path "$art/build" -nologo -nodeReuse:false -p:UseSharedCompilation=false \
+    --filter "FullyQualifiedName~Cluster.Bench.ClusterTlsBenchmark" --logger "console;verbosity=detailed"
+fi
 
 if [ "${1:-}" = "--cluster" ]; then
   make -C tests/guest -s >&2

@@ -1,3 +1,4 @@
+using Tern.Kvm;
 using Tern.Devices.Config;
 
 namespace Tern.Host.CommandLine;

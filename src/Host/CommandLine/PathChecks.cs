@@ -1,3 +1,4 @@
+using Tern.Kvm;
 using Tern.Devices.Config;
 
 namespace Tern.Host.CommandLine;
@@ -78,7 +79,7 @@ internal static class PathChecks
     {
         try
         {
-            return HostFiles.KindOf(path);
+            return HostPath.KindOf(path);
         }
         catch (IOException e)
         {

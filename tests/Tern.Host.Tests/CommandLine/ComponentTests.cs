@@ -1,3 +1,4 @@
+using Tern.Kvm;
 using Tern.Host.CommandLine;
 using Tern.Kvm.Arch;
 
@@ -77,12 +78,12 @@ public sealed class ComponentTests
         {
             string file = Path.Combine(dir, "f");
             File.WriteAllText(file, "x");
-            Assert.Equal(HostFileKind.Regular, HostFiles.KindOf(file));
-            Assert.Equal(HostFileKind.Directory, HostFiles.KindOf(dir));
-            Assert.Equal(HostFileKind.Missing, HostFiles.KindOf(Path.Combine(dir, "none")));
-            Assert.Equal(HostFileKind.Missing, HostFiles.KindOf(Path.Combine(file, "below-a-file")));
-            Assert.Equal(HostFileKind.Missing, HostFiles.KindOf(""));
-            Assert.Equal(HostFileKind.CharacterDevice, HostFiles.KindOf("/dev/null"));
+            Assert.Equal(HostFileKind.Regular, HostPath.KindOf(file));
+            Assert.Equal(HostFileKind.Directory, HostPath.KindOf(dir));
+            Assert.Equal(HostFileKind.Missing, HostPath.KindOf(Path.Combine(dir, "none")));
+            Assert.Equal(HostFileKind.Missing, HostPath.KindOf(Path.Combine(file, "below-a-file")));
+            Assert.Equal(HostFileKind.Missing, HostPath.KindOf(""));
+            Assert.Equal(HostFileKind.CharacterDevice, HostPath.KindOf("/dev/null"));
         }
         finally
         {
