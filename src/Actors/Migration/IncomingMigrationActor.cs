@@ -23,16 +23,19 @@ public sealed class IncomingMigrationActor : ReceiveActor
     private sealed record ReceiverProgress(MigrationInfo Info);
     private sealed record ReceiverNotice(string Line);
 
-    internal static Props Props(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own) =>
-        Akka.Actor.Props.Create(() => new IncomingMigrationActor(listener, endpoint, destination, own));
+    /// <param name="tls">Asked when the source connects: the TLS it must use, or null for none.</param>
+    internal static Props Props(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own,
+        Func<MigrationTls?> tls) =>
+        Akka.Actor.Props.Create(() => new IncomingMigrationActor(listener, endpoint, destination, own, tls));
 
-    public IncomingMigrationActor(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own)
+    public IncomingMigrationActor(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own,
+        Func<MigrationTls?> tls)
     {
         _listener = listener;
         _endpoint = endpoint;
         var self = Self;
         var receiver = new IncomingReceiver(listener, destination, own, info => self.Tell(new ReceiverProgress(info)),
-            line => self.Tell(new ReceiverNotice(line)), _worker.Token);
+            line => self.Tell(new ReceiverNotice(line)), _worker.Token, tls);
         _worker.Start("migration-receive", receiver.Run, (info, guest) => self.Tell(new ReceiverDone(info, guest)));
 
         Receive<ReceiverProgress>(p => Context.Parent.Tell(new Progress(p.Info, NewPass: false)));

@@ -26,15 +26,18 @@ public sealed class MigrationActor : ReceiveActor
     private sealed record SenderDone(MigrationInfo Info, GuestAfterMigration Guest);
     private sealed record SenderProgress(MigrationInfo Info, bool NewPass);
 
+    /// <param name="tls">TLS on every connection of this migration; null: plain sockets.</param>
     internal static Props Props(MigrationEndpoint destination, IActorRef requester, IMigrationSource source,
-        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters, IActorRef? commitApprover = null) =>
-        Akka.Actor.Props.Create(() => new MigrationActor(destination, requester, source, fingerprint, parameters, commitApprover));
+        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters, IActorRef? commitApprover = null, MigrationTls? tls = null) =>
+        Akka.Actor.Props.Create(() => new MigrationActor(destination, requester, source, fingerprint, parameters, commitApprover, tls));
 
     public MigrationActor(MigrationEndpoint destination, IActorRef requester, IMigrationSource source,
-        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters, IActorRef? commitApprover)
+        MigrationFingerprint fingerprint, Func<MigrationParameters> parameters, IActorRef? commitApprover, MigrationTls? tls)
     {
         _source = source;
         var self = Self;
+        // Only the TCP or UNIX connection answers `migrate`; the TLS handshake is the sender's first
+        // step, so that its failure is the migration's (status failed, error-desc), as in QEMU.
         Task.Run(() => MigrationSockets.Connect(destination, ConnectTimeout))
             .ContinueWith(t => t.IsCompletedSuccessfully ? (object)new Connected(t.Result)
                 : new ConnectFailed(t.Exception?.InnerException?.Message ?? "connect failed"))
@@ -51,7 +54,8 @@ public sealed class MigrationActor : ReceiveActor
             requester.Tell(new MigrateStarted());
             var sender = new PrecopySender(source, c.Socket, fingerprint, parameters,
                 (info, pass) => self.Tell(new SenderProgress(info, pass)), _worker.Token,
-                connectChannel: () => MigrationSockets.Connect(destination, ConnectTimeout),
+                secure: tls is null ? null : plain => MigrationConnection.SecureClient(plain, destination, ConnectTimeout, tls),
+                connectChannel: () => MigrationConnection.Connect(destination, ConnectTimeout, tls),
                 commitGate: commitApprover is null ? null : () => AskApproval(commitApprover, destination, _worker.Token));
             _worker.Start("migration-send", sender.Run, (info, guest) => self.Tell(new SenderDone(info, guest)));
         });

@@ -30,6 +30,12 @@ public sealed record MigrationParameters
     public int ThrottleIncrementPercent { get; init; } = 10;
     public int ThrottleMaxPercent { get; init; } = 99;
 
+    /// <summary>The tls-creds-x509 object every connection of a migration runs TLS with; "" (QEMU's default): no TLS.</summary>
+    public string TlsCreds { get; init; } = "";
+
+    /// <summary>The name the destination's certificate must carry; "": the host of the tcp: URI.</summary>
+    public string TlsHostname { get; init; } = "";
+
     /// <summary>Why these parameters cannot be used, or null.</summary>
     public string? Validate() =>
         DowntimeLimitMs is < 1 or > 2_000_000 ? $"downtime-limit {DowntimeLimitMs} is outside 1..2000000 ms"

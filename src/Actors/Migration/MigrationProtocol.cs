@@ -46,10 +46,13 @@ public static class MigrationProtocol
     /// <summary>Replied with the current <see cref="MigrationInfo"/>.</summary>
     public sealed record QueryMigrate : IMigrationMessage;
 
-    /// <summary>Changes only the given parameters; replied with <see cref="ParametersReply"/> or <see cref="ParametersRefused"/>.</summary>
+    /// <summary>
+    /// Changes only the given parameters; replied with <see cref="ParametersReply"/> or <see cref="ParametersRefused"/>.
+    /// <paramref name="TlsCreds"/> must name one of the VM's tls-creds-x509 objects, or be "" (no TLS).
+    /// </summary>
     public sealed record SetParameters(long? DowntimeLimitMs = null, long? MaxBandwidth = null, int? MultifdChannels = null,
         long? CompletionTimeoutMs = null, int? ThrottleInitialPercent = null, int? ThrottleIncrementPercent = null,
-        int? ThrottleMaxPercent = null) : IMigrationMessage;
+        int? ThrottleMaxPercent = null, string? TlsCreds = null, string? TlsHostname = null) : IMigrationMessage;
 
     /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events); replied like <see cref="SetParameters"/>.</summary>
     public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage;

@@ -11,7 +11,9 @@ public sealed partial class VmActor
 {
     private IActorRef? _migration;
     private MigrationInfo _migrationInfo = MigrationInfo.None;
-    private volatile MigrationParameters _migrationParameters = new();
+    private volatile MigrationParameters _migrationParameters;
+    /// <summary>The tls-creds-x509 objects tls-creds may name.</summary>
+    private readonly TlsCredsObjects _tls;
     /// <summary>From <see cref="VmProtocol.Boot.PrepareMigration"/>: warm the outgoing path up once the guest runs here.</summary>
     private bool _prepareMigration;
     private VmRunState _stateBeforeMigration;
@@ -32,7 +34,9 @@ public sealed partial class VmActor
         _state = VmRunState.InMigrate;
         _migrationInfo = new MigrationInfo(MigrationStatus.Setup);
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: false);
-        _migration = Context.ActorOf(IncomingMigrationActor.Props(listener, endpoint, access, MigrationFingerprint.From(_config)), "incoming");
+        // Read when the source connects: tls-creds set after -incoming (as QEMU's users do) still applies.
+        _migration = Context.ActorOf(IncomingMigrationActor.Props(listener, endpoint, access, MigrationFingerprint.From(_config),
+            () => _tls.ForDestination(_migrationParameters)), "incoming");
     }
 
     private void MigrationHandlers()
@@ -84,6 +88,15 @@ public sealed partial class VmActor
             : m.Destination.Transport == MigrationTransport.File ? "migration to a file (snapshot) is not supported; use tcp: or unix:"
             : _machine!.Memory.MigrationBlocker is { } blocker ? $"this VM cannot migrate: {blocker}"
             : null;
+        MigrationTls? tls = null;
+        try
+        {
+            if (refusal is null) tls = _tls.ForSource(_migrationParameters, m.Destination);
+        }
+        catch (MigrationRefusedException e)
+        {
+            refusal = e.Message;
+        }
         if (refusal is not null)
         {
             Sender.Tell(new MigrateRefused(refusal));
@@ -95,7 +108,7 @@ public sealed partial class VmActor
         _state = VmRunState.Migrating;
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: _stateBeforeMigration == VmRunState.Running);
         _migration = Context.ActorOf(MigrationActor.Props(m.Destination, Sender, access, MigrationFingerprint.From(_config),
-            () => _migrationParameters, m.CommitApprover), $"migration-{Guid.NewGuid():N}");
+            () => _migrationParameters, m.CommitApprover, tls), $"migration-{Guid.NewGuid():N}");
     }
 
     private void OnMigrateCancel()
@@ -163,6 +176,11 @@ public sealed partial class VmActor
             Sender.Tell(new ParametersRefused(error));
             return;
         }
+        if (next.TlsCreds.Length > 0 && !_tls.Contains(next.TlsCreds))
+        {
+            Sender.Tell(new ParametersRefused($"tls-creds '{next.TlsCreds}' names no tls-creds-x509 object"));
+            return;
+        }
         _migrationParameters = next;
         Sender.Tell(new ParametersReply(next));
     }
@@ -176,6 +194,8 @@ public sealed partial class VmActor
         ThrottleInitialPercent = s.ThrottleInitialPercent ?? p.ThrottleInitialPercent,
         ThrottleIncrementPercent = s.ThrottleIncrementPercent ?? p.ThrottleIncrementPercent,
         ThrottleMaxPercent = s.ThrottleMaxPercent ?? p.ThrottleMaxPercent,
+        TlsCreds = s.TlsCreds ?? p.TlsCreds,
+        TlsHostname = s.TlsHostname ?? p.TlsHostname,
     };
 
     private MigrationParameters? Apply(MigrationParameters p, SetCapabilities s)

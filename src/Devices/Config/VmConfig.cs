@@ -33,7 +33,18 @@ public sealed record VmConfig
     public bool StartPaused { get; init; }
     /// <summary>What the <c>tern</c> process itself does (pid file, log); not part of the VM or its fingerprint.</summary>
     public ProcessOptions Process { get; init; } = new();
+    /// <summary><c>-object tls-creds-x509,...</c>: credentials migrations may use (by id); host-side only, not in the fingerprint.</summary>
+    public IReadOnlyList<TlsCredsConfig> TlsCreds { get; init; } = [];
 }
+
+/// <summary>
+/// QEMU's <c>-object tls-creds-x509,id=ID,dir=DIR,endpoint=server|client,verify-peer=on|off</c>:
+/// a directory of PEM files (ca-cert.pem and the endpoint's certificate and key) under an id.
+/// </summary>
+public sealed record TlsCredsConfig(string Id, string Directory, TlsCredsEndpoint Endpoint, bool VerifyPeer = true);
+
+/// <summary>The role credentials are for: a migration's destination is the server, its source the client.</summary>
+public enum TlsCredsEndpoint { Server, Client }
 
 /// <summary>StratoVirt's <c>-machine</c> properties besides the type.</summary>
 public sealed record MachineOptions(bool DumpGuestCore = true, bool MemShare = false);

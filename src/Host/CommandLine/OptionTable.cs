@@ -40,6 +40,9 @@ internal static class OptionTable
         "-qmp unix:PATH,server,nowait | tcp:IP:PORT,server,nowait", "QMP server socket");
     public static readonly OptionSpec Incoming = new("-incoming", OptionArity.One, false,
         "-incoming tcp:IP:PORT | unix:PATH | file:DIR", "wait for an incoming migration");
+    public static readonly OptionSpec Object = new("-object", OptionArity.One, true,
+        "-object tls-creds-x509,id=ID,dir=DIR[,endpoint=server|client][,verify-peer=on|off]",
+        "TLS credentials a migration uses when migrate-set-parameters tls-creds names ID (QEMU's PEM layout)");
     public static readonly OptionSpec Freeze = new("-S", OptionArity.Flag, false, "-S, -freeze", "start with the vCPUs stopped");
     public static readonly OptionSpec Log = new("-D", OptionArity.OptionalOne, false, "-D [LOGFILE]", "log to LOGFILE (default stderr)");
     public static readonly OptionSpec PidFile = new("-pidfile", OptionArity.One, false, "-pidfile PATH", "write the process id to PATH");
@@ -57,7 +60,7 @@ internal static class OptionTable
 
     private static readonly OptionSpec[] Documented =
     [
-        Machine, Memory, MemPath, MemPrealloc, Smp, Cpu, Kernel, Initrd, Append, Drive, Device, Netdev, Serial, Qmp, Incoming, Name,
+        Machine, Memory, MemPath, MemPrealloc, Smp, Cpu, Kernel, Initrd, Append, Drive, Device, Netdev, Serial, Qmp, Incoming, Object, Name,
         Freeze, Log, PidFile, Daemonize, DisableSeccomp, Version, Help,
     ];
 

@@ -51,6 +51,7 @@ public static class VmCommandLine
         var devices = new List<BlockDeviceConfig>();
         var netdevs = new List<NetdevConfig>();
         var nics = new List<NetDeviceConfig>();
+        var tlsCreds = new List<TlsCredsConfig>();
         var process = new ProcessOptions();
 
         foreach (var option in occurrences)
@@ -90,6 +91,12 @@ public static class VmCommandLine
             else if (spec == OptionTable.Qmp) config = config with { Qmp = QmpOption.Parse(option.Value) };
             else if (spec == OptionTable.Incoming)
                 config = config with { Incoming = option.Value, IncomingEndpoint = IncomingOption.Parse(option.Value) };
+            else if (spec == OptionTable.Object)
+            {
+                var creds = ObjectOption.Parse(option.Value);
+                if (tlsCreds.Exists(c => c.Id == creds.Id)) throw new CommandLineException($"-object id '{creds.Id}' is given twice");
+                tlsCreds.Add(creds);
+            }
             else if (spec == OptionTable.Freeze) config = config with { StartPaused = true };
             else if (spec == OptionTable.Log)
             {
@@ -126,6 +133,7 @@ public static class VmCommandLine
             NetDevices = nics,
             Topology = config.Topology ?? CpuTopology.SingleSocket(config.Vcpus),
             Process = process,
+            TlsCreds = tlsCreds,
         };
     }
 

@@ -32,7 +32,9 @@ public static class MigrationCommandNames
             QmpArgument.Optional("multifd-channels", QmpArgType.Int),
             QmpArgument.Optional("cpu-throttle-initial", QmpArgType.Int),
             QmpArgument.Optional("cpu-throttle-increment", QmpArgType.Int),
-            QmpArgument.Optional("max-cpu-throttle", QmpArgType.Int));
+            QmpArgument.Optional("max-cpu-throttle", QmpArgType.Int),
+            QmpArgument.Optional("tls-creds", QmpArgType.String),
+            QmpArgument.Optional("tls-hostname", QmpArgType.String));
         table.Reserve(QueryParameters);
         table.Reserve(SetCapabilities, QmpArgument.Mandatory("capabilities", QmpArgType.Array));
         table.Reserve(QueryCapabilities);

@@ -35,7 +35,9 @@ public static class MigrationCommands
             QmpArgument.Optional("x-completion-timeout", QmpArgType.Int),
             QmpArgument.Optional("cpu-throttle-initial", QmpArgType.Int),
             QmpArgument.Optional("cpu-throttle-increment", QmpArgType.Int),
-            QmpArgument.Optional("max-cpu-throttle", QmpArgType.Int));
+            QmpArgument.Optional("max-cpu-throttle", QmpArgType.Int),
+            QmpArgument.Optional("tls-creds", QmpArgType.String),
+            QmpArgument.Optional("tls-hostname", QmpArgType.String));
         table.Implement(MigrationCommandNames.SetCapabilities, (args, _) => SetCapabilities(vm, args.Get("capabilities")!.Value));
     }
 
@@ -62,7 +64,7 @@ public static class MigrationCommands
         VmAsk.Run<IMigrationMessage>(vm, new SetParameters(
             args.GetInt("downtime-limit"), args.GetInt("max-bandwidth"), Percent(args, "multifd-channels"),
             args.GetInt("x-completion-timeout"), Percent(args, "cpu-throttle-initial"), Percent(args, "cpu-throttle-increment"),
-            Percent(args, "max-cpu-throttle")), "migrate-set-parameters", Answer);
+            Percent(args, "max-cpu-throttle"), args.GetString("tls-creds"), args.GetString("tls-hostname")), "migrate-set-parameters", Answer);
 
     /// <summary>A small int argument; out-of-range values stay out of range (clamped, not wrapped) so validation names them.</summary>
     private static int? Percent(QmpArguments args, string name) => args.GetInt(name) is { } v ? (int)Math.Clamp(v, -1, 100_000) : null;
@@ -127,6 +129,8 @@ public static class MigrationJson
         ["cpu-throttle-initial"] = p.ThrottleInitialPercent,
         ["cpu-throttle-increment"] = p.ThrottleIncrementPercent,
         ["max-cpu-throttle"] = p.ThrottleMaxPercent,
+        ["tls-creds"] = p.TlsCreds,
+        ["tls-hostname"] = p.TlsHostname,
     };
 
     public static JsonArray Capabilities(MigrationParameters p) =>

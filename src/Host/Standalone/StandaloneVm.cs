@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Tern.Actors.Migration.Transport;
+using Tern.Actors.Security;
 using Tern.Actors.Vm;
 using Tern.Devices.Board;
 using Tern.Devices.Config;
@@ -15,11 +17,13 @@ public static class StandaloneVm
     public static async Task<int> RunAsync(string[] args)
     {
         VmConfig config;
+        TlsCredsObjects tls;
         try
         {
             config = VmCommandLine.Parse(args);
+            tls = TlsCredsObjects.Load(config.TlsCreds);
         }
-        catch (CommandLineException e)
+        catch (Exception e) when (e is CommandLineException or TlsCredentialsException)
         {
             return Fail(e.Message);
         }
@@ -47,7 +51,7 @@ public static class StandaloneVm
 
         try
         {
-            return await RunVmAsync(config, qmp);
+            return await RunVmAsync(config, tls, qmp);
         }
         finally
         {
@@ -56,7 +60,7 @@ public static class StandaloneVm
         }
     }
 
-    private static async Task<int> RunVmAsync(VmConfig config, QmpServer? qmp)
+    private static async Task<int> RunVmAsync(VmConfig config, TlsCredsObjects tls, QmpServer? qmp)
     {
         ConsoleStreams console;
         try
@@ -75,7 +79,7 @@ public static class StandaloneVm
         // guest then waited for the machine.
         var machine = PrepareNow(config, console.Machine);
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
-        var vm = system.ActorOf(VmActor.Props(config, console.Machine, machine), "vm");
+        var vm = system.ActorOf(VmActor.Props(config, console.Machine, machine, tls), "vm");
         using var signals = QuitOnSignal.Install(vm);
         qmp?.Attach(system, vm);
 

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Tern.Actors.Migration.Transport;
 using Tern.Actors.Migration.Wire;
 using Tern.Kvm.Memory;
 
@@ -13,7 +14,7 @@ namespace Tern.Actors.Migration.Destination;
 internal sealed class IncomingChannels : IDisposable
 {
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
-    private readonly List<(NetworkStream Stream, MigrationStreamReader Reader, Thread Thread)> _channels = [];
+    private readonly List<(Stream Stream, MigrationStreamReader Reader, Thread Thread)> _channels = [];
     private readonly Action _onFailure;
     private Exception? _failure;
 
@@ -29,9 +30,10 @@ internal sealed class IncomingChannels : IDisposable
     /// <summary>
     /// Accepts and checks <paramref name="announced"/>.DataChannels connections, then starts reading
     /// them. <paramref name="onFailure"/> runs (on a channel's thread) when one fails, to wake the main reader.
+    /// With <paramref name="tls"/> each connection's handshake comes first, as on the main socket.
     /// </summary>
     public static IncomingChannels Accept(Socket listener, MigrationSection.Channel announced, GuestMemory memory,
-        UnverifiedPages ledger, Action onFailure, CancellationToken cancel)
+        UnverifiedPages ledger, Action onFailure, MigrationTls? tls, CancellationToken cancel)
     {
         var channels = new IncomingChannels(onFailure);
         try
@@ -51,7 +53,15 @@ internal sealed class IncomingChannels : IDisposable
                     throw new MigrationStreamException($"data channel {i + 1} of {announced.DataChannels} did not connect within {HelloTimeout.TotalSeconds:F0} s");
                 }
                 socket.ReceiveTimeout = (int)HelloTimeout.TotalMilliseconds;
-                var stream = new NetworkStream(socket, ownsSocket: true);
+                Stream stream;
+                try
+                {
+                    stream = MigrationConnection.Accept(socket, HelloTimeout, tls).Stream;
+                }
+                catch (MigrationRefusedException e)
+                {
+                    throw new MigrationStreamException($"data channel {i + 1} of {announced.DataChannels}: {e.Message}");
+                }
                 var reader = MigrationStreamReader.ForDataChannel(stream, memory, ledger);
                 var thread = new Thread(() => channels.ReadToEnd(reader)) { IsBackground = true };
                 channels._channels.Add((stream, reader, thread));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Tern.Actors.Migration.Source;
+using Tern.Actors.Migration.Transport;
 using Tern.Actors.Migration.Wire;
 using Tern.Devices.Board;
 using Tern.Devices.Config;
@@ -15,7 +16,9 @@ namespace Tern.Actors.Migration.Destination;
 /// collects the final state, restores it without running the guest, takes the disks' image locks
 /// (the source has let go of them), acknowledges, and resumes the guest only when the source
 /// commits (see <see cref="PrecopySender"/> for the sequence). Every byte is untrusted: the
-/// reader validates the stream, the machine validates each state.
+/// reader validates the stream, the machine validates each state. With TLS (<paramref name="tls"/>,
+/// asked when the connection arrives, so that tls-creds set after -incoming still counts) each
+/// connection's handshake comes first; a failed one fails the migration like a malformed stream.
 /// </summary>
 public sealed class IncomingReceiver(
     Socket listener,
@@ -23,10 +26,11 @@ public sealed class IncomingReceiver(
     MigrationFingerprint own,
     Action<MigrationInfo> progress,
     Action<string> notice,
-    CancellationToken cancel)
+    CancellationToken cancel,
+    Func<MigrationTls?>? tls = null)
 {
     private static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(60);
-    /// <summary>How long a new connection may take to send the stream header before it is dropped as a stray.</summary>
+    /// <summary>How long a new connection may take for its TLS handshake, and then to send the stream header, before it is dropped as a stray.</summary>
     public static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(10);
     private readonly Stopwatch _clock = new();
     private MigrationInfo _info = new(MigrationStatus.Setup);
@@ -34,19 +38,21 @@ public sealed class IncomingReceiver(
 
     public (MigrationInfo Info, GuestAfterMigration Guest) Run()
     {
-        Socket? connection = null;
-        NetworkStream? stream = null;
+        MigrationConnection? connection = null;
+        Stream? stream = null;
         try
         {
-            using var wake = cancel.Register(() => { listener.Dispose(); connection?.Dispose(); });
+            using var wake = cancel.Register(() => { listener.Dispose(); connection?.Socket.Dispose(); });
             Rehearse();
             MigrationStreamReader reader;
             MigrationStreamException? headerFault;
-            (connection, stream, reader, headerFault) = AcceptMigration();
+            MigrationTls? security;
+            (connection, reader, headerFault, security) = AcceptMigration();
+            stream = connection.Stream;
             _clock.Start();
             if (headerFault is not null) throw headerFault; // here, so that the source hears why
-            connection.ReceiveTimeout = (int)SilenceLimit.TotalMilliseconds;
-            return Receive(stream, reader);
+            connection.Socket.ReceiveTimeout = (int)SilenceLimit.TotalMilliseconds;
+            return Receive(stream, reader, connection.Socket, security);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException
                                    or MigrationStreamException or MachineException or MigrationFailedException or InvalidOperationException)
@@ -64,23 +70,36 @@ public sealed class IncomingReceiver(
     }
 
     /// <summary>
-    /// The first connection that opens with the stream's magic; every other one is logged and
-    /// closed. A Tern stream whose header is still wrong (another format version) comes back with
-    /// that fault: it is a migration, and fails as one.
+    /// The first connection that completes the TLS handshake (when TLS is asked) and opens with
+    /// the stream's magic; every other one is logged and closed, and the wait goes on: neither a
+    /// port scan nor a peer without the cluster's certificate can end it. A Tern stream whose
+    /// header is still wrong (another format version) comes back with that fault: it is a
+    /// migration, and fails as one.
     /// </summary>
-    private (Socket, NetworkStream, MigrationStreamReader, MigrationStreamException?) AcceptMigration()
+    private (MigrationConnection, MigrationStreamReader, MigrationStreamException?, MigrationTls?) AcceptMigration()
     {
         while (true)
         {
-            var connection = listener.Accept();
-            var stream = new NetworkStream(connection, ownsSocket: true);
+            var accepted = listener.Accept();
+            var security = tls?.Invoke();
+            MigrationConnection connection;
+            try
+            {
+                connection = MigrationConnection.Accept(accepted, HeaderTimeout, security);
+            }
+            catch (MigrationRefusedException e)
+            {
+                notice($"ignored a connection that is not a migration: {e.Message}");
+                continue;
+            }
+            var stream = connection.Stream;
             var reader = new MigrationStreamReader(stream, destination.Memory);
             string? stray;
             MigrationStreamException? fault = null;
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel))
             {
                 deadline.CancelAfter(HeaderTimeout);
-                var hangUp = deadline.Token.Register(connection.Dispose);
+                var hangUp = deadline.Token.Register(connection.Socket.Dispose);
                 try
                 {
                     reader.ReadHeader();
@@ -98,9 +117,9 @@ public sealed class IncomingReceiver(
                 cancel.ThrowIfCancellationRequested();
                 if (deadline.IsCancellationRequested) stray = $"sent no stream header within {HeaderTimeout.TotalSeconds:F0} s";
             }
-            if (stray is null) return (connection, stream, reader, fault);
+            if (stray is null) return (connection, reader, fault, security);
             notice($"ignored a connection that is not a migration: {stray}");
-            stream.Dispose();
+            connection.Dispose();
         }
     }
 
@@ -118,7 +137,7 @@ public sealed class IncomingReceiver(
         }
     }
 
-    private (MigrationInfo, GuestAfterMigration) Receive(NetworkStream stream, MigrationStreamReader reader)
+    private (MigrationInfo, GuestAfterMigration) Receive(Stream stream, MigrationStreamReader reader, Socket socket, MigrationTls? security)
     {
         if (reader.ReadNext() is not MigrationSection.Config config)
             throw new MigrationFailedException("the stream did not start with the configuration");
@@ -138,7 +157,7 @@ public sealed class IncomingReceiver(
                     break;
                 case MigrationSection.Channel c:
                     _channels = IncomingChannels.Accept(listener, c, destination.Memory, reader.Unverified,
-                        onFailure: () => stream.Socket.Dispose(), cancel);
+                        onFailure: socket.Dispose, security, cancel);
                     reader.AwaitDataChannels = _channels.WaitForEnd;
                     break;
                 case MigrationSection.RoundEnd r:
@@ -180,7 +199,7 @@ public sealed class IncomingReceiver(
         if (s.Version != version) throw new MigrationFailedException($"{s.ComponentId} version {s.Version} is not supported");
     }
 
-    private (MigrationInfo, GuestAfterMigration) Finish(NetworkStream stream, IReadOnlyList<ComponentState> states, bool wasRunning,
+    private (MigrationInfo, GuestAfterMigration) Finish(Stream stream, IReadOnlyList<ComponentState> states, bool wasRunning,
         (long Written, byte[] Tail)? console)
     {
         destination.RestoreState(states);
@@ -204,7 +223,7 @@ public sealed class IncomingReceiver(
         }
     }
 
-    private static void TryReply(NetworkStream? stream, MigrationReply reply)
+    private static void TryReply(Stream? stream, MigrationReply reply)
     {
         if (stream is null) return;
         try

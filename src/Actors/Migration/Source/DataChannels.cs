@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Tern.Actors.Migration.Transport;
 using Tern.Actors.Migration.Wire;
 using Tern.Kvm.Memory;
 
@@ -14,22 +15,21 @@ internal sealed class DataChannels : IDisposable
     private static readonly TimeSpan ProgressPeriod = TimeSpan.FromMilliseconds(100);
     private readonly Channel[] _channels;
 
-    private sealed record Channel(Socket Socket, NetworkStream Stream, MigrationStreamWriter Writer, List<PageRun> Runs);
+    private sealed record Channel(Socket Socket, Stream Stream, MigrationStreamWriter Writer, List<PageRun> Runs);
 
     private DataChannels(Channel[] channels) => _channels = channels;
 
-    /// <summary>Connects <paramref name="count"/> sockets and introduces each as part of <paramref name="session"/>.</summary>
-    public static DataChannels Open(int count, Func<Socket> connect, GuestMemory memory, Guid session)
+    /// <summary>Connects <paramref name="count"/> sockets (each with its own TLS handshake, if any) and introduces each as part of <paramref name="session"/>.</summary>
+    public static DataChannels Open(int count, Func<MigrationConnection> connect, GuestMemory memory, Guid session)
     {
         var channels = new List<Channel>(count);
         try
         {
             for (int i = 1; i <= count; i++)
             {
-                var socket = connect();
-                var stream = new NetworkStream(socket, ownsSocket: true);
-                var writer = new MigrationStreamWriter(stream, memory);
-                channels.Add(new Channel(socket, stream, writer, []));
+                var connection = connect();
+                var writer = new MigrationStreamWriter(connection.Stream, memory);
+                channels.Add(new Channel(connection.Socket, connection.Stream, writer, []));
                 writer.WriteHeader();
                 writer.WriteChannel(session, count, i);
             }

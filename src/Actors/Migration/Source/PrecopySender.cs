@@ -9,7 +9,8 @@ namespace Tern.Actors.Migration.Source;
 /// <summary>
 /// The source side of a live migration, run on its own thread over one connected socket.
 /// <para>
-/// Sequence (stream format in <see cref="MigrationStreamFormat"/>): header and configuration
+/// Sequence (stream format in <see cref="MigrationStreamFormat"/>): the TLS handshake when the
+/// migration uses TLS (its failure fails the migration; the guest goes on here), header and configuration
 /// fingerprint, then wait for the destination's Ack(0) or Error; start dirty tracking; round 1
 /// sends all RAM (zero pages as ranges); each later round sends the pages dirtied since the last
 /// sync (a round ends once the destination acknowledges it has applied it), until
@@ -43,10 +44,11 @@ public sealed class PrecopySender
 
     private readonly IMigrationSource _source;
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Func<NetworkStream, Stream>? _secure;
+    private Stream _stream;
     private readonly MigrationFingerprint _fingerprint;
     private readonly Func<MigrationParameters> _parameters;
-    private readonly Func<Socket>? _connectChannel;
+    private readonly Func<Transport.MigrationConnection>? _connectChannel;
     private readonly Func<string?>? _commitGate;
     private readonly Action<MigrationInfo, bool> _progress;
     private readonly CancellationToken _cancel;
@@ -60,12 +62,14 @@ public sealed class PrecopySender
     private bool _disksHandedOver;
     private ulong _syncs;
 
+    /// <param name="secure">The TLS handshake over the main socket, the first step of <see cref="Run"/> (null: plain).</param>
     /// <param name="connectChannel">Opens another connection to the destination, for multifd's data channels (null: one socket only).</param>
     /// <param name="commitGate">Asked once the destination restored the guest, before the commit: null to go on, else why not (then the guest stays here).</param>
     public PrecopySender(IMigrationSource source, Socket socket, MigrationFingerprint fingerprint,
         Func<MigrationParameters> parameters, Action<MigrationInfo, bool> progress, CancellationToken cancel,
-        Func<Socket>? connectChannel = null, Func<string?>? commitGate = null)
+        Func<NetworkStream, Stream>? secure = null, Func<Transport.MigrationConnection>? connectChannel = null, Func<string?>? commitGate = null)
     {
+        _secure = secure;
         _connectChannel = connectChannel;
         _commitGate = commitGate;
         _source = source;
@@ -103,6 +107,7 @@ public sealed class PrecopySender
         var tracker = new DirtyPageTracker(_source.Vm, _source.Memory);
         try
         {
+            if (_secure is not null) _stream = _secure((NetworkStream)_stream);
             var writer = new MigrationStreamWriter(_stream, _source.Memory);
             Setup(writer);
             OpenChannels(writer);
@@ -120,12 +125,13 @@ public sealed class PrecopySender
         }
         catch (Exception e) when (_cancel.IsCancellationRequested && !_committed
                                    && e is OperationCanceledException or IOException or SocketException or ObjectDisposedException
-                                        or MigrationStreamException or MigrationFailedException)
+                                        or MigrationStreamException or MigrationFailedException or Transport.MigrationRefusedException)
         {
             TryWrite(w => w.WriteCancel());
             return (Final(MigrationStatus.Canceled, TakeDisksBack()), GuestAfterMigration.Unchanged);
         }
         catch (Exception e) when (e is IOException or SocketException or MigrationStreamException or MigrationFailedException
+                                   or Transport.MigrationRefusedException
                                    or ObjectDisposedException or Tern.Devices.Board.MachineException or Tern.Kvm.KvmException)
         {
             string reason = e is IOException or SocketException or ObjectDisposedException ? DescribeLostConnection(e) : e.Message;

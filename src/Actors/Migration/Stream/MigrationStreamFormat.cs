@@ -6,6 +6,17 @@ namespace Tern.Actors.Migration.Wire;
 /// <see cref="MigrationStreamWriter"/>, read by <see cref="MigrationStreamReader"/>; the destination's
 /// answers travel back on the same socket (<see cref="MigrationBackChannel"/>). Every integer is
 /// little-endian. Every byte is untrusted on the receiving side.
+/// <para><b>TLS</b> sits below this format. When the migration uses TLS (migrate-set-parameters
+/// <c>tls-creds</c> on both sides, or a cluster node's certificate), every connection, the main
+/// one and each multifd data channel, first completes a TLS handshake in which each side checks
+/// the other's certificate against its CA (the source also checks that the destination's names
+/// tls-hostname or the URI's host); only then does the Header below travel, inside TLS, and
+/// everything here holds unchanged (the checksums still guard against bugs, TLS against people).
+/// A failed handshake moves no byte of the format: the source's migration fails with a one-line
+/// <c>error-desc</c> and its guest goes on; the destination treats it as any connection that is not
+/// a migration (today: its incoming migration fails). A destination that requires TLS answers a
+/// plain source with a back-channel Error frame in clear, so that the source can say why. See
+/// <see cref="Transport.MigrationConnection"/>.</para>
 /// <para><b>Sequence</b> (source to destination)</para>
 /// <code>
 /// Header                              magic, format version
