@@ -32,6 +32,12 @@ public static class MigrationProtocol
 
     public sealed record CommitRefused(string Reason) : IMigrationMessage;
 
+    /// <summary>
+    /// After <c>-incoming defer</c>, QMP migrate-incoming: listen at <paramref name="Source"/> for the
+    /// migration; replied with <see cref="MigrateStarted"/> once listening, or <see cref="MigrateRefused"/>.
+    /// </summary>
+    public sealed record MigrateIncoming(MigrationEndpoint Source) : IMigrationMessage;
+
     public sealed record MigrateStarted : IMigrationMessage;
 
     public sealed record MigrateRefused(string Reason) : IMigrationMessage;

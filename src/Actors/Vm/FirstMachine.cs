@@ -16,7 +16,7 @@ public sealed record FirstMachine(Machine Machine, EarlyVcpus? Running)
     public static FirstMachine Prepare(VmConfig config, MachineConsole console)
     {
         var machine = Machine.Create(config, console);
-        bool runsAtBoot = !config.StartPaused && config.IncomingEndpoint is null;
+        bool runsAtBoot = !config.StartPaused && !config.AwaitsMigration;
         return new FirstMachine(machine, runsAtBoot ? EarlyVcpus.Start(machine) : null);
     }
 

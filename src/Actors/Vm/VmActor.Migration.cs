@@ -19,19 +19,46 @@ public sealed partial class VmActor
     private VmRunState _stateBeforeMigration;
     private MigrationInfo _infoBeforeMigration = MigrationInfo.None;
 
-    private void BootForIncomingMigration(MigrationEndpoint endpoint)
+    /// <summary>Listens at <paramref name="endpoint"/> before the machine exists (a busy address fails the boot), or later, when deferred (null).</summary>
+    private void BootForIncomingMigration(MigrationEndpoint? endpoint)
     {
-        var listener = MigrationSockets.Listen(endpoint);
+        var listener = endpoint is null ? null : MigrationSockets.Listen(endpoint);
         try
         {
             StartMachine(paused: true);
         }
         catch
         {
-            MigrationSockets.CloseListener(listener, endpoint);
+            if (listener is not null) MigrationSockets.CloseListener(listener, endpoint!);
             throw;
         }
         _state = VmRunState.InMigrate;
+        if (listener is not null) StartIncoming(listener, endpoint!);
+    }
+
+    /// <summary>QMP migrate-incoming after <c>-incoming defer</c>: listen now, once.</summary>
+    private void OnMigrateIncoming(MigrateIncoming m)
+    {
+        string? refusal = !_config.IncomingDeferred ? "migrate-incoming needs -incoming defer on the command line"
+            : _state != VmRunState.InMigrate || _migration is not null ? "the incoming migration has already been started"
+            : m.Source.Transport == MigrationTransport.File ? "migrate-incoming takes tcp: or unix:"
+            : null;
+        if (refusal is null)
+        {
+            try
+            {
+                StartIncoming(MigrationSockets.Listen(m.Source), m.Source);
+            }
+            catch (MigrationRefusedException e)
+            {
+                refusal = e.Message;
+            }
+        }
+        Sender.Tell(refusal is null ? new MigrateStarted() : new MigrateRefused(refusal));
+    }
+
+    private void StartIncoming(System.Net.Sockets.Socket listener, MigrationEndpoint endpoint)
+    {
         _migrationInfo = new MigrationInfo(MigrationStatus.Setup);
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: false);
         // Read when the source connects: tls-creds set after -incoming (as QEMU's users do) still applies.
@@ -42,6 +69,7 @@ public sealed partial class VmActor
     private void MigrationHandlers()
     {
         Receive<Migrate>(OnMigrate);
+        Receive<MigrateIncoming>(OnMigrateIncoming);
         Receive<WarmUpMigration>(_ => OnWarmUpMigration());
         Receive<MigrateCancel>(_ => OnMigrateCancel());
         Receive<QueryMigrate>(_ => Sender.Tell(_migrationInfo));

@@ -95,9 +95,9 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         try
         {
             _prepareMigration = boot.PrepareMigration;
-            if (_config.IncomingEndpoint is { } incoming)
+            if (_config.AwaitsMigration)
             {
-                BootForIncomingMigration(incoming);
+                BootForIncomingMigration(_config.IncomingEndpoint);
                 Sender.Tell(new Booted());
                 return;
             }

@@ -21,8 +21,12 @@ public sealed record VmConfig
     public QmpEndpoint? Qmp { get; init; }
     /// <summary>The raw <c>-incoming</c> URI (reserved for live migration).</summary>
     public string? Incoming { get; init; }
-    /// <summary><see cref="Incoming"/> parsed and validated; null when there is none.</summary>
+    /// <summary><see cref="Incoming"/> parsed and validated; null when there is none, or when it is deferred.</summary>
     public MigrationEndpoint? IncomingEndpoint { get; init; }
+    /// <summary><c>-incoming defer</c> (QEMU's): wait for QMP <c>migrate-incoming</c> to say where to listen.</summary>
+    public bool IncomingDeferred { get; init; }
+    /// <summary>The VM waits, paused, for an incoming migration (now or deferred) instead of booting its guest.</summary>
+    public bool AwaitsMigration => IncomingEndpoint is not null || IncomingDeferred;
     /// <summary><c>-machine q35,dump-guest-core=..,mem-share=..</c>.</summary>
     public MachineOptions Machine { get; init; } = new();
     /// <summary><c>-mem-path</c> and <c>-mem-prealloc</c>: host-side only, so not part of the migration fingerprint.</summary>

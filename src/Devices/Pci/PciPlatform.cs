@@ -57,7 +57,7 @@ public sealed class PciPlatform : IDisposable
             foreach (var dev in config.NetDevices)
                 platform.AddNet(dev, netdevs[dev.NetdevId], memory, msi, intx);
             // An incoming migration's destination waits for the switch-over: the source holds the images until then.
-            if (config.IncomingEndpoint is null) platform.LockDisks();
+            if (!config.AwaitsMigration) platform.LockDisks();
             platform.Root.AddHostBridge();
             platform.Root.AssignBars(allocator ?? PciBarAllocator.ForRamSize(config.MemoryBytes));
             return platform;

@@ -39,7 +39,7 @@ internal static class OptionTable
     public static readonly OptionSpec Qmp = new("-qmp", OptionArity.One, false,
         "-qmp unix:PATH,server,nowait | tcp:IP:PORT,server,nowait", "QMP server socket");
     public static readonly OptionSpec Incoming = new("-incoming", OptionArity.One, false,
-        "-incoming tcp:IP:PORT | unix:PATH | file:DIR", "wait for an incoming migration");
+        "-incoming tcp:IP:PORT | unix:PATH | file:DIR | defer", "wait for an incoming migration (defer: at the address QMP migrate-incoming gives)");
     public static readonly OptionSpec Object = new("-object", OptionArity.One, true,
         "-object tls-creds-x509,id=ID,dir=DIR[,endpoint=server|client][,verify-peer=on|off]",
         "TLS credentials a migration uses when migrate-set-parameters tls-creds names ID (QEMU's PEM layout)");

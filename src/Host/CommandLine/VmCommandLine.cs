@@ -90,7 +90,12 @@ public static class VmCommandLine
             else if (spec == OptionTable.Serial) config = config with { Serial = SerialOption.Parse(option.Value) };
             else if (spec == OptionTable.Qmp) config = config with { Qmp = QmpOption.Parse(option.Value) };
             else if (spec == OptionTable.Incoming)
-                config = config with { Incoming = option.Value, IncomingEndpoint = IncomingOption.Parse(option.Value) };
+                config = config with
+                {
+                    Incoming = option.Value,
+                    IncomingDeferred = option.Value == IncomingOption.Defer,
+                    IncomingEndpoint = option.Value == IncomingOption.Defer ? null : IncomingOption.Parse(option.Value),
+                };
             else if (spec == OptionTable.Object)
             {
                 var creds = ObjectOption.Parse(option.Value);

@@ -15,6 +15,7 @@ public static class MigrationCommandNames
     public const string QueryParameters = "query-migrate-parameters";
     public const string SetCapabilities = "migrate-set-capabilities";
     public const string QueryCapabilities = "query-migrate-capabilities";
+    public const string MigrateIncoming = "migrate-incoming";
 
     public static void ReserveIn(QmpCommandTable table)
     {
@@ -38,5 +39,6 @@ public static class MigrationCommandNames
         table.Reserve(QueryParameters);
         table.Reserve(SetCapabilities, QmpArgument.Mandatory("capabilities", QmpArgType.Array));
         table.Reserve(QueryCapabilities);
+        table.Reserve(MigrateIncoming, QmpArgument.Mandatory("uri", QmpArgType.String));
     }
 }

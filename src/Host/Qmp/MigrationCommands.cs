@@ -16,6 +16,7 @@ public static class MigrationCommands
     public static void ImplementIn(QmpCommandTable table, IActorRef vm)
     {
         table.Implement(MigrationCommandNames.Migrate, (args, _) => Migrate(vm, args.GetString("uri")!));
+        table.Implement(MigrationCommandNames.MigrateIncoming, (args, _) => Migrate(vm, args.GetString("uri")!, incoming: true));
         table.Implement(MigrationCommandNames.MigrateCancel, (_, _) =>
             VmAsk.Run<IMigrationMessage>(vm, new MigrateCancel(), "migrate_cancel", r => r switch
             {
@@ -41,18 +42,21 @@ public static class MigrationCommands
         table.Implement(MigrationCommandNames.SetCapabilities, (args, _) => SetCapabilities(vm, args.Get("capabilities")!.Value));
     }
 
-    private static Task<QmpReply> Migrate(IActorRef vm, string uri)
+    /// <summary>migrate, or with <paramref name="incoming"/> migrate-incoming (the destination's side, after -incoming defer).</summary>
+    private static Task<QmpReply> Migrate(IActorRef vm, string uri, bool incoming = false)
     {
+        string command = incoming ? MigrationCommandNames.MigrateIncoming : MigrationCommandNames.Migrate;
         Devices.Config.MigrationEndpoint endpoint;
         try
         {
-            endpoint = MigrationUri.Parse(uri, "migrate");
+            endpoint = MigrationUri.Parse(uri, command);
         }
         catch (CommandLineException e)
         {
             return Task.FromResult(QmpReply.Generic(e.Message));
         }
-        return VmAsk.Run<IMigrationMessage>(vm, new Migrate(endpoint), "migrate", r => r switch
+        IMigrationMessage request = incoming ? new MigrateIncoming(endpoint) : new Migrate(endpoint);
+        return VmAsk.Run<IMigrationMessage>(vm, request, command, r => r switch
         {
             MigrateStarted => QmpReply.Empty,
             MigrateRefused f => QmpReply.Generic(f.Reason),

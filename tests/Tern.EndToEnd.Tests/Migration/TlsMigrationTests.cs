@@ -41,19 +41,22 @@ public sealed class TlsMigrationTests : IDisposable
         qmp.Return("migrate-set-parameters", arguments);
     }
 
+    /// <param name="defer">QEMU's order on the destination: -incoming defer, migrate-set-parameters, then migrate-incoming.</param>
     [KvmTheory]
-    [InlineData("tcp", null, 0)]
-    [InlineData("unix", "dst.example", 0)]
-    [InlineData("tcp", null, 3)]
-    public void Guest_moves_over_tls_keeping_its_memory_checksums(string transport, string? hostname, int multifdChannels)
+    [InlineData("tcp", null, 0, false)]
+    [InlineData("tcp", null, 0, true)]
+    [InlineData("unix", "dst.example", 0, false)]
+    [InlineData("tcp", null, 3, false)]
+    public void Guest_moves_over_tls_keeping_its_memory_checksums(string transport, string? hostname, int multifdChannels, bool defer)
     {
         string uri = transport == "unix" ? UnixUri(_dir) : TcpUri();
         using var source = Source(Soak, "256M", Creds("src", "client"));
-        using var destination = Destination(Soak, "256M", Creds("dst", "server"), uri);
+        using var destination = Destination(Soak, "256M", Creds("dst", "server"), defer ? "defer" : uri);
         source.Process.WaitForLine("SOAK filled", Long);
         using var src = source.Connect();
         using var dst = destination.Connect();
         UseTls(dst);
+        if (defer) Assert.NotNull(dst.Return("migrate-incoming", new JsonObject { ["uri"] = uri }));
         UseTls(src, hostname);
         Assert.Equal("tls0", (string?)src.Return("query-migrate-parameters")!["tls-creds"]);
         Assert.Equal(hostname ?? "", (string?)src.Return("query-migrate-parameters")!["tls-hostname"]);
@@ -125,5 +128,21 @@ public sealed class TlsMigrationTests : IDisposable
         Assert.Equal("GenericError", QmpClient.ErrorClass(refused));
         Assert.Contains("needs tls-hostname", QmpClient.ErrorDesc(refused));
         Assert.Equal("running", (string?)Status(src)["status"]);
+    }
+
+    [KvmFact]
+    public void Migrate_incoming_needs_incoming_defer_and_listens_once()
+    {
+        using var plain = Source("mode=ticks tick_ms=50", "256M", []);
+        using var deferred = Destination("mode=ticks tick_ms=50", "256M", [], "defer");
+        plain.WaitForTick(1);
+        using var p = plain.Connect();
+        using var d = deferred.Connect();
+        Assert.Equal("migrate-incoming needs -incoming defer on the command line",
+            QmpClient.ErrorDesc(p.Execute("migrate-incoming", new JsonObject { ["uri"] = UnixUri(_dir) })));
+        Assert.NotNull(d.Return("migrate-incoming", new JsonObject { ["uri"] = UnixUri(_dir) }));
+        Assert.Equal("the incoming migration has already been started",
+            QmpClient.ErrorDesc(d.Execute("migrate-incoming", new JsonObject { ["uri"] = UnixUri(_dir) })));
+        Assert.Equal("inmigrate", (string?)Status(d)["status"]);
     }
 }

@@ -146,6 +146,7 @@ public class QmpLifecycleTests
                      ("migrate", new JsonObject { ["uri"] = "tcp:127.0.0.1:4446" }), ("migrate_cancel", null), ("query-migrate", null),
                      ("migrate-set-parameters", null), ("query-migrate-parameters", null),
                      ("migrate-set-capabilities", new JsonObject { ["capabilities"] = new JsonArray() }), ("query-migrate-capabilities", null),
+                     ("migrate-incoming", new JsonObject { ["uri"] = "tcp:127.0.0.1:4447" }),
                  })
         {
             // Reserved ("... is not available yet") or implemented: either way never CommandNotFound.

@@ -235,6 +235,16 @@ public sealed class AcceptedFormsTests : CommandLineTestBed
     }
 
     [Fact]
+    public void Incoming_defer_waits_for_migrate_incoming_to_name_the_address()
+    {
+        var config = Parse("-incoming", "defer");
+        Assert.True(config.IncomingDeferred);
+        Assert.True(config.AwaitsMigration);
+        Assert.Null(config.IncomingEndpoint);
+        Assert.False(Parse().AwaitsMigration);
+    }
+
+    [Fact]
     public void Incoming_file_names_an_existing_directory()
     {
         var config = Parse("-incoming", $"FILE:{Dir}");
