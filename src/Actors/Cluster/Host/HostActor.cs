@@ -110,7 +110,9 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     {
         string name = definition.Name;
         var console = new ConsoleRing(_settings.ConsoleBufferBytes);
-        var actor = Context.ActorOf(VmActor.Props(config, new MachineConsole(console, null)), $"vm-{name}-{incarnation}");
+        // With the node's certificate every migration in and out of this host runs TLS, named by the host's address.
+        var tls = _settings.Tls is { } node ? Migration.Transport.TlsCredsObjects.ForNode(node) : null;
+        var actor = Context.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: tls), $"vm-{name}-{incarnation}");
         var instance = new VmInstance(definition, incarnation, actor, console) { Phase = phase, ContinuesEarlierOutput = phase == VmRunPhase.Incoming };
         _instances[name] = instance;
         // This host's own rule for files decides, whatever the API that accepted the definition allowed.
