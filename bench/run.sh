@@ -11,6 +11,10 @@
 #                                guest-visible pause, downtime, bytes, throughput, the loopback and fresh-memory limits
 #                                (3 rounds, about 15-20 minutes; --scenarios idle,random256,random1g,rewrite
 #                                and --transports tcp,unix pick a subset for a quick run); its own section
+#   bench/run.sh --migration-tls 1 GiB of random guest memory migrated over TCP with and without TLS, Tern
+#                                against QEMU q35, QEMU's TLS procedure for both (tls-creds-x509 objects, -incoming
+#                                defer, migrate-set-parameters tls-creds): total time, throughput and each side's CPU
+#                                seconds per GiB (3 rounds, about 10 minutes); its own section
 #   bench/run.sh --migration-hugetlbfs   the same with guest RAM on hugetlbfs for both VMMs (-mem-path; needs
 #                                root): a mount and 2 MiB pool of the run's own, set back afterwards; its own section
 #   bench/run.sh --cluster       three tern nodes in network namespaces (needs root, PostgreSQL): failover

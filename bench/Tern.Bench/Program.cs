@@ -17,7 +17,13 @@ var facts = MachineFacts.Read(options.Qemu);
 var started = DateTime.UtcNow;
 string loadAtStart = SectionText.LoadAverage();
 
-if (options.Migration)
+if (options.MigrationTls)
+{
+    var section = Tern.Bench.MigrationTls.TlsMigrationSection.Run(options, facts);
+    ResultsFile.ReplaceSection(options.Results, Tern.Bench.MigrationTls.TlsMigrationSection.Heading, section);
+    Console.WriteLine($"\n{Tern.Bench.MigrationTls.TlsMigrationSection.Heading}\n\n{section}");
+}
+else if (options.Migration)
 {
     var section = Tern.Bench.Migration.MigrationSection.Run(options, facts);
     string heading = Tern.Bench.Migration.MigrationSection.HeadingFor(options);

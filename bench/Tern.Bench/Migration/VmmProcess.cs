@@ -21,6 +21,8 @@ public sealed class VmmProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Id => _process.Id;
+
     public string Stderr
     {
         get { lock (_stderr) return _stderr.ToString().Trim(); }
