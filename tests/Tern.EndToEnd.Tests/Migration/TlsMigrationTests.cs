@@ -26,7 +26,8 @@ public sealed class TlsMigrationTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static void Ca(params string[] args)
+    /// <summary>Runs `tern ca ARGS` through the shipped executable; a failure fails the test.</summary>
+    internal static void Ca(params string[] args)
     {
         var result = TernProcess.Run(["ca", .. args], TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, result.Output);

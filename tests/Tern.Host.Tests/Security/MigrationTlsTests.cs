@@ -64,13 +64,20 @@ public sealed class MigrationTlsTests : IDisposable
             Assert.Throws<MigrationRefusedException>(() => Objects("src", TlsCredsEndpoint.Client).ForDestination(p)).Message);
     }
 
+    /// <summary>A listening loopback socket and the tcp: endpoint that reaches it.</summary>
+    private static (Socket Listener, MigrationEndpoint Endpoint) Listen()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        return (listener, new MigrationEndpoint(MigrationTransport.Tcp, "127.0.0.1", ((IPEndPoint)listener.LocalEndPoint!).Port));
+    }
+
     /// <summary>Connects a source with <paramref name="source"/> to a destination with <paramref name="destination"/> and sends a few bytes through.</summary>
     private static (Exception? Source, Exception? Destination) Handshake(MigrationTls? source, MigrationTls? destination)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var endpoint = new MigrationEndpoint(MigrationTransport.Tcp, "127.0.0.1", ((IPEndPoint)listener.LocalEndPoint!).Port);
+        var (listener, endpoint) = Listen();
+        using var _ = listener;
         var serving = Task.Run(() =>
         {
             using var connection = MigrationConnection.Accept(listener.Accept(), Timeout, destination);
@@ -141,10 +148,8 @@ public sealed class MigrationTlsTests : IDisposable
     [Fact]
     public async Task A_plain_source_is_told_in_a_back_channel_frame_that_tls_is_required()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var endpoint = new MigrationEndpoint(MigrationTransport.Tcp, "127.0.0.1", ((IPEndPoint)listener.LocalEndPoint!).Port);
+        var (listener, endpoint) = Listen();
+        using var _ = listener;
         var tls = Tls("dst", TlsCredsEndpoint.Server);
         var serving = Task.Run(() => MigrationConnection.Accept(listener.Accept(), Timeout, tls));
         using var plain = MigrationConnection.Connect(endpoint, Timeout, tls: null);
@@ -158,10 +163,8 @@ public sealed class MigrationTlsTests : IDisposable
     [Fact]
     public async Task A_tls_source_meeting_a_plain_listener_gets_a_one_line_reason()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var endpoint = new MigrationEndpoint(MigrationTransport.Tcp, "127.0.0.1", ((IPEndPoint)listener.LocalEndPoint!).Port);
+        var (listener, endpoint) = Listen();
+        using var _ = listener;
         var serving = Task.Run(() =>
         {
             using var s = listener.Accept();
