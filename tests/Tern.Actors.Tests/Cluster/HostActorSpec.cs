@@ -11,7 +11,8 @@ namespace Tern.Actors.Tests.Cluster;
 /// <summary>
 /// A HostActor in a one-node cluster, with a probe as its manager, running the test kernel on
 /// KVM: it reports, runs each incarnation once, serves the guest's console, stops on order and
-/// answers a repeated order for an ended incarnation with how it ended.
+/// answers a repeated order for an ended incarnation with how it ended; with the node's TLS
+/// credentials its migrations run over TLS.
 /// </summary>
 public sealed class HostActorSpec : TestKit
 {
@@ -111,5 +112,45 @@ public sealed class HostActorSpec : TestKit
         manager.Reply(new CommitDecision("v1", 3, Approved: true, ""));
         var returned = manager.FishForMessage<MigrationOutcome>(_ => true, TimeSpan.FromSeconds(60));
         Assert.True(returned.Report.Status == "completed", returned.Report.Error);
+    }
+
+    [KvmFact]
+    public void Hosts_with_tls_move_a_guest_and_refuse_a_target_of_another_ca()
+    {
+        // Issue 15: with the node's certificate (HostSettings.Tls) every migration runs TLS; a target
+        // whose certificate comes from another CA is refused and the guest stays on the source.
+        string dir = Directory.CreateTempSubdirectory("tern-host-tls-").FullName;
+        var manager = CreateTestProbe();
+        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
+        var ours = TestCertificates.Issue(Path.Combine(dir, "ours"), "cluster CA");
+        var theirs = TestCertificates.Issue(Path.Combine(dir, "theirs"), "another CA");
+        Directory.Delete(dir, recursive: true);
+        var source = Sys.ActorOf(HostActor.Props("h1", settings with { Tls = ours }, manager.Ref, new FixedProbe(), _ => { }), "source");
+        var stranger = Sys.ActorOf(HostActor.Props("h2", settings with { Tls = theirs }, manager.Ref, new FixedProbe(), _ => { }), "stranger");
+        var target = Sys.ActorOf(HostActor.Props("h3", settings with { Tls = ours }, manager.Ref, new FixedProbe(), _ => { }), "target");
+        var vm = new VmDefinition("v1", TestGuest.Kernel, null, "mode=ticks tick_ms=50", 64 * MiB, 1, []);
+        source.Tell(new RunInstance(vm, 1), manager.Ref);
+        manager.FishForMessage<VmStarted>(s => s is { Host: "h1", Incarnation: 1 }, TimeSpan.FromSeconds(60));
+
+        stranger.Tell(new PrepareIncoming(vm, 2), manager.Ref);
+        var strangerListens = manager.FishForMessage<IncomingPrepared>(p => p.Incarnation == 2, TimeSpan.FromSeconds(60));
+        source.Tell(new StartMigration("v1", 1, "h2", 2, strangerListens.Address, strangerListens.Port, 0, 300, 60_000, OnCompletionTimeout.Abort), manager.Ref);
+        var refused = manager.FishForMessage<MigrationOutcome>(_ => true, TimeSpan.FromSeconds(60));
+        Assert.True(refused.GuestStayed, refused.Report.Error);
+        Assert.Equal("failed", refused.Report.Status);
+        Assert.Contains("the destination's certificate is not from the CA in", refused.Report.Error);
+
+        target.Tell(new PrepareIncoming(vm, 3), manager.Ref);
+        var listening = manager.FishForMessage<IncomingPrepared>(p => p.Incarnation == 3, TimeSpan.FromSeconds(60));
+        source.Tell(new StartMigration("v1", 1, "h3", 3, listening.Address, listening.Port, 0, 300, 60_000, OnCompletionTimeout.Abort), manager.Ref);
+        manager.FishForMessage<CommitRequest>(c => c.TargetIncarnation == 3, TimeSpan.FromSeconds(60));
+        manager.Reply(new CommitDecision("v1", 3, Approved: true, ""));
+        var moved = manager.FishForMessage<MigrationOutcome>(o => o.TargetIncarnation == 3, TimeSpan.FromSeconds(60));
+        Assert.True(moved.Report.Status == "completed", moved.Report.Error);
+        AwaitAssert(() =>
+        {
+            var console = target.Ask<ConsoleOutput>(new ReadConsole("v1", 0), TimeSpan.FromSeconds(5)).Result;
+            Assert.Contains("TICK", Encoding.ASCII.GetString(console.Data));
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
     }
 }
