@@ -14,7 +14,7 @@ namespace Tern.Actors.Migration.Wire;
 /// everything here holds unchanged (the checksums still guard against bugs, TLS against people).
 /// A failed handshake moves no byte of the format: the source's migration fails with a one-line
 /// <c>error-desc</c> and its guest goes on; the destination treats it as any connection that is not
-/// a migration (today: its incoming migration fails). A destination that requires TLS answers a
+/// a migration: it logs it in one line, closes it and goes on waiting. A destination that requires TLS answers a
 /// plain source with a back-channel Error frame in clear, so that the source can say why. See
 /// <see cref="Transport.MigrationConnection"/>.</para>
 /// <para><b>Sequence</b> (source to destination)</para>
