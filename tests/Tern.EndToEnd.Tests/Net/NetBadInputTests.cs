@@ -36,7 +36,7 @@ public sealed class NetBadInputTests
         FailsWith(TernProcess.Run(Vm([.. NicArgs("tern-a"), "-netdev", "tap,id=n1,ifname=tern-b", "-device", "virtio-net-pci,netdev=n1,id=net0,bus=pcie.0,addr=4"])),
             "duplicate device id 'net0'");
 
-    [NetFact]
+    [UnprivilegedNetFact]
     public void No_permission_to_create_a_tap()
     {
         string name = $"tn{Guid.NewGuid().ToString("N")[..10]}";
@@ -45,7 +45,7 @@ public sealed class NetBadInputTests
         Assert.False(TapInterface.Exists(name));
     }
 
-    [NetFact]
+    [UnprivilegedNetFact]
     public void No_permission_to_use_a_tap_owned_by_another_user()
     {
         using var tap = TapInterface.Create(owner: "4242");
@@ -67,7 +67,7 @@ public sealed class NetBadInputTests
         Assert.False(TapInterface.Exists(name));
     }
 
-    /// <summary>tern as user nobody with only the kvm group: /dev/kvm works, CAP_NET_ADMIN is gone.</summary>
+    /// <summary>tern as user nobody with only /dev/kvm's group: KVM works, CAP_NET_ADMIN is gone.</summary>
     private static TernResult Unprivileged(string[] args) =>
-        TernProcess.Run(["--reuid=nobody", "--regid=kvm", "--clear-groups", Repo.TernExecutable, .. args], executable: "setpriv");
+        TernProcess.Run(["--reuid=nobody", $"--regid={UnprivilegedNetFactAttribute.KvmGroup}", "--clear-groups", Repo.TernExecutable, .. args], executable: "setpriv");
 }
