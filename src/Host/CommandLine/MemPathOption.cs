@@ -1,5 +1,5 @@
-using Tern.Kvm;
 using Tern.Devices.Config;
+using Tern.Kvm;
 
 namespace Tern.Host.CommandLine;
 

@@ -1,5 +1,5 @@
-using Tern.Kvm;
 using Tern.Host.CommandLine;
+using Tern.Kvm;
 using Tern.Kvm.Arch;
 
 namespace Tern.Host.Tests.CommandLine;
