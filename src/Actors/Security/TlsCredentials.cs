@@ -1,11 +1,9 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Tern.Devices.Config;
 
 namespace Tern.Actors.Security;
-
-/// <summary>Which side of a TLS connection credentials are for, as QEMU's tls-creds-x509 <c>endpoint=</c> names it.</summary>
-public enum TlsEndpoint { Server, Client }
 
 /// <summary>
 /// X.509 credentials from a directory laid out as QEMU's tls-creds-x509 expects (and as
@@ -38,10 +36,10 @@ public sealed class TlsCredentials : IDisposable
     public X509Certificate2Collection Authorities { get; }
 
     /// <summary>Loads the CA and this side's certificate and key; a missing or unreadable file is a <see cref="TlsCredentialsException"/> naming it.</summary>
-    public static TlsCredentials Load(string directory, TlsEndpoint endpoint)
+    public static TlsCredentials Load(string directory, TlsCredsEndpoint endpoint)
     {
         string Path(string file) => System.IO.Path.Combine(directory, file);
-        var (cert, key) = endpoint == TlsEndpoint.Server ? (ServerCertificateFile, ServerKeyFile) : (ClientCertificateFile, ClientKeyFile);
+        var (cert, key) = endpoint == TlsCredsEndpoint.Server ? (ServerCertificateFile, ServerKeyFile) : (ClientCertificateFile, ClientKeyFile);
         var authorities = new X509Certificate2Collection();
         try
         {
@@ -81,7 +79,14 @@ public sealed class TlsCredentials : IDisposable
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (!chain.Build(certificate)) return false;
-        return expectedHost is null || certificate.MatchesHostname(expectedHost, allowWildcards: false, allowCommonName: false);
+        return expectedHost is null || Names(certificate, expectedHost);
+    }
+
+    /// <summary>Whether <paramref name="peer"/> names <paramref name="host"/> (a DNS name or IP address in its subject alternative names); says nothing of who signed it.</summary>
+    public static bool Names(X509Certificate peer, string host)
+    {
+        using var certificate = X509CertificateLoader.LoadCertificate(peer.GetRawCertData());
+        return certificate.MatchesHostname(host, allowWildcards: false, allowCommonName: false);
     }
 
     /// <summary>Server side: presents this certificate and requires a client certificate from this CA.</summary>

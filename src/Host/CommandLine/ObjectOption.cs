@@ -38,7 +38,7 @@ internal static class ObjectOption
         foreach (string file in files) PathChecks.RequireReadableFile(Path.Combine(directory, file), what);
         try
         {
-            TlsCredentials.Load(directory, server ? TlsEndpoint.Server : TlsEndpoint.Client).Dispose();
+            TlsCredentials.Load(directory, endpoint).Dispose();
         }
         catch (TlsCredentialsException e)
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Remote.Transport.DotNetty;
 using Tern.Actors.Security;
+using Tern.Devices.Config;
 
 namespace Tern.Host.Node;
 
@@ -27,7 +28,7 @@ public static class ClusterTls
         if (directory is null) return null;
         try
         {
-            return TlsCredentials.Load(directory, TlsEndpoint.Server);
+            return TlsCredentials.Load(directory, TlsCredsEndpoint.Server);
         }
         catch (TlsCredentialsException e)
         {

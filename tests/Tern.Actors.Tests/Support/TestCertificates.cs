@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Tern.Actors.Security;
+using Tern.Devices.Config;
 
 namespace Tern.Actors.Tests.Support;
 
@@ -33,6 +34,6 @@ internal static class TestCertificates
         File.WriteAllText(Path.Combine(directory, TlsCredentials.CaCertificateFile), ca.ExportCertificatePem());
         File.WriteAllText(Path.Combine(directory, TlsCredentials.ServerCertificateFile), issued.ExportCertificatePem());
         File.WriteAllText(Path.Combine(directory, TlsCredentials.ServerKeyFile), key.ExportPkcs8PrivateKeyPem());
-        return TlsCredentials.Load(directory, TlsEndpoint.Server);
+        return TlsCredentials.Load(directory, TlsCredsEndpoint.Server);
     }
 }

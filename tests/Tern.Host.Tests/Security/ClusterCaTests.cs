@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using Tern.Actors.Security;
 using Tern.Host.Security;
+using Tern.Devices.Config;
 
 namespace Tern.Host.Tests.Security;
 
@@ -18,7 +19,7 @@ public sealed class ClusterCaTests : IDisposable
     {
         ClusterCa.Init(Dir("ca"), "test CA");
         ClusterCa.Issue(Dir("ca"), "h1", ["h1.example"], [IPAddress.Parse("10.0.0.1")], Dir("h1"));
-        using var h1 = TlsCredentials.Load(Dir("h1"), TlsEndpoint.Server);
+        using var h1 = TlsCredentials.Load(Dir("h1"), TlsCredsEndpoint.Server);
         Assert.True(h1.Trusts(h1.Certificate));
         Assert.True(h1.Trusts(h1.Certificate, "10.0.0.1"));
         Assert.True(h1.Trusts(h1.Certificate, "h1.example"));
@@ -28,7 +29,7 @@ public sealed class ClusterCaTests : IDisposable
 
         ClusterCa.Init(Dir("other"), "another CA");
         ClusterCa.Issue(Dir("other"), "h1", [], [IPAddress.Parse("10.0.0.1")], Dir("forged"));
-        using var forged = TlsCredentials.Load(Dir("forged"), TlsEndpoint.Client);
+        using var forged = TlsCredentials.Load(Dir("forged"), TlsCredsEndpoint.Client);
         Assert.False(h1.Trusts(forged.Certificate, "10.0.0.1"));
         Assert.Contains("already holds a CA", Assert.Throws<CaException>(() => ClusterCa.Init(Dir("ca"), "again")).Message);
     }
@@ -41,11 +42,11 @@ public sealed class ClusterCaTests : IDisposable
         ClusterCa.Issue(Dir("ca"), "server", [], [IPAddress.Loopback], Dir("server"));
         ClusterCa.Issue(Dir("ca"), "client", [], [], Dir("client"));
         ClusterCa.Issue(Dir("other"), "intruder", [], [], Dir("intruder"));
-        using var server = TlsCredentials.Load(Dir("server"), TlsEndpoint.Server);
+        using var server = TlsCredentials.Load(Dir("server"), TlsCredsEndpoint.Server);
 
         async Task<bool> Handshake(string clientDir)
         {
-            using var client = TlsCredentials.Load(clientDir, TlsEndpoint.Client);
+            using var client = TlsCredentials.Load(clientDir, TlsCredsEndpoint.Client);
             using var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
             var accepting = Task.Run(async () =>

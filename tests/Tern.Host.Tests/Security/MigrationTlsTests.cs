@@ -106,8 +106,7 @@ public sealed class MigrationTlsTests : IDisposable
     }
 
     private MigrationTls Tls(string dir, TlsCredsEndpoint endpoint, string? hostname = null, bool verifyPeer = true) =>
-        new(Actors.Security.TlsCredentials.Load(Dir(dir), endpoint == TlsCredsEndpoint.Server ? Actors.Security.TlsEndpoint.Server : Actors.Security.TlsEndpoint.Client),
-            verifyPeer, hostname);
+        new(Actors.Security.TlsCredentials.Load(Dir(dir), endpoint), verifyPeer, hostname);
 
     [Fact]
     public void Both_sides_of_one_ca_talk()

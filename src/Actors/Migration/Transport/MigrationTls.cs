@@ -44,7 +44,7 @@ internal sealed class PeerCheck
         Ran = true;
         Refusal = peer is null ? $"the {peerName} presented no certificate"
             : !own.Trusts(peer) ? $"the {peerName}'s certificate is not from the CA in {own.Directory}"
-            : host is not null && !own.Trusts(peer, host) ? $"the {peerName}'s certificate does not name '{host}'"
+            : host is not null && !TlsCredentials.Names(peer, host) ? $"the {peerName}'s certificate does not name '{host}'"
             : null;
         return Refusal is null;
     }

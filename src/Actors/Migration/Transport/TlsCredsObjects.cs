@@ -31,7 +31,7 @@ public sealed class TlsCredsObjects
 
     /// <summary>Loads the command line's objects; an unusable directory is a <see cref="TlsCredentialsException"/> naming the file.</summary>
     public static TlsCredsObjects Load(IEnumerable<TlsCredsConfig> objects) => new(objects.ToDictionary(o => o.Id, o => new Entry(
-        TlsCredentials.Load(o.Directory, o.Endpoint == TlsCredsEndpoint.Server ? TlsEndpoint.Server : TlsEndpoint.Client), o.Endpoint, o.VerifyPeer)), "");
+        TlsCredentials.Load(o.Directory, o.Endpoint), o.Endpoint, o.VerifyPeer)), "");
 
     /// <summary>A cluster node's VMs: its certificate under <see cref="NodeId"/>, for both roles, on from the start.</summary>
     public static TlsCredsObjects ForNode(TlsCredentials node) =>
