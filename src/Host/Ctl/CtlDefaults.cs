@@ -27,7 +27,7 @@ public static class CtlDefaults
         string nodes = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "tern");
         if (!Directory.Exists(nodes)) return null;
         return Directory.EnumerateDirectories(nodes)
-            .Select(d => NodeCredentials.Read(Path.Combine(d, NodeCredentials.FileName)))
+            .Select(NodeCredentials.Read)
             .FirstOrDefault(f => f is not null && Uri.TryCreate(f.Api, UriKind.Absolute, out var u) && SameEndpoint(u, api));
     }
 

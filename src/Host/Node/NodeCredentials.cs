@@ -22,18 +22,18 @@ public static class NodeCredentials
     public static ApiTokenEntry Ensure(string dataDirectory, string api, string? ca)
     {
         string path = Path.Combine(dataDirectory, FileName);
-        string? token = Read(path)?.Token;
+        string? token = Read(dataDirectory)?.Token;
         if (token is null || ApiToken.IdOf(token) is null) token = ApiToken.Create(ApiRole.Operator).Token;
         Write(path, new CtlFile(api, token, ca));
         return new ApiTokenEntry(ApiToken.IdOf(token)!, ApiRole.Operator, ApiToken.Hash(token), File.GetCreationTimeUtc(path));
     }
 
-    /// <summary>ctl.json at <paramref name="path"/>, or null when it is missing or unreadable.</summary>
-    public static CtlFile? Read(string path)
+    /// <summary>The ctl.json of the node whose data directory is <paramref name="dataDirectory"/>, or null when it is missing or unreadable.</summary>
+    public static CtlFile? Read(string dataDirectory)
     {
         try
         {
-            return JsonSerializer.Deserialize<CtlFile>(File.ReadAllText(path), ApiJson.Options);
+            return JsonSerializer.Deserialize<CtlFile>(File.ReadAllText(Path.Combine(dataDirectory, FileName)), ApiJson.Options);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {

@@ -34,7 +34,7 @@ public sealed class ClusterNode : IDisposable
     public string DataDirectory { get; }
 
     /// <summary>The node's own operator token, which it wrote to its data directory at its first start.</summary>
-    public string Token => NodeCredentials.Read(Path.Combine(DataDirectory, NodeCredentials.FileName))?.Token
+    public string Token => NodeCredentials.Read(DataDirectory)?.Token
         ?? throw new InvalidOperationException($"no token in {DataDirectory}");
 
     /// <summary><c>tern ctl</c> pointed at this node's API with its token, for a verb to follow.</summary>
@@ -48,7 +48,7 @@ public sealed class ClusterNode : IDisposable
     public string Api => $"{(_tls ? "https" : "http")}://127.0.0.1:{ApiPort}";
 
     /// <summary>With --tls, the CA certificate the API's certificate chains to (ctl.json names it).</summary>
-    public string? ApiCa => _tls ? NodeCredentials.Read(Path.Combine(DataDirectory, NodeCredentials.FileName))?.Ca : null;
+    public string? ApiCa => _tls ? NodeCredentials.Read(DataDirectory)?.Ca : null;
     public TernProcess Process => _process;
 
     private TernProcess Start()

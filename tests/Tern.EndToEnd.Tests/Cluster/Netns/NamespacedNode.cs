@@ -35,7 +35,7 @@ public sealed class NamespacedNode : IDisposable
     public string DataDirectory { get; }
 
     /// <summary>The node's own operator token, which it wrote to its data directory at its first start.</summary>
-    public string Token => NodeCredentials.Read(Path.Combine(DataDirectory, NodeCredentials.FileName))?.Token
+    public string Token => NodeCredentials.Read(DataDirectory)?.Token
         ?? throw new InvalidOperationException($"no token in {DataDirectory}");
 
     /// <summary><c>tern ctl</c> pointed at this node's API with its token, for a verb to follow.</summary>
@@ -46,7 +46,7 @@ public sealed class NamespacedNode : IDisposable
     public string Api => $"https://{Address}:{ApiPort}";
 
     /// <summary>The CA certificate the node's API certificate chains to (from its --tls directory, as ctl.json names it).</summary>
-    public string ApiCa => NodeCredentials.Read(Path.Combine(DataDirectory, NodeCredentials.FileName))?.Ca
+    public string ApiCa => NodeCredentials.Read(DataDirectory)?.Ca
         ?? throw new InvalidOperationException($"no CA in {DataDirectory}/ctl.json");
     public TernProcess Process => _process;
 
