@@ -83,6 +83,9 @@ internal static class OptionTable
         }
         text.AppendLine();
         text.AppendLine($"  accepted and ignored: {string.Join(' ', IgnoredNames)}");
+        text.AppendLine();
+        text.AppendLine("other uses: tern node (a cluster member), tern ctl (drive a cluster), tern token (the cluster's API");
+        text.AppendLine("  tokens), tern ca (its TLS certificates), each with --help; tern demo KERNEL (a live migration, narrated)");
         return text.ToString();
     }
 
