@@ -108,10 +108,15 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         }
         catch (Exception e) // whatever stops a boot is its failure to report: the asker waits for an answer
         {
-            Sender.Tell(new BootFailed(e.Message));
+            Sender.Tell(new BootFailed(e.Message, ImageInUse: Causes(e).Any(c => c is Tern.Devices.Virtio.Block.ImageLockedException)));
             _state = VmRunState.Shutdown;
             Context.Stop(Self);
         }
+    }
+
+    private static IEnumerable<Exception> Causes(Exception e)
+    {
+        for (Exception? c = e; c is not null; c = c.InnerException) yield return c;
     }
 
     private void StartMachine(bool paused)

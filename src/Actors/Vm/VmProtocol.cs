@@ -17,7 +17,8 @@ public static class VmProtocol
     public sealed record Booted : IVmMessage;
 
     /// <summary>The machine could not be built (bad kernel, KVM error ...); the actor stops itself.</summary>
-    public sealed record BootFailed(string Reason) : IVmMessage;
+    /// <param name="ImageInUse">A disk image is locked by another user: a boot may succeed once it lets go.</param>
+    public sealed record BootFailed(string Reason, bool ImageInUse = false) : IVmMessage;
 
     /// <summary>Ask to be told once, with <see cref="VmExited"/>, when the VM has ended.</summary>
     public sealed record WatchExit : IVmMessage;

@@ -153,4 +153,48 @@ public sealed class HostActorSpec : TestKit
             Assert.Contains("TICK", Encoding.ASCII.GetString(console.Data));
         }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
     }
+
+    [KvmFact]
+    public void A_boot_that_finds_its_disk_locked_waits_for_the_holder_and_fails_naming_it_if_it_never_lets_go()
+    {
+        // A failover can restart a VM while the fenced host's instance is still letting go of its
+        // disk: the image lock keeps them apart, and the restart goes on once the disk is free.
+        var manager = CreateTestProbe();
+        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
+        var host = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "host");
+        string disk = Path.Combine(Path.GetTempPath(), $"locked-{Guid.NewGuid():N}.img");
+        File.WriteAllBytes(disk, new byte[1 << 20]);
+        try
+        {
+            var holder = Tern.Devices.Virtio.Block.DiskImage.Open(disk, readOnly: false, direct: false);
+            holder.Lock();
+            host.Tell(new RunInstance(Ticks("v1", TestGuest.Kernel) with { Disks = [new VmDisk(disk, Writable: true)] }, 1), manager.Ref);
+            var waiting = manager.FishForMessage<HostReport>(r => r.Vms.Count > 0, TimeSpan.FromSeconds(10));
+            Assert.Equal(VmRunPhase.Booting, waiting.Vms.Single().Phase);
+            manager.FishForMessage<HostReport>(_ => true); // several boot attempts later ...
+            manager.FishForMessage<HostReport>(_ => true);
+            var stillWaiting = manager.FishForMessage<HostReport>(_ => true);
+            Assert.Equal(VmRunPhase.Booting, stillWaiting.Vms.Single().Phase);
+
+            holder.Dispose();
+            manager.FishForMessage<VmStarted>(s => s is { Name: "v1", Incarnation: 1 }, TimeSpan.FromSeconds(30));
+            AwaitAssert(() =>
+            {
+                var console = host.Ask<ConsoleOutput>(new ReadConsole("v1", 0), TimeSpan.FromSeconds(5)).Result;
+                Assert.Contains("TICK 2\n", Encoding.ASCII.GetString(console.Data));
+            }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+
+            // While v1 holds the disk, v2 on a host that waits at most a second gives up, naming the holder.
+            var impatient = Sys.ActorOf(HostActor.Props("h2", settings with { ImageLockWait = TimeSpan.FromSeconds(1) }, manager.Ref, new FixedProbe(), _ => { }), "impatient");
+            impatient.Tell(new RunInstance(Ticks("v2", TestGuest.Kernel) with { Disks = [new VmDisk(disk, Writable: true)] }, 1), manager.Ref);
+            var failed = manager.FishForMessage<VmEnded>(e => e.Name == "v2", TimeSpan.FromSeconds(30));
+            Assert.Equal(VmEndReason.BootFailed, failed.Reason);
+            Assert.Contains("failed to get \"write\" lock", failed.Detail);
+            Assert.Contains($"(pid {Environment.ProcessId})", failed.Detail);
+        }
+        finally
+        {
+            File.Delete(disk);
+        }
+    }
 }

@@ -52,6 +52,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         Receive<ReadConsole>(OnReadConsole);
         Receive<HostRejected>(r => _onRejected(r.Reason));
         Receive<BootResult>(OnBootResult);
+        Receive<RetryBoot>(OnRetryBoot);
         Receive<InstanceExited>(OnExited);
         Receive<VcpuThreads>(t => { if (Current(t.Name, t.Incarnation) is { } i) i.VcpuThreads = t.ThreadIds; });
         Receive<VmProtocol.CommandDone>(_ => { });
@@ -76,6 +77,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     private sealed record Report;
     private sealed record FenceCheck;
     private sealed record BootResult(string Name, long Incarnation, VmProtocol.IVmMessage? Reply, string? Error);
+    private sealed record RetryBoot(string Name, long Incarnation);
     private sealed record InstanceExited(string Name, long Incarnation, VmProtocol.VmExited Exit);
     private sealed record VcpuThreads(string Name, long Incarnation, IReadOnlyList<int> ThreadIds);
 
@@ -108,25 +110,38 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     /// <summary>Creates the VmActor of an instance and boots it (an incoming one boots into listening); the result comes back as <see cref="BootResult"/>.</summary>
     private VmInstance StartInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, VmRunPhase phase)
     {
-        string name = definition.Name;
-        var console = new ConsoleRing(_settings.ConsoleBufferBytes);
+        var instance = new VmInstance(definition, incarnation, config, new ConsoleRing(_settings.ConsoleBufferBytes))
+        {
+            Phase = phase,
+            ContinuesEarlierOutput = phase == VmRunPhase.Incoming,
+            ImageWaitUntil = DateTime.UtcNow + _settings.ImageLockWait,
+        };
+        _instances[definition.Name] = instance;
+        Launch(instance);
+        return instance;
+    }
+
+    private void Launch(VmInstance instance)
+    {
+        string name = instance.Name;
+        long incarnation = instance.Incarnation;
         // With the node's certificate every migration in and out of this host runs TLS, named by the host's address.
         var tls = _settings.Tls is { } node ? Migration.Transport.TlsCredsObjects.ForNode(node) : null;
-        var actor = Context.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: tls), $"vm-{name}-{incarnation}");
-        var instance = new VmInstance(definition, incarnation, actor, console) { Phase = phase, ContinuesEarlierOutput = phase == VmRunPhase.Incoming };
-        _instances[name] = instance;
+        // Context.Stop of an earlier attempt's actor completes later: each attempt has its own name.
+        string actorName = instance.BootAttempts == 0 ? $"vm-{name}-{incarnation}" : $"vm-{name}-{incarnation}-{instance.BootAttempts}";
+        instance.BootAttempts++;
+        instance.Actor = Context.ActorOf(VmActor.Props(instance.Config, new MachineConsole(instance.Console, null), tls: tls), actorName);
         // This host's own rule for files decides, whatever the API that accepted the definition allowed.
-        if (_settings.Images.Problems(definition) is { Count: > 0 } refused)
+        if (_settings.Images.Problems(instance.Definition) is { Count: > 0 } refused)
         {
             Self.Tell(new BootResult(name, incarnation, new VmProtocol.BootFailed(string.Join("; ", refused)), null));
-            return instance;
+            return;
         }
-        actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: true), _settings.BootTimeout)
+        instance.Actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: true), _settings.BootTimeout)
             .ContinueWith(t => t.IsCompletedSuccessfully
                 ? new BootResult(name, incarnation, t.Result, null)
                 : new BootResult(name, incarnation, null, $"boot did not answer within {_settings.BootTimeout.TotalSeconds:0} s"))
             .PipeTo(Self);
-        return instance;
     }
 
     private void OnBootResult(BootResult result)
@@ -136,6 +151,12 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         {
             string reason = result.Reply is VmProtocol.BootFailed f ? f.Reason : result.Error ?? "boot failed";
             Context.Stop(instance.Actor);
+            if (MayRetryBoot(instance, result.Reply))
+            {
+                if (instance.BootAttempts == 1) _log.Info("vm {0} waits for its disk: {1}", instance.Name, reason);
+                Timers.StartSingleTimer($"boot-{instance.Name}", new RetryBoot(instance.Name, instance.Incarnation), _settings.ImageLockRetry);
+                return;
+            }
             if (instance.Phase == VmRunPhase.Incoming) _manager.Tell(new IncomingFailed(_name, instance.Name, instance.Incarnation, reason));
             Finish(instance, instance.Phase == VmRunPhase.Incoming ? VmEndReason.MigrationDiscarded : VmEndReason.BootFailed, $"boot failed: {reason}");
             return;
@@ -150,6 +171,24 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
         WatchExit(instance);
         if (pendingStop is { } stop) End(instance, stop.Reason, stop.Detail);
+    }
+
+    /// <summary>
+    /// A restarted VM may find its disk still locked by the instance it replaces: a fenced host
+    /// ends its VMs before the majority restarts them, but letting go of the guest's memory and
+    /// files can lag on a loaded host. The image lock keeps the two from writing at once; waiting
+    /// a little lets the restart go on. An incoming migration's destination takes no locks.
+    /// </summary>
+    private bool MayRetryBoot(VmInstance instance, VmProtocol.IVmMessage? reply) =>
+        reply is VmProtocol.BootFailed { ImageInUse: true }
+        && instance.Phase == VmRunPhase.Booting && instance.Ending is null && !_fenced
+        && DateTime.UtcNow + _settings.ImageLockRetry < instance.ImageWaitUntil;
+
+    private void OnRetryBoot(RetryBoot retry)
+    {
+        if (Current(retry.Name, retry.Incarnation) is not { } instance) return;
+        if (instance.Ending is { } ending) Finish(instance, ending.Reason, ending.Detail);
+        else Launch(instance);
     }
 
     private void WatchExit(VmInstance instance)

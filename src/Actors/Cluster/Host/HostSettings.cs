@@ -13,6 +13,10 @@ public sealed record HostSettings(
     HostLoadSource LoadSource = HostLoadSource.Machine,
     ImageDirectories? Images = null)
 {
+    /// <summary>How long a boot that finds a disk image locked elsewhere is tried again, and how often.</summary>
+    public TimeSpan ImageLockWait { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan ImageLockRetry { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>
     /// The node's TLS credentials (tern node --tls DIR), for the migration streams between hosts
     /// as for the cluster's own transport; null: a node without TLS (loopback-only clusters).
@@ -34,7 +38,11 @@ public sealed record HostSettings(
             c.GetTimeSpan("fence-after"),
             c.GetTimeSpan("boot-timeout"),
             ParseLoadSource(c.GetString("load-source", "machine")),
-            new ImageDirectories(c.GetStringList("image-dirs") ?? []));
+            new ImageDirectories(c.GetStringList("image-dirs") ?? []))
+        {
+            ImageLockWait = c.GetTimeSpan("image-lock-wait", TimeSpan.FromSeconds(15)),
+            ImageLockRetry = c.GetTimeSpan("image-lock-retry", TimeSpan.FromMilliseconds(500)),
+        };
     }
 
     private static HostLoadSource ParseLoadSource(string value) => value switch

@@ -3,11 +3,17 @@ using Akka.Actor;
 namespace Tern.Actors.Cluster;
 
 /// <summary>One VM instance a <see cref="HostActor"/> runs: its actor, console, phase and CPU accounting.</summary>
-internal sealed class VmInstance(VmDefinition definition, long incarnation, IActorRef actor, ConsoleRing console)
+internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, ConsoleRing console)
 {
     public VmDefinition Definition { get; } = definition;
     public long Incarnation { get; } = incarnation;
-    public IActorRef Actor { get; } = actor;
+    /// <summary>The machine it boots (the definition's, or an incoming migration's).</summary>
+    public Tern.Devices.Config.VmConfig Config { get; } = config;
+    /// <summary>Its VmActor; a boot tried again (a disk still locked elsewhere) gets a fresh one.</summary>
+    public IActorRef Actor { get; set; } = ActorRefs.Nobody;
+    /// <summary>Boots tried so far, and until when one that finds a disk image locked is tried again.</summary>
+    public int BootAttempts { get; set; }
+    public DateTime ImageWaitUntil { get; set; }
     public ConsoleRing Console { get; } = console;
     public VmRunPhase Phase { get; set; } = VmRunPhase.Booting;
     /// <summary>Arrived (or is arriving) by live migration: its console goes on from the previous instance's offsets.</summary>
