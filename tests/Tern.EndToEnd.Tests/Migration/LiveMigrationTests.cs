@@ -208,7 +208,7 @@ public sealed class LiveMigrationTests : IDisposable
         using var src = source.Connect();
         src.Return("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = 16L << 20 });
         src.Return("migrate", new JsonObject { ["uri"] = uri });
-        Thread.Sleep(800);
+        WaitTransferred(src, 8L << 20); // a second in: 120 MiB and seven seconds still to go
 
         src.Return("migrate_cancel");
         var info = WaitForEnd(src);
@@ -232,7 +232,7 @@ public sealed class LiveMigrationTests : IDisposable
         {
             src.Return("migrate-set-parameters", new JsonObject { ["max-bandwidth"] = 16L << 20 });
             src.Return("migrate", new JsonObject { ["uri"] = uri });
-            Thread.Sleep(800);
+            WaitTransferred(src, 8L << 20);
         }
         source.Dispose(); // killed mid-stream
 

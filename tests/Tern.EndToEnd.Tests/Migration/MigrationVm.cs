@@ -46,6 +46,26 @@ public static class MigrationVm
         return status ?? "none";
     }
 
+    /// <summary>
+    /// Polls query-migrate until the migration is active and has sent more than <paramref name="bytes"/>
+    /// of RAM: a fault injected then falls mid-stream whatever the machine's load (a fixed sleep
+    /// could fall before the first page, or after a fast migration ended).
+    /// </summary>
+    public static void WaitTransferred(QmpClient qmp, long bytes)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        JsonNode? info = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            info = qmp.Return("query-migrate")!;
+            string? status = (string?)info["status"];
+            if (status == "active" && (long?)info["ram"]?["transferred"] > bytes) return;
+            if (status is "completed" or "failed" or "canceled") break;
+            Thread.Sleep(25);
+        }
+        throw new TimeoutException($"the migration did not send {bytes} bytes while active; last query-migrate: {info?.ToJsonString()}");
+    }
+
     /// <summary>Polls query-migrate until the status is final; returns the last answer.</summary>
     public static JsonNode WaitForEnd(QmpClient qmp)
     {
