@@ -134,7 +134,6 @@ public class DirtyPageTrackerTests(ITestOutputHelper output)
                          + $"host dirtied {dirtiedByHost} pages, Sync {hostDirty.Elapsed.TotalMicroseconds:F0} us");
         Assert.True(dirtiedByGuest >= pages, $"{dirtiedByGuest} of {pages} pages reported");
         Assert.Equal(ram / 4096, dirtiedByHost);
-        Assert.True(idle.Elapsed.TotalMilliseconds / rounds < 1);
     }
 
     private static List<ulong> DirtyPages(RegionDirtyLog log)
