@@ -60,8 +60,11 @@ public static class VmProtocol
 
 }
 
-/// <summary>Events a VM publishes to its subscribers (QMP clients see them as STOP, RESUME, ...).</summary>
-public abstract record VmEvent(DateTimeOffset At)
+/// <summary>
+/// Events a VM publishes to its subscribers (QMP clients see them as STOP, RESUME, ...); its
+/// migrations' typed progress and outcome are in VmMigrationEvents.cs.
+/// </summary>
+public abstract partial record VmEvent(DateTimeOffset At)
 {
     public sealed record Stopped(DateTimeOffset At) : VmEvent(At);
 

@@ -5,9 +5,10 @@ namespace Tern.Host.Qmp;
 
 /// <summary>
 /// Subscribed to the VmActor on behalf of every QMP client: turns each <see cref="VmEvent"/> into
-/// its line once and hands it to the server's fan-out, which only queues (never blocks). A
-/// <see cref="Flush"/> is answered after every event that reached the mailbox before it, which is
-/// how the server makes sure the SHUTDOWN event is queued before it closes the connections.
+/// its lines once (migration progress into none or MIGRATION / MIGRATION_PASS) and hands them to
+/// the server's fan-out, which only queues (never blocks). A <see cref="Flush"/> is answered
+/// after every event that reached the mailbox before it, which is how the server makes sure the
+/// SHUTDOWN event is queued before it closes the connections.
 /// </summary>
 public sealed class QmpEventRelay : ReceiveActor
 {
@@ -20,7 +21,10 @@ public sealed class QmpEventRelay : ReceiveActor
 
     public QmpEventRelay(Action<byte[]> broadcast)
     {
-        Receive<VmEvent>(e => broadcast(QmpEvents.ToWire(e)));
+        Receive<VmEvent>(e =>
+        {
+            foreach (var line in QmpEvents.Lines(e)) broadcast(line);
+        });
         Receive<Flush>(_ => Sender.Tell(new Flushed()));
     }
 }

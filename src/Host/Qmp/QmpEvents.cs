@@ -6,6 +6,15 @@ namespace Tern.Host.Qmp;
 /// <summary>A VM event as the QMP event line clients receive (QEMU's event names and data members).</summary>
 public static class QmpEvents
 {
+    /// <summary>The lines an event becomes: one for most, none or some for the typed migration events.</summary>
+    public static IReadOnlyList<byte[]> Lines(VmEvent e) => e switch
+    {
+        VmEvent.MigrationProgress p => QmpMigrationEvents.Announcements(p).Select(ToWire).ToArray(),
+        VmEvent.MigrationEnded => [],
+        _ => [ToWire(e)],
+    };
+
+    /// <summary>The line of an event that is announced as it is.</summary>
     public static byte[] ToWire(VmEvent e) => e switch
     {
         VmEvent.Stopped => QmpWire.Event("STOP", null, e.At),
