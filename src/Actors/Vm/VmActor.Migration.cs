@@ -64,6 +64,7 @@ public sealed partial class VmActor
         // Read when the source connects: tls-creds set after -incoming (as QEMU's users do) still applies.
         _migration = Context.ActorOf(IncomingMigrationActor.Props(listener, endpoint, access, MigrationFingerprint.From(_config),
             () => _tls.ForDestination(_migrationParameters)), "incoming");
+        StartMigrationProgress(MigrationSide.Incoming);
     }
 
     private void MigrationHandlers()
@@ -82,6 +83,7 @@ public sealed partial class VmActor
     {
         Receive<Progress>(p => OnMigrationProgress(p.Info, p.NewPass));
         Receive<Finished>(OnMigrationFinished);
+        MigrationProgressHandlers();
     }
 
     /// <summary>Time to warm the outgoing migration path up (<see cref="MigrationWarmUp"/>).</summary>
@@ -137,6 +139,7 @@ public sealed partial class VmActor
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: _stateBeforeMigration == VmRunState.Running);
         _migration = Context.ActorOf(MigrationActor.Props(m.Destination, Sender, access, MigrationFingerprint.From(_config),
             () => _migrationParameters, m.CommitApprover, tls), $"migration-{Guid.NewGuid():N}");
+        StartMigrationProgress(MigrationSide.Outgoing);
     }
 
     private void OnMigrateCancel()
@@ -156,9 +159,8 @@ public sealed partial class VmActor
     {
         var before = _migrationInfo.Status;
         _migrationInfo = info;
-        if (!_migrationParameters.Events) return;
-        if (info.Status != before) Publish(new VmEvent.Migration(DateTimeOffset.UtcNow, info.Status.QmpName()));
-        if (newPass) Publish(new VmEvent.MigrationPass(DateTimeOffset.UtcNow, info.Round));
+        bool changed = info.Status != before;
+        if (changed || newPass) PublishMigrationProgress(changed, newPass);
     }
 
     private void OnMigrationFinished(Finished f)
@@ -171,22 +173,26 @@ public sealed partial class VmActor
             return;
         }
         OnMigrationProgress(f.Info, newPass: false);
+        _state = f.Guest switch
+        {
+            GuestAfterMigration.Unchanged => _stateBeforeMigration,
+            GuestAfterMigration.InDoubt or GuestAfterMigration.ArrivedPaused => VmRunState.Paused,
+            GuestAfterMigration.MovedAway => VmRunState.PostMigrate,
+            GuestAfterMigration.Arrived => VmRunState.Running,
+            _ => VmRunState.Shutdown, // Discarded: the VM ends below
+        };
+        PublishMigrationEnded(f);
         switch (f.Guest)
         {
-            case GuestAfterMigration.Unchanged: _state = _stateBeforeMigration; break;
-            case GuestAfterMigration.InDoubt: _state = VmRunState.Paused; break;
             case GuestAfterMigration.MovedAway:
-                _state = VmRunState.PostMigrate;
                 _machine?.DiscardMemory();
                 break;
             case GuestAfterMigration.Arrived:
-                _state = VmRunState.Running;
                 Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));
                 AnnounceWhenRunning();
                 PrepareMigrationSoon();
                 break;
             case GuestAfterMigration.ArrivedPaused:
-                _state = VmRunState.Paused;
                 AnnounceWhenRunning();
                 PrepareMigrationSoon();
                 break;

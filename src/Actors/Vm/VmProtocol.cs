@@ -77,9 +77,12 @@ public abstract partial record VmEvent(DateTimeOffset At)
 
     public sealed record Powerdown(DateTimeOffset At) : VmEvent(At);
 
-    /// <summary>A migration's status changed (QMP MIGRATION).</summary>
+    /// <summary>
+    /// QMP's MIGRATION announcement of a status change, as QMP derives it from
+    /// <see cref="MigrationProgress"/>; the VmActor itself publishes only the typed progress.
+    /// </summary>
     public sealed record Migration(DateTimeOffset At, string Status) : VmEvent(At);
 
-    /// <summary>A pre-copy round finished (QMP MIGRATION_PASS).</summary>
+    /// <summary>QMP's MIGRATION_PASS announcement of a finished pre-copy round, derived like <see cref="Migration"/>.</summary>
     public sealed record MigrationPass(DateTimeOffset At, int Pass) : VmEvent(At);
 }
