@@ -11,20 +11,21 @@ namespace Tern.Actors.Cluster;
 /// One cluster migration on its source host, a short-lived child of the <see cref="HostActor"/>:
 /// sets the VM's migration parameters from the manager's order, starts the migration with itself
 /// as the commit approver, relays the switch-over question to the manager (asking again every
-/// second until it answers, as the manager may be moving), reports progress every poll, applies
-/// the completion timeout (cancel, or raise the downtime limit so the next round switches over),
-/// and reports the outcome to its parent (which passes it on to the manager), then stops.
+/// second until it answers, as the manager may be moving), passes on the progress the VM
+/// publishes (<see cref="VmEvent.MigrationProgress"/>, at least twice a second), applies the
+/// completion timeout (cancel, or raise the downtime limit so the next round switches over), and
+/// reports the outcome the VM publishes (<see cref="VmEvent.MigrationEnded"/>) to its parent (which
+/// passes it on to the manager), then stops. It subscribes to the VM before it starts the
+/// migration, so no event of it can be missed, and watches the VM, which may end meanwhile.
 /// </summary>
 internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CommitRetry = TimeSpan.FromSeconds(1);
     /// <summary>Time for the manager's answer to come back (and for clocks a little apart) before the engine stops waiting.</summary>
     private static readonly TimeSpan CommitAnswerMargin = TimeSpan.FromSeconds(2);
     /// <summary>The engine's largest downtime limit: a forced migration switches over at its next round.</summary>
     private const long ForcedDowntimeLimitMs = 2_000_000;
-    private const int MaxFailedPolls = 5;
 
     private readonly StartMigration _order;
     private readonly string _from;
@@ -35,7 +36,6 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
     /// <summary>When the engine asked to switch over (default: not yet).</summary>
     private DateTime _commitAskedAt;
     private string? _timeoutReason;
-    private int _failedPolls;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -46,11 +46,8 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
     /// </summary>
     public sealed record Ended(string Name, long Incarnation, bool MovedAway, MigrationOutcome Outcome);
 
-    private sealed record Poll;
     private sealed record Deadline;
     private sealed record AskCommitAgain;
-    private sealed record Polled(MigrationInfo? Info);
-    private sealed record FinalState(MigrationInfo Info, VmRunState? State);
     private sealed record StartReply(IMigrationMessage? Reply, string Stage);
 
     public static Props Props(StartMigration order, string from, IActorRef vm, IActorRef manager) =>
@@ -65,10 +62,11 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         _report = MigrationReport.Starting(order.Name, from, order.To);
 
         Receive<StartReply>(OnStartReply);
-        Receive<Poll>(_ => _vm.Ask<MigrationInfo>(new QueryMigrate(), AskTimeout)
-            .ContinueWith(t => new Polled(t.IsCompletedSuccessfully ? t.Result : null)).PipeTo(Self));
-        Receive<Polled>(OnPolled);
-        Receive<FinalState>(OnFinalState);
+        Receive<VmEvent.MigrationProgress>(p => p.Side == MigrationSide.Outgoing, OnProgress);
+        Receive<VmEvent.MigrationEnded>(e => e.Side == MigrationSide.Outgoing, OnEnded);
+        Receive<VmEvent>(_ => { }); // the rest (stop, resume ...) the outcome sums up
+        // The VM ended (quit, fenced) before its migration could report an outcome: nothing runs here any more.
+        Receive<Terminated>(t => t.ActorRef.Equals(_vm), _ => Finish(Failed("the VM stopped answering"), stayed: false));
         Receive<ApproveCommit>(_ =>
         {
             _commitAsker = Sender;
@@ -88,6 +86,8 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        _vm.Tell(new VmProtocol.Subscribe(Self));
+        Context.Watch(_vm);
         // Forced: the engine must not give up before the force takes effect, so its own timeout is far later.
         long engineTimeout = _order.OnTimeout == OnCompletionTimeout.Force ? 2 * _order.CompletionTimeoutMs + 60_000 : _order.CompletionTimeoutMs;
         Ask(new SetParameters(DowntimeLimitMs: _order.DowntimeLimitMs, MaxBandwidth: _order.MaxBandwidth, CompletionTimeoutMs: engineTimeout), "setting its parameters");
@@ -106,7 +106,6 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
                 Ask(new Migrate(new MigrationEndpoint(MigrationTransport.Tcp, _order.Address, _order.Port), Self), "starting the migration");
                 break;
             case MigrateStarted:
-                Timers.StartPeriodicTimer("poll", new Poll(), PollInterval);
                 Timers.StartSingleTimer("deadline", new Deadline(), TimeSpan.FromMilliseconds(_order.CompletionTimeoutMs));
                 break;
             case ParametersRefused p: Finish(Failed(p.Reason), stayed: true); break;
@@ -117,39 +116,18 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
 
     private MigrationReport Failed(string reason) => _report with { Status = MigrationStatus.Failed.QmpName(), Error = reason };
 
-    private void OnPolled(Polled p)
+    private void OnProgress(VmEvent.MigrationProgress p)
     {
-        if (p.Info is not { } info)
-        {
-            // The VM no longer answers (it ended): nothing runs here any more.
-            if (++_failedPolls >= MaxFailedPolls) Finish(Failed("the VM stopped answering"), stayed: false);
-            return;
-        }
-        _failedPolls = 0;
-        _report = ToReport(info);
-        if (!info.Status.IsFinal())
-        {
-            _manager.Tell(new MigrationProgressed(_report, _order.TargetIncarnation));
-            return;
-        }
-        Timers.Cancel("poll");
-        _vm.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), AskTimeout)
-            .ContinueWith(t => new FinalState(info, t.IsCompletedSuccessfully ? t.Result.State : null))
-            .PipeTo(Self);
+        _report = ToReport(p.Info);
+        if (!p.Status.IsFinal()) _manager.Tell(new MigrationProgressed(_report, _order.TargetIncarnation));
     }
 
-    private void OnFinalState(FinalState f)
+    private void OnEnded(VmEvent.MigrationEnded e)
     {
-        if (f.State == VmRunState.Migrating)
-        {
-            // The final progress arrived before the VM took in the outcome: ask again.
-            Timers.StartSingleTimer("poll", new Poll(), PollInterval);
-            return;
-        }
-        var report = ToReport(f.Info);
-        if (_timeoutReason is not null && f.Info.Status != MigrationStatus.Completed) report = report with { Error = _timeoutReason };
+        var report = ToReport(e.Info);
+        if (_timeoutReason is not null && e.Result != MigrationResult.Completed) report = report with { Error = _timeoutReason };
         // Running here: the switch-over did not happen, so the destination never ran the guest.
-        Finish(report, stayed: f.State == VmRunState.Running);
+        Finish(report, stayed: e.State == VmRunState.Running);
     }
 
     /// <summary>The last moment an approval can still reach the engine before it stops waiting.</summary>
@@ -195,6 +173,7 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
 
     private void Finish(MigrationReport report, bool stayed)
     {
+        _vm.Tell(new VmProtocol.Unsubscribe(Self));
         Context.Parent.Tell(new Ended(_order.Name, _order.Incarnation, MovedAway: !stayed,
             new MigrationOutcome(report, _order.Incarnation, _order.TargetIncarnation, stayed)));
         Context.Stop(Self);
