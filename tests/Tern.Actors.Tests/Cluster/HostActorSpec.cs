@@ -115,6 +115,38 @@ public sealed class HostActorSpec : TestKit
     }
 
     [KvmFact]
+    public void The_target_reports_an_arrival_from_its_vms_event_without_waiting_for_a_report()
+    {
+        // Issue 16: the target host learns of the arrival from the incoming VM's MigrationEnded
+        // event; its own reports (every 5 minutes here) no longer ask the VM.
+        var manager = CreateTestProbe();
+        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
+        var source = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "source");
+        var target = Sys.ActorOf(HostActor.Props("h2", settings with { ReportInterval = TimeSpan.FromMinutes(5) }, manager.Ref, new FixedProbe(), _ => { }), "target");
+        var vm = Ticks("v1", TestGuest.Kernel);
+        source.Tell(new RunInstance(vm, 1), manager.Ref);
+        manager.FishForMessage<VmStarted>(s => s is { Host: "h1", Incarnation: 1 }, TimeSpan.FromSeconds(60));
+        target.Tell(new PrepareIncoming(vm, 2), manager.Ref);
+        var listening = manager.FishForMessage<IncomingPrepared>(p => p.Incarnation == 2, TimeSpan.FromSeconds(60));
+
+        source.Tell(new StartMigration("v1", 1, "h2", 2, listening.Address, listening.Port, 0, 300, 60_000, OnCompletionTimeout.Abort), manager.Ref);
+        manager.FishForMessage<CommitRequest>(c => c.TargetIncarnation == 2, TimeSpan.FromSeconds(60));
+        manager.Reply(new CommitDecision("v1", 2, Approved: true, ""));
+
+        // The source's outcome and the target's arrival race each other.
+        VmStarted? arrived = null;
+        MigrationOutcome? outcome = null;
+        while (arrived is null || outcome is null)
+        {
+            var m = manager.FishForMessage(m => m is VmStarted { Host: "h2" } or MigrationOutcome, TimeSpan.FromSeconds(30));
+            if (m is VmStarted s) arrived = s;
+            else outcome = (MigrationOutcome)m;
+        }
+        Assert.Equal(("v1", 2L), (arrived.Name, arrived.Incarnation));
+        Assert.Equal(("completed", false), (outcome.Report.Status, outcome.GuestStayed));
+    }
+
+    [KvmFact]
     public void Hosts_with_tls_move_a_guest_and_refuse_a_target_of_another_ca()
     {
         // Issue 15: with the node's certificate (HostSettings.Tls) every migration runs TLS; a target

@@ -10,12 +10,12 @@ namespace Tern.Actors.Cluster;
 
 /// <summary>
 /// The host's side of cluster migrations: as a target it runs an incoming instance listening on a
-/// free TCP port of the node's bind address; as a source it runs an <see cref="OutgoingMigration"/>
-/// child per migration and ends its instance once the guest has moved away.
+/// free TCP port of the node's bind address, subscribed to its VM until the VM publishes how the
+/// incoming migration ended; as a source it runs an <see cref="OutgoingMigration"/> child per
+/// migration and ends its instance once the guest has moved away.
 /// </summary>
 public sealed partial class HostActor
 {
-    private sealed record IncomingState(string Name, long Incarnation, VmRunState? State);
     private sealed record ArrivalChecked(StartMigration Order, IActorRef ReplyTo, VmRunState? State);
 
     private void MigrationHandlers()
@@ -24,7 +24,8 @@ public sealed partial class HostActor
         Receive<StartMigration>(OnStartMigration);
         Receive<CancelOutgoing>(c => { if (Current(c.Name, _instances.GetValueOrDefault(c.Name)?.Incarnation ?? -1)?.Outgoing is { } o) o.Forward(c); });
         Receive<OutgoingMigration.Ended>(OnOutgoingEnded);
-        Receive<IncomingState>(OnIncomingState);
+        Receive<VmEvent.MigrationEnded>(e => e.Side == MigrationSide.Incoming, OnIncomingEnded);
+        Receive<VmEvent>(_ => { }); // an incoming VM's progress and lifecycle events: its outcome is what counts
         Receive<ArrivalChecked>(OnArrivalChecked);
     }
 
@@ -69,15 +70,16 @@ public sealed partial class HostActor
         _manager.Tell(new IncomingPrepared(_name, instance.Name, instance.Incarnation, ListenAddress, instance.IncomingPort!.Value));
     }
 
-    /// <summary>Asks each incoming instance whether its guest has arrived (it then runs, or is paused as on the source).</summary>
-    private void CheckArrivals()
+    /// <summary>
+    /// An incoming VM (the sender: VmActors publish as themselves) says how its migration ended:
+    /// its guest runs here, or is paused as it was on the source; or nothing arrived, and the VM
+    /// ends, which its exit watch reports.
+    /// </summary>
+    private void OnIncomingEnded(VmEvent.MigrationEnded e)
     {
-        foreach (var instance in _instances.Values.Where(i => i.Phase == VmRunPhase.Incoming && i.IncomingPort is not null))
-        {
-            string name = instance.Name;
-            long incarnation = instance.Incarnation;
-            AskRunState(instance, state => new IncomingState(name, incarnation, state));
-        }
+        if (_instances.Values.FirstOrDefault(i => i.Actor.Equals(Sender)) is not { } instance) return;
+        instance.Actor.Tell(new VmProtocol.Unsubscribe(Self));
+        if (e.Guest == GuestLocation.Here) MarkArrived(instance.Name, instance.Incarnation, e.State);
     }
 
     /// <summary>Asks an instance's VM for its run state; <paramref name="toMessage"/> (null state: no answer) comes back to this actor.</summary>
@@ -85,8 +87,6 @@ public sealed partial class HostActor
         instance.Actor.Ask<VmProtocol.Status>(new VmProtocol.QueryStatus(), TimeSpan.FromSeconds(5))
             .ContinueWith(t => toMessage(t.IsCompletedSuccessfully ? t.Result.State : null))
             .PipeTo(Self);
-
-    private void OnIncomingState(IncomingState s) => MarkArrived(s.Name, s.Incarnation, s.State);
 
     /// <summary>An incoming instance whose guest runs (or is paused, as it was on the source) has arrived.</summary>
     private void MarkArrived(string name, long incarnation, VmRunState? state)
@@ -102,7 +102,7 @@ public sealed partial class HostActor
     {
         if (Current(order.Name, order.Incarnation) is { Phase: VmRunPhase.Incoming } arriving)
         {
-            // Moved here moments ago: its arrival may not have been checked yet (once a report).
+            // Moved here moments ago: the order may have overtaken its VM's arrival event, so ask once.
             var replyTo = Sender;
             AskRunState(arriving, state => new ArrivalChecked(order, replyTo, state));
             return;

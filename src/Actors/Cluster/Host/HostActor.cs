@@ -137,6 +137,8 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             Self.Tell(new BootResult(name, incarnation, new VmProtocol.BootFailed(string.Join("; ", refused)), null));
             return;
         }
+        // Before Boot, so that the arrival cannot come before the subscription (OnIncomingEnded).
+        if (instance.Phase == VmRunPhase.Incoming) instance.Actor.Tell(new VmProtocol.Subscribe(Self));
         instance.Actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: true), _settings.BootTimeout)
             .ContinueWith(t => t.IsCompletedSuccessfully
                 ? new BootResult(name, incarnation, t.Result, null)
@@ -258,7 +260,6 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         double load = _settings.LoadSource == HostLoadSource.Machine
             ? machineLoad
             : Math.Min(1.0, _instances.Values.Sum(i => i.CpuLoad) / _probe.Cpus);
-        CheckArrivals();
         var (total, available) = _probe.Memory();
         var running = _instances.Values.ToArray();
         var hostLoad = new HostLoad(now, _probe.Cpus, load, total, available, _settings.GuestCapacity(total),
