@@ -147,7 +147,7 @@ public static class ClusterProtocol
     /// <summary>Manager -> source host: cancel the outgoing migration to <paramref name="TargetIncarnation"/>.</summary>
     public sealed record CancelOutgoing(string Name, long TargetIncarnation) : IClusterMessage;
 
-    /// <summary>Source host -> manager, every half second while the migration runs.</summary>
+    /// <summary>Source host -> manager, as the VM publishes its progress (at least twice a second) while the migration runs.</summary>
     public sealed record MigrationProgressed(MigrationReport Report, long TargetIncarnation) : IClusterMessage;
 
     /// <summary>Source host -> manager: the destination holds the restored guest, paused; may it run there? Repeated until answered.</summary>
