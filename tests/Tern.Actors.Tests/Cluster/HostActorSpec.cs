@@ -72,22 +72,29 @@ public sealed class HostActorSpec : TestKit
         Assert.Empty(manager.FishForMessage<HostReport>(_ => true).Vms);
     }
 
+    /// <summary>
+    /// Hosts h1 ("source") and h2 ("target"): v1 incarnation 1 runs on h1, incarnation 2 listens on
+    /// h2. The target reports only at start, so nothing it learns later comes from a report.
+    /// </summary>
+    private (IActorRef Source, IActorRef Target, VmDefinition Vm, IncomingPrepared Listening) RunningOnH1AndAwaitedOnH2(Akka.TestKit.TestProbe manager)
+    {
+        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
+        var source = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "source");
+        var target = Sys.ActorOf(HostActor.Props("h2", settings with { ReportInterval = TimeSpan.FromMinutes(5) }, manager.Ref, new FixedProbe(), _ => { }), "target");
+        var vm = Ticks("v1", TestGuest.Kernel);
+        source.Tell(new RunInstance(vm, 1), manager.Ref);
+        manager.FishForMessage<VmStarted>(s => s is { Host: "h1", Incarnation: 1 }, TimeSpan.FromSeconds(60));
+        target.Tell(new PrepareIncoming(vm, 2), manager.Ref);
+        return (source, target, vm, manager.FishForMessage<IncomingPrepared>(p => p.Incarnation == 2, TimeSpan.FromSeconds(60)));
+    }
+
     [KvmFact]
     public void A_stop_order_that_arrives_mid_migration_waits_for_its_outcome()
     {
         // The manager may answer a report sent before the migration began with a stop order once
         // the commit has moved the VM: the source must still finish its switch-over.
         var manager = CreateTestProbe();
-        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
-        var source = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "source");
-        // The target reports (and so checks arrivals) only at start: a migration onward must not need it.
-        var target = Sys.ActorOf(HostActor.Props("h2", settings with { ReportInterval = TimeSpan.FromMinutes(5) }, manager.Ref, new FixedProbe(), _ => { }), "target");
-        var vm = Ticks("v1", TestGuest.Kernel);
-
-        source.Tell(new RunInstance(vm, 1), manager.Ref);
-        manager.FishForMessage<VmStarted>(s => s is { Host: "h1", Incarnation: 1 }, TimeSpan.FromSeconds(60));
-        target.Tell(new PrepareIncoming(vm, 2), manager.Ref);
-        var listening = manager.FishForMessage<IncomingPrepared>(p => p.Incarnation == 2, TimeSpan.FromSeconds(60));
+        var (source, target, vm, listening) = RunningOnH1AndAwaitedOnH2(manager);
 
         source.Tell(new StartMigration("v1", 1, "h2", 2, listening.Address, listening.Port, 0, 300, 60_000, OnCompletionTimeout.Abort), manager.Ref);
         source.Tell(new StopInstance("v1", 1), manager.Ref);
@@ -120,14 +127,7 @@ public sealed class HostActorSpec : TestKit
         // Issue 16: the target host learns of the arrival from the incoming VM's MigrationEnded
         // event; its own reports (every 5 minutes here) no longer ask the VM.
         var manager = CreateTestProbe();
-        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
-        var source = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "source");
-        var target = Sys.ActorOf(HostActor.Props("h2", settings with { ReportInterval = TimeSpan.FromMinutes(5) }, manager.Ref, new FixedProbe(), _ => { }), "target");
-        var vm = Ticks("v1", TestGuest.Kernel);
-        source.Tell(new RunInstance(vm, 1), manager.Ref);
-        manager.FishForMessage<VmStarted>(s => s is { Host: "h1", Incarnation: 1 }, TimeSpan.FromSeconds(60));
-        target.Tell(new PrepareIncoming(vm, 2), manager.Ref);
-        var listening = manager.FishForMessage<IncomingPrepared>(p => p.Incarnation == 2, TimeSpan.FromSeconds(60));
+        var (source, _, _, listening) = RunningOnH1AndAwaitedOnH2(manager);
 
         source.Tell(new StartMigration("v1", 1, "h2", 2, listening.Address, listening.Port, 0, 300, 60_000, OnCompletionTimeout.Abort), manager.Ref);
         manager.FishForMessage<CommitRequest>(c => c.TargetIncarnation == 2, TimeSpan.FromSeconds(60));
