@@ -27,8 +27,10 @@ public sealed class VmActorMigrationEventsTests : Akka.TestKit.Xunit2.TestKit
         return events;
     }
 
-    [KvmFact]
-    public void A_migration_publishes_typed_progress_twice_a_second_then_its_outcome_on_both_ends()
+    private sealed record Migrating(IActorRef Source, IActorRef Destination, TestProbe SourceEvents, TestProbe DestinationEvents, DateTimeOffset Started);
+
+    /// <summary>A soaking guest under way to an -incoming VM at <paramref name="maxBandwidth"/> bytes/s, both VMs subscribed to.</summary>
+    private Migrating StartMigration(long maxBandwidth)
     {
         var endpoint = new MigrationEndpoint(MigrationTransport.Unix, Path.Combine(Path.GetTempPath(), $"tern-events-{Guid.NewGuid():N}.sock"));
         var srcConsole = new GuestConsole();
@@ -39,11 +41,18 @@ public sealed class VmActorMigrationEventsTests : Akka.TestKit.Xunit2.TestKit
         source.Tell(new VmProtocol.Subscribe(sourceEvents.Ref));
         destination.Tell(new VmProtocol.Subscribe(destinationEvents.Ref));
         srcConsole.WaitFor(l => l == "TICK 10", Long);
-        // 32 MiB/s: the 64 MiB the guest wrote take a couple of seconds, long enough to count ticks.
-        Assert.IsType<ParametersReply>(source.Ask<IMigrationMessage>(new SetParameters(MaxBandwidth: 32L << 20), Long).Result);
-
+        Assert.IsType<ParametersReply>(source.Ask<IMigrationMessage>(new SetParameters(MaxBandwidth: maxBandwidth), Long).Result);
         var started = DateTimeOffset.UtcNow;
         Assert.IsType<MigrateStarted>(source.Ask<IMigrationMessage>(new Migrate(endpoint), Long).Result);
+        return new Migrating(source, destination, sourceEvents, destinationEvents, started);
+    }
+
+    [KvmFact]
+    public void A_migration_publishes_typed_progress_twice_a_second_then_its_outcome_on_both_ends()
+    {
+        // 32 MiB/s: the 64 MiB the guest wrote take a couple of seconds, long enough to count ticks.
+        var (_, destination, sourceEvents, destinationEvents, started) = StartMigration(32L << 20);
+
         var outgoing = UntilEnded(sourceEvents);
         var incoming = UntilEnded(destinationEvents);
 
@@ -71,15 +80,7 @@ public sealed class VmActorMigrationEventsTests : Akka.TestKit.Xunit2.TestKit
     [KvmFact]
     public void A_cancelled_migration_ends_cancelled_with_the_guest_still_here()
     {
-        var endpoint = new MigrationEndpoint(MigrationTransport.Unix, Path.Combine(Path.GetTempPath(), $"tern-events-{Guid.NewGuid():N}.sock"));
-        var srcConsole = new GuestConsole();
-        var source = Boot(Sys, TestGuest.Config(Soak), srcConsole);
-        Boot(Sys, TestGuest.Config(Soak) with { IncomingEndpoint = endpoint }, new GuestConsole());
-        var events = CreateTestProbe();
-        source.Tell(new VmProtocol.Subscribe(events.Ref));
-        srcConsole.WaitFor(l => l == "TICK 10", Long);
-        Assert.IsType<ParametersReply>(source.Ask<IMigrationMessage>(new SetParameters(MaxBandwidth: 8L << 20), Long).Result);
-        Assert.IsType<MigrateStarted>(source.Ask<IMigrationMessage>(new Migrate(endpoint), Long).Result);
+        var (source, _, events, _, _) = StartMigration(8L << 20);
 
         events.FishForMessage<VmEvent.MigrationProgress>(p => p.Status == MigrationStatus.Active, Long);
         Assert.IsType<CancelAccepted>(source.Ask<IMigrationMessage>(new MigrateCancel(), Long).Result);
