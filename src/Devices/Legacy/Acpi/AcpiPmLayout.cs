@@ -1,4 +1,4 @@
-using Firmware = Tern.Kvm.Boot.Acpi.AcpiPmRegisters;
+using Firmware = Tern.Kvm.Boot.Acpi.AcpiFixedHardware;
 
 namespace Tern.Devices.Legacy.Acpi;
 

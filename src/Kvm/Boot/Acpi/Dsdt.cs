@@ -27,7 +27,7 @@ internal static class Dsdt
 
     /// <summary>\_S5: SLP_TYPa and SLP_TYPb for S5, which Tern's PM device treats as power-off.</summary>
     private static byte[] SleepStateS5() =>
-        Name("\\_S5", Package(Integer(AcpiPmRegisters.SlpTypS5), Integer(AcpiPmRegisters.SlpTypS5), Integer(0), Integer(0)));
+        Name("\\_S5", Package(Integer(AcpiFixedHardware.SlpTypS5), Integer(AcpiFixedHardware.SlpTypS5), Integer(0), Integer(0)));
 
     private static byte[] PciRoot(ulong ramSize)
     {

@@ -1,4 +1,4 @@
-using static Tern.Kvm.Boot.Acpi.AcpiPmRegisters;
+using static Tern.Kvm.Boot.Acpi.AcpiFixedHardware;
 using Access = Tern.Kvm.Boot.Acpi.GenericAddress.Access;
 
 namespace Tern.Kvm.Boot.Acpi;

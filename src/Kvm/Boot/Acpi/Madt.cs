@@ -30,8 +30,8 @@ internal static class Madt
             w.U8((byte)EntryType.LocalApic).U8(8).U8((byte)cpu).U8((byte)cpu).U32(Enabled);
         w.U8((byte)EntryType.IoApic).U8(12).U8(IoApicId).U8(0).U32(checked((uint)MemoryLayout.IoApicBase)).U32(0);
         w.U8((byte)EntryType.InterruptSourceOverride).U8(10).U8(IsaBus).U8(0).U32(2).U16(Conforming);
-        w.U8((byte)EntryType.InterruptSourceOverride).U8(10).U8(IsaBus).U8(AcpiPmRegisters.SciIrq)
-            .U32(AcpiPmRegisters.SciIrq).U16(ActiveHighLevel);
+        w.U8((byte)EntryType.InterruptSourceOverride).U8(10).U8(IsaBus).U8(AcpiFixedHardware.SciIrq)
+            .U32(AcpiFixedHardware.SciIrq).U16(ActiveHighLevel);
         w.U8((byte)EntryType.LocalApicNmi).U8(6).U8(AllProcessors).U16(Conforming).U8(1);
         return AcpiTableHeader.Finish(w);
     }

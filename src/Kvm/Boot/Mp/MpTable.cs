@@ -77,7 +77,7 @@ public static class MpTable
         {
             if (irq == 2) continue; // the cascade: pin 2 carries IRQ0 instead
             byte pin = irq == 0 ? (byte)2 : irq;
-            ushort flags = irq == Acpi.AcpiPmRegisters.SciIrq ? LevelActiveHigh : (ushort)0;
+            ushort flags = irq == Acpi.AcpiFixedHardware.SciIrq ? LevelActiveHigh : (ushort)0;
             w.U8((byte)EntryType.IoInterrupt).U8((byte)InterruptType.Int).U16(flags).U8(0).U8(irq).U8(ioApicId).U8(pin);
             entries++;
         }

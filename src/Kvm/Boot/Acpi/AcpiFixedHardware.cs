@@ -5,7 +5,7 @@ namespace Tern.Kvm.Boot.Acpi;
 /// PM1a event and control blocks, PM timer and GPE0 block, the SCI's ISA IRQ, the reset register
 /// and the SLP_TYP value the DSDT's \_S5 gives for power-off.
 /// </summary>
-public static class AcpiPmRegisters
+public static class AcpiFixedHardware
 {
     public const ushort Pm1aEvent = 0x600;
     public const byte Pm1EventLength = 4;
