@@ -5,6 +5,7 @@ using Tern.Devices.Legacy.Keyboard;
 using Tern.Devices.Legacy.Rtc;
 using Tern.Devices.Legacy.Serial;
 using Tern.Kvm;
+using Tern.Kvm.Arch;
 
 namespace Tern.Devices.Board;
 
@@ -15,8 +16,6 @@ namespace Tern.Devices.Board;
 internal sealed class LegacyDevices(DeviceBus io, IInterruptLine serialIrq, IInterruptLine keyboardIrq,
     ILevelInterruptLine sci, ISerialSink serialSink, Action<MachinePowerEvent> onPower)
 {
-    private const ushort CmosPort = 0x70;
-
     public Serial8250 Serial { get; private set; } = null!;
     public I8042 Keyboard { get; private set; } = null!;
     public Cmos Cmos { get; private set; } = null!;
@@ -24,7 +23,7 @@ internal sealed class LegacyDevices(DeviceBus io, IInterruptLine serialIrq, IInt
 
     public static LegacyDevices Create(Vm vm, DeviceBus io, ulong ramBytes, ISerialSink serialSink, Action<MachinePowerEvent> onPower)
     {
-        var devices = new LegacyDevices(io, new KvmEdgeLine(vm, Serial8250.Com1Irq), new KvmEdgeLine(vm, I8042.KeyboardIrq),
+        var devices = new LegacyDevices(io, new KvmEdgeLine(vm, PcIoPorts.Com1Irq), new KvmEdgeLine(vm, I8042.KeyboardIrq),
             new KvmLevelLine(vm, AcpiPmLayout.SciIrq), serialSink, onPower);
         devices.PlaceNew(ramBytes);
         return devices;
@@ -43,13 +42,13 @@ internal sealed class LegacyDevices(DeviceBus io, IInterruptLine serialIrq, IInt
     private void Place(Serial8250 serial, I8042 keyboard, Cmos cmos, AcpiPm pm)
     {
         if (Serial is not null)
-            foreach (ulong port in new ulong[] { Serial8250.Com1BasePort, I8042.DataPortAddress, I8042.CommandPortAddress, CmosPort, AcpiPmLayout.BasePort })
+            foreach (ulong port in new ulong[] { PcIoPorts.Com1Base, I8042.DataPortAddress, I8042.CommandPortAddress, Cmos.BasePort, AcpiPmLayout.BasePort })
                 io.Remove(port);
         (Serial, Keyboard, Cmos, Pm) = (serial, keyboard, cmos, pm);
-        io.Insert(serial, Serial8250.Com1BasePort, Serial8250.PortCount);
+        io.Insert(serial, PcIoPorts.Com1Base, PcIoPorts.Com1Length);
         io.Insert(keyboard.DataPort, I8042.DataPortAddress, 1);
         io.Insert(keyboard.CommandPort, I8042.CommandPortAddress, 1);
-        io.Insert(cmos, CmosPort, 2);
+        io.Insert(cmos, Cmos.BasePort, Cmos.PortCount);
         io.Insert(pm, AcpiPmLayout.BasePort, AcpiPmLayout.Length);
     }
 

@@ -1,18 +1,18 @@
 using System.Buffers.Binary;
 using Tern.Devices.Bus;
+using Tern.Kvm.Arch;
+using Tern.Kvm.Boot.Acpi;
 
 namespace Tern.Devices.Pci;
 
 /// <summary>
-/// Configuration mechanism #1 on ports 0xCF8..0xCFF: a dword CONFIG_ADDRESS at 0xCF8 (enable bit
-/// 31, bus, device, function, register) and the data window at 0xCFC..0xCFF. The byte at 0xCF9 is
+/// Configuration mechanism #1 on ports 0xCF8..0xCFF (<see cref="Tern.Kvm.Arch.PcIoPorts"/>): a dword
+/// CONFIG_ADDRESS at 0xCF8 (enable bit 31, bus, device, function, register) and the data window at 0xCFC..0xCFF. The byte at 0xCF9 is
 /// q35's reset control register: a write with RST_CPU (bit 2) set resets the machine.
 /// </summary>
 public sealed class PciConfigPorts(PciRoot root, Action onReset) : IBusDevice
 {
-    public const ushort BasePort = 0xcf8;
-    public const ulong Length = 8;
-    private const ulong ResetControlOffset = 1; // port 0xCF9
+    private const ulong ResetControlOffset = AcpiFixedHardware.ResetPort - PcIoPorts.PciConfigBase; // the FADT's reset register
     private const ulong DataOffset = 4;         // ports 0xCFC..0xCFF
     private const uint AddressEnable = 0x8000_0000;
     private const uint AddressWritable = 0x80ff_fffc;

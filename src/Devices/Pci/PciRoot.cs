@@ -1,5 +1,6 @@
 using Tern.Devices.Bus;
 using Tern.Devices.Config;
+using Tern.Kvm.Arch;
 
 namespace Tern.Devices.Pci;
 
@@ -138,7 +139,7 @@ public sealed class PciRoot
     {
         lock (_lock)
         {
-            ioBus.Insert(new PciConfigPorts(this, onReset), PciConfigPorts.BasePort, PciConfigPorts.Length);
+            ioBus.Insert(new PciConfigPorts(this, onReset), PcIoPorts.PciConfigBase, PcIoPorts.PciConfigLength);
             mmioBus.Insert(new PciEcam(this), ecamBase, ecamSize);
             _ioBus = ioBus;
             _mmioBus = mmioBus;

@@ -5,7 +5,7 @@ using static Tern.Devices.Legacy.Serial.UartRegisters;
 namespace Tern.Devices.Legacy.Serial;
 
 /// <summary>
-/// A 16550A UART: the PC's COM1 (8 ports at 0x3F8, ISA IRQ 4, edge-triggered).
+/// A 16550A UART, eight registers; the board puts it at COM1 (<see cref="Tern.Kvm.Arch.PcIoPorts"/>).
 /// <para>
 /// Transmission is instant: a byte written to THR goes straight to the sink, so THR and the
 /// transmitter always read empty (LSR bits 5 and 6), which is all a polling writer waits for.
@@ -20,9 +20,6 @@ namespace Tern.Devices.Legacy.Serial;
 /// </summary>
 public sealed class Serial8250 : IBusDevice
 {
-    public const ushort Com1BasePort = 0x3F8;
-    public const int PortCount = 8;
-    public const uint Com1Irq = 4;
     public const int InputFifoCapacity = 64;
 
     private readonly Lock _lock = new();

@@ -12,11 +12,6 @@ internal static class Dsdt
 {
     public const byte Revision = 2;
 
-    // I/O ports 0xCF8-0xCFF are the root bridge's own configuration mechanism.
-    private const ushort PciConfigPorts = 0x0cf8;
-    private const ushort Com1Port = 0x3f8;
-    private const int Com1Irq = 4;
-
     public static byte[] Build(ulong ramSize)
     {
         var w = AcpiTableHeader.Begin("DSDT", Revision, 512);
@@ -34,8 +29,9 @@ internal static class Dsdt
         ulong mmio64 = MemoryLayout.Mmio64Base(ramSize);
         var resources = Template(
             WordBusNumber(0x00, 0xff),
-            Io(PciConfigPorts, PciConfigPorts, 1, 8),
-            WordIo(0x0000, PciConfigPorts - 1),
+            // The root bridge's own configuration ports; the windows below and above are the buses'.
+            Io(PcIoPorts.PciConfigBase, PcIoPorts.PciConfigBase, 1, PcIoPorts.PciConfigLength),
+            WordIo(0x0000, PcIoPorts.PciConfigBase - 1),
             WordIo(0x0d00, 0xffff),
             DWordMemory(checked((uint)MemoryLayout.Mmio32Base), checked((uint)(MemoryLayout.Mmio32End - 1))),
             QWordMemory(mmio64, mmio64 + MemoryLayout.Mmio64Size - 1));
@@ -53,5 +49,6 @@ internal static class Dsdt
         Device("COM1",
             Name("_HID", EisaId("PNP0501")),
             Name("_UID", Integer(1)),
-            Name("_CRS", Template(Io(Com1Port, Com1Port, 1, 8), IrqNoFlags(Com1Irq))));
+            Name("_CRS", Template(
+                Io(PcIoPorts.Com1Base, PcIoPorts.Com1Base, 1, PcIoPorts.Com1Length), IrqNoFlags(PcIoPorts.Com1Irq))));
 }
