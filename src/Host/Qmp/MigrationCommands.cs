@@ -8,28 +8,40 @@ using static Tern.Actors.Migration.MigrationProtocol;
 namespace Tern.Host.Qmp;
 
 /// <summary>
-/// migrate, migrate_cancel, query-migrate and the parameter/capability commands: arguments are
-/// checked here, the work is a message to the VmActor (which runs the migration in a child actor).
+/// migrate, migrate_cancel, query-migrate, migrate-incoming and the parameter/capability commands,
+/// with QEMU's names and argument schemas: arguments are checked here, the work is a message to the
+/// VmActor (which runs the migration in a child actor).
 /// </summary>
 public static class MigrationCommands
 {
-    public static void ImplementIn(QmpCommandTable table, IActorRef vm)
+    private const string MigrateName = "migrate";
+    private const string MigrateCancelName = "migrate_cancel";
+    private const string QueryMigrateName = "query-migrate";
+    private const string SetParametersName = "migrate-set-parameters";
+    private const string QueryParametersName = "query-migrate-parameters";
+    private const string SetCapabilitiesName = "migrate-set-capabilities";
+    private const string QueryCapabilitiesName = "query-migrate-capabilities";
+    private const string MigrateIncomingName = "migrate-incoming";
+
+    /// <summary>Adds the commands in the order query-commands lists them.</summary>
+    public static void AddTo(QmpCommandTable table, IActorRef vm)
     {
-        table.Implement(MigrationCommandNames.Migrate, (args, _) => Migrate(vm, args.GetString("uri")!));
-        table.Implement(MigrationCommandNames.MigrateIncoming, (args, _) => Migrate(vm, args.GetString("uri")!, incoming: true));
-        table.Implement(MigrationCommandNames.MigrateCancel, (_, _) =>
-            VmAsk.Run<IMigrationMessage>(vm, new MigrateCancel(), "migrate_cancel", r => r switch
+        // blk, inc, detach and resume are QEMU's; they are accepted and have no effect.
+        table.Add(MigrateName, (args, _) => Migrate(vm, args.GetString("uri")!),
+            QmpArgument.Mandatory("uri", QmpArgType.String),
+            QmpArgument.Optional("blk", QmpArgType.Bool),
+            QmpArgument.Optional("inc", QmpArgType.Bool),
+            QmpArgument.Optional("detach", QmpArgType.Bool),
+            QmpArgument.Optional("resume", QmpArgType.Bool));
+        table.Add(MigrateCancelName, (_, _) =>
+            VmAsk.Run<IMigrationMessage>(vm, new MigrateCancel(), MigrateCancelName, r => r switch
             {
                 CancelRefused c => QmpReply.Generic(c.Reason),
                 _ => QmpReply.Empty,
             }));
-        table.Implement(MigrationCommandNames.QueryMigrate, (_, _) =>
-            VmAsk.Run<MigrationInfo>(vm, new QueryMigrate(), "query-migrate", info => new QmpReply.Return(MigrationJson.Info(info))));
-        table.Implement(MigrationCommandNames.QueryParameters, (_, _) =>
-            VmAsk.Run<ParametersReply>(vm, new QueryParameters(), "query-migrate-parameters", p => new QmpReply.Return(MigrationJson.Parameters(p.Parameters))));
-        table.Implement(MigrationCommandNames.QueryCapabilities, (_, _) =>
-            VmAsk.Run<ParametersReply>(vm, new QueryParameters(), "query-migrate-capabilities", p => new QmpReply.Return(MigrationJson.Capabilities(p.Parameters))));
-        table.Implement(MigrationCommandNames.SetParameters, (args, _) => SetParameters(vm, args),
+        table.Add(QueryMigrateName, (_, _) =>
+            VmAsk.Run<MigrationInfo>(vm, new QueryMigrate(), QueryMigrateName, info => new QmpReply.Return(MigrationJson.Info(info))));
+        table.Add(SetParametersName, (args, _) => SetParameters(vm, args),
             QmpArgument.Optional("downtime-limit", QmpArgType.Int),
             QmpArgument.Optional("max-bandwidth", QmpArgType.Int),
             QmpArgument.Optional("multifd-channels", QmpArgType.Int),
@@ -39,13 +51,20 @@ public static class MigrationCommands
             QmpArgument.Optional("max-cpu-throttle", QmpArgType.Int),
             QmpArgument.Optional("tls-creds", QmpArgType.String),
             QmpArgument.Optional("tls-hostname", QmpArgType.String));
-        table.Implement(MigrationCommandNames.SetCapabilities, (args, _) => SetCapabilities(vm, args.Get("capabilities")!.Value));
+        table.Add(QueryParametersName, (_, _) =>
+            VmAsk.Run<ParametersReply>(vm, new QueryParameters(), QueryParametersName, p => new QmpReply.Return(MigrationJson.Parameters(p.Parameters))));
+        table.Add(SetCapabilitiesName, (args, _) => SetCapabilities(vm, args.Get("capabilities")!.Value),
+            QmpArgument.Mandatory("capabilities", QmpArgType.Array));
+        table.Add(QueryCapabilitiesName, (_, _) =>
+            VmAsk.Run<ParametersReply>(vm, new QueryParameters(), QueryCapabilitiesName, p => new QmpReply.Return(MigrationJson.Capabilities(p.Parameters))));
+        table.Add(MigrateIncomingName, (args, _) => Migrate(vm, args.GetString("uri")!, incoming: true),
+            QmpArgument.Mandatory("uri", QmpArgType.String));
     }
 
     /// <summary>migrate, or with <paramref name="incoming"/> migrate-incoming (the destination's side, after -incoming defer).</summary>
     private static Task<QmpReply> Migrate(IActorRef vm, string uri, bool incoming = false)
     {
-        string command = incoming ? MigrationCommandNames.MigrateIncoming : MigrationCommandNames.Migrate;
+        string command = incoming ? MigrateIncomingName : MigrateName;
         Devices.Config.MigrationEndpoint endpoint;
         try
         {
@@ -68,7 +87,7 @@ public static class MigrationCommands
         VmAsk.Run<IMigrationMessage>(vm, new SetParameters(
             args.GetInt("downtime-limit"), args.GetInt("max-bandwidth"), Percent(args, "multifd-channels"),
             args.GetInt("x-completion-timeout"), Percent(args, "cpu-throttle-initial"), Percent(args, "cpu-throttle-increment"),
-            Percent(args, "max-cpu-throttle"), args.GetString("tls-creds"), args.GetString("tls-hostname")), "migrate-set-parameters", Answer);
+            Percent(args, "max-cpu-throttle"), args.GetString("tls-creds"), args.GetString("tls-hostname")), SetParametersName, Answer);
 
     /// <summary>A small int argument; out-of-range values stay out of range (clamped, not wrapped) so validation names them.</summary>
     private static int? Percent(QmpArguments args, string name) => args.GetInt(name) is { } v ? (int)Math.Clamp(v, -1, 100_000) : null;
@@ -84,7 +103,7 @@ public static class MigrationCommands
                 return Task.FromResult(QmpReply.Generic("each capability must be {\"capability\": NAME, \"state\": true|false}"));
             capabilities[name.GetString()!] = state.GetBoolean();
         }
-        return VmAsk.Run<IMigrationMessage>(vm, new SetCapabilities(capabilities), "migrate-set-capabilities", Answer);
+        return VmAsk.Run<IMigrationMessage>(vm, new SetCapabilities(capabilities), SetCapabilitiesName, Answer);
     }
 
     private static QmpReply Answer(IMigrationMessage reply) => reply switch

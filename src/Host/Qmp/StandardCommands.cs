@@ -6,7 +6,7 @@ namespace Tern.Host.Qmp;
 
 /// <summary>
 /// The command table of a standalone VM: protocol commands (qmp_capabilities, query-version,
-/// query-commands), the lifecycle and queries of the VmActor, and the reserved migration names.
+/// query-commands), the lifecycle and queries of the VmActor, and the migration commands.
 /// </summary>
 public static class StandardCommands
 {
@@ -24,8 +24,7 @@ public static class StandardCommands
             new JsonArray([.. table.AvailableNames.Select(n => (JsonNode)new JsonObject { ["name"] = n })]))));
         LifecycleCommands.AddTo(table, vm);
         VmQueries.AddTo(table, vm);
-        MigrationCommandNames.ReserveIn(table);
-        MigrationCommands.ImplementIn(table, vm);
+        MigrationCommands.AddTo(table, vm);
         return table;
     }
 }
