@@ -31,7 +31,7 @@ public sealed class KvmSystem : IDisposable
     internal int VcpuMmapSize { get; }
 
     /// <summary>KVM_CHECK_EXTENSION: 0 when absent, otherwise a capability-specific value.</summary>
-    public int CheckExtension(KvmCap cap) => Libc.Ioctl(_handle.Fd, KvmIoctls.KVM_CHECK_EXTENSION, (nint)cap);
+    public int CheckExtension(KvmCap cap) => _handle.TryIoctl(KvmIoctls.KVM_CHECK_EXTENSION, (nint)cap);
 
     /// <summary>The CPUID leaves KVM can present to a guest on this host.</summary>
     public unsafe kvm_cpuid_entry2[] GetSupportedCpuid()

@@ -36,7 +36,7 @@ public sealed unsafe partial class Vcpu : IDisposable
     public KvmExit Run()
     {
         if (_threadId == 0) _threadId = Libc.GetTid();
-        int r = Libc.Ioctl(_handle.Fd, KvmIoctls.KVM_RUN, 0);
+        int r = _handle.TryIoctl(KvmIoctls.KVM_RUN, 0);
         if (r < 0)
         {
             int errno = Marshal.GetLastPInvokeError();

@@ -139,5 +139,5 @@ public sealed unsafe partial class Vcpu
     /// KVM_KVMCLOCK_CTRL: tells the guest, through its kvmclock page, that it was stopped, so its
     /// soft-lockup watchdog does not fire. False when the guest has not enabled kvmclock (EINVAL).
     /// </summary>
-    public bool TryMarkClockPaused() => Libc.Ioctl(_handle.Fd, KvmIoctls.KVM_KVMCLOCK_CTRL, 0) == 0;
+    public bool TryMarkClockPaused() => _handle.TryIoctl(KvmIoctls.KVM_KVMCLOCK_CTRL, 0) == 0;
 }

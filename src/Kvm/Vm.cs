@@ -80,7 +80,7 @@ public sealed class Vm : IDisposable
     public bool Maps(GuestRegion region) => _slots.Contains(region);
 
     /// <summary>KVM_CHECK_EXTENSION on this VM (some answers, such as KVM_CAP_XSAVE2, are per VM).</summary>
-    public int CheckExtension(KvmCap cap) => Libc.Ioctl(_handle.Fd, KvmIoctls.KVM_CHECK_EXTENSION, (nint)cap);
+    public int CheckExtension(KvmCap cap) => _handle.TryIoctl(KvmIoctls.KVM_CHECK_EXTENSION, (nint)cap);
 
     public void SetTssAddress(ulong address) => _handle.Ioctl(KvmIoctls.KVM_SET_TSS_ADDR, (nint)address, "KVM_SET_TSS_ADDR");
 

@@ -51,7 +51,7 @@ public sealed class TapDevice : PollSource
             var request = new Libc.IfReqFlags { Flags = Libc.IFF_TAP | Libc.IFF_NO_PI };
             nameBytes.CopyTo(new Span<byte>(request.Name, Libc.IFNAMSIZ));
             // SAFETY: request is a 40-byte struct ifreq on this stack frame; TUNSETIFF reads and writes only that.
-            if (Libc.Ioctl(fd, Libc.TUNSETIFF, &request) < 0)
+            if (handle.TryIoctl(Libc.TUNSETIFF, &request) < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 throw new TapException(errno, SetIffFailure(name, existed, errno));
@@ -88,10 +88,10 @@ public sealed class TapDevice : PollSource
         var request = new Libc.IfReqFlags();
         Encoding.ASCII.GetBytes(name).CopyTo(new Span<byte>(request.Name, Libc.IFNAMSIZ));
         // SAFETY: request is a struct ifreq on this stack frame; both ioctls touch only its name and flags.
-        bool ok = Libc.Ioctl(sock, Libc.SIOCGIFFLAGS, &request) >= 0;
+        bool ok = socket.TryIoctl(Libc.SIOCGIFFLAGS, &request) >= 0;
         request.Flags |= Libc.IFF_UP;
         // SAFETY: as above.
-        ok = ok && Libc.Ioctl(sock, Libc.SIOCSIFFLAGS, &request) >= 0;
+        ok = ok && socket.TryIoctl(Libc.SIOCSIFFLAGS, &request) >= 0;
         if (!ok)
         {
             int errno = Marshal.GetLastPInvokeError();
