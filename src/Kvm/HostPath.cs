@@ -3,7 +3,7 @@ using Tern.Kvm.Interop;
 
 namespace Tern.Kvm;
 
-/// <summary>The type of a path on the host, as stat(2) reports it after following links.</summary>
+/// <summary>The type of a path on the host, as stat(2) reports it.</summary>
 public enum HostFileKind { Missing, Regular, Directory, BlockDevice, CharacterDevice, Fifo, Socket, Other }
 
 /// <summary>
@@ -12,36 +12,41 @@ public enum HostFileKind { Missing, Regular, Directory, BlockDevice, CharacterDe
 /// </summary>
 public static class HostPath
 {
-    private const int StatBufferSize = 256;  // struct stat is 144 bytes on x86_64
-    private const int StModeOffset = 24;     // after st_dev, st_ino, st_nlink (8 bytes each)
-    private const uint S_IFMT = 0xf000;
+    /// <summary>The kind of <paramref name="path"/>, following links; throws <see cref="HostPathException"/> when stat fails otherwise than "missing" (e.g. EACCES).</summary>
+    public static HostFileKind KindOf(string path) => Stat(path).Kind;
 
-    /// <summary>The kind of <paramref name="path"/>; throws <see cref="IOException"/> when stat fails otherwise than "missing" (e.g. EACCES).</summary>
-    public static unsafe HostFileKind KindOf(string path)
+    /// <summary>
+    /// statx(2) of <paramref name="path"/>, of the link itself when <paramref name="followLinks"/> is
+    /// false. <see cref="HostFileStatus.Missing"/> when nothing is there (ENOENT, or ENOTDIR: a file
+    /// stands where a directory was needed); any other failure throws <see cref="HostPathException"/>.
+    /// </summary>
+    public static unsafe HostFileStatus Stat(string path, bool followLinks = true)
     {
-        if (path.Length == 0 || path.Contains('\0')) return HostFileKind.Missing;
-        byte* buffer = stackalloc byte[StatBufferSize];
-        // SAFETY: stat writes at most sizeof(struct stat) (144 bytes on x86_64) into buffer, which
-        // holds 256; the path is marshalled as a NUL-terminated UTF-8 copy that outlives the call.
-        if (Libc.Stat(path, buffer) != 0)
+        if (path.Length == 0 || path.Contains('\0')) return HostFileStatus.Missing;
+        Libc.statx status = default;
+        int flags = followLinks ? 0 : Libc.AT_SYMLINK_NOFOLLOW;
+        // SAFETY: status is a struct statx on this frame, as large as what the kernel writes; the path
+        // is marshalled as a NUL-terminated UTF-8 copy that outlives the call.
+        if (Libc.Statx(Libc.AT_FDCWD, path, flags, Libc.STATX_TYPE | Libc.STATX_INO, &status) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno is Errno.ENOENT or Errno.ENOTDIR) return HostFileKind.Missing;
-            throw new IOException(Marshal.GetPInvokeErrorMessage(errno));
+            if (errno is Errno.ENOENT or Errno.ENOTDIR) return HostFileStatus.Missing;
+            throw new HostPathException(errno, path);
         }
-        // SAFETY: stat succeeded, so bytes StModeOffset..+4 hold st_mode; the read is in bounds.
-        uint mode = *(uint*)(buffer + StModeOffset);
-        return (mode & S_IFMT) switch
-        {
-            0x8000 => HostFileKind.Regular,
-            0x4000 => HostFileKind.Directory,
-            0x6000 => HostFileKind.BlockDevice,
-            0x2000 => HostFileKind.CharacterDevice,
-            0x1000 => HostFileKind.Fifo,
-            0xc000 => HostFileKind.Socket,
-            _ => HostFileKind.Other,
-        };
+        ulong device = ((ulong)status.stx_dev_major << 32) | status.stx_dev_minor;
+        return new HostFileStatus(KindOfMode(status.stx_mode), device, status.stx_ino);
     }
+
+    private static HostFileKind KindOfMode(uint mode) => (mode & Libc.S_IFMT) switch
+    {
+        0x8000 => HostFileKind.Regular,
+        0x4000 => HostFileKind.Directory,
+        0x6000 => HostFileKind.BlockDevice,
+        0x2000 => HostFileKind.CharacterDevice,
+        0x1000 => HostFileKind.Fifo,
+        0xc000 => HostFileKind.Socket,
+        _ => HostFileKind.Other,
+    };
 
     /// <summary>
     /// <paramref name="path"/> with every symbolic link, <c>.</c> and <c>..</c> resolved (realpath(3)),

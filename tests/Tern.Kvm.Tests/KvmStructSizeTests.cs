@@ -39,6 +39,18 @@ public class KvmStructSizeTests
     [Fact] public void Kvm_pit_channel_state_is_24_bytes() => AssertSize<kvm_pit_channel_state>(24);
     [Fact] public void Kvm_pit_state2_is_112_bytes() => AssertSize<kvm_pit_state2>(112);
 
+    // Host paths (linux/stat.h)
+    [Fact] public void Statx_timestamp_is_16_bytes() => AssertSize<Libc.statx_timestamp>(16);
+    [Fact] public void Statx_is_256_bytes() => AssertSize<Libc.statx>(256);
+
+    [Fact]
+    public void Statx_fields_sit_where_the_kernel_puts_them()
+    {
+        Assert.Equal(0x1c, (int)Marshal.OffsetOf<Libc.statx>(nameof(Libc.statx.stx_mode)));
+        Assert.Equal(0x20, (int)Marshal.OffsetOf<Libc.statx>(nameof(Libc.statx.stx_ino)));
+        Assert.Equal(0x88, (int)Marshal.OffsetOf<Libc.statx>(nameof(Libc.statx.stx_dev_major)));
+    }
+
     [Fact]
     public void Kvm_vcpu_events_fields_sit_where_the_kernel_puts_them()
     {

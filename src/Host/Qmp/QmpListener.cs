@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Tern.Devices.Config;
+using Tern.Kvm;
 
 namespace Tern.Host.Qmp;
 
@@ -22,10 +23,10 @@ public sealed class QmpListener : IDisposable
 
     private readonly Socket _socket;
     private readonly string? _path;
-    private readonly Statx.PathFacts? _boundFile;
+    private readonly HostFileStatus? _boundFile;
     private int _disposed;
 
-    private QmpListener(Socket socket, string description, string? path, Statx.PathFacts? boundFile)
+    private QmpListener(Socket socket, string description, string? path, HostFileStatus? boundFile)
     {
         _socket = socket;
         Description = description;
@@ -58,7 +59,7 @@ public sealed class QmpListener : IDisposable
             bound = true;
             // bind() created the file with the umask's mode; nobody can connect before listen().
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, SocketMode); // always taken: tern runs on Linux
-            var facts = Statx.Of(path);
+            var facts = HostPath.Stat(path, followLinks: false);
             socket.Listen(Backlog);
             return new QmpListener(socket, description, path, facts);
         }
@@ -73,17 +74,17 @@ public sealed class QmpListener : IDisposable
     /// <summary>Removes a socket file left by a dead process; refuses a live socket or a file that is not a socket.</summary>
     private static void ReplaceStaleSocket(string path)
     {
-        Statx.PathFacts? existing;
+        HostFileStatus existing;
         try
         {
-            existing = Statx.Of(path);
+            existing = HostPath.Stat(path, followLinks: false);
         }
         catch (IOException e)
         {
             throw new QmpBindException($"cannot check QMP socket path '{EchoedText.Clip(path)}': {e.Message}");
         }
-        if (existing is null) return;
-        if (!existing.Value.IsSocket) throw new QmpBindException($"QMP socket path '{EchoedText.Clip(path)}' exists and is not a socket");
+        if (existing.Kind == HostFileKind.Missing) return;
+        if (existing.Kind != HostFileKind.Socket) throw new QmpBindException($"QMP socket path '{EchoedText.Clip(path)}' exists and is not a socket");
 
         using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false })
         {
@@ -158,8 +159,8 @@ public sealed class QmpListener : IDisposable
         if (_path is null || _boundFile is not { } bound) return;
         try
         {
-            var now = Statx.Of(_path);
-            if (now is { } current && current.Device == bound.Device && current.Inode == bound.Inode) TryDelete(_path);
+            var now = HostPath.Stat(_path, followLinks: false);
+            if (now.Kind != HostFileKind.Missing && now.Device == bound.Device && now.Inode == bound.Inode) TryDelete(_path);
         }
         catch (IOException)
         {

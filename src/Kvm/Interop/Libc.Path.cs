@@ -8,9 +8,6 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint RealPath(string path, nint resolved);
 
-    [LibraryImport("libc", EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static unsafe partial int Stat(string path, byte* buffer);
-
     [LibraryImport("libc", EntryPoint = "free")]
     public static partial void Free(nint pointer);
 }
