@@ -20,7 +20,6 @@ public sealed partial record VmDefinition(
     IReadOnlyList<VmDisk> Disks,
     string? AntiAffinityGroup = null)
 {
-    public const ulong MinimumMemoryBytes = 32UL << 20;
     public const int MaxVcpus = BootLimits.MaxVcpus;
     public const int MaxDisks = 8;
     /// <summary>PATH_MAX: with the other limits, a definition stays a few tens of KiB, far below the cluster transport's frame.</summary>
@@ -53,8 +52,15 @@ public sealed partial record VmDefinition(
         if (Append is null) found.Add("append must be given (it may be empty)");
         else if (Encoding.UTF8.GetByteCount(Append) is var bytes and > BootLimits.MaxCmdlineBytes)
             found.Add($"append is {bytes} bytes, more than {BootLimits.MaxCmdlineBytes}");
-        if (MemoryBytes < MinimumMemoryBytes) found.Add($"memory {MemoryBytes} bytes is less than the minimum 32 MiB");
-        else if (MemoryBytes % 4096 != 0) found.Add($"memory {MemoryBytes} bytes is not a multiple of 4 KiB");
+        switch (VmConfig.CheckMemorySize(MemoryBytes))
+        {
+            case MemorySizeProblem.BelowMinimum:
+                found.Add($"memory {MemoryBytes} bytes is less than the minimum {VmConfig.MinimumMemoryBytes >> 20} MiB");
+                break;
+            case MemorySizeProblem.NotWholePages:
+                found.Add($"memory {MemoryBytes} bytes is not a multiple of {VmConfig.MemoryPageBytes >> 10} KiB");
+                break;
+        }
         if (Vcpus is < 1 or > MaxVcpus) found.Add($"smp {Vcpus} is outside 1..{MaxVcpus}");
         var disks = Disks ?? [];
         if (disks.Count > MaxDisks) found.Add($"{disks.Count} disks is more than {MaxDisks}");

@@ -4,11 +4,11 @@ namespace Tern.Devices.Config;
 /// The single description of a VM, whether it came from the command line, QMP/HTTP or the
 /// cluster registry. Immutable; everything the Machine builds comes from here.
 /// </summary>
-public sealed record VmConfig
+public sealed partial record VmConfig
 {
     public string? Name { get; init; }
     public string MachineType { get; init; } = "q35";
-    public ulong MemoryBytes { get; init; } = 256UL << 20;
+    public ulong MemoryBytes { get; init; } = DefaultMemoryBytes;
     public int Vcpus { get; init; } = 1;
     public CpuConfig Cpu { get; init; } = new();
     public required BootConfig Boot { get; init; }

@@ -64,7 +64,7 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
         ulong memory;
         try
         {
-            memory = r.Memory is null ? 256UL << 20 : MemoryOption.ParseSize(r.Memory);
+            memory = r.Memory is null ? VmConfig.DefaultMemoryBytes : MemoryOption.ParseSize(r.Memory);
         }
         catch (CommandLineException e)
         {

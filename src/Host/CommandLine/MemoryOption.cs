@@ -5,14 +5,11 @@ namespace Tern.Host.CommandLine;
 
 /// <summary>
 /// <c>-m [size=]SIZE</c>. As in StratoVirt a bare number is MiB and one K, M or G suffix (either
-/// case, once) scales it; a B suffix (QEMU's spelling) gives plain bytes. The size is at least
-/// 32 MiB, a whole number of 4 KiB pages, and no more than the host can back.
+/// case, once) scales it; a B suffix (QEMU's spelling) gives plain bytes. The size must pass
+/// <see cref="VmConfig.CheckMemorySize"/> and be no more than the host can back.
 /// </summary>
 internal static class MemoryOption
 {
-    public const ulong MinimumBytes = 32UL << 20;
-    private const ulong PageSize = 4096;
-
     public static ulong Parse(string text, IHostFacts host)
     {
         var properties = OptionProperties.Parse("-m", text, positionalKey: "size");
@@ -20,14 +17,17 @@ internal static class MemoryOption
         properties.RejectUnknown();
 
         ulong bytes = ParseSize(sizeText);
-        if (bytes < MinimumBytes)
-            throw new CommandLineException($"memory size '{EchoedText.Clip(sizeText)}' ({bytes} bytes) is less than the minimum 32M");
-        if (bytes % PageSize != 0)
-            throw new CommandLineException($"memory size '{EchoedText.Clip(sizeText)}' ({bytes} bytes) is not a multiple of 4K");
+        string given = $"memory size '{EchoedText.Clip(sizeText)}' ({bytes} bytes)";
+        switch (VmConfig.CheckMemorySize(bytes))
+        {
+            case MemorySizeProblem.BelowMinimum:
+                throw new CommandLineException($"{given} is less than the minimum {VmConfig.MinimumMemoryBytes >> 20}M");
+            case MemorySizeProblem.NotWholePages:
+                throw new CommandLineException($"{given} is not a multiple of {VmConfig.MemoryPageBytes >> 10}K");
+        }
         ulong backable = host.BackableMemoryBytes;
         if (bytes > backable)
-            throw new CommandLineException(
-                $"memory size '{EchoedText.Clip(sizeText)}' ({bytes} bytes) is more than the host can back: MemTotal + SwapTotal is {backable} bytes");
+            throw new CommandLineException($"{given} is more than the host can back: MemTotal + SwapTotal is {backable} bytes");
         return bytes;
     }
 

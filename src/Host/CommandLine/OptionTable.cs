@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text;
+using Tern.Devices.Config;
 using Tern.Kvm.Boot;
 
 namespace Tern.Host.CommandLine;
@@ -14,7 +15,7 @@ internal static class OptionTable
     public static readonly OptionSpec Machine = new("-machine", OptionArity.One, false,
         "-machine [type=]q35[,dump-guest-core=on|off][,mem-share=on|off]", "machine type (only q35)");
     public static readonly OptionSpec Memory = new("-m", OptionArity.One, false,
-        "-m [size=]SIZE[K|M|G]", "guest RAM; a bare number is MiB, a B suffix is bytes (default 256M)");
+        "-m [size=]SIZE[K|M|G]", $"guest RAM; a bare number is MiB, a B suffix is bytes (default {VmConfig.DefaultMemoryBytes >> 20}M)");
     public static readonly OptionSpec MemPath = new("-mem-path", OptionArity.One, false,
         "-mem-path PATH", "map guest RAM from a file, or from a new file in a directory (hugetlbfs for huge pages)");
     public static readonly OptionSpec MemPrealloc = new("-mem-prealloc", OptionArity.Flag, false,
