@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Tern.TestSupport.Results;
 
 namespace Tern.Bench;
 

@@ -1,4 +1,5 @@
 using Tern.Bench;
+using Tern.TestSupport.Results;
 
 BenchOptions options;
 try

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Tern.TestSupport.Qmp;
 
 namespace Tern.Bench.Migration;
 
@@ -29,29 +30,29 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
             Thread.Sleep(MigrationScenario.Baseline);
 
             using var destination = VmmProcess.Start(vmm.Executable(scenario), vmm.Arguments(scenario, Path.Combine(dir.FullName, "destination.qmp"), uri), epoch);
-            using (var incoming = QmpClient.Connect(Path.Combine(dir.FullName, "destination.qmp"), QmpTimeout))
+            using (var incoming = QmpClient.Open(Path.Combine(dir.FullName, "destination.qmp"), QmpTimeout))
             {
                 // Both VMMs bind the incoming socket before they serve QMP (probing the socket would be taken as the migration).
-                string? status = (string?)incoming.Execute("query-status")?["status"];
+                string? status = (string?)incoming.Run("query-status")?["status"];
                 if (status != "inmigrate") return Fail($"destination status '{status}', not inmigrate: {destination.Tail()}");
             }
 
-            using var qmp = QmpClient.Connect(Path.Combine(dir.FullName, "source.qmp"), QmpTimeout);
-            if (vmm.Parameters is not null) qmp.Execute("migrate-set-parameters", (JsonObject)vmm.Parameters.DeepClone());
+            using var qmp = QmpClient.Open(Path.Combine(dir.FullName, "source.qmp"), QmpTimeout);
+            if (vmm.Parameters is not null) qmp.Run("migrate-set-parameters", (JsonObject)vmm.Parameters.DeepClone());
             if (scenario.AutoConverge)
-                qmp.Execute("migrate-set-capabilities", new JsonObject
+                qmp.Run("migrate-set-capabilities", new JsonObject
                 {
                     ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "auto-converge", ["state"] = true }),
                 });
-            var parameters = qmp.Execute("query-migrate-parameters");
+            var parameters = qmp.Run("query-migrate-parameters");
 
             double migrateMs = source.Console.Now;
-            qmp.Execute("migrate", new JsonObject { ["uri"] = uri });
+            qmp.Run("migrate", new JsonObject { ["uri"] = uri });
             var (info, highestThrottle) = WaitForEnd(qmp);
             string? final = (string?)info?["status"];
             if (final != "completed")
                 return Fail(final is null
-                    ? $"not completed within {migrationTimeout.TotalSeconds:F0} s (canceled): {Describe(qmp.Execute("query-migrate"))}"
+                    ? $"not completed within {migrationTimeout.TotalSeconds:F0} s (canceled): {Describe(qmp.Run("query-migrate"))}"
                     : $"status {final}: {(string?)info!["error-desc"] ?? Describe(info)}", parameters);
 
             string? survival = WaitForSurvival(scenario, source, destination);
@@ -61,7 +62,7 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
             if (gaps!.SwitchOverLine is not null) gaps = gaps with { SwitchOverLine = $"{gaps.SwitchOverLine}; {SourceEnding(source)}" };
             return new MigrationSample(vmm.Name, scenario.Key, transport, round, MigrationStats.From(info!, highestThrottle), gaps, parameters, null);
         }
-        catch (Exception e) when (e is IOException or QmpException or System.Net.Sockets.SocketException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or TimeoutException or QmpException or System.Net.Sockets.SocketException or InvalidOperationException)
         {
             return Fail($"{e.GetType().Name}: {e.Message}");
         }
@@ -81,12 +82,12 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
         double throttle = 0;
         while (Stopwatch.GetTimestamp() < deadline)
         {
-            var info = qmp.Execute("query-migrate");
+            var info = qmp.Run("query-migrate");
             throttle = Math.Max(throttle, MigrationStats.Throttle(info));
             if ((string?)info?["status"] is "completed" or "failed" or "canceled" or "cancelled") return (info, throttle);
             Thread.Sleep(PollInterval);
         }
-        qmp.Execute("migrate_cancel");
+        qmp.Run("migrate_cancel");
         return (null, throttle);
     }
 

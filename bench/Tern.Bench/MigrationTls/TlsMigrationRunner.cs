@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Tern.Bench.Migration;
+using Tern.TestSupport.Qmp;
 
 namespace Tern.Bench.MigrationTls;
 
@@ -51,23 +52,23 @@ public sealed class TlsMigrationRunner(TimeSpan bootTimeout, TimeSpan migrationT
 
             using var destination = VmmProcess.Start(vmm.Executable(scenario),
                 [.. vmm.Arguments(scenario, Qmp("destination"), "defer"), .. tls ? TlsObject(credentials, "server") : []], epoch);
-            using (var incoming = QmpClient.Connect(Qmp("destination"), QmpTimeout))
+            using (var incoming = QmpClient.Open(Qmp("destination"), QmpTimeout))
             {
-                if (tls) incoming.Execute("migrate-set-parameters", new JsonObject { ["tls-creds"] = "tls0" });
-                incoming.Execute("migrate-incoming", new JsonObject { ["uri"] = uri });
+                if (tls) incoming.Run("migrate-set-parameters", new JsonObject { ["tls-creds"] = "tls0" });
+                incoming.Run("migrate-incoming", new JsonObject { ["uri"] = uri });
             }
 
-            using var qmp = QmpClient.Connect(Qmp("source"), QmpTimeout);
+            using var qmp = QmpClient.Open(Qmp("source"), QmpTimeout);
             var parameters = (JsonObject?)vmm.Parameters?.DeepClone() ?? [];
             if (tls)
             {
                 parameters["tls-creds"] = "tls0";
                 parameters["tls-hostname"] = Hostname;
             }
-            if (parameters.Count > 0) qmp.Execute("migrate-set-parameters", parameters);
+            if (parameters.Count > 0) qmp.Run("migrate-set-parameters", parameters);
 
             double sourceBefore = ProcessCpu.Seconds(source.Id), destinationBefore = ProcessCpu.Seconds(destination.Id);
-            qmp.Execute("migrate", new JsonObject { ["uri"] = uri });
+            qmp.Run("migrate", new JsonObject { ["uri"] = uri });
             var info = WaitForEnd(qmp);
             double sourceCpu = ProcessCpu.Seconds(source.Id) - sourceBefore, destinationCpu = ProcessCpu.Seconds(destination.Id) - destinationBefore;
             string? status = (string?)info?["status"];
@@ -78,7 +79,7 @@ public sealed class TlsMigrationRunner(TimeSpan bootTimeout, TimeSpan migrationT
             if (!GuestGoesOn(destination)) return Fail($"the guest did not check its memory ok at the destination: {destination.Tail()}");
             return new TlsSample(vmm.Name, tls, round, Number(info!["total-time"]), Number(info["ram"]?["transferred"]), sourceCpu, destinationCpu, null);
         }
-        catch (Exception e) when (e is IOException or QmpException or System.Net.Sockets.SocketException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is IOException or TimeoutException or QmpException or System.Net.Sockets.SocketException or InvalidOperationException or FormatException)
         {
             return Fail($"{e.GetType().Name}: {e.Message}");
         }
@@ -93,11 +94,11 @@ public sealed class TlsMigrationRunner(TimeSpan bootTimeout, TimeSpan migrationT
         var deadline = Stopwatch.GetTimestamp() + (long)(migrationTimeout.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
-            var info = qmp.Execute("query-migrate");
+            var info = qmp.Run("query-migrate");
             if ((string?)info?["status"] is "completed" or "failed" or "canceled" or "cancelled") return info;
             Thread.Sleep(PollInterval);
         }
-        qmp.Execute("migrate_cancel");
+        qmp.Run("migrate_cancel");
         return null;
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Tern.Bench.Migration;
+using Tern.TestSupport.Results;
 
 namespace Tern.Bench.MigrationTls;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Tern.EndToEnd.Tests.Net;
+using Tern.TestSupport.Net;
 
 namespace Tern.Bench.Net;
 

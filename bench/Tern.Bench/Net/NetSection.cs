@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Tern.EndToEnd.Tests.Net;
+using Tern.TestSupport.Net;
+using Tern.TestSupport.Results;
 
 namespace Tern.Bench.Net;
 

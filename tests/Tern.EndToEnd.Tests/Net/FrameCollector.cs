@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Tern.TestSupport.Net;
 
 namespace Tern.EndToEnd.Tests.Net;
 

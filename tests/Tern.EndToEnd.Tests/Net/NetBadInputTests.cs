@@ -1,4 +1,5 @@
 using Tern.EndToEnd.Tests.Support;
+using Tern.TestSupport.Net;
 using static Tern.EndToEnd.Tests.Net.NetVm;
 
 namespace Tern.EndToEnd.Tests.Net;

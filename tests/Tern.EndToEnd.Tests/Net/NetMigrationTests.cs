@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Tern.EndToEnd.Tests.Support;
+using Tern.TestSupport.Net;
 using static Tern.EndToEnd.Tests.Migration.MigrationVm;
 using static Tern.EndToEnd.Tests.Net.NetVm;
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Tern.EndToEnd.Tests.Support;
+using Tern.TestSupport.Net;
 using static Tern.EndToEnd.Tests.Net.NetVm;
 
 namespace Tern.EndToEnd.Tests.Net;

@@ -1,4 +1,5 @@
 using Tern.EndToEnd.Tests.Support;
+using Tern.TestSupport.Net;
 
 namespace Tern.EndToEnd.Tests.Net;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Tern.EndToEnd.Tests.Support;
+using Tern.TestSupport.Qmp;
 
 namespace Tern.EndToEnd.Tests.Qmp;
 

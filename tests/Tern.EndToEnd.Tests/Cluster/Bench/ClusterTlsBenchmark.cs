@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Tern.Actors.Cluster;
-using Tern.Bench;
 using Tern.EndToEnd.Tests.Support;
 using Tern.Host.Api;
+using Tern.TestSupport.Results;
 using Xunit.Abstractions;
 
 namespace Tern.EndToEnd.Tests.Cluster.Bench;

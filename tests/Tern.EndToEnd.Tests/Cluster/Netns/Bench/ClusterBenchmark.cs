@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Tern.Actors.Cluster;
-using Tern.Bench;
 using Tern.Host.Api;
+using Tern.TestSupport.Results;
 using Xunit.Abstractions;
 
 namespace Tern.EndToEnd.Tests.Cluster.Netns.Bench;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Tern.Actors.Cluster;
-using Tern.Bench;
+using Tern.TestSupport.Results;
 
 namespace Tern.EndToEnd.Tests.Cluster.Netns.Bench;
 

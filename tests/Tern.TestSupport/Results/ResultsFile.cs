@@ -1,4 +1,4 @@
-namespace Tern.Bench;
+namespace Tern.TestSupport.Results;
 
 /// <summary>
 /// bench/RESULTS.md holds one "## " section per benchmark; a run replaces only its own section

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Tern.EndToEnd.Tests.Net;
+namespace Tern.TestSupport.Net;
 
 /// <summary>
 /// A TAP interface the test creates with `ip tuntap add` (unique name), sets up, keeps quiet (no

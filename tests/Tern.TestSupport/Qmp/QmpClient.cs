@@ -4,12 +4,13 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Tern.EndToEnd.Tests.Qmp;
+namespace Tern.TestSupport.Qmp;
 
 /// <summary>
-/// A QMP client for the end-to-end tests: connects (retrying until tern listens), keeps the raw
-/// greeting, sends requests or raw bytes, and separates replies from events. Every line the
-/// server sends is checked to end in "\r\n".
+/// A QMP client for the end-to-end tests and the benchmarks: connects (retrying until the VMM
+/// listens), keeps the raw greeting, sends requests or raw bytes, and separates replies from
+/// events. <see cref="ConnectUnix"/> and <see cref="ConnectTcp"/> are for testing Tern's server:
+/// every line must end in "\r\n". <see cref="Open"/> is for driving any QMP server, Tern or QEMU.
 /// </summary>
 public sealed class QmpClient : IDisposable
 {
@@ -20,10 +21,12 @@ public sealed class QmpClient : IDisposable
     private readonly byte[] _buffer = new byte[64 * 1024];
     private readonly Queue<JsonNode> _replies = new();
     private readonly List<JsonNode> _events = [];
+    private readonly bool _checkLineEnds;
 
-    private QmpClient(Socket socket)
+    private QmpClient(Socket socket, bool checkLineEnds)
     {
         _socket = socket;
+        _checkLineEnds = checkLineEnds;
         GreetingLine = ReadRawLine() ?? throw new EndOfStreamException("tern closed the connection before the greeting");
     }
 
@@ -35,13 +38,35 @@ public sealed class QmpClient : IDisposable
 
     public Socket Socket => _socket;
 
-    public static QmpClient ConnectUnix(string path, TimeSpan? timeout = null) =>
-        Connect(() => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), new UnixDomainSocketEndPoint(path), timeout);
+    public static QmpClient ConnectUnix(string path, TimeSpan? timeout = null) => Connect(UnixSocket, new UnixDomainSocketEndPoint(path), timeout);
 
     public static QmpClient ConnectTcp(IPEndPoint endpoint, TimeSpan? timeout = null) =>
         Connect(() => new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp), endpoint, timeout);
 
-    private static QmpClient Connect(Func<Socket> create, EndPoint endpoint, TimeSpan? timeout)
+    /// <summary>
+    /// Connects to a Tern or QEMU UNIX socket, checks the greeting and leaves capabilities
+    /// negotiation, ready for <see cref="Run"/>; line ends are not checked.
+    /// </summary>
+    public static QmpClient Open(string path, TimeSpan timeout)
+    {
+        var client = Connect(UnixSocket, new UnixDomainSocketEndPoint(path), timeout, checkLineEnds: false);
+        try
+        {
+            if (JsonNode.Parse(client.GreetingLine) is not JsonObject greeting || !greeting.ContainsKey("QMP"))
+                throw new IOException($"{path}: no QMP greeting");
+            client.Run("qmp_capabilities");
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static Socket UnixSocket() => new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+
+    private static QmpClient Connect(Func<Socket> create, EndPoint endpoint, TimeSpan? timeout, bool checkLineEnds = true)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)
@@ -50,7 +75,7 @@ public sealed class QmpClient : IDisposable
             try
             {
                 socket.Connect(endpoint);
-                return new QmpClient(socket);
+                return new QmpClient(socket, checkLineEnds);
             }
             catch (SocketException) when (DateTime.UtcNow < deadline)
             {
@@ -72,6 +97,14 @@ public sealed class QmpClient : IDisposable
         if (id is not null) request["id"] = id;
         SendRaw(request.ToJsonString() + "\n");
         return ReadReply();
+    }
+
+    /// <summary>Runs a command and returns its "return" member; a QMP error becomes a <see cref="QmpException"/>.</summary>
+    public JsonNode? Run(string command, JsonObject? arguments = null)
+    {
+        var reply = Execute(command, arguments);
+        if (reply["error"] is JsonObject error) throw new QmpException(command, (string?)error["desc"] ?? error.ToJsonString());
+        return reply["return"];
     }
 
     /// <summary>Sends a request and asserts it returned (not an error).</summary>
@@ -137,7 +170,7 @@ public sealed class QmpClient : IDisposable
                 var bytes = _pending.GetRange(0, newline + 1).ToArray();
                 _pending.RemoveRange(0, newline + 1);
                 string line = Encoding.UTF8.GetString(bytes);
-                Assert.True(line.EndsWith("\r\n", StringComparison.Ordinal), $"line does not end in \\r\\n: {line}");
+                if (_checkLineEnds) Assert.True(line.EndsWith("\r\n", StringComparison.Ordinal), $"line does not end in \\r\\n: {line}");
                 return line;
             }
             var left = deadline - DateTime.UtcNow;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Tern.EndToEnd.Tests.Net;
+namespace Tern.TestSupport.Net;
 
 /// <summary>The test kernel's mode=net frames (tests/guest/include/net_frame.h), built and checked on the host.</summary>
 public static class TestFrames

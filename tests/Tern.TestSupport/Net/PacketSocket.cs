@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Tern.EndToEnd.Tests.Net;
+namespace Tern.TestSupport.Net;
 
 /// <summary>
 /// An AF_PACKET socket bound to one interface: the host's end of a TAP. What the guest sends

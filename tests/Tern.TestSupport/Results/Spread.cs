@@ -1,4 +1,4 @@
-namespace Tern.Bench;
+namespace Tern.TestSupport.Results;
 
 /// <summary>Median and extremes of a set of measurements.</summary>
 public sealed record Spread(double Median, double Min, double Max, int Count)
