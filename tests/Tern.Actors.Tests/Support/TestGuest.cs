@@ -18,12 +18,3 @@ public static class TestGuest
         Boot = new BootConfig(Kernel, null, append),
     };
 }
-
-/// <summary>A test that boots real guests: skipped, with the reason shown, where /dev/kvm is absent.</summary>
-public sealed class KvmFactAttribute : FactAttribute
-{
-    public KvmFactAttribute()
-    {
-        if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
-    }
-}

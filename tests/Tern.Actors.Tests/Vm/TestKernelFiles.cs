@@ -18,11 +18,11 @@ public static class TestKernelFiles
 }
 
 /// <summary>An actor test that boots the test kernel on KVM: skipped, with the reason shown, where it cannot.</summary>
-public sealed class KvmFactAttribute : FactAttribute
+public sealed class TestKernelFactAttribute : FactAttribute
 {
-    public KvmFactAttribute()
+    public TestKernelFactAttribute()
     {
-        if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
+        if (KvmFactAttribute.SkipReason is { } noKvm) Skip = noKvm;
         else if (!File.Exists(TestKernelFiles.TestKernel)) Skip = $"{TestKernelFiles.TestKernel} is missing: run make -C tests/guest";
     }
 }

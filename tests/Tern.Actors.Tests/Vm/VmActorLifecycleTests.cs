@@ -52,7 +52,7 @@ public sealed class VmActorLifecycleTests : Akka.TestKit.Xunit2.TestKit
         return ExpectMsg<VmProtocol.Status>(Long).State;
     }
 
-    [KvmFact]
+    [TestKernelFact]
     public void Stop_pauses_the_guest_and_cont_resumes_it_where_it_was()
     {
         var vm = BootTicks();
@@ -73,7 +73,7 @@ public sealed class VmActorLifecycleTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(Enumerable.Range(1, ticks.Count), ticks); // the numbering continues: no gap, no repeat
     }
 
-    [KvmFact]
+    [TestKernelFact]
     public void Stop_when_paused_and_cont_when_running_succeed_without_an_event()
     {
         var vm = BootTicks();
@@ -87,7 +87,7 @@ public sealed class VmActorLifecycleTests : Akka.TestKit.Xunit2.TestKit
         _events.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
-    [KvmFact]
+    [TestKernelFact]
     public void System_reset_boots_the_kernel_again_and_publishes_Reset()
     {
         var vm = BootTicks();
@@ -103,7 +103,7 @@ public sealed class VmActorLifecycleTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(VmRunState.Running, StatusOf(vm));
     }
 
-    [KvmFact]
+    [TestKernelFact]
     public void System_powerdown_publishes_Powerdown_and_the_guest_decides()
     {
         var vm = BootTicks();
@@ -117,7 +117,7 @@ public sealed class VmActorLifecycleTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(VmRunState.Running, StatusOf(vm));
     }
 
-    [KvmFact]
+    [TestKernelFact]
     public void Quit_ends_the_vm_with_exit_0_and_a_host_Shutdown_then_refuses_commands()
     {
         var vm = BootTicks();
@@ -137,7 +137,7 @@ public sealed class VmActorLifecycleTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(last, _console.LastTick);
     }
 
-    [KvmFact]
+    [TestKernelFact]
     public void A_guest_that_powers_off_ends_the_vm_with_a_guest_Shutdown_and_exit_0()
     {
         var vm = Boot(Config("mode=ticks ticks=3 tick_ms=50 then=poweroff"));
@@ -151,7 +151,7 @@ public sealed class VmActorLifecycleTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("POWEROFF", _console.Lines[^1]);
     }
 
-    [KvmFact]
+    [TestKernelFact]
     public void A_vm_started_paused_runs_nothing_until_cont()
     {
         var vm = Boot(Config("mode=ticks tick_ms=50", paused: true));
@@ -165,7 +165,7 @@ public sealed class VmActorLifecycleTests : Akka.TestKit.Xunit2.TestKit
         _console.WaitForTick(2, Long);
     }
 
-    [KvmFact]
+    [TestKernelFact]
     public void Queries_answer_the_config_and_one_host_thread_per_vcpu()
     {
         var config = Config("mode=ticks tick_ms=50", vcpus: 2);

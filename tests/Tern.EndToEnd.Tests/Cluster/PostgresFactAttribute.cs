@@ -5,7 +5,7 @@ public sealed class KvmPostgresFactAttribute : FactAttribute
 {
     public KvmPostgresFactAttribute()
     {
-        if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
+        if (KvmFactAttribute.SkipReason is { } noKvm) Skip = noKvm;
         else if (PostgresServer.Bin is null) Skip = "PostgreSQL is not installed (scripts/install-test-deps.sh installs it)";
     }
 }

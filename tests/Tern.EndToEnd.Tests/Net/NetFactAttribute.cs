@@ -5,7 +5,7 @@ public sealed class NetFactAttribute : FactAttribute
 {
     public NetFactAttribute()
     {
-        if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
+        if (KvmFactAttribute.SkipReason is { } noKvm) Skip = noKvm;
         else if (Environment.UserName != "root") Skip = "creating TAP interfaces needs root";
         else if (!File.Exists("/dev/net/tun")) Skip = "/dev/net/tun is not available on this machine";
     }

@@ -5,7 +5,7 @@ public sealed class HugePageFactAttribute : FactAttribute
 {
     public HugePageFactAttribute()
     {
-        if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
+        if (KvmFactAttribute.SkipReason is { } noKvm) Skip = noKvm;
         else if (HugePagePool.WhyUnavailable is { } reason) Skip = reason;
     }
 }

@@ -10,7 +10,7 @@ public sealed class KvmWithFactAttribute : FactAttribute
 
     public KvmWithFactAttribute(string program)
     {
-        if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
+        if (KvmFactAttribute.SkipReason is { } noKvm) Skip = noKvm;
         else if (!OnPath(program)) Skip = $"{program} is not installed (scripts/install-test-deps.sh installs QEMU)";
     }
 

@@ -10,7 +10,7 @@ public sealed class NetnsFactAttribute : FactAttribute
     public NetnsFactAttribute()
     {
         if (Environment.UserName != "root") Skip = "network namespaces need root";
-        else if (!File.Exists("/dev/kvm")) Skip = "/dev/kvm is not available on this machine";
+        else if (KvmFactAttribute.SkipReason is { } noKvm) Skip = noKvm;
         else if (!File.Exists("/usr/sbin/ip") && !File.Exists("/sbin/ip") && !File.Exists("/usr/bin/ip")) Skip = "iproute2 (ip) is not installed";
         else if (PostgresServer.Bin is null) Skip = "PostgreSQL is not installed (scripts/install-test-deps.sh installs it)";
     }
