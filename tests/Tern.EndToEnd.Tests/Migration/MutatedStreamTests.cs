@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Tern.Actors.Tests.Migration.Fuzz;
 using Tern.EndToEnd.Tests.Qmp;
 using Tern.EndToEnd.Tests.Support;
+using Tern.TestSupport.Migration.Fuzz;
 using Tern.TestSupport.Qmp;
 using Xunit.Abstractions;
 using static Tern.EndToEnd.Tests.Migration.MigrationVm;

@@ -3,14 +3,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Tern.Actors.Tests.Migration.Fuzz;
+namespace Tern.TestSupport.Migration.Fuzz;
 
 /// <summary>
 /// Rewrites a State section's payload knowing its encoding: the vCPU and KVM binary records (see
 /// VcpuState.Encoding.cs and VmKvmState.Encoding.cs for the layouts aimed at here), the device
 /// states' JSON, the one-byte run state. Returns the new payload and a description.
 /// </summary>
-internal static class StatePayloadMutator
+public static class StatePayloadMutator
 {
     private const int VcpuFpuKindAt = 4 + 2 + 4 + 144 + 312;
     private const int KvmChipsAt = 6;

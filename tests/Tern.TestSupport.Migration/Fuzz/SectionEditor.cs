@@ -1,9 +1,9 @@
 using Tern.Actors.Migration.Wire;
 
-namespace Tern.Actors.Tests.Migration.Fuzz;
+namespace Tern.TestSupport.Migration.Fuzz;
 
 /// <summary>Byte surgery on a recorded stream: splicing, and rebuilding one section with a correct crc.</summary>
-internal static class SectionEditor
+public static class SectionEditor
 {
     public static byte[] Splice(byte[] stream, int start, int end, ReadOnlySpan<byte> replacement) =>
         [.. stream.AsSpan(0, start), .. replacement, .. stream.AsSpan(end)];

@@ -1,4 +1,4 @@
-namespace Tern.Actors.Tests.Migration.Fuzz;
+namespace Tern.TestSupport.Migration.Fuzz;
 
 /// <summary>How a mutated stream may end.</summary>
 public enum MutationClass

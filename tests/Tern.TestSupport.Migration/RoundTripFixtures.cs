@@ -2,10 +2,10 @@ using Tern.Actors.Migration.Wire;
 using Tern.Devices.Config;
 using Tern.Kvm.Memory;
 
-namespace Tern.Actors.Tests.Migration;
+namespace Tern.TestSupport.Migration;
 
 /// <summary>A VM description and a source memory with data and zero pages in both RAM regions.</summary>
-internal static class RoundTripFixtures
+public static class RoundTripFixtures
 {
     public static VmConfig Config() => new()
     {

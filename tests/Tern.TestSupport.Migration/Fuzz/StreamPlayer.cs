@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using Tern.Actors.Migration.Source;
 using Tern.Actors.Migration.Wire;
 
-namespace Tern.Actors.Tests.Migration.Fuzz;
+namespace Tern.TestSupport.Migration.Fuzz;
 
 /// <summary>
 /// Plays the source of a (possibly mutated) recorded stream into a connected destination socket.

@@ -1,13 +1,13 @@
 using System.Net.Sockets;
 
-namespace Tern.Actors.Tests.Migration.Fuzz;
+namespace Tern.TestSupport.Migration.Fuzz;
 
 /// <summary>
 /// A UNIX-socket man in the middle for one real migration: the source connects here, every byte is
 /// passed on to the real destination and the source-to-destination direction is recorded verbatim
 /// (header, sections, page data and the source's back-channel commit, which travels that way too).
 /// </summary>
-internal sealed class RecordingProxy : IDisposable
+public sealed class RecordingProxy : IDisposable
 {
     private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
     private readonly MemoryStream _forward = new();

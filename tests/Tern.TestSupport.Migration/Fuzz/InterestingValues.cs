@@ -1,11 +1,11 @@
-namespace Tern.Actors.Tests.Migration.Fuzz;
+namespace Tern.TestSupport.Migration.Fuzz;
 
 /// <summary>
 /// Values that break parsers: type limits, the stream format's own limits and their neighbours,
 /// and guest-physical addresses at the edges of the corpus guest's 32 MiB of RAM, in the PCI hole
 /// and far beyond.
 /// </summary>
-internal static class InterestingValues
+public static class InterestingValues
 {
     private const ulong Page = 4096;
     private const ulong RamEnd = 32UL << 20;

@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using Tern.Actors.Migration.Wire;
 
-namespace Tern.Actors.Tests.Migration;
+namespace Tern.TestSupport.Migration;
 
 /// <summary>
 /// Builds migration streams byte by byte, with correct checksums unless told otherwise, so that
 /// a test can send exactly the hostile field it is about.
 /// </summary>
-internal sealed class RawStream
+public sealed class RawStream
 {
     private readonly MemoryStream _bytes = new();
 

@@ -3,7 +3,7 @@ using System.Text;
 using Tern.Actors.Migration.Wire;
 using static Tern.Actors.Migration.Wire.MigrationStreamFormat;
 
-namespace Tern.Actors.Tests.Migration.Fuzz;
+namespace Tern.TestSupport.Migration.Fuzz;
 
 /// <summary>Where one section of a valid stream lies, byte offsets from the stream's start.</summary>
 public sealed record SectionSpan(MigrationSectionKind Kind, string Id, int Start, int HeaderLength, int PayloadLength, int DataLength)

@@ -1,8 +1,8 @@
 using System.Text;
 using Tern.Actors.Migration.Wire;
-using static Tern.Actors.Tests.Migration.Fuzz.SectionEditor;
+using static Tern.TestSupport.Migration.Fuzz.SectionEditor;
 
-namespace Tern.Actors.Tests.Migration.Fuzz;
+namespace Tern.TestSupport.Migration.Fuzz;
 
 /// <summary>
 /// Makes hostile variants of one recorded stream, deterministically from a <see cref="Random"/>:

@@ -1,10 +1,10 @@
 using Tern.Kvm.Memory;
 using Tern.Actors.Migration.Wire;
 
-namespace Tern.Actors.Tests.Migration;
+namespace Tern.TestSupport.Migration;
 
 /// <summary>Small guest memories for stream tests: 64 MiB at 0 and 16 MiB at 4 GiB, like a q35 guest's low and high RAM.</summary>
-internal static class TestMemory
+public static class TestMemory
 {
     public const ulong Page = 4096;
     public const ulong LowSize = 64UL << 20;
