@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Tern.TestSupport.Qmp;
 
 namespace Tern.Host.Tests.Qmp;
 
@@ -10,10 +11,13 @@ internal sealed class LineClient : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly Socket _socket;
-    private readonly List<byte> _pending = [];
-    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly QmpLineReader _lines;
 
-    private LineClient(Socket socket) => _socket = socket;
+    private LineClient(Socket socket)
+    {
+        _socket = socket;
+        _lines = new QmpLineReader(socket, Timeout);
+    }
 
     public static LineClient Connect(EndPoint endpoint)
     {
@@ -31,40 +35,7 @@ internal sealed class LineClient : IDisposable
     public void Send(byte[] bytes) => _socket.Send(bytes);
 
     /// <summary>The next line, without its ending; asserts it ended in "\r\n". Null at end of stream.</summary>
-    public string? ReadLine()
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            int newline = _pending.IndexOf((byte)'\n');
-            if (newline >= 0)
-            {
-                var line = _pending.GetRange(0, newline + 1).ToArray();
-                _pending.RemoveRange(0, newline + 1);
-                string text = Encoding.UTF8.GetString(line);
-                Assert.EndsWith("\r\n", text);
-                return text[..^2];
-            }
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero) throw new TimeoutException("no line from the server");
-            _socket.ReceiveTimeout = (int)Math.Max(1, left.TotalMilliseconds);
-            int n;
-            try
-            {
-                n = _socket.Receive(_buffer);
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut || e.SocketErrorCode == SocketError.WouldBlock)
-            {
-                throw new TimeoutException("no line from the server");
-            }
-            catch (SocketException)
-            {
-                return null;
-            }
-            if (n == 0) return null;
-            _pending.AddRange(_buffer.AsSpan(0, n));
-        }
-    }
+    public string? ReadLine() => _lines.ReadLine()?[..^2];
 
     public JsonNode ReadJson() => JsonNode.Parse(ReadLine() ?? throw new EndOfStreamException("the server closed the connection"))!;
 

@@ -17,17 +17,15 @@ public sealed class QmpClient : IDisposable
     public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(15);
 
     private readonly Socket _socket;
-    private readonly List<byte> _pending = [];
-    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly QmpLineReader _lines;
     private readonly Queue<JsonNode> _replies = new();
     private readonly List<JsonNode> _events = [];
-    private readonly bool _checkLineEnds;
 
     private QmpClient(Socket socket, bool checkLineEnds)
     {
         _socket = socket;
-        _checkLineEnds = checkLineEnds;
-        GreetingLine = ReadRawLine() ?? throw new EndOfStreamException("tern closed the connection before the greeting");
+        _lines = new QmpLineReader(socket, ReadTimeout, checkLineEnds);
+        GreetingLine = _lines.ReadLine() ?? throw new EndOfStreamException("tern closed the connection before the greeting");
     }
 
     /// <summary>The greeting exactly as received, "\r\n" included.</summary>
@@ -137,7 +135,7 @@ public sealed class QmpClient : IDisposable
     {
         try
         {
-            while (ReadRawLine() is { } line) Keep(JsonNode.Parse(line)!);
+            while (_lines.ReadLine() is { } line) Keep(JsonNode.Parse(line)!);
             return true;
         }
         catch (TimeoutException)
@@ -148,7 +146,7 @@ public sealed class QmpClient : IDisposable
 
     private void ReadMessage()
     {
-        string line = ReadRawLine() ?? throw new EndOfStreamException("tern closed the QMP connection");
+        string line = _lines.ReadLine() ?? throw new EndOfStreamException("tern closed the QMP connection");
         Keep(JsonNode.Parse(line)!);
     }
 
@@ -156,42 +154,6 @@ public sealed class QmpClient : IDisposable
     {
         if (message["event"] is not null) _events.Add(message);
         else _replies.Enqueue(message);
-    }
-
-    /// <summary>The next line with its "\r\n", or null at the end of the stream.</summary>
-    private string? ReadRawLine()
-    {
-        var deadline = DateTime.UtcNow + ReadTimeout;
-        while (true)
-        {
-            int newline = _pending.IndexOf((byte)'\n');
-            if (newline >= 0)
-            {
-                var bytes = _pending.GetRange(0, newline + 1).ToArray();
-                _pending.RemoveRange(0, newline + 1);
-                string line = Encoding.UTF8.GetString(bytes);
-                if (_checkLineEnds) Assert.True(line.EndsWith("\r\n", StringComparison.Ordinal), $"line does not end in \\r\\n: {line}");
-                return line;
-            }
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero) throw new TimeoutException("no QMP line from tern in time");
-            _socket.ReceiveTimeout = (int)Math.Max(1, left.TotalMilliseconds);
-            int n;
-            try
-            {
-                n = _socket.Receive(_buffer);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
-            {
-                throw new TimeoutException("no QMP line from tern in time");
-            }
-            catch (SocketException)
-            {
-                return null; // reset by tern
-            }
-            if (n == 0) return _pending.Count == 0 ? null : throw new EndOfStreamException("tern closed the connection mid-line");
-            _pending.AddRange(_buffer.AsSpan(0, n));
-        }
     }
 
     public static string ErrorClass(JsonNode reply) =>
