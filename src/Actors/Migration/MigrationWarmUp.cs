@@ -1,4 +1,3 @@
-using Tern.Actors.Migration.Source;
 using Tern.Actors.Migration.Wire;
 using Tern.Devices.Board;
 using Tern.Devices.Config;

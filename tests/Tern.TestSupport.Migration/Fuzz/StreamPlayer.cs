@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Tern.Actors.Migration.Source;
 using Tern.Actors.Migration.Wire;
 
 namespace Tern.TestSupport.Migration.Fuzz;
@@ -39,7 +38,7 @@ public static class StreamPlayer
         try
         {
             while (true)
-                if (MigrationBackChannel.Read(replies) is MigrationReply.Ack { Seq: PrecopySender.RestoredSeq }) return true;
+                if (MigrationBackChannel.Read(replies) is MigrationReply.Ack { Seq: MigrationStreamFormat.RestoredSeq }) return true;
         }
         catch (Exception e) when (e is MigrationStreamException or IOException)
         {

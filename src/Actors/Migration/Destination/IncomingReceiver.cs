@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using Tern.Actors.Migration.Source;
 using Tern.Actors.Migration.Transport;
 using Tern.Actors.Migration.Wire;
 using Tern.Devices.Board;
@@ -15,7 +14,7 @@ namespace Tern.Actors.Migration.Destination;
 /// the source's configuration fingerprint against this VM's, applies RAM rounds into guest memory,
 /// collects the final state, restores it without running the guest, takes the disks' image locks
 /// (the source has let go of them), acknowledges, and resumes the guest only when the source
-/// commits (see <see cref="PrecopySender"/> for the sequence). Every byte is untrusted: the
+/// commits (see <see cref="MigrationStreamFormat"/> for the sequence). Every byte is untrusted: the
 /// reader validates the stream, the machine validates each state. With TLS (<paramref name="tls"/>,
 /// asked when the connection arrives, so that tls-creds set after -incoming still counts) each
 /// connection's handshake comes first; a failed one fails the migration like a malformed stream.
@@ -207,7 +206,7 @@ public sealed class IncomingReceiver(
         // The source let go of the images before End; if anyone else holds one now, the migration
         // fails here, before the guest could run on this side, and the source keeps it.
         destination.LockDisks();
-        MigrationBackChannel.Write(stream, new MigrationReply.Ack(PrecopySender.RestoredSeq));
+        MigrationBackChannel.Write(stream, new MigrationReply.Ack(MigrationStreamFormat.RestoredSeq));
         switch (MigrationBackChannel.Read(stream))
         {
             case MigrationReply.Done:

@@ -1,4 +1,4 @@
-using Tern.Actors.Migration.Source;
+using Tern.Actors.Migration.Wire;
 using Tern.Devices.Board;
 
 namespace Tern.Actors.Migration.Destination;

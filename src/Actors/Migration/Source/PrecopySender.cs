@@ -16,7 +16,7 @@ namespace Tern.Actors.Migration.Source;
 /// sync (a round ends once the destination acknowledges it has applied it), until
 /// <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives up). Stop-and-copy: pause vCPUs and drain devices, send the last dirty pages and every
 /// component's state, let go of the disks' image locks, then End. The destination restores
-/// (without running), takes the image locks and answers Ack(<see cref="RestoredSeq"/>), or Error
+/// (without running), takes the image locks and answers Ack(<see cref="MigrationStreamFormat.RestoredSeq"/>), or Error
 /// when another process holds an image; the source then commits by writing a back-channel Done frame
 /// (or cancels with an Error frame); the destination resumes the guest and answers Done.
 /// </para>
@@ -27,9 +27,6 @@ namespace Tern.Actors.Migration.Source;
 /// </summary>
 public sealed class PrecopySender
 {
-    /// <summary>The destination's Ack after it restored the final state (before the guest runs there).</summary>
-    public const uint RestoredSeq = uint.MaxValue;
-
     private const ulong PageSize = 4096;
     private const ulong ChunkPages = 4096; // the full pass in 16 MiB runs: cancel and progress between them
     // A guest that dirties little would otherwise be synced thousands of times a second, each
@@ -353,7 +350,7 @@ public sealed class PrecopySender
         writer.WriteEnd();
         writer.Flush();
         ExpectAck(last, "last round");
-        ExpectAck(RestoredSeq, "final state");
+        ExpectAck(MigrationStreamFormat.RestoredSeq, "final state");
 
         if (_commitGate?.Invoke() is { } refusal)
         {
@@ -425,6 +422,3 @@ public sealed class PrecopySender
 
     private long Ms() => _clock.ElapsedMilliseconds;
 }
-
-/// <summary>The migration stopped for a reason the protocol or policy gave (not a broken connection).</summary>
-public sealed class MigrationFailedException(string message) : Exception(message);

@@ -97,6 +97,3 @@ public static class MigrationSockets
         if (endpoint.Transport == MigrationTransport.Unix) File.Delete(endpoint.PathOrHost);
     }
 }
-
-/// <summary>A migration that cannot start (bad URI, nothing listening, a configuration that cannot migrate).</summary>
-public sealed class MigrationRefusedException(string message) : Exception(message);

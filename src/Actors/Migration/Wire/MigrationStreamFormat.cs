@@ -125,6 +125,9 @@ public static class MigrationStreamFormat
     /// <summary>Pages travel on data channels in blocks of this size (2 MiB), round-robin by address.</summary>
     public const int ChannelBlockShift = 21;
 
+    /// <summary>The back-channel Ack the destination sends once it restored the final state (before the guest runs there).</summary>
+    public const uint RestoredSeq = uint.MaxValue;
+
     /// <summary>The payload length a Ram table of <paramref name="ranges"/> ranges and <paramref name="dataPages"/> data pages must have.</summary>
     public static ulong RamTableBytes(ulong ranges, ulong dataPages) => 4 + ranges * RamRangeEntryBytes + dataPages * 4;
 }

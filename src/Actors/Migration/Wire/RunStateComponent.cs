@@ -1,4 +1,4 @@
-namespace Tern.Actors.Migration.Source;
+namespace Tern.Actors.Migration.Wire;
 
 /// <summary>The "vm/run" component: whether the guest was running on the source, so the destination matches it.</summary>
 public static class RunStateComponent
@@ -9,5 +9,5 @@ public static class RunStateComponent
     public static byte[] Encode(bool running) => [running ? (byte)1 : (byte)0];
 
     public static bool Decode(ReadOnlySpan<byte> data) =>
-        data.Length == 1 && data[0] <= 1 ? data[0] == 1 : throw new Wire.MigrationStreamException($"vm/run state of {data.Length} bytes is not valid");
+        data.Length == 1 && data[0] <= 1 ? data[0] == 1 : throw new MigrationStreamException($"vm/run state of {data.Length} bytes is not valid");
 }

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using Tern.Actors.Migration.Wire;
 
-namespace Tern.Actors.Migration.Source;
+namespace Tern.Actors.Migration.Wire;
 
 /// <summary>
 /// The "vm/console" component: how many bytes the guest has printed in all and the newest of them
