@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 
 namespace Tern.TestSupport.Migration;
 

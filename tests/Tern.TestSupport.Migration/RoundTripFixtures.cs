@@ -1,4 +1,4 @@
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 using Tern.Devices.Config;
 using Tern.Kvm.Memory;
 

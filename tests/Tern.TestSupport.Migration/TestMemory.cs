@@ -1,5 +1,5 @@
 using Tern.Kvm.Memory;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 
 namespace Tern.TestSupport.Migration;
 

@@ -1,8 +1,9 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
-using Tern.Actors.Migration.Destination;
-using Tern.Actors.Migration.Transport;
+using Tern.Actors.Migration.Engine;
+using Tern.Actors.Migration.Engine.Destination;
+using Tern.Actors.Migration.Engine.Transport;
 using Tern.Devices.Config;
 using static Tern.Actors.Migration.MigrationProtocol;
 

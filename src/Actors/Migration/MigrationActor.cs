@@ -1,7 +1,8 @@
 using System.Net.Sockets;
 using Akka.Actor;
-using Tern.Actors.Migration.Source;
-using Tern.Actors.Migration.Transport;
+using Tern.Actors.Migration.Engine;
+using Tern.Actors.Migration.Engine.Source;
+using Tern.Actors.Migration.Engine.Transport;
 using Tern.Devices.Config;
 using static Tern.Actors.Migration.MigrationProtocol;
 

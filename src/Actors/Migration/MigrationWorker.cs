@@ -1,3 +1,5 @@
+using Tern.Actors.Migration.Engine;
+
 namespace Tern.Actors.Migration;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Tern.Actors.Migration.Destination;
-using Tern.Actors.Migration.Source;
+using Tern.Actors.Migration.Engine.Destination;
+using Tern.Actors.Migration.Engine.Source;
 using Tern.Actors.Vm;
 using Tern.Devices.Board;
 using Tern.Kvm.Memory;

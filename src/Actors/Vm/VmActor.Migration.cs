@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Tern.Actors.Migration;
-using Tern.Actors.Migration.Transport;
+using Tern.Actors.Migration.Engine;
+using Tern.Actors.Migration.Engine.Transport;
 using Tern.Devices.Config;
 using static Tern.Actors.Migration.MigrationProtocol;
 

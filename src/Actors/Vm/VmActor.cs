@@ -31,24 +31,24 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     /// the actor existed (a standalone process does so before its actor system starts), perhaps already
     /// running (<see cref="FirstMachine.Prepare"/>); null: built at boot.
     /// </param>
-    /// <param name="tls">The tls-creds-x509 objects its migrations may use (<see cref="Migration.Transport.TlsCredsObjects.None"/> when null).</param>
+    /// <param name="tls">The tls-creds-x509 objects its migrations may use (<see cref="Migration.Engine.Transport.TlsCredsObjects.None"/> when null).</param>
     public static Props Props(VmConfig config, MachineConsole console, Task<FirstMachine>? firstMachine = null,
-        Migration.Transport.TlsCredsObjects? tls = null)
+        Migration.Engine.Transport.TlsCredsObjects? tls = null)
     {
         // Shared by every incarnation of the actor, so that only the first boot takes it.
         var first = new StrongBox<Task<FirstMachine>?>(firstMachine);
-        var objects = tls ?? Migration.Transport.TlsCredsObjects.None;
+        var objects = tls ?? Migration.Engine.Transport.TlsCredsObjects.None;
         return Akka.Actor.Props.Create(() => new VmActor(config, console, first, objects));
     }
 
     public VmActor(VmConfig config, MachineConsole console, StrongBox<Task<FirstMachine>?> firstMachine,
-        Migration.Transport.TlsCredsObjects tls)
+        Migration.Engine.Transport.TlsCredsObjects tls)
     {
         _config = config;
         _console = console;
         _firstMachine = firstMachine;
         _tls = tls;
-        _migrationParameters = new Migration.MigrationParameters { TlsCreds = tls.InitialTlsCreds };
+        _migrationParameters = new Migration.Engine.MigrationParameters { TlsCreds = tls.InitialTlsCreds };
         Become(Ready);
     }
 

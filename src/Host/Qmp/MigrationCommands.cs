@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
-using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Host.CommandLine;
 using static Tern.Actors.Migration.MigrationProtocol;
 

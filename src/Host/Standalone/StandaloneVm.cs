@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Tern.Actors.Migration.Transport;
+using Tern.Actors.Migration.Engine.Transport;
 using Tern.Actors.Security;
 using Tern.Actors.Vm;
 using Tern.Devices.Board;

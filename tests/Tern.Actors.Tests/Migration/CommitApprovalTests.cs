@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Actors.Tests.Support;
 using Tern.Actors.Vm;
 using Tern.Devices.Board;

@@ -1,4 +1,4 @@
-using Tern.Actors.Migration.Source;
+using Tern.Actors.Migration.Engine.Source;
 
 namespace Tern.Actors.Tests.Migration;
 

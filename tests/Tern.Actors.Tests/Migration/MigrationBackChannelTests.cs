@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 
 namespace Tern.Actors.Tests.Migration;
 

@@ -1,4 +1,4 @@
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 using Tern.Kvm.Memory;
 
 namespace Tern.Actors.Tests.Migration;

@@ -1,6 +1,6 @@
 using System.Text;
-using Tern.Actors.Migration.Wire;
-using Kind = Tern.Actors.Migration.Wire.MigrationSectionKind;
+using Tern.Actors.Migration.Engine.Wire;
+using Kind = Tern.Actors.Migration.Engine.Wire.MigrationSectionKind;
 
 namespace Tern.Actors.Tests.Migration;
 

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 using Tern.Kvm.Memory;
 
 namespace Tern.Actors.Tests.Migration;

@@ -1,7 +1,7 @@
 using Tern.Actors.Tests.Support;
 using System.Diagnostics;
 using System.Net.Sockets;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 using Tern.Kvm.Memory;
 using Xunit.Abstractions;
 

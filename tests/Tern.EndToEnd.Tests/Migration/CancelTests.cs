@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 using Tern.Kvm.Memory;
 using Tern.EndToEnd.Tests.Qmp;
 using Tern.EndToEnd.Tests.Support;

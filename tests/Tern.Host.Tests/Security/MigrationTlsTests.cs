@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Tern.Actors.Migration;
-using Tern.Actors.Migration.Transport;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine;
+using Tern.Actors.Migration.Engine.Transport;
+using Tern.Actors.Migration.Engine.Wire;
 using Tern.Devices.Config;
 using Tern.Host.Security;
 

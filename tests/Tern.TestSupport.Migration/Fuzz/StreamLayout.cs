@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
-using Tern.Actors.Migration.Wire;
-using static Tern.Actors.Migration.Wire.MigrationStreamFormat;
+using Tern.Actors.Migration.Engine.Wire;
+using static Tern.Actors.Migration.Engine.Wire.MigrationStreamFormat;
 
 namespace Tern.TestSupport.Migration.Fuzz;
 

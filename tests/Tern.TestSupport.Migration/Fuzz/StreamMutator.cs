@@ -1,5 +1,5 @@
 using System.Text;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine.Wire;
 using static Tern.TestSupport.Migration.Fuzz.SectionEditor;
 
 namespace Tern.TestSupport.Migration.Fuzz;

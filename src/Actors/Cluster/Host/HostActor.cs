@@ -126,7 +126,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         string name = instance.Name;
         long incarnation = instance.Incarnation;
         // With the node's certificate every migration in and out of this host runs TLS, named by the host's address.
-        var tls = _settings.Tls is { } node ? Migration.Transport.TlsCredsObjects.ForNode(node) : null;
+        var tls = _settings.Tls is { } node ? Migration.Engine.Transport.TlsCredsObjects.ForNode(node) : null;
         // Context.Stop of an earlier attempt's actor completes later: each attempt has its own name.
         string actorName = instance.BootAttempts == 0 ? $"vm-{name}-{incarnation}" : $"vm-{name}-{incarnation}-{instance.BootAttempts}";
         instance.BootAttempts++;

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;
 using Tern.Devices.Config;
 using static Tern.Actors.Cluster.ClusterProtocol;

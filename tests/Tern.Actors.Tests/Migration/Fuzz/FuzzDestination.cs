@@ -1,4 +1,4 @@
-using Tern.Actors.Migration.Destination;
+using Tern.Actors.Migration.Engine.Destination;
 using Tern.Devices.Board;
 using Tern.Kvm.Memory;
 

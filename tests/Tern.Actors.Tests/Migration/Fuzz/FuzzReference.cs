@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Devices.Board;
 using Tern.Kvm.Memory;
 

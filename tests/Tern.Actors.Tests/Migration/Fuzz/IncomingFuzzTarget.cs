@@ -1,8 +1,8 @@
 using System.Net.Sockets;
-using Tern.Actors.Migration;
-using Tern.Actors.Migration.Destination;
-using Tern.Actors.Migration.Transport;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine;
+using Tern.Actors.Migration.Engine.Destination;
+using Tern.Actors.Migration.Engine.Transport;
+using Tern.Actors.Migration.Engine.Wire;
 using Tern.Devices.Board;
 using Tern.Devices.Config;
 

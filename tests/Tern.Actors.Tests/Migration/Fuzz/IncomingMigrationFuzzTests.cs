@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Actors.Tests.Support;
 using Xunit.Abstractions;
 

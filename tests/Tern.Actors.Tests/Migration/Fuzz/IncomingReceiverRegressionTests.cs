@@ -1,5 +1,5 @@
-using Tern.Actors.Migration;
-using Tern.Actors.Migration.Wire;
+using Tern.Actors.Migration.Engine;
+using Tern.Actors.Migration.Engine.Wire;
 using Tern.Actors.Tests.Support;
 using Tern.Devices.Config;
 

@@ -1,0 +1,28 @@
+using Tern.Devices.Board;
+using Tern.Kvm.Memory;
+
+namespace Tern.Actors.Migration.Engine.Destination;
+
+/// <summary>What the incoming side needs from the (paused, freshly built) VM that receives a migration.</summary>
+public interface IMigrationDestination
+{
+    GuestMemory Memory { get; }
+
+    /// <summary>Restores vCPUs, devices and KVM state; throws MachineException naming a component that does not fit.</summary>
+    void RestoreState(IReadOnlyList<ComponentState> states);
+
+    /// <summary>Runs the restore path once on the VM's own untouched state, so its one-time costs are paid before the guest's pause.</summary>
+    void RehearseRestore();
+
+    /// <summary>The console's kept output, when it keeps one: continued from the source's.</summary>
+    IConsoleHistory? ConsoleHistory { get; }
+
+    /// <summary>Takes the disks' image locks, which the source let go of at the switch-over; throws MachineException naming the image and its holder.</summary>
+    void LockDisks();
+
+    /// <summary>Lets go of them again when the source calls the switch-over off, so that it can take them back at once.</summary>
+    void UnlockDisks();
+
+    /// <summary>Lets the restored guest run.</summary>
+    void ResumeGuest();
+}

@@ -1,0 +1,49 @@
+using Tern.Devices.Board;
+using Tern.Kvm;
+using Tern.Kvm.Memory;
+
+namespace Tern.Actors.Migration.Engine.Source;
+
+/// <summary>What the pre-copy sender needs from the VM it moves. Blocking calls, made from the sender's own thread.</summary>
+public interface IMigrationSource
+{
+    GuestMemory Memory { get; }
+    Tern.Kvm.Vm Vm { get; }
+
+    /// <summary>Whether the guest was running when the migration began (a paused guest stays paused on the destination).</summary>
+    bool GuestWasRunning { get; }
+
+    /// <summary>Stops the vCPUs (if they run), then drains and flushes the devices. Returns the
+    /// Stopwatch timestamp at which the guest stopped running (its downtime starts there).</summary>
+    long PauseGuest();
+
+    /// <summary>Undoes <see cref="PauseGuest"/> after a failure or cancel: devices work again, vCPUs run if they ran before.</summary>
+    void ResumeGuest();
+
+    void SetThrottle(int percent);
+
+    /// <summary>At the switch-over, paused and flushed: lets go of the disks' image locks so that the destination can take them.</summary>
+    void UnlockDisks();
+
+    /// <summary>After a failed switch-over, before the guest runs here again: takes the disks' locks back; throws MachineException naming the holder.</summary>
+    void LockDisks();
+
+    /// <summary>
+    /// The VM is ending while its migration runs (stopped, or fenced off its cluster): its vCPUs
+    /// are going, so a pause or resume must fail at once rather than wait for them, and the
+    /// migration's teardown (and with it the guest's memory and disks) is not held up.
+    /// </summary>
+    void Abandon();
+
+    /// <summary>
+    /// Saves the state once and drops it, stopping the vCPUs for that moment, so the save path's
+    /// one-time costs are paid before the switch-over pause instead of inside it. Does nothing
+    /// once a save has been rehearsed in this process (by the migration warm-up or an earlier migration).
+    /// </summary>
+    void RehearseSave();
+
+    IReadOnlyList<ComponentState> SaveState();
+
+    /// <summary>The console's kept output, when it keeps one: sent with the final state.</summary>
+    IConsoleHistory? ConsoleHistory { get; }
+}

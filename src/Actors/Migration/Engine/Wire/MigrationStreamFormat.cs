@@ -1,0 +1,145 @@
+namespace Tern.Actors.Migration.Engine.Wire;
+
+/// <summary>
+/// The Tern migration stream, format version 1: how a VM travels from the source <c>tern</c> to
+/// the destination <c>tern -incoming</c> over one TCP or UNIX socket. Written by
+/// <see cref="MigrationStreamWriter"/>, read by <see cref="MigrationStreamReader"/>; the destination's
+/// answers travel back on the same socket (<see cref="MigrationBackChannel"/>). Every integer is
+/// little-endian. Every byte is untrusted on the receiving side.
+/// <para><b>TLS</b> sits below this format. When the migration uses TLS (migrate-set-parameters
+/// <c>tls-creds</c> on both sides, or a cluster node's certificate), every connection, the main
+/// one and each multifd data channel, first completes a TLS handshake in which each side checks
+/// the other's certificate against its CA (the source also checks that the destination's names
+/// tls-hostname or the URI's host); only then does the Header below travel, inside TLS, and
+/// everything here holds unchanged (the checksums still guard against bugs, TLS against people).
+/// A failed handshake moves no byte of the format: the source's migration fails with a one-line
+/// <c>error-desc</c> and its guest goes on; the destination treats it as any connection that is not
+/// a migration: it logs it in one line, closes it and goes on waiting. A destination that requires TLS answers a
+/// plain source with a back-channel Error frame in clear, so that the source can say why. See
+/// <see cref="Transport.MigrationConnection"/>.</para>
+/// <para><b>Sequence</b> (source to destination)</para>
+/// <code>
+/// Header                              magic, format version
+/// Config                              the source's MigrationFingerprint   -> Ack(0) or Error
+/// [Channel]                           multifd only: session id, data channel count, index 0
+/// ( Ram* State* RoundEnd )*           pre-copy rounds 1, 2, 3 ...         -> Ack(round) each
+/// Ram* State* [RoundEnd] End          stop-and-copy: last pages, then every component's state
+///                                                                         -> Ack(restored) or Error
+/// back-channel Done or Error          the commit (or its refusal), sent only after Ack(restored)
+///                                                                         -> Done (guest running)
+/// Cancel                              may replace anything after Config: the source gave up
+/// </code>
+/// <para><b>Connections</b>: the destination takes the first connection that sends a valid Header
+/// within 10 s (<c>IncomingReceiver.HeaderTimeout</c>). One that closes first, sends other bytes or
+/// stays silent (a port scan, a stray client) is logged in one line and closed, and the destination
+/// goes on listening. Once a valid Header has arrived, any fault ends the migration.</para>
+/// <para><b>Multifd</b>: after the main socket's Channel section the source opens that many more
+/// connections to the same address, the data channels. Each starts with the Header and a Channel
+/// section (same session id and count, its index 1..count), then carries only Ram sections and
+/// finally End. A guest page always travels on the same channel (channel = 1 + (gpa / 2 MiB) mod
+/// count), so the order in which one page's copies arrive is the order they were sent. The source
+/// sends a data channel's End before the main socket's stop-and-copy state; the destination
+/// applies the main socket's End only once every data channel has read its own End.</para>
+/// <para><b>Header</b> (12 bytes): magic <c>"TERN-MIG"</c> (8 ASCII bytes), format version u32 = 1.</para>
+/// <para><b>Section</b></para>
+/// <code>
+/// kind u8 | id length u16 | id (UTF-8) | version u32 | payload length u64 | payload | crc u32
+/// </code>
+/// <c>crc</c> is CRC32C (Castagnoli) of every section byte from <c>kind</c> to the end of the
+/// payload: a damaged header is caught like a damaged payload. Component ids are at most 64 bytes
+/// of UTF-8 without control characters, empty for every kind but State. The version is the
+/// component's own for State and the section layout version (1) for the others.
+/// <code>
+/// kind          payload
+/// 1 Config      the fingerprint as JSON (MigrationFingerprintJson), 1 byte .. 1 MiB
+/// 2 Ram         range table: count u32 (1..1024),
+///               count x { gpa u64, length u64, flags u8 }   flags 0 = data follows, 1 = zero range
+///               then one CRC32C u32 per data page (4 KiB), in stream order
+///               -> payload length = 4 + 17 * count + 4 * data pages, at most 4 MiB of data
+///               The page data follows the section's crc (it is not part of the payload).
+/// 3 State       opaque saved state of component id at its version (vCPU, device, irqchip, VM; "vm/run"
+///               the run state; "vm/console" the kept console output, from a cluster VM), 0 .. 16 MiB
+/// 4 RoundEnd    round u32 (1, 2, 3 ... in order), pages sent this round u64 (data + zero pages)
+/// 5 End         empty: everything has been sent
+/// 6 Cancel      empty: the migration is abandoned; the destination discards the VM
+/// 7 Channel     session id (16 random bytes), data channel count u16 (1..64), this socket's index u16
+/// </code>
+/// <para><b>Ram page data</b>: right after a Ram section's crc come the bytes of its data ranges, in
+/// table order, with no framing. The writer sends them straight from guest memory and the reader
+/// receives them straight into guest memory, so no page is copied through a buffer on either
+/// side. A data range's pages therefore land in guest memory <i>before</i> their checksums are
+/// checked: a bad page is already in the destination's RAM when it is found. That is acceptable
+/// because the destination's guest never runs unless the stream ends well.</para>
+/// <para>Why one checksum per page, outside the section crc: while pre-copy runs, the guest keeps
+/// writing, so a page can change between the moment the writer computes its checksum and the
+/// moment the kernel copies it into the socket. Such a page arrives with a wrong checksum through
+/// no fault of the link; it was dirtied during the round, so the source sends it again in the
+/// next one. The reader therefore records a page whose checksum fails as <i>unverified</i>
+/// (<see cref="UnverifiedPages"/>), clears the mark when the page later arrives intact (as data
+/// or in a zero range), and refuses End while any page is still unverified. A page damaged on
+/// the way and never resent makes the migration fail at End; a racing guest costs nothing.</para>
+/// <para><b>Receiver's checks</b>, in order, each failing with <see cref="MigrationStreamException"/>:
+/// magic, format version; per section: kind known and legal here (Config first and once, no section
+/// after End or Cancel, and no byte that arrived with them: the source's commit frame after End comes
+/// only once the destination has answered, and is read as a back-channel frame), id length, payload length within the kind's limit, the stream not ending
+/// inside the section, crc; then the meaning: id empty or (State) non-empty, valid UTF-8 without
+/// control characters; section version; Config JSON (MigrationFingerprintJson); Ram count 1..1024,
+/// payload length matching the table, each range's flags, non-zero length, page alignment, inside
+/// one guest RAM region, data at most 4 MiB; RoundEnd exactly 12 bytes and the next round number;
+/// End and Cancel empty, End with no unverified page; Channel exactly 20 bytes, once, right after
+/// Config on the main socket (index 0) and first on a data channel (index 1..count), and a data
+/// channel holds nothing but Ram and End after it. Ram ranges are all checked before any byte
+/// is written to guest memory.</para>
+/// </summary>
+public static class MigrationStreamFormat
+{
+    /// <summary>"TERN-MIG".</summary>
+    public static ReadOnlySpan<byte> Magic => "TERN-MIG"u8;
+    public const uint FormatVersion = 1;
+    public const int HeaderBytes = 12;
+
+    /// <summary>Version of the layout of every section kind but State.</summary>
+    public const uint SectionVersion = 1;
+    public const int MaxComponentIdBytes = 64;
+    /// <summary>kind + id length + id + version + payload length.</summary>
+    public const int MaxSectionHeaderBytes = 1 + 2 + MaxComponentIdBytes + 4 + 8;
+    public const int CrcBytes = 4;
+
+    public const int MaxConfigBytes = 1 << 20;
+    public const int MaxStateBytes = 16 << 20;
+
+    public const int PageSize = 4096;
+    public const int MaxRamRanges = 1024;
+    public const int MaxRamDataBytes = 4 << 20;
+    public const int MaxRamDataPages = MaxRamDataBytes / PageSize;
+    public const int RamRangeEntryBytes = 8 + 8 + 1;
+    public const int MaxRamTableBytes = 4 + MaxRamRanges * RamRangeEntryBytes + MaxRamDataPages * 4;
+    public const byte RamFlagData = 0;
+    public const byte RamFlagZero = 1;
+
+    public const int RoundEndBytes = 4 + 8;
+
+    public const int SessionIdBytes = 16;
+    public const int ChannelBytes = SessionIdBytes + 2 + 2;
+    public const int MaxDataChannels = 64;
+    /// <summary>Pages travel on data channels in blocks of this size (2 MiB), round-robin by address.</summary>
+    public const int ChannelBlockShift = 21;
+
+    /// <summary>The back-channel Ack the destination sends once it restored the final state (before the guest runs there).</summary>
+    public const uint RestoredSeq = uint.MaxValue;
+
+    /// <summary>The payload length a Ram table of <paramref name="ranges"/> ranges and <paramref name="dataPages"/> data pages must have.</summary>
+    public static ulong RamTableBytes(ulong ranges, ulong dataPages) => 4 + ranges * RamRangeEntryBytes + dataPages * 4;
+}
+
+/// <summary>The first byte of a section.</summary>
+public enum MigrationSectionKind : byte
+{
+    Config = 1,
+    Ram = 2,
+    State = 3,
+    RoundEnd = 4,
+    End = 5,
+    Cancel = 6,
+    Channel = 7,
+}
