@@ -7,18 +7,17 @@ using Tern.Kvm.Memory;
 namespace Tern.Actors.Migration.Engine.Source;
 
 /// <summary>
-/// The source side of a live migration, run on its own thread over one connected socket.
+/// The source side of a live migration, run on its own thread over one connected socket: the TLS
+/// handshake when the migration uses TLS (its failure fails the migration; the guest goes on here),
+/// then the stream and commit handshake that <see cref="MigrationStreamFormat"/> documents.
 /// <para>
-/// Sequence (stream format in <see cref="MigrationStreamFormat"/>): the TLS handshake when the
-/// migration uses TLS (its failure fails the migration; the guest goes on here), header and configuration
-/// fingerprint, then wait for the destination's Ack(0) or Error; start dirty tracking; round 1
-/// sends all RAM (zero pages as ranges); each later round sends the pages dirtied since the last
-/// sync (a round ends once the destination acknowledges it has applied it), until
-/// <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives up). Stop-and-copy: pause vCPUs and drain devices, send the last dirty pages and every
-/// component's state, let go of the disks' image locks, then End. The destination restores
-/// (without running), takes the image locks and answers Ack(<see cref="MigrationStreamFormat.RestoredSeq"/>), or Error
-/// when another process holds an image; the source then commits by writing a back-channel Done frame
-/// (or cancels with an Error frame); the destination resumes the guest and answers Done.
+/// Its own part: dirty tracking starts before round 1, which sends all RAM (zero pages as ranges);
+/// each later round sends the pages dirtied since the last sync, until
+/// <see cref="ConvergencePolicy"/> says the rest fits the downtime limit (or gives up).
+/// Stop-and-copy pauses vCPUs and drains devices, sends the last dirty pages and every component's
+/// state, and lets go of the disks' image locks before End. Once the destination has restored, the
+/// commit gate (the cluster's approver) may still refuse; then, or on cancel, the source writes a
+/// back-channel Error, else it commits with a back-channel Done and waits for the destination's.
 /// </para>
 /// Before the commit any failure or cancel leaves the guest running here, with its image locks
 /// taken back, and dirty logging off.

@@ -4,22 +4,35 @@ using System.Text.Unicode;
 
 namespace Tern.Actors.Migration.Engine.Wire;
 
-/// <summary>A message from the destination back to the source, on the migration socket.</summary>
+/// <summary>
+/// A back-channel frame: the destination's answers to the stream, and the source's one frame after
+/// it (see <see cref="MigrationBackChannel"/> for who sends which, and when).
+/// </summary>
 public abstract record MigrationReply
 {
     private MigrationReply() { }
 
     /// <summary>
-    /// <paramref name="Seq"/> 0: the header and Config were accepted (the fingerprints match);
-    /// n &gt; 0: round n's pages are applied (sent after its RoundEnd; with multifd, the main
-    /// socket's pages: the data channels' are applied by their own threads).
+    /// Destination to source. <paramref name="Seq"/> 0: the header and Config were accepted (the
+    /// fingerprints match); <see cref="MigrationStreamFormat.RestoredSeq"/>: End is applied, the
+    /// state restored and the image locks taken; any other n: round n's pages are applied (sent
+    /// after its RoundEnd; with multifd, the main socket's pages: the data channels' are applied
+    /// by their own threads).
     /// </summary>
     public sealed record Ack(uint Seq) : MigrationReply;
 
-    /// <summary>The destination refuses or failed; the source keeps the VM. The text says why.</summary>
+    /// <summary>
+    /// Either way; the text says why. From the destination: it refuses or failed and discards; the
+    /// source keeps the VM. From the source, after Ack(RestoredSeq): the switch-over is refused or
+    /// canceled; the destination lets go of the image locks and discards.
+    /// </summary>
     public sealed record Error(string Text) : MigrationReply;
 
-    /// <summary>The final state is restored and the guest runs on the destination: the commit point.</summary>
+    /// <summary>
+    /// Either way, once each. From the source, after Ack(RestoredSeq): the commit; the guest is the
+    /// destination's from then on. From the destination, in answer: it took the guest (running
+    /// again if it ran on the source).
+    /// </summary>
     public sealed record Done : MigrationReply
     {
         public static readonly Done Instance = new();
@@ -27,7 +40,12 @@ public abstract record MigrationReply
 }
 
 /// <summary>
-/// The back channel: destination to source, on the same socket as the stream (the other direction).
+/// The back channel: frames that are not stream sections, on the main socket. The destination
+/// writes them against the stream's direction throughout: Ack, Error, and its final Done. The
+/// source writes exactly one, in the stream's direction, once the destination has answered End
+/// with Ack(<see cref="MigrationStreamFormat.RestoredSeq"/>): Done to commit, or Error to refuse
+/// or cancel the switch-over; the destination, past End, reads a frame there rather than a
+/// section. The whole sequence is in <see cref="MigrationStreamFormat"/>.
 /// Each message is one frame, little-endian:
 /// <code>
 /// magic u8 = 0xB7 | type u8 | payload length u16 | payload | crc u32
@@ -35,9 +53,9 @@ public abstract record MigrationReply
 /// type 2 Error   payload: text length u16 | text (UTF-8, 0..1024 bytes)  (2 + text length)
 /// type 3 Done    payload: none
 /// </code>
-/// <c>crc</c> is CRC32C of the frame from the magic to the end of the payload. The source reads
-/// these as untrusted too: a wrong magic, an unknown type, a payload length that does not fit the
-/// type, a bad crc, text that is not UTF-8, or the socket ending inside a frame throws
+/// <c>crc</c> is CRC32C of the frame from the magic to the end of the payload. Each side reads
+/// the other's frames as untrusted: a wrong magic, an unknown type, a payload length that does not
+/// fit the type, a bad crc, text that is not UTF-8, or the socket ending inside a frame throws
 /// <see cref="MigrationStreamException"/>. Writers shorten an Error text to 1024 bytes at a
 /// character boundary, so an error report never fails for being long.
 /// </summary>

@@ -4,8 +4,9 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// The Tern migration stream, format version 1: how a VM travels from the source <c>tern</c> to
 /// the destination <c>tern -incoming</c> over one TCP or UNIX socket. Written by
 /// <see cref="MigrationStreamWriter"/>, read by <see cref="MigrationStreamReader"/>; the destination's
-/// answers travel back on the same socket (<see cref="MigrationBackChannel"/>). Every integer is
-/// little-endian. Every byte is untrusted on the receiving side.
+/// answers travel back on the same socket, and the source's commit follows End, as back-channel
+/// frames (<see cref="MigrationBackChannel"/>). Every integer is little-endian. Every byte is
+/// untrusted on the receiving side.
 /// <para><b>TLS</b> sits below this format. When the migration uses TLS (migrate-set-parameters
 /// <c>tls-creds</c> on both sides, or a cluster node's certificate), every connection, the main
 /// one and each multifd data channel, first completes a TLS handshake in which each side checks
@@ -17,18 +18,42 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// a migration: it logs it in one line, closes it and goes on waiting. A destination that requires TLS answers a
 /// plain source with a back-channel Error frame in clear, so that the source can say why. See
 /// <see cref="Transport.MigrationConnection"/>.</para>
-/// <para><b>Sequence</b> (source to destination)</para>
+/// <para><b>Sequence</b> on the main socket, as <c>PrecopySender</c> and <c>IncomingReceiver</c> run it.
+/// Left, what the source writes: stream sections, and after End one back-channel frame. Right,
+/// the back-channel frames the destination writes in the other direction
+/// (<see cref="MigrationBackChannel"/>). The source waits for each answer shown before going on.</para>
 /// <code>
-/// Header                              magic, format version
-/// Config                              the source's MigrationFingerprint   -> Ack(0) or Error
-/// [Channel]                           multifd only: session id, data channel count, index 0
-/// ( Ram* State* RoundEnd )*           pre-copy rounds 1, 2, 3 ...         -> Ack(round) each
-/// Ram* State* [RoundEnd] End          stop-and-copy: last pages, then every component's state
-///                                                                         -> Ack(restored) or Error
-/// back-channel Done or Error          the commit (or its refusal), sent only after Ack(restored)
-///                                                                         -> Done (guest running)
-/// Cancel                              may replace anything after Config: the source gave up
+/// source writes                       destination answers
+/// Header, Config                      Ack(0); or Error "configuration differs: ..."
+/// [Channel]                           (none) multifd: session id, count, index 0; then the
+///                                     source opens the data channels (below)
+/// Ram* RoundEnd(1)                    Ack(1)   round 1: all RAM
+/// Ram* RoundEnd(n)                    Ack(n)   round n: the pages the last dirty sync found; the
+///                                              source syncs only after Ack(n), then asks the
+///                                              ConvergencePolicy for round n+1 or stop-and-copy
+/// -- stop-and-copy: the guest is paused on the source --
+/// Ram* RoundEnd(last)                 Ack(last)
+/// State* ... "vm/run" ["vm/console"]  (none) every component's state
+/// End                                 Ack(RestoredSeq); or Error
+///                                     the source let go of the image locks before End; the
+///                                     destination waits for every data channel's End, refuses
+///                                     End while a page is unverified, restores the state (the
+///                                     guest does not run) and takes the image locks
+/// -- commit handshake: both sides hold the guest, paused --
+/// back-channel Done                   Done     the commit: the guest is the destination's; it
+///                                              resumes it if "vm/run" said it ran, then answers
+/// or back-channel Error               (none)   switch-over refused (the cluster's commit
+///                                              approver) or canceled: the destination lets go of
+///                                              the image locks and discards; the source takes
+///                                              them back and its guest goes on
 /// </code>
+/// <para><b>Failures</b>. A destination that refuses or fails at any point writes one back-channel
+/// Error naming the fault (when the socket still takes it), closes and discards; before its commit
+/// the source, reading that answer or finding the connection gone, reports why and keeps its guest.
+/// A source canceled before its commit writes a Cancel section in place of the next section (when
+/// canceled during the commit handshake, after its Error frame, which is all the destination still
+/// reads); the destination discards. After its Done the source never resumes its guest by itself:
+/// without the destination's Done the migration ends in doubt, the guest paused on the source.</para>
 /// <para><b>Connections</b>: the destination takes the first connection that sends a valid Header
 /// within 10 s (<c>IncomingReceiver.HeaderTimeout</c>). One that closes first, sends other bytes or
 /// stays silent (a port scan, a stray client) is logged in one line and closed, and the destination
@@ -37,8 +62,10 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// connections to the same address, the data channels. Each starts with the Header and a Channel
 /// section (same session id and count, its index 1..count), then carries only Ram sections and
 /// finally End. A guest page always travels on the same channel (channel = 1 + (gpa / 2 MiB) mod
-/// count), so the order in which one page's copies arrive is the order they were sent. The source
-/// sends a data channel's End before the main socket's stop-and-copy state; the destination
+/// count), so the order in which one page's copies arrive is the order they were sent. Data
+/// channels carry no back channel: the rounds' Ram sections travel on them, RoundEnd on the main
+/// socket, so there Ack(n) says only that the main socket reached RoundEnd(n). In stop-and-copy
+/// the source ends every data channel before the main socket's RoundEnd(last); the destination
 /// applies the main socket's End only once every data channel has read its own End.</para>
 /// <para><b>Header</b> (12 bytes): magic <c>"TERN-MIG"</c> (8 ASCII bytes), format version u32 = 1.</para>
 /// <para><b>Section</b></para>
@@ -125,7 +152,10 @@ public static class MigrationStreamFormat
     /// <summary>Pages travel on data channels in blocks of this size (2 MiB), round-robin by address.</summary>
     public const int ChannelBlockShift = 21;
 
-    /// <summary>The back-channel Ack the destination sends once it restored the final state (before the guest runs there).</summary>
+    /// <summary>
+    /// The destination's back-channel Ack of End: the final state is restored and the image locks
+    /// are taken; the guest does not run there before the source's commit (see the sequence).
+    /// </summary>
     public const uint RestoredSeq = uint.MaxValue;
 
     /// <summary>The payload length a Ram table of <paramref name="ranges"/> ranges and <paramref name="dataPages"/> data pages must have.</summary>
