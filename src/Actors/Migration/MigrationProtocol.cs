@@ -56,10 +56,13 @@ public static class MigrationProtocol
     /// <summary>
     /// Changes only the given parameters; replied with <see cref="ParametersReply"/> or <see cref="ParametersRefused"/>.
     /// <paramref name="TlsCreds"/> must name one of the VM's tls-creds-x509 objects, or be "" (no TLS).
+    /// <paramref name="ForceSwitchover"/> is the cluster's alone (no QMP name); a running migration
+    /// sees it at its next round.
     /// </summary>
     public sealed record SetParameters(long? DowntimeLimitMs = null, long? MaxBandwidth = null, int? MultifdChannels = null,
         long? CompletionTimeoutMs = null, int? ThrottleInitialPercent = null, int? ThrottleIncrementPercent = null,
-        int? ThrottleMaxPercent = null, string? TlsCreds = null, string? TlsHostname = null) : IMigrationMessage;
+        int? ThrottleMaxPercent = null, string? TlsCreds = null, string? TlsHostname = null,
+        bool? ForceSwitchover = null) : IMigrationMessage;
 
     /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events); replied like <see cref="SetParameters"/>.</summary>
     public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage;

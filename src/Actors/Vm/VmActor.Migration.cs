@@ -231,6 +231,7 @@ public sealed partial class VmActor
         ThrottleMaxPercent = s.ThrottleMaxPercent ?? p.ThrottleMaxPercent,
         TlsCreds = s.TlsCreds ?? p.TlsCreds,
         TlsHostname = s.TlsHostname ?? p.TlsHostname,
+        ForceSwitchover = s.ForceSwitchover ?? p.ForceSwitchover,
     };
 
     private MigrationParameters? Apply(MigrationParameters p, SetCapabilities s)

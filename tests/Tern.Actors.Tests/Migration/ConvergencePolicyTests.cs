@@ -59,6 +59,22 @@ public sealed class ConvergencePolicyTests
     }
 
     [Fact]
+    public void A_forced_switch_over_stops_and_copies_at_once_whatever_the_pause()
+    {
+        var forced = Defaults with { ForceSwitchover = true };
+        // 5 GB at 1 GB/s: 5 s expected, far beyond the 300 ms limit.
+        var beyond = Round(2, 5000 * MB, 6000 * MB);
+        Assert.IsType<ConvergenceStep.NextRound>(ConvergencePolicy.Next(beyond, Defaults));
+        Assert.Equal(TimeSpan.FromMilliseconds(5005), Assert.IsType<ConvergenceStep.StopAndCopy>(ConvergencePolicy.Next(beyond, forced)).ExpectedDowntime);
+        // Within the limit and still shrinking: no more refining rounds.
+        Assert.IsType<ConvergenceStep.StopAndCopy>(ConvergencePolicy.Next(Round(2, 80 * MB, 500 * MB), forced));
+        // Past the completion timeout beyond the limit: it switches over rather than give up.
+        var late = Round(9, 5000 * MB, 6000 * MB, elapsedSeconds: 200);
+        Assert.IsType<ConvergenceStep.GiveUp>(ConvergencePolicy.Next(late, Defaults));
+        Assert.IsType<ConvergenceStep.StopAndCopy>(ConvergencePolicy.Next(late, forced));
+    }
+
+    [Fact]
     public void At_the_completion_timeout_a_rest_within_the_limit_is_sent_and_one_beyond_it_gives_up()
     {
         double late = Defaults.CompletionTimeoutMs / 1000.0;

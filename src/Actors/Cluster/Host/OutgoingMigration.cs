@@ -14,7 +14,7 @@ namespace Tern.Actors.Cluster;
 /// as the commit approver, relays the switch-over question to the manager (asking again every
 /// second until it answers, as the manager may be moving), passes on the progress the VM
 /// publishes (<see cref="VmEvent.MigrationProgress"/>, at least twice a second), applies the
-/// completion timeout (cancel, or raise the downtime limit so the next round switches over), and
+/// completion timeout (cancel, or force the switch-over at the next round), and
 /// reports the outcome the VM publishes (<see cref="VmEvent.MigrationEnded"/>) to its parent (which
 /// passes it on to the manager), then stops. It subscribes to the VM before it starts the
 /// migration, so no event of it can be missed, and watches the VM, which may end meanwhile.
@@ -25,8 +25,6 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
     private static readonly TimeSpan CommitRetry = TimeSpan.FromSeconds(1);
     /// <summary>Time for the manager's answer to come back (and for clocks a little apart) before the engine stops waiting.</summary>
     private static readonly TimeSpan CommitAnswerMargin = TimeSpan.FromSeconds(2);
-    /// <summary>The engine's largest downtime limit: a forced migration switches over at its next round.</summary>
-    private const long ForcedDowntimeLimitMs = 2_000_000;
 
     private readonly StartMigration _order;
     private readonly string _from;
@@ -91,7 +89,9 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         Context.Watch(_vm);
         // Forced: the engine must not give up before the force takes effect, so its own timeout is far later.
         long engineTimeout = _order.OnTimeout == OnCompletionTimeout.Force ? 2 * _order.CompletionTimeoutMs + 60_000 : _order.CompletionTimeoutMs;
-        Ask(new SetParameters(DowntimeLimitMs: _order.DowntimeLimitMs, MaxBandwidth: _order.MaxBandwidth, CompletionTimeoutMs: engineTimeout), "setting its parameters");
+        // ForceSwitchover off: a force left over from an earlier migration that failed must not carry over.
+        Ask(new SetParameters(DowntimeLimitMs: _order.DowntimeLimitMs, MaxBandwidth: _order.MaxBandwidth, CompletionTimeoutMs: engineTimeout,
+            ForceSwitchover: false), "setting its parameters");
     }
 
     private void Ask(IMigrationMessage message, string stage) =>
@@ -159,7 +159,7 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         if (_commitAskedAt != default) return; // the switch-over is under way
         var seconds = _order.CompletionTimeoutMs / 1000.0;
         if (_order.OnTimeout == OnCompletionTimeout.Force)
-            _vm.Tell(new SetParameters(DowntimeLimitMs: ForcedDowntimeLimitMs));
+            _vm.Tell(new SetParameters(ForceSwitchover: true));
         else
         {
             _timeoutReason = $"did not complete within {seconds:0.#} s (on-timeout = abort)";

@@ -30,7 +30,8 @@ public abstract record ConvergenceStep
 /// that transfer. It stops within the limit once rounds stop helping (the remainder no longer
 /// shrinks and no throttle can be raised) or after <see cref="MaxRefiningRounds"/>. A guest that
 /// dirties faster than the link drains gets its vCPUs throttled (auto-converge); at the
-/// completion timeout the migration gives up. Never an unbounded pause.
+/// completion timeout the migration gives up. Never an unbounded pause, unless the caller asks for
+/// it: <see cref="MigrationParameters.ForceSwitchover"/> stops and copies at the next decision.
 /// </summary>
 public static class ConvergencePolicy
 {
@@ -55,6 +56,8 @@ public static class ConvergencePolicy
     public static ConvergenceStep Next(RoundStats stats, MigrationParameters p)
     {
         var expected = ExpectedDowntime(stats.RemainingBytes, stats.BandwidthBytesPerSec);
+        // Forced: moving the guest now matters more than the length of its pause.
+        if (p.ForceSwitchover) return new ConvergenceStep.StopAndCopy(expected);
         var limit = TimeSpan.FromMilliseconds(p.DowntimeLimitMs);
         if (expected <= limit && expected <= PauseGoal) return new ConvergenceStep.StopAndCopy(expected);
         if (stats.Elapsed >= TimeSpan.FromMilliseconds(p.CompletionTimeoutMs))

@@ -17,6 +17,12 @@ public sealed record MigrationParameters
     /// <summary>After this long without converging, the migration fails (the guest stays on the source).</summary>
     public long CompletionTimeoutMs { get; init; } = 120_000;
 
+    /// <summary>
+    /// Switch over after the round under way, whatever pause the rest costs (the cluster's
+    /// on-timeout = force). Not a QMP parameter; off by default.
+    /// </summary>
+    public bool ForceSwitchover { get; init; }
+
     /// <summary>Throttle the guest's vCPUs when it dirties memory faster than the link sends it.</summary>
     public bool AutoConverge { get; init; }
 
