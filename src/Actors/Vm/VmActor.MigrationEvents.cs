@@ -1,4 +1,5 @@
 using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using static Tern.Actors.Migration.MigrationProtocol;
 
 namespace Tern.Actors.Vm;

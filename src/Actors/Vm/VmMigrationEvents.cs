@@ -1,4 +1,4 @@
-using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 
 namespace Tern.Actors.Vm;
 

@@ -1,4 +1,4 @@
-using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;
 
 namespace Tern.Host.Qmp;

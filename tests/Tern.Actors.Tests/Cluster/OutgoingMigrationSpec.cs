@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Tern.Actors.Cluster;
 using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;
 using static Tern.Actors.Cluster.ClusterProtocol;
 using static Tern.Actors.Migration.MigrationProtocol;

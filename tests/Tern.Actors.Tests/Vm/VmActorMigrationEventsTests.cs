@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Actors.Tests.Support;
 using Tern.Actors.Vm;
 using Tern.Devices.Config;

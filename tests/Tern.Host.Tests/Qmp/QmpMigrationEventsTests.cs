@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Tern.Actors.Migration;
+using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;
 using Tern.Host.Qmp;
 
