@@ -1,3 +1,6 @@
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Registry;
+
 namespace Tern.Actors.Cluster;
 
 /// <summary>Every message that crosses the network between cluster hosts; bound to the cluster serializer in hocon/cluster.conf.</summary>

@@ -7,7 +7,8 @@ namespace Tern.Actors.Cluster;
 /// The serializer of every cluster message and persisted event (hocon/cluster.conf binds
 /// <see cref="IClusterMessage"/> to it): Hyperion, with its type filter set to
 /// <see cref="ClusterTypeFilter"/>. It keeps Hyperion's identifier, so the bytes on the wire and
-/// in existing journals are the same; only what it will build from them is limited. (Akka's own
+/// in existing journals are the same; only what it will build from them is limited, and names of
+/// types that have since moved are read as today's (<see cref="ClusterTypeRenames"/>). (Akka's own
 /// HyperionSerializer takes a type filter from a setup but does not pass it on to Hyperion in
 /// 1.5.73, so the filter is given here directly.)
 /// </summary>
@@ -17,7 +18,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer(s
         HyperionSerializerSettings.Default.PreserveObjectReferences,
         HyperionSerializerSettings.Default.VersionTolerance,
         HyperionSerializerSettings.Default.KnownTypesProvider,
-        HyperionSerializerSettings.Default.PackageNameOverrides,
+        [ClusterTypeRenames.Current],
         HyperionSerializerSettings.Default.Surrogates,
         disallowUnsafeType: true,
         new ClusterTypeFilter()));

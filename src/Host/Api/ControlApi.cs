@@ -4,6 +4,8 @@ using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Registry;
 using Tern.Devices.Config;
 using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;

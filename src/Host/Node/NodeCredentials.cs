@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
 using Tern.Host.Api;
 using Tern.Host.Api.Auth;
 

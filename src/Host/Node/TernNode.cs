@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Manager;
 using Tern.Host.Api;
 using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;

@@ -2,6 +2,8 @@ using Akka.Actor;
 using Akka.Persistence;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Manager;
+using Tern.Actors.Cluster.Registry;
 using static Tern.Actors.Cluster.ClusterProtocol;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Decisions;
 using static Tern.Actors.Cluster.ClusterProtocol;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 

@@ -3,8 +3,10 @@ using Akka.Actor;
 using Akka.Serialization;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Registry;
 using static Tern.Actors.Cluster.ClusterProtocol;
-using static Tern.Actors.Cluster.ManagerEvents;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;
@@ -92,5 +94,24 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         byte[] hostile = unfiltered.ToBinary(new NotAClusterMessage("boom"));
         Assert.ThrowsAny<Exception>(() => cluster.FromBinary(hostile, typeof(object)));
         Assert.IsType<GetVms>(cluster.FromBinary(unfiltered.ToBinary(new GetVms()), typeof(object)));
+    }
+
+    [Fact]
+    public void A_journal_written_before_the_types_moved_namespace_still_reads()
+    {
+        // Events persisted by a Tern whose cluster types all lived in Tern.Actors.Cluster name them so.
+        var serializer = Sys.Serialization.FindSerializerFor(new GetVms());
+        var snapshot = new RegistrySnapshot([new VmEntry(Definition, DesiredState.Running, "h1", 4, null)], [new HostEntry("h1", "a", true, false)], [], 5, []);
+        foreach (IClusterMessage message in new IClusterMessage[] { new VmDefined(Definition, T0), snapshot })
+        {
+            byte[] old = HyperionTypeNames.Rename(serializer.ToBinary(message), "Tern.Actors.Cluster.Registry.", "Tern.Actors.Cluster.");
+            Assert.DoesNotContain("Tern.Actors.Cluster.Registry.", System.Text.Encoding.UTF8.GetString(old));
+            object back = serializer.FromBinary(old, typeof(object));
+            Assert.Equal(JsonSerializer.Serialize(message, message.GetType()), JsonSerializer.Serialize(back, back.GetType()));
+        }
+        Assert.Equal("System.Collections.Generic.List`1[[Tern.Actors.Cluster.Registry.VmEntry, Tern.Actors]]",
+            ClusterTypeRenames.Current("System.Collections.Generic.List`1[[Tern.Actors.Cluster.VmEntry, Tern.Actors]]"));
+        Assert.Equal("Tern.Actors.Cluster.Registry.HostEntry[], Tern.Actors", ClusterTypeRenames.Current("Tern.Actors.Cluster.HostEntry[], Tern.Actors"));
+        Assert.Equal("Tern.Actors.Cluster.ClusterProtocol+GetVms, Tern.Actors", ClusterTypeRenames.Current("Tern.Actors.Cluster.ClusterProtocol+GetVms, Tern.Actors"));
     }
 }

@@ -2,6 +2,8 @@ using System.Text;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Host;
 using Tern.Actors.Tests.Support;
 using static Tern.Actors.Cluster.ClusterProtocol;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;

@@ -1,5 +1,6 @@
 using System.Text;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Host;
 
 namespace Tern.Actors.Tests.Cluster;
 

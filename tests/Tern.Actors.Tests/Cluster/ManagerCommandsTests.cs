@@ -1,6 +1,8 @@
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Registry;
 using static Tern.Actors.Cluster.ClusterProtocol;
-using static Tern.Actors.Cluster.ManagerEvents;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Manager;
 
 namespace Tern.Actors.Tests.Cluster;
 

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Host;
 using Tern.Actors.Migration;
 using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;

@@ -1,4 +1,5 @@
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Decisions;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;

@@ -1,4 +1,6 @@
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Registry;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;

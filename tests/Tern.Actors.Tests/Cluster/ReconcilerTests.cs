@@ -1,5 +1,6 @@
 using Tern.Actors.Cluster;
-using static Tern.Actors.Cluster.ManagerEvents;
+using Tern.Actors.Cluster.Decisions;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Host;
 using Tern.Actors.Tests.Support;
 using static Tern.Actors.Cluster.ClusterProtocol;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;

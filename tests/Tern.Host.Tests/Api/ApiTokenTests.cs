@@ -1,4 +1,5 @@
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
 using Tern.Host.Api.Auth;
 
 namespace Tern.Host.Tests.Api;

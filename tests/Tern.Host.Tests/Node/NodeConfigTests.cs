@@ -1,5 +1,7 @@
 using Akka.Configuration;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Manager;
 using Tern.Host.Node;
 
 namespace Tern.Host.Tests.Node;

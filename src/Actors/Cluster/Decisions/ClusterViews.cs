@@ -1,4 +1,6 @@
-namespace Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
+
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>What <c>tern ctl hosts</c> and <c>vms</c> show: the registry joined with what the hosts last reported.</summary>
 public static class ClusterViews

@@ -1,4 +1,6 @@
-namespace Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
+
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>
 /// Moves that empty a host for maintenance: every VM on it (running or meant to) goes to the host

@@ -1,6 +1,8 @@
-using static Tern.Actors.Cluster.ManagerEvents;
+using Tern.Actors.Cluster.Registry;
 
-namespace Tern.Actors.Cluster;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
+
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>
 /// Homes for the VMs that should run but have no live host: those whose host went down and those

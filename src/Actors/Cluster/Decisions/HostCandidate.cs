@@ -1,4 +1,6 @@
-namespace Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
+
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>
 /// A host placement may choose: the guest memory it offers and has committed, its CPUs and the

@@ -1,7 +1,9 @@
-using static Tern.Actors.Cluster.ClusterProtocol;
-using static Tern.Actors.Cluster.ManagerEvents;
+using Tern.Actors.Cluster.Registry;
 
-namespace Tern.Actors.Cluster;
+using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
+
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>What an operator command does: the events to persist (none when refused) and the reply.</summary>
 public sealed record CommandOutcome(IReadOnlyList<IManagerEvent> Events, IClusterMessage Reply)

@@ -1,4 +1,6 @@
-namespace Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
+
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>How many live migrations may run at once: per host (as source or destination) and in the whole cluster.</summary>
 public sealed record MigrationLimits(int PerHost, int PerCluster)

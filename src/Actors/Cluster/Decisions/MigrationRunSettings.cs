@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>What a completion timeout does: give up (the VM stays on its source) or switch over now, whatever the pause.</summary>
 public enum OnCompletionTimeout { Abort, Force }

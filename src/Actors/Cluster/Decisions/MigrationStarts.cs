@@ -1,6 +1,8 @@
-using static Tern.Actors.Cluster.ManagerEvents;
+using Tern.Actors.Cluster.Registry;
 
-namespace Tern.Actors.Cluster;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
+
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>
 /// Turns planned moves (an operator's, a drain's, overload shedding's) into the migrations that

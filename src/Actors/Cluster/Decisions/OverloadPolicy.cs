@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
+using Tern.Actors.Cluster.Registry;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>
 /// When a host counts as overloaded: above <paramref name="HighLoad"/> (CPU share, 0..1) for

@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>
 /// Where a VM goes: among the hosts it fits (memory free, no VM of its anti-affinity group), the

@@ -1,4 +1,6 @@
-namespace Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
+
+namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>What a host must be told so that what it runs matches the registry.</summary>
 public abstract record HostOrder(string Host)

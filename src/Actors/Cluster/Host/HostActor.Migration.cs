@@ -6,7 +6,7 @@ using Tern.Actors.Vm;
 using Tern.Devices.Config;
 using static Tern.Actors.Cluster.ClusterProtocol;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>
 /// The host's side of cluster migrations: as a target it runs an incoming instance listening on a

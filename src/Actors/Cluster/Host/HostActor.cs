@@ -5,7 +5,7 @@ using Tern.Actors.Vm;
 using Tern.Devices.Board;
 using static Tern.Actors.Cluster.ClusterProtocol;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>
 /// One per node: runs the VM instances the ClusterManager orders (each a <see cref="VmActor"/>

@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>Reads this host's counters: CPU ticks, memory, and the CPU demand of given threads of this process.</summary>
 public interface IHostProbe

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>A host's settings, read from <c>tern.host</c> (hocon/cluster.conf says what each key means).</summary>
 public sealed record HostSettings(

@@ -1,7 +1,7 @@
 using Tern.Devices.Config;
 using Tern.Kvm;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>
 /// The directories a cluster VM's files (kernel, initrd, disks) must lie in, from

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Tern.Actors.Cluster.Decisions;
 using Tern.Actors.Migration;
 using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;
@@ -6,7 +7,7 @@ using Tern.Devices.Config;
 using static Tern.Actors.Cluster.ClusterProtocol;
 using static Tern.Actors.Migration.MigrationProtocol;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>
 /// One cluster migration on its source host, a short-lived child of the <see cref="HostActor"/>:

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>CPU time counters in clock ticks: the busy part and the total.</summary>
 public readonly record struct CpuTicks(ulong Busy, ulong Total)

@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>
 /// Whether this node is on the side that the Split Brain Resolver's keep-majority strategy will

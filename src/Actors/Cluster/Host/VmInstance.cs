@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Host;
 
 /// <summary>One VM instance a <see cref="HostActor"/> runs: its actor, console, phase and CPU accounting.</summary>
 internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, ConsoleRing console)

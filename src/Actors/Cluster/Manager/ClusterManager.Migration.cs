@@ -1,8 +1,10 @@
 using Akka.Actor;
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Registry;
 using static Tern.Actors.Cluster.ClusterProtocol;
-using static Tern.Actors.Cluster.ManagerEvents;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Manager;
 
 /// <summary>
 /// The manager's side of cluster live migration (the sequence is in <see cref="ClusterProtocol"/>):

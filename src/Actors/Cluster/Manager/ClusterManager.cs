@@ -2,10 +2,13 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Akka.Persistence;
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Registry;
 using static Tern.Actors.Cluster.ClusterProtocol;
-using static Tern.Actors.Cluster.ManagerEvents;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Manager;
 
 /// <summary>
 /// The cluster's one decision maker (a cluster singleton) and the keeper of its registry, which it

@@ -1,6 +1,7 @@
 using Akka.Configuration;
+using Tern.Actors.Cluster.Decisions;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Manager;
 
 /// <summary>The manager's settings, read from <c>tern.cluster.manager</c> (hocon/cluster.conf says what each key means).</summary>
 public sealed record ClusterManagerSettings(

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Pattern;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Manager;
 
 /// <summary>
 /// Runs the <see cref="ClusterManager"/> as a cluster singleton: every node starts the singleton

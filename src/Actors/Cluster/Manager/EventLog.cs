@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Manager;
 
 /// <summary>The manager's recent events, numbered, for <c>tern ctl events</c>; the oldest fall off past the capacity.</summary>
 public sealed class EventLog(int capacity)

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Registry;
 
 /// <summary>The public part of a control API token: 12 lower-case hex digits, shown by <c>tern token list</c> and used to revoke it.</summary>
 public static partial class ApiTokenIds

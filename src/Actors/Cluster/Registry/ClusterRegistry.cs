@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
-using static Tern.Actors.Cluster.ManagerEvents;
+using static Tern.Actors.Cluster.Registry.ManagerEvents;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Registry;
 
 /// <summary>
 /// The cluster's desired state: VM definitions, where each should run, the migrations under way

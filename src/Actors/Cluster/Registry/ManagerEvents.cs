@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Registry;
 
 /// <summary>
 /// The events the <see cref="ClusterManager"/> persists: the registry is what these events,

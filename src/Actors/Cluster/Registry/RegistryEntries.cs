@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Registry;
 
 public enum DesiredState { Running, Stopped }
 

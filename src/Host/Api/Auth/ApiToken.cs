@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
 
 namespace Tern.Host.Api.Auth;
 

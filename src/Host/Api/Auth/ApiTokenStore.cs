@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
 using static Tern.Actors.Cluster.ClusterProtocol;
 
 namespace Tern.Host.Api.Auth;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Registry;
 using Tern.Devices.Config;
 
 namespace Tern.Host.Api.Auth;

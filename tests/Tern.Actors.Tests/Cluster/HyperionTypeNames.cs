@@ -1,0 +1,37 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Tern.Actors.Tests.Cluster;
+
+/// <summary>
+/// Rewrites the type names in Hyperion's bytes, as an earlier Tern would have written them: each
+/// type manifest is a UTF-8 string after a 32-bit little-endian length that counts one more than
+/// its bytes (Hyperion's length encoding, 0 being null).
+/// </summary>
+public static class HyperionTypeNames
+{
+    public static byte[] Rename(byte[] bytes, string from, string to)
+    {
+        var output = new List<byte>(bytes.Length);
+        int i = 0;
+        while (i < bytes.Length)
+        {
+            if (i + 4 <= bytes.Length && BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(i)) is var n && n > 1 && i + 4 + n - 1 <= bytes.Length
+                && Encoding.UTF8.GetString(bytes, i + 4, n - 1) is var name && name.Contains(from, StringComparison.Ordinal) && IsTypeName(name))
+            {
+                byte[] renamed = Encoding.UTF8.GetBytes(name.Replace(from, to, StringComparison.Ordinal));
+                var length = new byte[4];
+                BinaryPrimitives.WriteInt32LittleEndian(length, renamed.Length + 1);
+                output.AddRange(length);
+                output.AddRange(renamed);
+                i += 4 + n - 1;
+                continue;
+            }
+            output.Add(bytes[i++]);
+        }
+        Assert.NotEqual(bytes.Length, output.Count); // something was renamed
+        return [.. output];
+    }
+
+    private static bool IsTypeName(string s) => s.StartsWith("Tern.", StringComparison.Ordinal) || s.StartsWith("System.", StringComparison.Ordinal);
+}
