@@ -6,7 +6,8 @@ namespace Tern.EndToEnd.Tests;
 /// <summary>
 /// Issue 2, acceptance 3: Debian's own kernel (the vmlinux inside the linux-image package) starts on
 /// Tern and prints its banner, our command line and an e820 map that matches -m. On kvm_pvm a stock
-/// kernel gets no further in reasonable time (DESIGN.md), so the test stops there.
+/// kernel gets no further in reasonable time (docs/ARCHITECTURE.md, "This machine's KVM, and the test kernel"),
+/// so the test stops there.
 /// </summary>
 public class LinuxBootTests
 {
