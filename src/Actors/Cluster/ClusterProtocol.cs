@@ -196,8 +196,11 @@ public sealed record MigrationReport(
     public static MigrationReport Starting(string name, string from, string to) => new(name, from, to, "setup", 0, 0, 0, 0, 0, 0, null, 0, null);
 }
 
-/// <summary>Why an operator command was refused; the HTTP API maps each to a status code.</summary>
-public enum FailureKind { Invalid, NotFound, Conflict, NoRoom, NotImplemented, Unavailable }
+/// <summary>
+/// Why an operator command was refused; the HTTP API maps each to a status code. Hyperion sends the
+/// number, so each keeps its value (4, once NotImplemented, is unused).
+/// </summary>
+public enum FailureKind { Invalid = 0, NotFound = 1, Conflict = 2, NoRoom = 3, Unavailable = 5 }
 
 /// <summary>Why an instance ended; <see cref="MigrationDiscarded"/>: an incoming instance that never got its guest (the migration's outcome decides, not this).</summary>
 public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced, MigrationDiscarded }

@@ -37,7 +37,7 @@ public sealed record MigrateRequest(string? To);
 /// <summary>The answer to an accepted command.</summary>
 public sealed record MessageResponse(string Message);
 
-/// <summary>Every error: what kind (not-found, conflict, no-room, invalid, not-implemented, unavailable) and a one-line message.</summary>
+/// <summary>Every error: what kind (not-found, conflict, no-room, invalid, unavailable) and a one-line message.</summary>
 public sealed record ErrorResponse(ErrorBody Error);
 
 public sealed record ErrorBody(string Kind, string Message);

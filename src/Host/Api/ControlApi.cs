@@ -16,8 +16,8 @@ namespace Tern.Host.Api;
 /// <summary>
 /// The node's HTTP control API: JSON endpoints that turn into ClusterManager messages (through the
 /// singleton proxy) and back. Bad input is refused here or by the manager with a JSON error and a
-/// status code (400 malformed or invalid, 404 unknown, 409 conflict or no room, 501 not yet
-/// implemented, 503 manager unreachable); a refused request changes nothing.
+/// status code (400 malformed or invalid, 404 unknown, 409 conflict or no room, 503 manager
+/// unreachable); a refused request changes nothing.
 /// </summary>
 public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenStore tokens, ImageDirectories images)
 {
@@ -163,7 +163,6 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
         FailureKind.Invalid => StatusCodes.Status400BadRequest,
         FailureKind.NotFound => StatusCodes.Status404NotFound,
         FailureKind.Conflict or FailureKind.NoRoom => StatusCodes.Status409Conflict,
-        FailureKind.NotImplemented => StatusCodes.Status501NotImplemented,
         _ => StatusCodes.Status503ServiceUnavailable,
     };
 
