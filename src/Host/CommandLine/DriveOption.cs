@@ -5,7 +5,9 @@ namespace Tern.Host.CommandLine;
 /// <summary>
 /// <c>-drive file=PATH,id=ID[,readonly=on|off][,direct=on|off][,format=raw][,if=none]
 /// [,throttling.iops-total=N][,aio=native|io_uring|off]</c>. StratoVirt's defaults: read-write,
-/// direct=on. The file must exist, be readable, and be writable unless readonly=on.
+/// direct=on. The file must exist, be readable, and be writable unless readonly=on. The iops
+/// limit and aio mode are checked as StratoVirt checks them and kept in the config (query-block
+/// shows the iops), but nothing enforces or uses them: I/O is synchronous on the I/O thread.
 /// </summary>
 internal static class DriveOption
 {

@@ -3,10 +3,11 @@ using Tern.Devices.Config;
 namespace Tern.Host.CommandLine;
 
 /// <summary>
-/// <c>-incoming tcp:IP:PORT | unix:PATH | file:DIR | defer</c>. Beyond the URI syntax: a unix socket's
+/// <c>-incoming tcp:IP:PORT | unix:PATH | defer</c>. Beyond the URI syntax: a unix socket's
 /// directory must exist (the destination listens there) and nothing but a socket may be at its
-/// path (a stale one is replaced), and a file: snapshot directory must exist. <c>defer</c>
-/// (QEMU's) leaves the URI to QMP <c>migrate-incoming</c>.
+/// path (a stale one is replaced). StratoVirt's <c>file:DIR</c> (restore a snapshot) is refused
+/// here: Tern takes no snapshots, and the VM would only fail once built. <c>defer</c> (QEMU's)
+/// leaves the URI to QMP <c>migrate-incoming</c>.
 /// </summary>
 internal static class IncomingOption
 {
@@ -21,8 +22,7 @@ internal static class IncomingOption
                 PathChecks.RequireSocketPath(endpoint.PathOrHost, "-incoming socket");
                 break;
             case MigrationTransport.File:
-                PathChecks.RequireDirectory(endpoint.PathOrHost, "-incoming snapshot");
-                break;
+                throw new CommandLineException($"-incoming '{EchoedText.Clip(text)}': restoring a snapshot (file:) is not supported; use tcp:IP:PORT, unix:PATH or defer");
         }
         return endpoint;
     }

@@ -28,8 +28,8 @@ internal static class OptionTable
     public static readonly OptionSpec Initrd = new("-initrd", OptionArity.One, false, "-initrd PATH", "initial RAM disk");
     public static readonly OptionSpec Append = new("-append", OptionArity.Many, true, "-append CMDLINE", "kernel command line");
     public static readonly OptionSpec Drive = new("-drive", OptionArity.One, true,
-        "-drive file=PATH,id=ID[,readonly=on|off][,direct=on|off][,format=raw][,if=none][,throttling.iops-total=N][,aio=native|io_uring|off]",
-        "a raw disk image or block device");
+        "-drive file=PATH,id=ID[,readonly=on|off][,direct=on|off][,format=raw][,if=none]",
+        "a raw disk image or block device; StratoVirt's throttling.iops-total=N and aio=native|io_uring|off are accepted and ignored");
     public static readonly OptionSpec Device = new("-device", OptionArity.One, true,
         "-device virtio-blk-pci,id=ID,drive=ID,bus=pcie.0,addr=SLOT[.FN][,multifunction=on|off][,serial=S][,num-queues=N][,queue-size=N][,bootindex=N]",
         "a device: virtio-blk-pci, or virtio-net-pci,id=ID,netdev=ID,bus=pcie.0,addr=SLOT[,mac=MAC]");
@@ -40,7 +40,7 @@ internal static class OptionTable
     public static readonly OptionSpec Qmp = new("-qmp", OptionArity.One, false,
         "-qmp unix:PATH,server,nowait | tcp:IP:PORT,server,nowait", "QMP server socket");
     public static readonly OptionSpec Incoming = new("-incoming", OptionArity.One, false,
-        "-incoming tcp:IP:PORT | unix:PATH | file:DIR | defer", "wait for an incoming migration (defer: at the address QMP migrate-incoming gives)");
+        "-incoming tcp:IP:PORT | unix:PATH | defer", "wait for an incoming migration (defer: at the address QMP migrate-incoming gives)");
     public static readonly OptionSpec Object = new("-object", OptionArity.One, true,
         "-object tls-creds-x509,id=ID,dir=DIR[,endpoint=server|client][,verify-peer=on|off]",
         "TLS credentials a migration uses when migrate-set-parameters tls-creds names ID (QEMU's PEM layout)");

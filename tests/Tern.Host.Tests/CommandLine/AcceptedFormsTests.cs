@@ -244,13 +244,6 @@ public sealed class AcceptedFormsTests : CommandLineTestBed
         Assert.False(Parse().AwaitsMigration);
     }
 
-    [Fact]
-    public void Incoming_file_names_an_existing_directory()
-    {
-        var config = Parse("-incoming", $"FILE:{Dir}");
-        Assert.Equal(new MigrationEndpoint(MigrationTransport.File, Dir), config.IncomingEndpoint);
-    }
-
     [Theory]
     [InlineData("vm1", "vm1")]
     [InlineData("guest=vm1,debug-threads=on", "vm1")]
