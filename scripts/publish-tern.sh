@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Publishes the `tern` executable, as ./tern and bench/run.sh need it:
-#   native  NativeAOT, the executable ./tern runs (standalone VMs)
-#   r2r     ReadyToRun, the cluster build the native one hands `node` and `ctl` to
+#   native  NativeAOT, the executable ./tern runs (standalone VMs, `ctl`, `token`)
+#   r2r     ReadyToRun, the cluster build the native one hands `node` and `ca` to
 # Usage: scripts/publish-tern.sh native|r2r OUTDIR [more dotnet publish options]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -54,7 +54,7 @@ public static class BootSection
         sb.AppendLine("- Tern publishes the TSC frequency in CPUID 0x40000010 as well (the guest prints `TSC khz=...` and " +
                       "calibrates nothing). It starts the guest's vCPUs as soon as the machine is built, while its actor " +
                       "system is still starting. Tern is measured as ./tern ships it: a native (NativeAOT) executable, " +
-                      "which hands `tern node` and `tern ctl` to the ReadyToRun build beside it; the startup profile " +
+                      "which hands `tern node` to the ReadyToRun build beside it; the startup profile " +
                       "section (`bench/run.sh --profile`) measures the ReadyToRun and JIT builds against it.");
         sb.AppendLine("- QEMU q35 runs SeaBIOS first, which kvm_pvm emulates slowly: that is most of its time.");
         return sb.ToString();

@@ -4,10 +4,10 @@ using System.Runtime.InteropServices;
 namespace Tern.Host;
 
 /// <summary>
-/// The native (ahead-of-time compiled) tern runs standalone VMs only (see NativeAot.targets). For
-/// `tern node` and `tern ctl` it replaces itself with the ReadyToRun build published beside it:
-/// same arguments and same process id, so signals and the exit code reach the node or ctl as if
-/// it had been started directly.
+/// The native (ahead-of-time compiled) tern runs standalone VMs, `tern ctl` and `tern token` (see
+/// NativeAot.targets). For `tern node` (and `tern ca`) it replaces itself with the ReadyToRun
+/// build published beside it: same arguments and same process id, so signals and the exit code
+/// reach the node as if it had been started directly.
 /// </summary>
 internal static partial class ClusterHandOff
 {

@@ -8,7 +8,8 @@ using Tern.Host.Standalone;
 return args switch
 {
     ["demo", .. var rest] => await MigrationDemo.RunAsync(rest),
-    ["node" or "ctl" or "token" or "ca", ..] when ClusterHandOff.Needed => ClusterHandOff.Exec(args),
+    // ctl and token are only HTTP clients and run natively; the node needs the ReadyToRun build (ca goes there as before).
+    ["node" or "ca", ..] when ClusterHandOff.Needed => ClusterHandOff.Exec(args),
     ["ca", .. var rest] => await CaCommandLine.RunAsync(rest),
     ["node", .. var rest] => await TernNode.RunAsync(rest),
     ["ctl", .. var rest] => await CtlCommandLine.RunAsync(rest),

@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Tern.Actors.Cluster;
 
 namespace Tern.Host.Api;
@@ -9,12 +11,33 @@ public static class ApiJson
 {
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower), new VmDiskJson() },
+        // One converter per enum the API carries: the non-generic one needs code generated at run time.
+        Converters =
+        {
+            new JsonStringEnumConverter<HostState>(JsonNamingPolicy.KebabCaseLower),
+            new JsonStringEnumConverter<VmState>(JsonNamingPolicy.KebabCaseLower),
+            new VmDiskJson(),
+        },
         WriteIndented = true,
         // Messages quote names with ' and "; keep them readable (the API serves JSON, never HTML).
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        TypeInfoResolver = Resolver(),
     };
+
+    /// <summary>
+    /// The native executable (ctl, token) has no reflection-based JSON: its types come from
+    /// <see cref="ApiJsonContext"/>. Where reflection is on (the node's build) anything else the
+    /// API answers with is still serialized by reflection, as before.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reached only where reflection-based JSON is enabled, which the native build switches off.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reached only where reflection-based JSON is enabled, which the native build switches off.")]
+    private static IJsonTypeInfoResolver Resolver() => JsonSerializer.IsReflectionEnabledByDefault
+        ? JsonTypeInfoResolver.Combine(ApiJsonContext.Default, new DefaultJsonTypeInfoResolver())
+        : ApiJsonContext.Default;
+
+    /// <summary>The metadata <see cref="Options"/> has for <typeparamref name="T"/>: what trim-safe (de)serialization calls take.</summary>
+    public static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 }
 
 /// <summary>

@@ -58,15 +58,15 @@ public sealed class ControlClient : IDisposable
         SendAsync(new HttpRequestMessage(HttpMethod.Delete, path) { Content = Json(null) }, cancel);
 
     private static JsonContent Json(object? body) => body is null
-        ? JsonContent.Create(new Dictionary<string, string>(), options: ApiJson.Options)
-        : JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
+        ? JsonContent.Create(new Dictionary<string, string>(), ApiJson.Info<Dictionary<string, string>>())
+        : JsonContent.Create(body, ApiJson.Options.GetTypeInfo(body.GetType()));
 
     /// <summary>The API's JSON read as <typeparamref name="T"/>; an answer of another shape is one <see cref="ControlApiException"/> line, not a stack trace.</summary>
     public static T Read<T>(string json)
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(json, ApiJson.Options) ?? throw new JsonException();
+            return JsonSerializer.Deserialize(json, ApiJson.Info<T>()) ?? throw new JsonException();
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException)
         {
@@ -98,7 +98,7 @@ public sealed class ControlClient : IDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize<ErrorResponse>(text, ApiJson.Options)?.Error?.Message;
+            return JsonSerializer.Deserialize(text, ApiJson.Info<ErrorResponse>())?.Error?.Message;
         }
         catch (JsonException)
         {

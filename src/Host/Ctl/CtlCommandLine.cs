@@ -143,7 +143,7 @@ public static partial class CtlCommandLine
                     ?? throw new ControlApiException($"host {host} is no longer known");
                 if (view.Vms == 0)
                 {
-                    Console.WriteLine(json ? CtlText.Json(System.Text.Json.JsonSerializer.Serialize(view, ApiJson.Options)) : $"host {CtlText.Printable(host)} is drained");
+                    Console.WriteLine(json ? CtlText.Json(System.Text.Json.JsonSerializer.Serialize(view, ApiJson.Info<HostView>())) : $"host {CtlText.Printable(host)} is drained");
                     return;
                 }
                 if (!json && view.Vms != left) Console.Error.WriteLine($"{CtlText.Printable(host)}: {view.Vms} VMs still to move");

@@ -34,7 +34,7 @@ public static class NodeCredentials
     {
         try
         {
-            return JsonSerializer.Deserialize<CtlFile>(File.ReadAllText(Path.Combine(dataDirectory, FileName)), ApiJson.Options);
+            return JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(dataDirectory, FileName)), ApiJson.Info<CtlFile>());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -46,7 +46,7 @@ public static class NodeCredentials
     {
         string temporary = path + ".new";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        using (var stream = new FileStream(temporary, options)) JsonSerializer.Serialize(stream, file, ApiJson.Options);
+        using (var stream = new FileStream(temporary, options)) JsonSerializer.Serialize(stream, file, ApiJson.Info<CtlFile>());
         File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite); // an old .new file kept its mode
         File.Move(temporary, path, overwrite: true);
     }
