@@ -12,7 +12,7 @@ public sealed record QmpCommand(string Name, IReadOnlyList<QmpArgument> Argument
 /// <summary>
 /// The one place that maps QMP command names to handlers and argument schemas. A name can be
 /// reserved with its schema before it has a handler: requests are validated against the schema
-/// and then answered with a GenericError saying the command is not available yet, until
+/// and then answered with a GenericError saying the command is reserved but not implemented, until
 /// <see cref="Implement"/> gives it a handler. Build the table before the server starts; it is
 /// read-only while clients are served.
 /// </summary>

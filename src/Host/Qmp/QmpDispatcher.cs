@@ -35,7 +35,7 @@ public sealed class QmpDispatcher(QmpCommandTable commands)
 
         var (arguments, error) = QmpArguments.Validate(command.Name, request.Arguments, command.Arguments);
         if (error is not null) return QmpReply.Generic(error);
-        if (command.Handler is null) return QmpReply.Generic($"'{command.Name}' is not available yet");
+        if (command.Handler is null) return QmpReply.Generic($"'{command.Name}' is reserved but not implemented");
 
         try
         {

@@ -150,7 +150,7 @@ public class QmpLifecycleTests
                      ("migrate-incoming", new JsonObject { ["uri"] = "tcp:127.0.0.1:4447" }),
                  })
         {
-            // Reserved ("... is not available yet") or implemented: either way never CommandNotFound.
+            // Each is implemented; whatever its reply to these arguments, never CommandNotFound.
             var reply = client.Execute(command, args);
             if (reply["return"] is null) Assert.Equal("GenericError", QmpClient.ErrorClass(reply));
         }

@@ -52,7 +52,7 @@ public sealed class QmpDispatcherTests
     public void A_reserved_command_checks_its_arguments_then_says_it_is_not_available()
     {
         Assert.Contains("needs argument 'uri'", Handle("""{"execute":"later"}"""));
-        Assert.Equal("""{"error":{"class":"GenericError","desc":"'later' is not available yet"}}""",
+        Assert.Equal("""{"error":{"class":"GenericError","desc":"'later' is reserved but not implemented"}}""",
             Handle("""{"execute":"later","arguments":{"uri":"tcp:1.1.1.1:1"}}"""));
     }
 
