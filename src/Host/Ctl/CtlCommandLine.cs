@@ -55,6 +55,7 @@ public static partial class CtlCommandLine
             {
                 var api = CtlDefaults.ApiAddress(parsed.GetValue(ApiOption));
                 var (token, ca) = CtlDefaults.Credentials(parsed.GetValue(TokenOption), parsed.GetValue(CaOption), api);
+                if (ca is not null && api.Scheme == Uri.UriSchemeHttps) CaOnlyTrust.Use(ca);
                 using var client = new ControlClient(api, token, ca);
                 await action(client, parsed, parsed.GetValue(JsonOption), cancel);
                 return 0;
