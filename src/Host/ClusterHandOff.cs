@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Tern.Kvm;
 
 namespace Tern.Host;
 
@@ -9,7 +10,7 @@ namespace Tern.Host;
 /// build published beside it: same arguments and same process id, so signals and the exit code
 /// reach the node as if it had been started directly.
 /// </summary>
-internal static partial class ClusterHandOff
+internal static class ClusterHandOff
 {
     /// <summary>True in the native executable: it has no JIT, which the cluster's libraries need.</summary>
     public static bool Needed => !RuntimeFeature.IsDynamicCodeSupported;
@@ -25,22 +26,9 @@ internal static partial class ClusterHandOff
             Console.Error.WriteLine($"tern {args[0]}: the cluster build is missing ({path}); ./tern builds it");
             return 1;
         }
-        var argv = new nint[args.Length + 2]; // argv[0], the arguments, a terminating null
-        try
-        {
-            argv[0] = Marshal.StringToCoTaskMemUTF8(path);
-            for (int i = 0; i < args.Length; i++) argv[i + 1] = Marshal.StringToCoTaskMemUTF8(args[i]);
-            Console.Out.Flush();
-            ExecV(path, argv);
-            Console.Error.WriteLine($"tern {args[0]}: cannot start {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
-            return 1;
-        }
-        finally
-        {
-            foreach (nint p in argv) Marshal.FreeCoTaskMem(p);
-        }
+        Console.Out.Flush();
+        int errno = HostProcess.Exec(path, args);
+        Console.Error.WriteLine($"tern {args[0]}: cannot start {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        return 1;
     }
-
-    [LibraryImport("libc", EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int ExecV(string path, nint[] argv);
 }

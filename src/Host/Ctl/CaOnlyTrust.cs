@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Tern.Kvm;
 
 namespace Tern.Host.Ctl;
 
@@ -6,7 +6,7 @@ namespace Tern.Host.Ctl;
 /// Trust locations for this process's TLS: .NET reads OpenSSL's <c>SSL_CERT_FILE</c> and
 /// <c>SSL_CERT_DIR</c> from the native environment, which <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not change.
 /// </summary>
-internal static partial class CaOnlyTrust
+internal static class CaOnlyTrust
 {
     /// <summary>
     /// Makes <paramref name="caFile"/> the whole system trust store of this process. The first
@@ -18,10 +18,14 @@ internal static partial class CaOnlyTrust
     public static void Use(string caFile)
     {
         string path = Path.GetFullPath(caFile);
-        if (SetEnv("SSL_CERT_FILE", path, 1) != 0 || SetEnv("SSL_CERT_DIR", path, 1) != 0)
-            throw new ControlApiException($"cannot set the TLS trust store to {caFile}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        try
+        {
+            HostProcess.SetNativeEnvironment("SSL_CERT_FILE", path);
+            HostProcess.SetNativeEnvironment("SSL_CERT_DIR", path);
+        }
+        catch (HostProcessException e)
+        {
+            throw new ControlApiException($"cannot set the TLS trust store to {caFile}: {e.Message}");
+        }
     }
-
-    [LibraryImport("libc", EntryPoint = "setenv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SetEnv(string name, string value, int overwrite);
 }

@@ -33,7 +33,7 @@ public static class TernNode
         string? fatal = null;
         try
         {
-            Umask.OwnerOnly();
+            Tern.Kvm.HostProcess.SetFileModeMask(0b000_111_111); // 077: files the node creates (journal, data) are its user's alone
             Directory.CreateDirectory(options.DataDirectory);
             var database = NodeDatabase.From(options.Database, options.DataDirectory);
             var config = NodeConfig.Build(options, database);

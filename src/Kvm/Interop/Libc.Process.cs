@@ -1,0 +1,15 @@
+using System.Runtime.InteropServices;
+
+namespace Tern.Kvm.Interop;
+
+internal static partial class Libc
+{
+    [LibraryImport("libc", EntryPoint = "umask")]
+    public static partial uint Umask(uint mask);
+
+    [LibraryImport("libc", EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ExecV(string path, nint[] argv);
+
+    [LibraryImport("libc", EntryPoint = "setenv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int SetEnv(string name, string value, int overwrite);
+}
