@@ -10,8 +10,8 @@ public static class Repo
     public static string TestKernelNoPvh => Path.Combine(Root, "tests/guest/build/testkernel-nopvh.elf");
 
     /// <summary>
-    /// The shipped `tern`: the native executable the launcher (./tern) publishes, which hands
-    /// `node` and `ctl` to the ReadyToRun build beside it. test.sh runs the launcher first, so it
+    /// The shipped `tern`: the native executable the launcher (./tern) publishes, which runs
+    /// standalone VMs and `ctl` itself and hands `node` to the ReadyToRun build beside it. test.sh runs the launcher first, so it
     /// is built from the sources under test.
     /// </summary>
     public static string TernExecutable =>
