@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Tern.Actors.Tests.Support;
 
 namespace Tern.Actors.Tests.Architecture;
 
@@ -9,14 +8,11 @@ public sealed class NamespaceTests
     [Fact]
     public void Every_source_file_declares_the_namespace_of_its_folder()
     {
-        string src = Path.Combine(TestGuest.RepoRoot, "src");
-        var files = Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(src, f).Replace('\\', '/'))
-            .Where(f => !f.Split('/').Any(part => part is "bin" or "obj")).ToList();
+        var files = SourceTree.Files();
         Assert.NotEmpty(files);
         var wrong = (from file in files
-                     let expected = "Tern." + Path.GetDirectoryName(file)!.Replace('/', '.').Replace('\\', '.')
-                     let declared = Regex.Match(File.ReadAllText(Path.Combine(src, file)), @"^namespace ([\w.]+);", RegexOptions.Multiline).Groups[1].Value
+                     let expected = "Tern." + Path.GetDirectoryName(file)!.Replace('/', '.')
+                     let declared = Regex.Match(SourceTree.Read(file), @"^namespace ([\w.]+);", RegexOptions.Multiline).Groups[1].Value
                      // Host/Program.cs holds the top-level statements, which have no namespace.
                      where declared != expected && !(file == "Host/Program.cs" && declared == "")
                      select $"{file} declares '{declared}', not {expected}").ToList();
