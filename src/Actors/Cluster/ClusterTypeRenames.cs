@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
 namespace Tern.Actors.Cluster;
@@ -13,7 +14,12 @@ public static partial class ClusterTypeRenames
 {
     private const string Root = "Tern.Actors.Cluster";
 
-    private static readonly Dictionary<string, string> Moved = typeof(ClusterTypeRenames).Assembly.GetTypes()
+    private static readonly Dictionary<string, string> Moved = TypesInSubNamespaces();
+
+    // Only the cluster build (tern node, not trimmed) deserializes cluster messages; the trimmed
+    // native tern never calls this, so no type it could miss matters.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "runs only in the untrimmed cluster build")]
+    private static Dictionary<string, string> TypesInSubNamespaces() => typeof(ClusterTypeRenames).Assembly.GetTypes()
         .Where(t => !t.IsNested && t.Namespace is { } ns && ns.StartsWith(Root + ".", StringComparison.Ordinal))
         .ToDictionary(t => t.Name, t => t.Namespace!, StringComparer.Ordinal);
 
