@@ -241,7 +241,9 @@ public sealed class PrecopySender
             // be drained during the guest's pause, and the bandwidth would count them as delivered.
             ExpectAck(ended, $"round {ended}");
             bandwidth.Round(Written(writer) - roundStartBytes, roundClock.Elapsed);
-            if (roundClock.Elapsed < MinimumRound) _cancel.WaitHandle.WaitOne(MinimumRound - roundClock.Elapsed);
+            // Read the clock once: checked and subtracted apart, the wait could come out negative and throw.
+            var rest = MinimumRound - roundClock.Elapsed;
+            if (rest > TimeSpan.Zero) _cancel.WaitHandle.WaitOne(rest);
             _cancel.ThrowIfCancellationRequested();
             double seconds = roundClock.Elapsed.TotalSeconds;
             ulong dirtyPages = tracker.Sync();
