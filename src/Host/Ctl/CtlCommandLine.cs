@@ -86,7 +86,7 @@ public static partial class CtlCommandLine
         var kernel = new Option<string>("--kernel") { Required = true, Description = "kernel file (a path every host sees)" };
         var initrd = new Option<string?>("--initrd");
         var append = new Option<string?>("--append") { Description = "kernel command line" };
-        var memory = new Option<string?>("--memory") { Description = "guest memory as -m takes it (256M by default)" };
+        var memory = new Option<string?>("--memory") { Description = $"guest memory as -m takes it ({Tern.Devices.Config.VmConfig.DefaultMemoryBytes >> 20}M by default)" };
         var smp = new Option<int?>("--smp") { Description = "vCPUs (1 by default)" };
         var disks = new Option<string[]>("--disk") { Description = "disk image PATH[,rw] (repeatable), on shared storage; read-only unless ',rw' follows" };
         var group = new Option<string?>("--anti-affinity") { Description = "VMs of one group never share a host" };
