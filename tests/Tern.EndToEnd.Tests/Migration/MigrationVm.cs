@@ -39,13 +39,8 @@ public static class MigrationVm
     }
 
     /// <summary>Polls query-migrate until the migration is past setup (on a loaded machine setup can take a while).</summary>
-    public static string WaitUntilActive(QmpClient qmp)
-    {
-        var deadline = DateTime.UtcNow + Long;
-        string? status;
-        while ((status = (string?)qmp.Return("query-migrate")!["status"]) == "setup" && DateTime.UtcNow < deadline) Thread.Sleep(25);
-        return status ?? "none";
-    }
+    public static string WaitUntilActive(QmpClient qmp) =>
+        (string?)PollMigration(qmp, info => (string?)info["status"] != "setup").Info["status"] ?? "none";
 
     /// <summary>
     /// Polls query-migrate until the migration is active and has sent more than <paramref name="bytes"/>
@@ -54,31 +49,31 @@ public static class MigrationVm
     /// </summary>
     public static void WaitTransferred(QmpClient qmp, long bytes)
     {
-        var deadline = DateTime.UtcNow + Long;
-        JsonNode? info = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            info = qmp.Return("query-migrate")!;
-            string? status = (string?)info["status"];
-            if (status == "active" && (long?)info["ram"]?["transferred"] > bytes) return;
-            if (status is "completed" or "failed" or "canceled") break;
-            Thread.Sleep(25);
-        }
-        throw new TimeoutException($"the migration did not send {bytes} bytes while active; last query-migrate: {info?.ToJsonString()}");
+        var (info, met) = PollMigration(qmp, i => Ended(i) || (string?)i["status"] == "active" && (long?)i["ram"]?["transferred"] > bytes);
+        if (!met || Ended(info))
+            throw new TimeoutException($"the migration did not send {bytes} bytes while active; last query-migrate: {info.ToJsonString()}");
     }
 
     /// <summary>Polls query-migrate until the status is final; returns the last answer.</summary>
     public static JsonNode WaitForEnd(QmpClient qmp)
     {
+        var (info, met) = PollMigration(qmp, Ended);
+        return met ? info : throw new TimeoutException($"the migration did not end within {Long}; last query-migrate: {info.ToJsonString()}");
+    }
+
+    private static bool Ended(JsonNode info) => (string?)info["status"] is "completed" or "failed" or "canceled";
+
+    /// <summary>query-migrate every 25 ms until <paramref name="until"/> holds or <see cref="Long"/> has passed; the last answer, and whether it held.</summary>
+    private static (JsonNode Info, bool Met) PollMigration(QmpClient qmp, Func<JsonNode, bool> until)
+    {
         var deadline = DateTime.UtcNow + Long;
-        JsonNode? info = null;
-        while (DateTime.UtcNow < deadline)
+        while (true)
         {
-            info = qmp.Return("query-migrate")!;
-            if ((string?)info["status"] is "completed" or "failed" or "canceled") return info;
+            var info = qmp.Return("query-migrate")!;
+            if (until(info)) return (info, true);
+            if (DateTime.UtcNow >= deadline) return (info, false);
             Thread.Sleep(25);
         }
-        throw new TimeoutException($"the migration did not end within {Long}; last query-migrate: {info?.ToJsonString()}");
     }
 
     /// <summary>
