@@ -33,7 +33,7 @@ struct options {
     enum mode mode;
     u64 ticks;   /* 0 = forever */
     u64 tick_ms;
-    u64 busy;          /* ticks: percent of each tick period spent spinning; the rest halts */
+    u64 busy;          /* ticks, soak: percent of each tick period spent spinning; the rest halts */
     u64 mib;           /* default 16; soak: 256 */
     u64 passes;        /* 0 = forever */
     u64 check_every;   /* soak: ticks between memory checks */
@@ -71,6 +71,8 @@ u32 mptable_cpus(void);
 
 /* workloads */
 void run_ticks(u64 ticks, u64 tick_ms, u64 busy);
+/* Returns once the TSC passes deadline, having spun busy% of the period before it and halted the rest. */
+void wait_for_tick(u64 deadline, u64 period, u64 busy);
 void run_fill(u64 mib);
 void run_dirty(u64 mib, u64 passes);
 void run_blk(const struct acpi_info *acpi);

@@ -2,7 +2,8 @@
  * mode=soak: the guest side of live-migration tests. Fill mib MiB with a fixed pseudo-random
  * pattern (pattern.c), then tick forever (or ticks=N) on TSC deadlines, and every check_every
  * ticks checksum the region again and compare; with blk=1 also keep a log on disk (soak_disk.c).
- * With rewrite=1 the wait for each tick rewrites the region instead of spinning: every pass checks
+ * The wait for each tick spins, or with busy=P below 100 spins P% of the period and halts the rest
+ * (an idle VM, as most are). With rewrite=1 it rewrites the region instead: every pass checks
  * the previous pass's words as it replaces them (pattern_rewrite), and a check reports what the
  * passes since the last check found, since a checksum of changing memory proves nothing.
  * Ticks that fall due while a check runs or while the VM is paused are printed late, in a row,
@@ -101,13 +102,13 @@ void run_soak(const struct options *o, const struct acpi_info *acpi)
     u64 n = 1;
     for (; o->ticks == 0 || n <= o->ticks; n++) {
         u64 deadline = start + n * period;
-        u64 now;
-        while ((i64)((now = rdtsc()) - deadline) < 0) {
-            if (o->rewrite)
+        if (o->rewrite) {
+            while ((i64)(rdtsc() - deadline) < 0)
                 rewrite_chunk(&s);
-            else
-                cpu_relax();
+        } else {
+            wait_for_tick(deadline, period, o->busy);
         }
+        u64 now = rdtsc();
         print("TICK %lu\n", n);
         /* A tick more than half a period late means the guest was stopped (a pause, a migration's
            switch-over): the pause lasted between `ms` and `ms` + one period. */

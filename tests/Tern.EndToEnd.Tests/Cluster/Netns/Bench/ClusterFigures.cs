@@ -58,7 +58,7 @@ public sealed class ClusterFigures
         s.AppendLine("- The time is mostly the Split Brain Resolver's: 2 s acceptable heartbeat pause plus detection, then 3 s stable-after (hocon/cluster.conf), then placement and start.");
         s.AppendLine("- Drain: h1 and h3 are drained while the four 1 GiB VMs are created, so all land on h2; once every guest has filled its region, passed a check and ticked 20 times, `tern ctl drain h2` runs inside h1's namespace. Its time includes starting the `ctl` process and its 300 ms poll of the host's VM count. \"Drain ordered -> last commit\" is from the manager's event log. Per VM: the migration report's total time (setup to completion on the source), the guest's pause, and the bytes sent. Every guest is then checked to have gone on where it was (ticks counting on, memory checks and disk log ok on the new host). The VMs are removed and h2 undrained between rounds.");
         s.AppendLine("- The manager runs at most 2 migrations per host at once (`tern.cluster.manager.migration.per-host`, hocon/node.conf): the drained host is the source of all four, so they go in two waves of two.");
-        s.AppendLine("- Two cores for three .NET nodes and four guests that each spin a core while waiting for ticks: the figures include that contention.");
+        s.AppendLine("- Two cores for three .NET nodes and four guests. The guests idle between ticks (`busy=5`: each spins 5% of a tick period and halts the rest), as most VMs do; before 2026-12-06 they spun a core each while waiting, and every other process waited behind them (the `ctl vms` figures of that time show it).");
         return s.ToString();
     }
 
