@@ -1,0 +1,30 @@
+using Tern.Devices.Config;
+
+namespace Tern.Actors.Vm.Process;
+
+/// <summary>
+/// The bodies only the VM channel carries (the rest are <see cref="VmProtocol"/>,
+/// <see cref="Migration.MigrationProtocol"/> and <see cref="VmEvent"/> messages, sent as they are):
+/// the two greetings, and the few messages whose in-process form holds an actor reference.
+/// </summary>
+public static class VmChannelMessages
+{
+    /// <summary>Node -> VM, the first frame of a connection: who drives the VM now, and from which console offset it wants the output.</summary>
+    public sealed record NodeHello(string Node, long ConsoleFrom);
+
+    /// <summary>VM -> node, the answer to <see cref="NodeHello"/>: which VM instance this process runs, so a node re-adopting it can check it against the registry.</summary>
+    public sealed record VmHello(string Name, long Incarnation, int Pid, int ProtocolVersion);
+
+    /// <summary>Node -> VM: <see cref="Migration.MigrationProtocol.Migrate"/> with the node as commit approver (asked by <see cref="CommitRequest"/>).</summary>
+    public sealed record MigrateTo(MigrationEndpoint Destination);
+
+    /// <summary>VM -> node request: the migration's destination holds the guest; may it run there? Replied with CommitApproved or CommitRefused.</summary>
+    public sealed record CommitRequest(MigrationEndpoint Destination);
+
+    /// <summary>
+    /// VM -> node event: serial output bytes [<paramref name="From"/>, From + Data.Length) of
+    /// everything the guest wrote (an incoming VM's offsets go on from the source's);
+    /// <paramref name="Truncated"/> when bytes the node asked for were already dropped.
+    /// </summary>
+    public sealed record ConsoleData(long From, byte[] Data, bool Truncated);
+}
