@@ -1,4 +1,3 @@
-using Tern.Actors.Cluster.Host;
 using Tern.Actors.Migration.Engine.Destination;
 using Tern.Devices.Board;
 using Tern.Kvm.Memory;
@@ -28,7 +27,7 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
     {
         Restored = null;
         Resumed = false;
-        ConsoleHistory = new Tern.Actors.Cluster.Host.ConsoleRing(64 * 1024);
+        ConsoleHistory = new Tern.Actors.Vm.ConsoleRing(64 * 1024);
         AtResume = null;
     }
 

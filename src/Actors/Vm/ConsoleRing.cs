@@ -1,6 +1,6 @@
 using Tern.Devices.Board;
 
-namespace Tern.Actors.Cluster.Host;
+namespace Tern.Actors.Vm;
 
 /// <summary>
 /// A VM's serial output kept in memory for <c>tern ctl console</c>: the last <c>capacity</c> bytes,
