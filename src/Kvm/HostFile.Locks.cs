@@ -31,19 +31,26 @@ public sealed partial class HostFile
     public unsafe bool IsLockedElsewhere(long offset)
     {
         var lk = Range(Libc.F_WRLCK, offset, 1);
+        using var fd = _handle.Borrow();
         // SAFETY: lk lives on this stack frame for the whole call; the kernel writes only the struct.
-        Errno.Check(Libc.FcntlLock(_handle.Fd, Libc.F_OFD_GETLK, &lk), $"fcntl F_OFD_GETLK {Path}");
+        Errno.Check(Libc.FcntlLock(fd.Number, Libc.F_OFD_GETLK, &lk), $"fcntl F_OFD_GETLK {Path}");
         return lk.l_type != Libc.F_UNLCK;
     }
 
     /// <summary>The processes whose open files hold a lock on the byte at <paramref name="offset"/>, this file excepted.</summary>
-    public IReadOnlyList<LockHolder> LockHolders(long offset) => LockHolder.Find(_handle.Fd, offset);
+    public IReadOnlyList<LockHolder> LockHolders(long offset)
+    {
+        // Held for the scan: it reads /proc/self/fdinfo/N, which must stay this file's.
+        using var fd = _handle.Borrow();
+        return LockHolder.Find(fd.Number, offset);
+    }
 
     private unsafe bool SetLock(ref flock lk)
     {
+        using var fd = _handle.Borrow();
         // SAFETY: lk is pinned by the fixed statement for the call; the kernel only reads it.
         fixed (flock* p = &lk)
-            return Libc.FcntlLock(_handle.Fd, Libc.F_OFD_SETLK, p) == 0;
+            return Libc.FcntlLock(fd.Number, Libc.F_OFD_SETLK, p) == 0;
     }
 
     // OFD locks need l_pid = 0.

@@ -67,13 +67,14 @@ public sealed partial class HostFile : IDisposable
     /// <summary>pread/pwrite until done, retrying EINTR and short transfers; a read stops at end of file.</summary>
     private unsafe int Transfer(byte* p, int length, long offset, bool write)
     {
+        using var fd = _handle.Borrow();
         int done = 0;
         while (done < length)
         {
             // SAFETY: callers pass `length` pinned bytes at p, and done < length.
             nint n = write
-                ? Libc.PWrite(_handle.Fd, p + done, (nuint)(length - done), offset + done)
-                : Libc.PRead(_handle.Fd, p + done, (nuint)(length - done), offset + done);
+                ? Libc.PWrite(fd.Number, p + done, (nuint)(length - done), offset + done)
+                : Libc.PRead(fd.Number, p + done, (nuint)(length - done), offset + done);
             if (n < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -93,7 +94,8 @@ public sealed partial class HostFile : IDisposable
     /// <summary>fdatasync: the data written so far reaches stable storage.</summary>
     public void DataSync()
     {
-        while (Libc.FDataSync(_handle.Fd) < 0)
+        using var fd = _handle.Borrow();
+        while (Libc.FDataSync(fd.Number) < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno != Errno.EINTR) throw new KvmException(errno, $"fdatasync {Path}");

@@ -19,7 +19,9 @@ public sealed unsafe partial class Vcpu : IDisposable
         Id = id;
         _handle = handle;
         _runSize = runSize;
-        nint p = Libc.MMap(0, (nuint)runSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, handle.Fd, 0);
+        nint p;
+        using (var fd = handle.Borrow())
+            p = Libc.MMap(0, (nuint)runSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd.Number, 0);
         if (p == Libc.MAP_FAILED) throw new KvmException(Marshal.GetLastPInvokeError(), "mmap kvm_run");
         _run = (byte*)p;
     }

@@ -126,11 +126,13 @@ public sealed class Vm : IDisposable
 
     private unsafe void IoEvent(ulong address, uint length, EventFd fd, bool pio, ulong? dataMatch, bool deassign)
     {
+        // KVM looks the number up during the ioctl (and keeps its own reference after), so it need be held only for the call.
+        using var eventFd = fd.Handle.Borrow();
         var e = new kvm_ioeventfd
         {
             addr = address,
             len = length,
-            fd = fd.Fd,
+            fd = eventFd.Number,
             datamatch = dataMatch ?? 0,
             flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0)
                   | (dataMatch.HasValue ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0)
@@ -143,7 +145,8 @@ public sealed class Vm : IDisposable
     /// <summary>Makes a write to the eventfd raise GSI <paramref name="gsi"/> in the kernel.</summary>
     public unsafe void RegisterIrqFd(EventFd fd, uint gsi, bool deassign = false)
     {
-        var e = new kvm_irqfd { fd = (uint)fd.Fd, gsi = gsi, flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0 };
+        using var eventFd = fd.Handle.Borrow(); // held for the ioctl, as in IoEvent
+        var e = new kvm_irqfd { fd = (uint)eventFd.Number, gsi = gsi, flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0 };
         // SAFETY: the kernel reads the local.
         _handle.Ioctl(KvmIoctls.KVM_IRQFD, &e, "KVM_IRQFD");
     }

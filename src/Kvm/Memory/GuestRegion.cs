@@ -16,9 +16,13 @@ public sealed class GuestRegion : IDisposable
         int share = backing.Shared ? Libc.MAP_SHARED : Libc.MAP_PRIVATE;
         // Without MAP_NORESERVE hugetlbfs reserves the pool's pages now, so a short pool fails here, not as a fault in the guest.
         int reserve = file is { IsHugetlbfs: true } ? 0 : Libc.MAP_NORESERVE;
-        _host = file is null
-            ? Libc.MMap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, share | Libc.MAP_ANONYMOUS | reserve, -1, 0)
-            : Libc.MMap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, share | reserve, file.Fd, fileOffset);
+        if (file is null)
+            _host = Libc.MMap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, share | Libc.MAP_ANONYMOUS | reserve, -1, 0);
+        else
+        {
+            using var fd = file.Borrow();
+            _host = Libc.MMap(0, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, share | reserve, fd.Number, fileOffset);
+        }
         if (_host == Libc.MAP_FAILED)
         {
             int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();

@@ -21,7 +21,8 @@ internal sealed class RamBackingFile : IDisposable
         IsNamed = named;
     }
 
-    public int Fd => _handle.Fd;
+    /// <summary>The fd for one mmap; see <see cref="KvmHandle.Borrow"/>.</summary>
+    public FdLease Borrow() => _handle.Borrow();
     /// <summary>What to call the backing in an error or a refusal: the path, or "a memfd".</summary>
     public string Description { get; }
     /// <summary>All of guest RAM, which the regions map from this file one after another.</summary>

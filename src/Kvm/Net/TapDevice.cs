@@ -29,7 +29,7 @@ public sealed class TapDevice : PollSource
     /// <summary>True when this process created the interface (it disappears when closed).</summary>
     public bool Created { get; }
 
-    internal override int Fd => _handle.Fd;
+    internal override KvmHandle Handle => _handle;
 
     /// <summary>Opens (or creates) TAP <paramref name="name"/>; throws <see cref="TapException"/> saying what failed.</summary>
     public static unsafe TapDevice Open(string name)
@@ -123,10 +123,11 @@ public sealed class TapDevice : PollSource
     /// <summary>One read or write of a whole frame, retried on EINTR; the byte count, or -errno.</summary>
     private unsafe nint Transfer(byte* p, int length, bool write)
     {
+        using var fd = _handle.Borrow();
         while (true)
         {
             // SAFETY: callers pass `length` pinned bytes at p.
-            nint n = write ? Libc.Write(Fd, p, (nuint)length) : Libc.Read(Fd, p, (nuint)length);
+            nint n = write ? Libc.Write(fd.Number, p, (nuint)length) : Libc.Read(fd.Number, p, (nuint)length);
             if (n >= 0) return n;
             int errno = Marshal.GetLastPInvokeError();
             if (errno != Errno.EINTR) return -errno;
