@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Tern.EndToEnd.Tests.Qmp;
 using Tern.EndToEnd.Tests.Support;
+using Tern.Host.Qmp.Client;
 using Tern.TestSupport.Qmp;
 using static Tern.EndToEnd.Tests.Migration.MigrationVm;
 

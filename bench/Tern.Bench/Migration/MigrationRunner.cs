@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Tern.TestSupport.Qmp;
+using Tern.Host.Qmp.Client;
 
 namespace Tern.Bench.Migration;
 

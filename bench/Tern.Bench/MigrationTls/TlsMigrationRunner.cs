@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Tern.Bench.Migration;
-using Tern.TestSupport.Qmp;
+using Tern.Host.Qmp.Client;
 
 namespace Tern.Bench.MigrationTls;
 

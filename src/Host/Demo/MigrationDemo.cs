@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Tern.Host.Qmp.Client;
 
 namespace Tern.Host.Demo;
 
@@ -25,18 +26,18 @@ public static class MigrationDemo
         var destination = StartVm(args[0], dir, "destination", $"unix:{Path.Combine(dir, "migrate.sock")}");
         try
         {
-            using var src = DemoQmp.Connect(Path.Combine(dir, "source.qmp"), TimeSpan.FromSeconds(30));
-            using var dst = DemoQmp.Connect(Path.Combine(dir, "destination.qmp"), TimeSpan.FromSeconds(30));
+            using var src = QmpClient.Open(Path.Combine(dir, "source.qmp"), TimeSpan.FromSeconds(30));
+            using var dst = QmpClient.Open(Path.Combine(dir, "destination.qmp"), TimeSpan.FromSeconds(30));
             Say($"source VM pid {source.Id}: {Status(src)}; destination VM pid {destination.Id}: {Status(dst)}");
             await Follow(dir, "source", until: l => l.StartsWith("TICK 5", StringComparison.Ordinal));
 
             Say($"migrate {{\"uri\":\"unix:{Path.Combine(dir, "migrate.sock")}\"}}");
-            src.Execute("migrate", new JsonObject { ["uri"] = $"unix:{Path.Combine(dir, "migrate.sock")}" });
+            src.Run("migrate", new JsonObject { ["uri"] = $"unix:{Path.Combine(dir, "migrate.sock")}" });
             JsonNode info;
             do
             {
                 await Task.Delay(100);
-                info = src.Execute("query-migrate")!;
+                info = src.Run("query-migrate")!;
                 var ram = info["ram"];
                 Say($"  {info["status"],-9} round {ram?["dirty-sync-count"] ?? 0}  sent {(long?)ram?["transferred"] / 1048576 ?? 0} MiB"
                     + $"  remaining {(long?)ram?["remaining"] / 1048576 ?? 0} MiB  {ram?["mbps"] ?? 0} Mbit/s  expected downtime {info["expected-downtime"] ?? 0} ms");
@@ -46,8 +47,8 @@ public static class MigrationDemo
             Say($"migration {info["status"]}: total {info["total-time"]} ms, downtime {info["downtime"]} ms{(info["error-desc"] is { } e ? $", error: {e}" : "")}");
             Say($"source is now '{Status(src)}', destination '{Status(dst)}'; the guest continues at the destination:");
             await Follow(dir, "destination", until: l => l.StartsWith("SOAK check", StringComparison.Ordinal));
-            src.Execute("quit");
-            dst.Execute("quit");
+            src.Run("quit");
+            dst.Run("quit");
             return (string?)info["status"] == "completed" ? 0 : 1;
         }
         finally
@@ -72,7 +73,7 @@ public static class MigrationDemo
         return Process.Start(info)!;
     }
 
-    private static string Status(DemoQmp qmp) => (string?)qmp.Execute("query-status")!["status"] ?? "?";
+    private static string Status(QmpClient qmp) => (string?)qmp.Run("query-status")!["status"] ?? "?";
 
     /// <summary>Prints a VM's console lines as they appear until one matches (or 60 s pass).</summary>
     private static async Task Follow(string dir, string name, Func<string, bool> until)

@@ -4,6 +4,7 @@ using Tern.Actors.Migration.Engine.Wire;
 using Tern.Kvm.Memory;
 using Tern.EndToEnd.Tests.Qmp;
 using Tern.EndToEnd.Tests.Support;
+using Tern.Host.Qmp.Client;
 using Tern.TestSupport.Qmp;
 using static Tern.EndToEnd.Tests.Migration.MigrationVm;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Tern.EndToEnd.Tests.Support;
+using Tern.TestSupport.Qmp;
 using static Tern.EndToEnd.Tests.Migration.MigrationVm;
 
 namespace Tern.EndToEnd.Tests.Migration;

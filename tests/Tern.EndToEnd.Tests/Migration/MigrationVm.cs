@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Tern.EndToEnd.Tests.Qmp;
 using Tern.EndToEnd.Tests.Support;
+using Tern.Host.Qmp.Client;
 using Tern.TestSupport.Qmp;
 
 namespace Tern.EndToEnd.Tests.Migration;

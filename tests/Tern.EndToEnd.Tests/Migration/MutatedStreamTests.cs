@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Tern.EndToEnd.Tests.Qmp;
 using Tern.EndToEnd.Tests.Support;
 using Tern.TestSupport.Migration.Fuzz;
+using Tern.Host.Qmp.Client;
 using Tern.TestSupport.Qmp;
 using Xunit.Abstractions;
 using static Tern.EndToEnd.Tests.Migration.MigrationVm;

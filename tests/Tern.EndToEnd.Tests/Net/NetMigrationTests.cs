@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Tern.EndToEnd.Tests.Support;
 using Tern.TestSupport.Net;
+using Tern.TestSupport.Qmp;
 using static Tern.EndToEnd.Tests.Migration.MigrationVm;
 using static Tern.EndToEnd.Tests.Net.NetVm;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Tern.EndToEnd.Tests.Support;
+using Tern.Host.Qmp.Client;
 using Tern.TestSupport.Qmp;
 
 namespace Tern.EndToEnd.Tests.Qmp;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tern.EndToEnd.Tests.Support;
+using Tern.TestSupport.Qmp;
 
 namespace Tern.EndToEnd.Tests.Qmp;
 

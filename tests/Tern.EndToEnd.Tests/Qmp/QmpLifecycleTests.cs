@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Tern.EndToEnd.Tests.Support;
+using Tern.Host.Qmp.Client;
 using Tern.TestSupport.Qmp;
 
 namespace Tern.EndToEnd.Tests.Qmp;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Tern.EndToEnd.Tests.Support;
-using Tern.TestSupport.Qmp;
+using Tern.Host.Qmp.Client;
 
 namespace Tern.EndToEnd.Tests.Qmp;
 

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Tern.Actors.Vm;
 using Tern.EndToEnd.Tests.Support;
 using Tern.Host.Qmp;
+using Tern.TestSupport.Qmp;
 
 namespace Tern.EndToEnd.Tests.Qmp;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using Tern.TestSupport.Qmp;
+using Tern.Host.Qmp.Client;
 
 namespace Tern.Host.Tests.Qmp;
 

@@ -1,11 +1,13 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace Tern.TestSupport.Qmp;
+namespace Tern.Host.Qmp.Client;
 
 /// <summary>
 /// Reads a QMP server's lines off a socket, each within a timeout. With line-end checking on (for
-/// Tern's own server) every line must end in "\r\n", as QEMU's do.
+/// Tern's own server) every line must end in "\r\n", as QEMU's do; one that does not is an
+/// <see cref="InvalidDataException"/> (not an IOException, so no caller's catch of a dropped
+/// connection hides it from a test).
 /// </summary>
 public sealed class QmpLineReader(Socket socket, TimeSpan timeout, bool checkLineEnds = true)
 {
@@ -24,7 +26,8 @@ public sealed class QmpLineReader(Socket socket, TimeSpan timeout, bool checkLin
                 var bytes = _pending.GetRange(0, newline + 1).ToArray();
                 _pending.RemoveRange(0, newline + 1);
                 string line = Encoding.UTF8.GetString(bytes);
-                if (checkLineEnds) Assert.True(line.EndsWith("\r\n", StringComparison.Ordinal), $"line does not end in \\r\\n: {line}");
+                if (checkLineEnds && !line.EndsWith("\r\n", StringComparison.Ordinal))
+                    throw new InvalidDataException($"QMP line does not end in \\r\\n: {line}");
                 return line;
             }
             var left = deadline - DateTime.UtcNow;

@@ -1,16 +1,17 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Tern.TestSupport.Qmp;
+namespace Tern.Host.Qmp.Client;
 
 /// <summary>
-/// A QMP client for the end-to-end tests and the benchmarks: connects (retrying until the VMM
-/// listens), keeps the raw greeting, sends requests or raw bytes, and separates replies from
-/// events. <see cref="ConnectUnix"/> and <see cref="ConnectTcp"/> are for testing Tern's server:
-/// every line must end in "\r\n". <see cref="Open"/> is for driving any QMP server, Tern or QEMU.
+/// A QMP client for `tern demo`, the end-to-end tests and the benchmarks: connects (retrying until
+/// the VMM listens), keeps the raw greeting, sends requests or raw bytes, and separates replies
+/// from events. <see cref="ConnectUnix"/> and <see cref="ConnectTcp"/> are for testing Tern's
+/// server: every line must end in "\r\n". <see cref="Open"/> is for driving any QMP server, Tern
+/// or QEMU. JSON is handled only as <see cref="JsonNode"/>s, which need no reflection, because
+/// the demo runs in the NativeAOT build.
 /// </summary>
 public sealed class QmpClient : IDisposable
 {
@@ -105,14 +106,6 @@ public sealed class QmpClient : IDisposable
         return reply["return"];
     }
 
-    /// <summary>Sends a request and asserts it returned (not an error).</summary>
-    public JsonNode? Return(string command, JsonObject? arguments = null)
-    {
-        var reply = Execute(command, arguments);
-        Assert.True(reply["return"] is not null, $"'{command}' failed: {reply.ToJsonString()}");
-        return reply["return"];
-    }
-
     public JsonNode ReadReply()
     {
         while (_replies.Count == 0) ReadMessage();
@@ -155,11 +148,6 @@ public sealed class QmpClient : IDisposable
         if (message["event"] is not null) _events.Add(message);
         else _replies.Enqueue(message);
     }
-
-    public static string ErrorClass(JsonNode reply) =>
-        (string?)reply["error"]?["class"] ?? throw new Xunit.Sdk.XunitException($"expected an error, got {reply.ToJsonString()}");
-
-    public static string ErrorDesc(JsonNode reply) => (string?)reply["error"]?["desc"] ?? "";
 
     public void Dispose() => _socket.Dispose();
 }
