@@ -87,6 +87,20 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Memory_too_small() => AssertRefused(WithMemory("8M"), "8M");
 
+    /// <summary>Issue 16: each limit VmConfig.Problems holds stops the tern executable, worded in its option.</summary>
+    [Theory]
+    [InlineData("-smp", "255", "'cpus=255' in -smp is out of range 1..254")]
+    [InlineData("-smp", "2,maxcpus=255", "-smp maxcpus 255 is out of range 2..254")]
+    [InlineData("-smp", "4,sockets=3", "-smp '4,sockets=3': sockets*dies*clusters*cores*threads (3*1*1*1*1) must equal maxcpus 4")]
+    public void A_limit_of_the_vm_config(string option, string value, string message) => AssertRefused(Base(option, value), message);
+
+    [Fact]
+    public void Memory_not_whole_pages() => AssertRefused(WithMemory("32769K"), "memory size '32769K' (33555456 bytes) is not a multiple of 4K");
+
+    [Fact]
+    public void Append_longer_than_the_kernel_takes() =>
+        AssertRefused(Base("-append", new string('x', 3000)), "-append command line is 3000 bytes, more than 2047");
+
     /// <summary>Issue 15: this was "unknown option '-5'".</summary>
     [Fact]
     public void Negative_memory_is_a_bad_size() => AssertRefused(WithMemory("-5"), "bad memory size '-5'");

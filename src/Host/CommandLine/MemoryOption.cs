@@ -5,12 +5,14 @@ namespace Tern.Host.CommandLine;
 
 /// <summary>
 /// <c>-m [size=]SIZE</c>. As in StratoVirt a bare number is MiB and one K, M or G suffix (either
-/// case, once) scales it; a B suffix (QEMU's spelling) gives plain bytes. The size must pass
-/// <see cref="VmConfig.CheckMemorySize"/> and be no more than the host can back.
+/// case, once) scales it; a B suffix (QEMU's spelling) gives plain bytes. The size must be no more
+/// than the host can back, a fact of this host, not of the VM; its minimum and page multiple are
+/// <see cref="VmConfig.Problems"/>'s to check.
 /// </summary>
 internal static class MemoryOption
 {
-    public static ulong Parse(string text, IHostFacts host)
+    /// <summary>The size in bytes, and how messages name it: the text as given and its bytes.</summary>
+    public static (ulong Bytes, string Given) Parse(string text, IHostFacts host)
     {
         var properties = OptionProperties.Parse("-m", text, positionalKey: "size");
         string sizeText = properties.RequireValue("size");
@@ -18,17 +20,10 @@ internal static class MemoryOption
 
         ulong bytes = ParseSize(sizeText);
         string given = $"memory size '{EchoedText.Clip(sizeText)}' ({bytes} bytes)";
-        switch (VmConfig.CheckMemorySize(bytes))
-        {
-            case MemorySizeProblem.BelowMinimum:
-                throw new CommandLineException($"{given} is less than the minimum {VmConfig.MinimumMemoryBytes >> 20}M");
-            case MemorySizeProblem.NotWholePages:
-                throw new CommandLineException($"{given} is not a multiple of {VmConfig.MemoryPageBytes >> 10}K");
-        }
         ulong backable = host.BackableMemoryBytes;
         if (bytes > backable)
             throw new CommandLineException($"{given} is more than the host can back: MemTotal + SwapTotal is {backable} bytes");
-        return bytes;
+        return (bytes, given);
     }
 
     /// <summary>StratoVirt's size rule (default unit MiB) plus a B suffix for bytes.</summary>

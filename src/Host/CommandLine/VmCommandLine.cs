@@ -1,7 +1,5 @@
 using System.Reflection;
-using System.Text;
 using Tern.Devices.Config;
-using Tern.Kvm.Boot;
 
 namespace Tern.Host.CommandLine;
 
@@ -46,6 +44,8 @@ public static class VmCommandLine
     {
         var config = new VmConfig { Boot = new BootConfig("", null, "") };
         string? kernel = null, initrd = null;
+        // How -m and -smp were written, for messages about the limits they break.
+        string? memoryGiven = null, smpText = null;
         var cmdline = new List<string>();
         var drives = new List<DriveConfig>();
         var devices = new List<BlockDeviceConfig>();
@@ -64,7 +64,11 @@ public static class VmCommandLine
                 var (type, machine) = MachineOption.Parse(option.Value);
                 config = config with { MachineType = type, Machine = machine };
             }
-            else if (spec == OptionTable.Memory) config = config with { MemoryBytes = MemoryOption.Parse(option.Value, host) };
+            else if (spec == OptionTable.Memory)
+            {
+                (ulong bytes, memoryGiven) = MemoryOption.Parse(option.Value, host);
+                config = config with { MemoryBytes = bytes };
+            }
             else if (spec == OptionTable.MemPath)
                 config = config with { MemoryBacking = config.MemoryBacking with { Path = MemPathOption.Parse(option.Value) } };
             else if (spec == OptionTable.MemPrealloc) config = config with { MemoryBacking = config.MemoryBacking with { Prealloc = true } };
@@ -72,6 +76,7 @@ public static class VmCommandLine
             {
                 var (cpus, topology) = SmpOption.Parse(option.Value);
                 config = config with { Vcpus = cpus, Topology = topology };
+                smpText = option.Value;
             }
             else if (spec == OptionTable.Cpu) config = config with { Cpu = CpuOption.Parse(option.Value) };
             else if (spec == OptionTable.Kernel) kernel = option.Value;
@@ -123,15 +128,9 @@ public static class VmCommandLine
         if (kernel is null) throw new CommandLineException("option '-kernel' is required");
         PathChecks.RequireReadableFile(kernel, "kernel");
         if (initrd is not null) PathChecks.RequireReadableFile(initrd, "initrd");
-        string kernelCmdline = string.Join(' ', cmdline);
-        int cmdlineBytes = Encoding.UTF8.GetByteCount(kernelCmdline);
-        if (cmdlineBytes > BootLimits.MaxCmdlineBytes)
-            throw new CommandLineException($"-append command line is {cmdlineBytes} bytes, more than {BootLimits.MaxCmdlineBytes}");
-        DeviceGraph.Validate(drives, devices, netdevs, nics);
-
-        return config with
+        var built = config with
         {
-            Boot = new BootConfig(kernel, initrd, kernelCmdline),
+            Boot = new BootConfig(kernel, initrd, string.Join(' ', cmdline)),
             Drives = drives,
             BlockDevices = devices,
             Netdevs = netdevs,
@@ -140,6 +139,10 @@ public static class VmCommandLine
             Process = process,
             TlsCreds = tlsCreds,
         };
+        if (built.Problems() is [var problem, ..])
+            throw new CommandLineException(ConfigProblemText.Describe(problem, memoryGiven, smpText));
+        DeviceGraph.Validate(drives, devices, netdevs, nics);
+        return built;
     }
 
     private static string ProductVersion

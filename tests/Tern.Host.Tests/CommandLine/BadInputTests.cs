@@ -58,6 +58,19 @@ public sealed class BadInputTests : CommandLineTestBed
     [Fact] public void Memory_zero() => Fails(["-m", "0"], "'0'", "minimum");
     [Fact] public void Memory_not_whole_pages() => Fails(["-m", "32769K"], "'32769K'", "multiple of 4K");
 
+    /// <summary>Issue 16: the limits come from VmConfig.Problems; the command line accepts exactly what it accepts.</summary>
+    [Fact]
+    public void Every_limit_is_accepted_at_the_edge_and_refused_past_it()
+    {
+        Assert.Equal(32UL << 20, Parse("-m", "32M").MemoryBytes);
+        Assert.Equal(254, Parse("-smp", "254").Vcpus);
+        Assert.Equal(2047, Parse("-append", new string('x', 2047)).Boot.Cmdline.Length);
+        Assert.Equal("memory size '32764K' (33550336 bytes) is less than the minimum 32M", Fails(["-m", "32764K"]));
+        Assert.Equal("'cpus=255' in -smp is out of range 1..254", Fails(["-smp", "255"]));
+        Assert.Equal("-smp maxcpus 255 is out of range 2..254", Fails(["-smp", "2,maxcpus=255"]));
+        Assert.Equal("-append command line is 2048 bytes, more than 2047", Fails(["-append", new string('x', 2048)]));
+    }
+
     [Fact]
     public void Memory_more_than_the_host_can_back_names_both_values()
     {
