@@ -1,7 +1,5 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using Tern.Devices.Config;
-using Tern.Kvm.Boot;
 
 namespace Tern.Actors.Cluster;
 
@@ -20,7 +18,6 @@ public sealed partial record VmDefinition(
     IReadOnlyList<VmDisk> Disks,
     string? AntiAffinityGroup = null)
 {
-    public const int MaxVcpus = BootLimits.MaxVcpus;
     public const int MaxDisks = 8;
     /// <summary>PATH_MAX: with the other limits, a definition stays a few tens of KiB, far below the cluster transport's frame.</summary>
     public const int MaxPathLength = 4096;
@@ -50,19 +47,11 @@ public sealed partial record VmDefinition(
         CheckPath(found, "kernel", Kernel);
         if (Initrd is not null) CheckPath(found, "initrd", Initrd);
         if (Append is null) found.Add("append must be given (it may be empty)");
-        else if (Encoding.UTF8.GetByteCount(Append) is var bytes and > BootLimits.MaxCmdlineBytes)
-            found.Add($"append is {bytes} bytes, more than {BootLimits.MaxCmdlineBytes}");
-        switch (VmConfig.CheckMemorySize(MemoryBytes))
-        {
-            case MemorySizeProblem.BelowMinimum:
-                found.Add($"memory {MemoryBytes} bytes is less than the minimum {VmConfig.MinimumMemoryBytes >> 20} MiB");
-                break;
-            case MemorySizeProblem.NotWholePages:
-                found.Add($"memory {MemoryBytes} bytes is not a multiple of {VmConfig.MemoryPageBytes >> 10} KiB");
-                break;
-        }
-        if (Vcpus is < 1 or > MaxVcpus) found.Add($"smp {Vcpus} is outside 1..{MaxVcpus}");
         var disks = Disks ?? [];
+        // The limits every front end shares (vCPUs, memory, append) are VmConfig's. A definition read
+        // off the wire may carry nulls, reported here; the config is built around them.
+        var config = (this with { Append = Append ?? "", Disks = [.. disks.OfType<VmDisk>()] }).ToVmConfig();
+        found.AddRange(config.Problems().Select(VmConfigProblemText.Describe));
         if (disks.Count > MaxDisks) found.Add($"{disks.Count} disks is more than {MaxDisks}");
         foreach (var d in disks) CheckPath(found, "disk", d?.Path);
         if (AntiAffinityGroup is not null && !IsValidName(AntiAffinityGroup))

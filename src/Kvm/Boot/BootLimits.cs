@@ -1,8 +1,9 @@
 namespace Tern.Kvm.Boot;
 
 /// <summary>
-/// The most the q35 board's boot data can describe. The command line and the cluster API check
-/// these before anything is built, so a VM beyond them is refused, never half-booted.
+/// The most the q35 board's boot data can describe. VmConfig.Problems (Tern.Devices) checks these
+/// for the command line, the HTTP API and the cluster before anything is built, so a VM beyond
+/// them is refused, never half-booted.
 /// </summary>
 public static class BootLimits
 {

@@ -1,4 +1,5 @@
 using Tern.Actors.Cluster;
+using Tern.Devices.Config;
 using Tern.Kvm.Boot;
 
 namespace Tern.Actors.Tests.Cluster;
@@ -39,4 +40,35 @@ public sealed class VmDefinitionTests
 
     [Fact]
     public void Smp_at_the_limit_is_accepted() => Assert.Empty((Valid() with { Vcpus = BootLimits.MaxVcpus }).Problems());
+
+    /// <summary>Issue 16: memory is judged by VmConfig.Problems, worded in the definition's bytes.</summary>
+    [Fact]
+    public void Memory_below_the_minimum_or_not_whole_pages_is_a_problem()
+    {
+        Assert.Empty((Valid() with { MemoryBytes = 32UL << 20 }).Problems());
+        Assert.Equal("memory 33550336 bytes is less than the minimum 32 MiB", Assert.Single((Valid() with { MemoryBytes = 33550336 }).Problems()));
+        Assert.Equal("memory 268435457 bytes is not a multiple of 4 KiB", Assert.Single((Valid() with { MemoryBytes = (256UL << 20) + 1 }).Problems()));
+    }
+
+    /// <summary>A definition from the wire may hold nulls; they are reported, and the limits are still checked.</summary>
+    [Fact]
+    public void Null_append_and_disks_are_problems_beside_the_limits()
+    {
+        var problems = (Valid() with { Append = null!, Disks = [null!], Vcpus = 0 }).Problems();
+        Assert.Equal(["append must be given (it may be empty)", "smp 0 is outside 1..254", "disk path must be given"], problems);
+    }
+
+    [Fact]
+    public void Every_kind_of_vm_config_problem_has_a_cluster_wording()
+    {
+        var samples = new VmConfigProblem[]
+        {
+            new VmConfigProblem.VcpusOutOfRange(0), new VmConfigProblem.MaxCpusOutOfRange(1, 2),
+            new VmConfigProblem.TopologyDoesNotMultiply(new CpuTopology(4, 3, 1, 1, 1, 1)),
+            new VmConfigProblem.MemoryBelowMinimum(1), new VmConfigProblem.MemoryNotWholePages(1 << 25 | 1), new VmConfigProblem.AppendTooLong(2048),
+        };
+        Assert.Equal(typeof(VmConfigProblem).GetNestedTypes().Where(t => t.IsSubclassOf(typeof(VmConfigProblem))).Select(t => t.Name).Order(),
+            samples.Select(p => p.GetType().Name).Order());
+        Assert.All(samples, p => Assert.NotEmpty(VmConfigProblemText.Describe(p)));
+    }
 }

@@ -72,10 +72,18 @@ public sealed class NodeBadInputTests
         string Append(int length) => $$"""{"name":"big","kernel":"{{Repo.TestKernel}}","append":"{{new string('x', length)}}"}""";
         Assert.Equal((413, true), Check(await Send(HttpMethod.Post, "/v1/vms", Append(4 << 20)), "larger than 256 KiB"));
         Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", Append(3000)), "append is 3000 bytes, more than 2047"));
+        // Issue 16: the API refuses every limit VmConfig.Problems holds, worded in its fields.
+        string Vm(string fields) => $$"""{"name":"v","kernel":"{{Repo.TestKernel}}",{{fields}}}""";
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", Vm("\"smp\":255")), "smp 255 is outside 1..254"));
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", Vm("\"smp\":0")), "smp 0 is outside 1..254"));
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", Vm("\"memory\":\"16M\"")), "memory 16777216 bytes is less than the minimum 32 MiB"));
+        Assert.Equal((400, true), Check(await Send(HttpMethod.Post, "/v1/vms", Vm("\"memory\":\"32769K\"")), "memory 33555456 bytes is not a multiple of 4 KiB"));
         Assert.Equal("[]", (await Send(HttpMethod.Get, "/v1/vms")).Body);
 
         var ctl = node.Ctl("stop", "ghost");
         Assert.Equal((1, "tern ctl: no VM named 'ghost'"), (ctl.ExitCode, ctl.Stderr.Trim()));
+        var tooLong = node.Ctl("create", "v", "--kernel", Repo.TestKernel, "--append", new string('x', 2048));
+        Assert.Equal((1, "tern ctl: append is 2048 bytes, more than 2047"), (tooLong.ExitCode, tooLong.Stderr.Trim()));
     }
 
     private static (int, bool) Check((int Status, string Body) response, string expected) =>
