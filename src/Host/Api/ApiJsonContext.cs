@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Host.Node;
 
 namespace Tern.Host.Api;

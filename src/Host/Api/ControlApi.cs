@@ -5,11 +5,13 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
 using Tern.Devices.Config;
 using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 
 namespace Tern.Host.Api;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 
 namespace Tern.Host.Api;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Host.Api;
 
 namespace Tern.Host.Ctl;

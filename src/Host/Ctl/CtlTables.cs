@@ -1,6 +1,7 @@
 using System.Globalization;
 using Spectre.Console;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 
 namespace Tern.Host.Ctl;
 

@@ -1,4 +1,5 @@
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Host.Api;
 
 namespace Tern.Host.Ctl;

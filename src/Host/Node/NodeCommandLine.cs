@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Devices.Config;
 using Tern.Host.CommandLine;
 

@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 
 namespace Tern.Host.Node;
 
@@ -9,11 +10,10 @@ namespace Tern.Host.Node;
 /// </summary>
 public static class NodeConfig
 {
-    public const string SystemName = "tern";
+    public const string SystemName = ClusterEndpoints.SystemName;
 
     /// <summary>A member's Akka address; with TLS the transport's protocol is akka.ssl.tcp.</summary>
-    public static string AddressOf((string Host, int Port) endpoint, bool tls = false) =>
-        $"akka.{(tls ? "ssl." : "")}tcp://{SystemName}@{(endpoint.Host.Contains(':') ? $"[{endpoint.Host}]" : endpoint.Host)}:{endpoint.Port}";
+    public static string AddressOf((string Host, int Port) endpoint, bool tls = false) => ClusterEndpoints.NodeAddress(endpoint.Host, endpoint.Port, tls);
 
     public static Config Build(NodeOptions options, NodeDatabase database)
     {

@@ -3,8 +3,10 @@ using Akka.Persistence;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Manager;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;

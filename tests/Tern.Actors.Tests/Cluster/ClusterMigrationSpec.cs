@@ -4,7 +4,9 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Decisions;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using Tern.Actors.Cluster.Protocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;

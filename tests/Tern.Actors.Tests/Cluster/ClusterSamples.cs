@@ -1,5 +1,6 @@
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
 using static Tern.Actors.Cluster.Registry.ManagerEvents;
 

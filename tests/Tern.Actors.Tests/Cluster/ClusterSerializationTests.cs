@@ -4,8 +4,10 @@ using Akka.Serialization;
 using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Cluster.Registry.ManagerEvents;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
@@ -58,7 +60,8 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
     [Fact]
     public void Every_cluster_message_type_has_a_sample()
     {
-        var expected = typeof(IClusterMessage).Assembly.GetTypes()
+        // The public protocol's package and the nodes' own messages in Tern.Actors.
+        var expected = new[] { typeof(IClusterMessage).Assembly, typeof(NodeProtocol).Assembly }.SelectMany(a => a.GetTypes())
             .Where(t => typeof(IClusterMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .Select(t => t.FullName).Order().ToArray();
         Assert.Equal(expected, Samples().Select(s => s.GetType().FullName).Distinct().Order().ToArray());
@@ -71,7 +74,7 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         foreach (var message in Samples())
         {
             var serializer = serialization.FindSerializerFor(message);
-            Assert.IsType<ClusterSerializer>(serializer);
+            Assert.IsType<ClusterNodeSerializer>(serializer);
             var bytes = serializer.ToBinary(message);
             object back = serializer is SerializerWithStringManifest m
                 ? m.FromBinary(bytes, m.Manifest(message))
@@ -109,9 +112,56 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
             object back = serializer.FromBinary(old, typeof(object));
             Assert.Equal(JsonSerializer.Serialize(message, message.GetType()), JsonSerializer.Serialize(back, back.GetType()));
         }
-        Assert.Equal("System.Collections.Generic.List`1[[Tern.Actors.Cluster.Registry.VmEntry, Tern.Actors]]",
-            ClusterTypeRenames.Current("System.Collections.Generic.List`1[[Tern.Actors.Cluster.VmEntry, Tern.Actors]]"));
-        Assert.Equal("Tern.Actors.Cluster.Registry.HostEntry[], Tern.Actors", ClusterTypeRenames.Current("Tern.Actors.Cluster.HostEntry[], Tern.Actors"));
-        Assert.Equal("Tern.Actors.Cluster.ClusterProtocol+GetVms, Tern.Actors", ClusterTypeRenames.Current("Tern.Actors.Cluster.ClusterProtocol+GetVms, Tern.Actors"));
+        var renames = ClusterNodeSerializer.Renames;
+        Assert.Equal("System.Collections.Generic.List`1[[Tern.Actors.Cluster.Registry.VmEntry, Tern.Actors]], %core%",
+            renames.Current("System.Collections.Generic.List`1[[Tern.Actors.Cluster.VmEntry, Tern.Actors]], %core%"));
+        Assert.Equal("Tern.Actors.Cluster.Registry.HostEntry[], Tern.Actors", renames.Current("Tern.Actors.Cluster.HostEntry[], Tern.Actors"));
+        Assert.Equal("Tern.Actors.Cluster.Registry.HostEntry, Tern.Actors", renames.Current("Tern.Actors.Cluster.Registry.HostEntry, Tern.Actors"));
+    }
+
+    [Fact]
+    public void A_journal_written_before_the_protocol_moved_to_its_package_still_reads()
+    {
+        // Before the public protocol had a package of its own, its types (VmDefinition, VmDisk,
+        // MigrationReport, the operator commands) were Tern.Actors's, directly in Tern.Actors.Cluster,
+        // and the host-to-manager messages were nested in ClusterProtocol, not NodeProtocol.
+        var serializer = Sys.Serialization.FindSerializerFor(new GetVms());
+        var snapshot = new RegistrySnapshot([new VmEntry(Definition, DesiredState.Running, "h1", 4, null)], [], [], 5, []);
+        var messages = new IClusterMessage[] { new VmDefined(Definition, T0), snapshot, new CreateVm(Definition), new MigrationProgressed(Report, 5), Report };
+        foreach (var message in messages)
+        {
+            byte[] current = serializer.ToBinary(message);
+            byte[] bytes = HyperionTypeNames.Rename(current, ", Tern.Actors.Cluster.Protocol", ", Tern.Actors", mustRename: false);
+            bytes = HyperionTypeNames.Rename(bytes, "Tern.Actors.Cluster.Protocol.", "Tern.Actors.Cluster.", mustRename: false);
+            bytes = HyperionTypeNames.Rename(bytes, "Tern.Actors.Cluster.NodeProtocol+", "Tern.Actors.Cluster.ClusterProtocol+", mustRename: false);
+            Assert.NotEqual(current, bytes);
+            Assert.DoesNotContain("Protocol.", System.Text.Encoding.UTF8.GetString(bytes));
+            object back = serializer.FromBinary(bytes, typeof(object));
+            Assert.IsType(message.GetType(), back);
+            Assert.Equal(JsonSerializer.Serialize(message, message.GetType()), JsonSerializer.Serialize(back, back.GetType()));
+        }
+        var renames = ClusterNodeSerializer.Renames;
+        Assert.Equal("Tern.Actors.Cluster.Protocol.ClusterProtocol+GetVms, Tern.Actors.Cluster.Protocol",
+            renames.Current("Tern.Actors.Cluster.ClusterProtocol+GetVms, Tern.Actors"));
+        Assert.Equal("Tern.Actors.Cluster.NodeProtocol+HostReport, Tern.Actors", renames.Current("Tern.Actors.Cluster.ClusterProtocol+HostReport, Tern.Actors"));
+        Assert.Equal("System.Collections.Generic.List`1[[Tern.Actors.Cluster.Protocol.VmDisk, Tern.Actors.Cluster.Protocol]], %core%",
+            renames.Current("System.Collections.Generic.List`1[[Tern.Actors.Cluster.VmDisk, Tern.Actors]], %core%"));
+        // A client knows only the package's types; their old names read as today's there too.
+        Assert.Equal("Tern.Actors.Cluster.Protocol.MigrationReport, Tern.Actors.Cluster.Protocol",
+            ClusterTypeRenames.Protocol.Current("Tern.Actors.Cluster.MigrationReport, Tern.Actors"));
+    }
+
+    [Fact]
+    public void A_client_s_serializer_and_a_node_s_read_each_other_s_operator_messages()
+    {
+        var node = Sys.Serialization.FindSerializerFor(new GetVms());
+        var client = new ClusterSerializer((ExtendedActorSystem)Sys);
+        Assert.Equal(node.Identifier, client.Identifier);
+        var vms = new VmList([new VmView("v1", "h1", VmState.Running, 256 * MiB, 2, 4, null, Definition)]);
+        foreach (IClusterMessage message in new IClusterMessage[] { new MigrateVm("v1", "h2"), new GetMigration("v1"), vms, Report, new Failed(FailureKind.NotFound, "no VM") })
+        {
+            Assert.Equal(JsonSerializer.Serialize(message, message.GetType()), JsonSerializer.Serialize(node.FromBinary(client.ToBinary(message), typeof(object))));
+            Assert.Equal(JsonSerializer.Serialize(message, message.GetType()), JsonSerializer.Serialize(client.FromBinary(node.ToBinary(message), typeof(object))));
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 
 namespace Tern.Actors.Tests.Cluster;
 

@@ -4,8 +4,10 @@ using Akka.TestKit.Xunit2;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Decisions;
 using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Tests.Support;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;

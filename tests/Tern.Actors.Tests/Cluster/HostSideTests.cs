@@ -1,6 +1,7 @@
 using System.Text;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Vm;
 
 namespace Tern.Actors.Tests.Cluster;

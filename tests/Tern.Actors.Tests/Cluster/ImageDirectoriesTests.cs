@@ -1,5 +1,6 @@
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Protocol;
 
 namespace Tern.Actors.Tests.Cluster;
 

@@ -1,7 +1,9 @@
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Cluster.Registry.ManagerEvents;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 

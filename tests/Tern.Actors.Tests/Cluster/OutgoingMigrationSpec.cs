@@ -3,10 +3,12 @@ using Akka.TestKit;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Decisions;
 using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Migration;
 using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Migration.MigrationProtocol;
 
 namespace Tern.Actors.Tests.Cluster;

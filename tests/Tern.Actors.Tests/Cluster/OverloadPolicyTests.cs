@@ -1,5 +1,6 @@
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Protocol;
 using static Tern.Actors.Tests.Cluster.ClusterSamples;
 
 namespace Tern.Actors.Tests.Cluster;

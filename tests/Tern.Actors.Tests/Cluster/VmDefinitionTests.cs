@@ -1,4 +1,5 @@
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Devices.Config;
 using Tern.Kvm.Boot;
 

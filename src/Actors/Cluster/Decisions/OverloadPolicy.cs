@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
 
 namespace Tern.Actors.Cluster.Decisions;

@@ -1,3 +1,5 @@
+using Tern.Actors.Cluster.Protocol;
+
 namespace Tern.Actors.Cluster.Decisions;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
 
 namespace Tern.Actors.Cluster.Decisions;

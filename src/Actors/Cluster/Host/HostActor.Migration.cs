@@ -2,9 +2,11 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Vm;
 using Tern.Devices.Config;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 
 namespace Tern.Actors.Cluster.Host;
 

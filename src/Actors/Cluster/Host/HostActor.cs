@@ -1,9 +1,11 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Vm;
 using Tern.Devices.Board;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 
 namespace Tern.Actors.Cluster.Host;
 

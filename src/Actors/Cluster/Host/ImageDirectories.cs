@@ -1,3 +1,4 @@
+using Tern.Actors.Cluster.Protocol;
 using Tern.Devices.Config;
 using Tern.Kvm;
 

@@ -1,10 +1,12 @@
 using Akka.Actor;
 using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Migration;
 using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;
 using Tern.Devices.Config;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Migration.MigrationProtocol;
 
 namespace Tern.Actors.Cluster.Host;

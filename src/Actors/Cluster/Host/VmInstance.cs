@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Vm;
 
 namespace Tern.Actors.Cluster.Host;

@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Cluster.Registry.ManagerEvents;
 
 namespace Tern.Actors.Cluster.Manager;

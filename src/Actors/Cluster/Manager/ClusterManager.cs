@@ -4,8 +4,11 @@ using Akka.Event;
 using Akka.Persistence;
 using Tern.Actors.Cluster.Decisions;
 using Tern.Actors.Cluster.Host;
+using Tern.Actors.Cluster.Protocol;
+using IClusterMessage = Tern.Actors.Cluster.Protocol.IClusterMessage;
 using Tern.Actors.Cluster.Registry;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using static Tern.Actors.Cluster.Registry.ManagerEvents;
 
 namespace Tern.Actors.Cluster.Manager;

@@ -1,3 +1,5 @@
+using Tern.Actors.Cluster.Protocol;
+
 namespace Tern.Actors.Cluster.Manager;
 
 /// <summary>The manager's recent events, numbered, for <c>tern ctl events</c>; the oldest fall off past the capacity.</summary>

@@ -1,3 +1,5 @@
+using Tern.Actors.Cluster.Protocol;
+
 namespace Tern.Actors.Cluster.Registry;
 
 public enum DesiredState { Running, Stopped }

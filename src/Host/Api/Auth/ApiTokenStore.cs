@@ -1,7 +1,8 @@
 using Akka.Actor;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Registry;
-using static Tern.Actors.Cluster.ClusterProtocol;
+using static Tern.Actors.Cluster.NodeProtocol;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 
 namespace Tern.Host.Api.Auth;
 

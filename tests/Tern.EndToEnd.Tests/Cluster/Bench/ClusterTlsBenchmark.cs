@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 using Tern.EndToEnd.Tests.Support;
 using Tern.Host.Api;
 using Tern.TestSupport.Results;

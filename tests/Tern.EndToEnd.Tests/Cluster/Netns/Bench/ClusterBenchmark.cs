@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
 using Tern.Host.Api;
 using Tern.TestSupport.Results;

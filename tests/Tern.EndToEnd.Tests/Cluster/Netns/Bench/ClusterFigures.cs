@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Tern.Actors.Cluster;
+using Tern.Actors.Cluster.Protocol;
 using Tern.TestSupport.Results;
 
 namespace Tern.EndToEnd.Tests.Cluster.Netns.Bench;

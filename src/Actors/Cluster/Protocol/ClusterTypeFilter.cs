@@ -1,15 +1,16 @@
 using System.Reflection.Metadata;
 using Hyperion;
 
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Protocol;
 
 /// <summary>
 /// The types <see cref="ClusterSerializer"/> may build from bytes another node sent: a Hyperion
 /// stream names the types to instantiate, so without a filter a peer could make this node build
 /// any type it can load. Allowed are the types of Tern's cluster protocol (namespace
-/// Tern.Actors.Cluster), the collections the C# compiler makes for collection expressions in
-/// Tern's assemblies, and a few .NET collections and values their fields hold; a generic or
-/// array type only with allowed arguments. Anything else is refused before it is loaded.
+/// Tern.Actors.Cluster and below, in a Tern assembly: this package and, on a node, Tern.Actors,
+/// which holds the host-to-manager messages and the persisted events), the collections the C#
+/// compiler makes for collection expressions in Tern's assemblies, and a few .NET collections and
+/// values their fields hold; a generic or array type only with allowed arguments. Anything else is refused before it is loaded.
 /// </summary>
 public sealed class ClusterTypeFilter : ITypeFilter
 {

@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster;
+namespace Tern.Actors.Cluster.Protocol;
 
 /// <summary>
 /// A disk of a cluster VM: an image path every host sees the same, read-only unless

@@ -1,0 +1,117 @@
+using Tern.Actors.Cluster.Protocol;
+using Tern.Actors.Cluster.Decisions;
+using Tern.Actors.Cluster.Registry;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
+
+namespace Tern.Actors.Cluster;
+
+/// <summary>
+/// The messages only nodes exchange: the conversation between the
+/// <see cref="Manager.ClusterManager"/> and each host's <see cref="Host.HostActor"/>, and the
+/// control API's token commands. The operator commands are the public <see cref="ClusterProtocol"/>;
+/// these are the nodes' own (nodes of one cluster run the same Tern), so they stay here.
+///
+/// Hosts report themselves every second with <see cref="HostReport"/>; the manager compares the
+/// reports with the registry and tells hosts to <see cref="RunInstance"/> or
+/// <see cref="StopInstance"/>. Every VM instance carries an incarnation number the manager assigned
+/// when it placed it, so a host can tell a repeated order from a new one and the manager can
+/// tell a stale instance (left on a host it gave up on) from the one it wants.
+/// (These were nested in ClusterProtocol before the public protocol moved to its own package;
+/// ClusterNodeSerializer reads their old names.)
+/// </summary>
+public static class NodeProtocol
+{
+    /// <summary>
+    /// A host's periodic report: who it is, its load, and the VM instances it runs. The sender is
+    /// the host's <see cref="HostActor"/>; the first report registers the host.
+    /// </summary>
+    public sealed record HostReport(string Host, string Address, HostLoad Load, IReadOnlyList<VmRuntime> Vms) : IClusterMessage;
+
+    /// <summary>The manager refuses a host (another host of that name is up); the host's node exits.</summary>
+    public sealed record HostRejected(string Host, string Reason) : IClusterMessage;
+
+    /// <summary>Run this incarnation of a VM. Repeated until the host reports it; a host runs each incarnation once.</summary>
+    public sealed record RunInstance(VmDefinition Definition, long Incarnation) : IClusterMessage;
+
+    /// <summary>End this incarnation of a VM on the host that runs it.</summary>
+    public sealed record StopInstance(string Name, long Incarnation) : IClusterMessage;
+
+    /// <summary>Host -> manager: the instance booted and runs.</summary>
+    public sealed record VmStarted(string Host, string Name, long Incarnation) : IClusterMessage;
+
+    /// <summary>Host -> manager: the instance ended (boot failure, guest power-off, vCPU failure or a stop order).</summary>
+    public sealed record VmEnded(string Host, string Name, long Incarnation, VmEndReason Reason, string Detail) : IClusterMessage;
+
+    /// <summary>Manager -> host: read the console of the instance the host runs now.</summary>
+    public sealed record ReadConsole(string Name, long From) : IClusterMessage;
+
+    // ---- a cluster migration: manager -> target, manager -> source, source <-> manager ----
+    // 1. manager persists MigrationBegan, sends PrepareIncoming to the target host;
+    // 2. the target starts the instance listening on a free TCP port: IncomingPrepared (or IncomingFailed);
+    // 3. manager sends StartMigration to the source host, which runs an OutgoingMigration child;
+    // 4. the source reports MigrationProgressed while it runs; at the switch-over it sends
+    //    CommitRequest and resumes nothing until CommitDecision: the manager persists the commit
+    //    (MigrationEnded committed: the target owns the VM) before it approves;
+    // 5. the source reports MigrationOutcome; a failed one leaves the VM on the source and the
+    //    target's instance (which discards itself) is stopped.
+
+    /// <summary>Manager -> target host: start this incarnation waiting for an incoming migration.</summary>
+    public sealed record PrepareIncoming(VmDefinition Definition, long Incarnation) : IClusterMessage;
+
+    /// <summary>Target host -> manager: the incoming instance listens at tcp:<paramref name="Address"/>:<paramref name="Port"/>.</summary>
+    public sealed record IncomingPrepared(string Host, string Name, long Incarnation, string Address, int Port) : IClusterMessage;
+
+    /// <summary>Target host -> manager: the incoming instance could not be started.</summary>
+    public sealed record IncomingFailed(string Host, string Name, long Incarnation, string Reason) : IClusterMessage;
+
+    /// <summary>Manager -> source host: migrate the instance <paramref name="Incarnation"/> to the target's listener.</summary>
+    public sealed record StartMigration(string Name, long Incarnation, string To, long TargetIncarnation, string Address, int Port,
+        long MaxBandwidth, long DowntimeLimitMs, long CompletionTimeoutMs, OnCompletionTimeout OnTimeout) : IClusterMessage;
+
+    /// <summary>Manager -> source host: cancel the outgoing migration to <paramref name="TargetIncarnation"/>.</summary>
+    public sealed record CancelOutgoing(string Name, long TargetIncarnation) : IClusterMessage;
+
+    /// <summary>Source host -> manager, as the VM publishes its progress (at least twice a second) while the migration runs.</summary>
+    public sealed record MigrationProgressed(MigrationReport Report, long TargetIncarnation) : IClusterMessage;
+
+    /// <summary>Source host -> manager: the destination holds the restored guest, paused; may it run there? Repeated until answered.</summary>
+    /// <param name="AnswerBy">
+    /// When the source stops waiting (UTC; null: it waits on). A request the manager gets later,
+    /// such as one held in a singleton proxy's buffer while the manager moved, is refused rather
+    /// than stored: the source has resumed the guest by then, and a stored commit would name a
+    /// host the guest never reached.
+    /// </param>
+    public sealed record CommitRequest(string Name, long TargetIncarnation, DateTime? AnswerBy = null) : IClusterMessage;
+
+    /// <summary>Manager -> source host: approved only once the ownership move is persisted.</summary>
+    public sealed record CommitDecision(string Name, long TargetIncarnation, bool Approved, string Reason) : IClusterMessage;
+
+    /// <summary>
+    /// Source host -> manager: the migration ended. <paramref name="GuestStayed"/>: the guest runs
+    /// (or is paused) on the source as before, so the destination never ran it.
+    /// </summary>
+    public sealed record MigrationOutcome(MigrationReport Report, long SourceIncarnation, long TargetIncarnation, bool GuestStayed) : IClusterMessage;
+
+    // ---- the control API's tokens: manager commands, but not in the public protocol ----
+    // (a token means something only to the nodes' HTTP API; an Akka client is not asked for one)
+
+    /// <summary>Store a new control API token (hashed; its id must be new). Done, or Failed(Conflict | Invalid).</summary>
+    public sealed record IssueApiToken(ApiTokenEntry Token) : IManagerCommand;
+
+    /// <summary>Revoke a control API token by id. Done, or Failed(NotFound).</summary>
+    public sealed record RevokeApiToken(string Id) : IManagerCommand;
+
+    /// <summary>Replied with <see cref="ApiTokenList"/>: every token's id, role and hash (nodes check requests against it).</summary>
+    public sealed record GetApiTokens : IManagerCommand;
+
+    public sealed record ApiTokenList(IReadOnlyList<ApiTokenEntry> Tokens) : IClusterMessage;
+}
+
+/// <summary>Why an instance ended; <see cref="MigrationDiscarded"/>: an incoming instance that never got its guest (the migration's outcome decides, not this).</summary>
+public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced, MigrationDiscarded }
+
+/// <summary>Incoming: waiting for a migration's guest; MigratingOut: its migration away decides its fate.</summary>
+public enum VmRunPhase { Booting, Running, Stopping, Incoming, MigratingOut }
+
+/// <summary>One VM instance as its host sees it; <paramref name="CpuLoad"/> is host cores its vCPU threads wanted, running or waiting to run (1.0 = one core).</summary>
+public sealed record VmRuntime(string Name, long Incarnation, VmRunPhase Phase, ulong MemoryBytes, int Vcpus, double CpuLoad);
