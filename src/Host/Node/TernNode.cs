@@ -17,9 +17,9 @@ namespace Tern.Host.Node;
 
 /// <summary>
 /// <c>tern node</c>: checks its database, joins (or starts) the cluster, starts its part of the
-/// manager singleton and its HostActor, then serves the HTTP control API until it is told to stop
-/// (SIGTERM, SIGINT: it leaves the cluster gracefully) or the cluster downs it (exit 1, its VMs
-/// already stopped).
+/// manager singleton, the gateway through which ClusterClients reach the manager, and its
+/// HostActor, then serves the HTTP control API until it is told to stop (SIGTERM, SIGINT: it
+/// leaves the cluster gracefully) or the cluster downs it (exit 1, its VMs already stopped).
 /// </summary>
 public static class TernNode
 {
@@ -47,6 +47,7 @@ public static class TernNode
             await JoinAsync(system, options, nodeSettings.GetTimeSpan("join-timeout"), cancel);
 
             var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config));
+            OperatorGateway.Start(system, manager);
             var stopping = new CancellationTokenSource();
             var hostSettings = HostSettings.From(config) with { Tls = tls };
             system.ActorOf(HostActor.Props(options.Name, hostSettings, manager, new ProcHostProbe(), reason =>
