@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Tern.EndToEnd.Tests.Support;
 using Xunit.Abstractions;
-using static Tern.EndToEnd.Tests.Migration.TlsMigrationTests;
 
 namespace Tern.EndToEnd.Tests.Cluster;
 
@@ -107,38 +106,12 @@ public sealed class ClusterMigrationTests(ITestOutputHelper output)
     {
         // Issue 15: nodes started with --tls DIR (certificates from tern ca issue, naming their --bind
         // address) migrate over TLS with them. Needs the node's --tls flag.
-        using var dir = new TempDir();
-        using var postgres = new PostgresServer();
-        Ca("init", "--dir", dir.File("ca"));
-        foreach (var node in new[] { "n1", "n2" })
-            Ca("issue", node, "--dir", dir.File("ca"), "--out", dir.File($"{node}-tls"), "--ip", "127.0.0.1");
-        string config = dir.File("node.conf");
-        File.WriteAllText(config, "tern.cluster.manager.migration.completion-timeout-per-gib = 600s\n");
-        int[] ports = [ClusterNode.FreePort(), ClusterNode.FreePort()];
-        Array.Sort(ports);
-        using var n1 = new ClusterNode(ports[0], "n1", dir.File("n1"), "--db", postgres.ConnectionString, "--config", config, "--tls", dir.File("n1-tls"));
-        using var n2 = new ClusterNode(ports[1], "n2", dir.File("n2"), "--db", postgres.ConnectionString, "--config", config, "--tls", dir.File("n2-tls"),
-            "--seed", $"127.0.0.1:{n1.BindPort}");
-        n1.WaitFor(() => n1.CtlJson("hosts"), h => h.GetArrayLength() == 2 && h.EnumerateArray().All(x => x.GetProperty("state").GetString() == "up"),
-            VmTimeout, "both hosts up");
-
-        Assert.Equal(0, n1.Ctl("create", "a", "--kernel", Repo.TestKernel, "--append", Soak, "--memory", "96M").ExitCode);
-        n1.WaitFor(() => n1.VmState("a"), s => s == "running", VmTimeout, "a running");
-        string from = HostOf(n1, "a");
-        string to = from == "n1" ? "n2" : "n1";
-        n1.WaitFor(() => TestKernel.Ticks(n1.ConsoleLines("a")), t => t.Count >= 5, VmTimeout, "a ticking");
-
-        static int Checks(IReadOnlyList<string> lines) =>
-            lines.Count(x => x.StartsWith("SOAK check", StringComparison.Ordinal) && x.EndsWith(" ok", StringComparison.Ordinal));
-        int checksBefore = Checks(n1.ConsoleLines("a"));
-        var migrated = n1.Ctl("migrate", "a", "--to", to, "--json");
+        using var nodes = new TlsNodePair();
+        var guest = nodes.StartSoak("a");
+        var migrated = nodes.N1.Ctl("migrate", "a", "--to", guest.To, "--json");
         Assert.True(migrated.ExitCode == 0, migrated.Output);
         Assert.Equal("completed", JsonDocument.Parse(string.Join("\n", migrated.Stdout)).RootElement.GetProperty("status").GetString());
-
-        n1.WaitFor(() => HostOf(n1, "a"), h => h == to, VmTimeout, $"a on {to}");
-        var lines = n1.WaitFor(() => n1.ConsoleLines("a"), l => Checks(l) >= checksBefore + 2, VmTimeout, "a checking its memory on its new host");
-        TestKernel.AssertTicksContinue(lines, "a across the TLS migration", gaps: 0);
-        Assert.DoesNotContain(lines, l => l.Contains("BAD"));
+        nodes.AssertMovedAndWentOn(guest, "across the TLS migration");
     }
 
     private static string HostOf(ClusterNode node, string vm) =>
