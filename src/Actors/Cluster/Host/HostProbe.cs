@@ -10,7 +10,7 @@ public interface IHostProbe
     ulong ThreadDemandNs(IEnumerable<int> threadIds);
 }
 
-/// <summary>The real probe: /proc/stat, /proc/meminfo, /proc/self/task/TID/schedstat.</summary>
+/// <summary>The real probe: /proc/stat, /proc/meminfo, /proc/TID/schedstat (a thread of this process or of a VM process alike).</summary>
 public sealed class ProcHostProbe : IHostProbe
 {
     public int Cpus => Environment.ProcessorCount;
@@ -24,7 +24,7 @@ public sealed class ProcHostProbe : IHostProbe
         ulong sum = 0;
         foreach (int tid in threadIds)
         {
-            try { sum += ProcFiles.ParseSchedstat(File.ReadAllText($"/proc/self/task/{tid}/schedstat")); }
+            try { sum += ProcFiles.ParseSchedstat(File.ReadAllText($"/proc/{tid}/schedstat")); }
             catch (IOException) { } // the thread ended (the VM is stopping)
         }
         return sum;
