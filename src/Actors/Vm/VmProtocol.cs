@@ -24,7 +24,8 @@ public static class VmProtocol
     public sealed record WatchExit : IVmMessage;
 
     /// <summary>The VM has ended: the process exit code a standalone tern should use, and why.</summary>
-    public sealed record VmExited(int ExitCode, string Reason) : IVmMessage;
+    /// <param name="ProcessDied">The VM's own process ended without saying the VM ended (it crashed or was killed): its VMM failed, not its guest.</param>
+    public sealed record VmExited(int ExitCode, string Reason, bool ProcessDied = false) : IVmMessage;
 
     /// <summary>A lifecycle command (stop, cont, system_reset, system_powerdown, quit); replied with <see cref="CommandDone"/> or <see cref="CommandFailed"/>.</summary>
     public sealed record Command(VmCommand Kind) : IVmMessage;

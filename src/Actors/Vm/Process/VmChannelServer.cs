@@ -1,0 +1,189 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+
+using static Tern.Actors.Migration.MigrationProtocol;
+using static Tern.Actors.Vm.Process.VmChannelMessages;
+using static Tern.Actors.Vm.VmProtocol;
+
+namespace Tern.Actors.Vm.Process;
+
+/// <summary>
+/// The VM process's end of the VM channel (protocol: <see cref="VmChannelCodec"/>): it listens on
+/// the channel socket, serves one node connection at a time (a new one replaces the old: a node
+/// that restarted), passes the node's requests to the VM and the answers back, sends every event
+/// the VM publishes and the console output, and asks the node to approve a migration's commit.
+///
+/// A VM must not outlive its node for long: the cluster restarts the VMs of a host it has lost
+/// elsewhere. When no node has been connected for <paramref name="nodeGoneAfter"/>, the server
+/// quits the VM (its guest ends; the process exits).
+/// </summary>
+public sealed class VmChannelServer : ReceiveActor, IWithTimers
+{
+    /// <summary>Console output is read from the ring and sent this often while a node is connected.</summary>
+    public static readonly TimeSpan ConsoleInterval = TimeSpan.FromMilliseconds(50);
+    private const int ConsoleChunkBytes = 64 * 1024;
+    /// <summary>Boot builds the machine and a migration connects first: answers may take a while.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly IActorRef _vm;
+    private readonly ConsoleRing _console;
+    private readonly Socket _listener;
+    private readonly VmHello _hello;
+    private readonly TimeSpan _nodeGoneAfter;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private VmChannelConnection? _node;
+    private long _consoleSent;
+    private long _nextId;
+    private readonly Dictionary<long, IActorRef> _commitAskers = [];
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed record Accepted(Socket Socket);
+    private sealed record Answer(VmChannelConnection Connection, long Id, object Body);
+    private sealed record PumpConsole;
+    private sealed record NodeGone;
+
+    /// <param name="listener">A unix stream socket, bound and listening; the server owns it from now on.</param>
+    public static Props Props(IActorRef vm, ConsoleRing console, Socket listener, VmHello hello, TimeSpan nodeGoneAfter) =>
+        Akka.Actor.Props.Create(() => new VmChannelServer(vm, console, listener, hello, nodeGoneAfter));
+
+    public VmChannelServer(IActorRef vm, ConsoleRing console, Socket listener, VmHello hello, TimeSpan nodeGoneAfter)
+    {
+        _vm = vm;
+        _console = console;
+        _listener = listener;
+        _hello = hello;
+        _nodeGoneAfter = nodeGoneAfter;
+
+        Receive<Accepted>(OnAccepted);
+        Receive<VmChannelConnection.Received>(r => r.Connection == _node, r => OnFrame(r.Frame));
+        Receive<VmChannelConnection.Received>(_ => { }); // from a connection already replaced
+        Receive<VmChannelConnection.Closed>(OnClosed);
+        Receive<Answer>(a => a.Connection.Send(new VmChannelFrame(VmChannelFrameKind.Reply, a.Id, a.Body)));
+        Receive<PumpConsole>(_ => SendConsole());
+        Receive<NodeGone>(_ => OnNodeGone());
+        Receive<ApproveCommit>(OnApproveCommit);
+        Receive<VmExited>(e => _node?.Send(VmChannelFrame.Event(e)));
+        Receive<VmEvent>(e => _node?.Send(VmChannelFrame.Event(e)));
+    }
+
+    protected override void PreStart()
+    {
+        _vm.Tell(new Subscribe(Self));
+        _vm.Tell(new WatchExit());
+        Timers.StartSingleTimer("node-gone", new NodeGone(), _nodeGoneAfter);
+        var self = Self;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true) self.Tell(new Accepted(await _listener.AcceptAsync()));
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The listener was closed: the server stopped.
+            }
+        });
+    }
+
+    protected override void PostStop()
+    {
+        _listener.Dispose();
+        _node?.Dispose();
+    }
+
+    private void OnAccepted(Accepted a)
+    {
+        _node?.Dispose(); // the node that restarted replaces the one that went away
+        _node = VmChannelConnection.Start(a.Socket, Self);
+        Timers.Cancel("console");
+    }
+
+    private void OnFrame(VmChannelFrame frame)
+    {
+        switch (frame)
+        {
+            case { Kind: VmChannelFrameKind.Hello, Body: NodeHello hello }:
+                Timers.Cancel("node-gone");
+                _log.Info("node {0} connected; console from offset {1}", hello.Node, hello.ConsoleFrom);
+                _node!.Send(VmChannelFrame.Hello(_hello));
+                _consoleSent = hello.ConsoleFrom;
+                SendConsole();
+                Timers.StartPeriodicTimer("console", new PumpConsole(), ConsoleInterval);
+                break;
+            case { Kind: VmChannelFrameKind.Request }:
+                Forward(frame.Id, frame.Body);
+                break;
+            case { Kind: VmChannelFrameKind.Reply, Body: CommitApproved or CommitRefused }
+                when _commitAskers.Remove(frame.Id, out var asker):
+                asker.Tell(frame.Body);
+                break;
+            default:
+                _log.Warning("the node sent an unexpected {0} {1}; closing its connection", frame.Kind, frame.Body.GetType().Name);
+                _node!.Dispose();
+                break;
+        }
+    }
+
+    /// <summary>A node request goes to the VM as its in-process message; the answer goes back with the request's id.</summary>
+    private void Forward(long id, object body)
+    {
+        object message = body switch
+        {
+            MigrateTo m => new Migrate(m.Destination, Self),
+            _ => body,
+        };
+        var connection = _node!;
+        _vm.Ask<object>(message, RequestTimeout)
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? new Answer(connection, id, t.Result)
+                : new Answer(connection, id, new CommandFailed($"the VM did not answer {body.GetType().Name} within {RequestTimeout.TotalSeconds:0} s")))
+            .PipeTo(Self);
+    }
+
+    /// <summary>The VM's migration asks to commit: the node decides; with no node connected the answer is no (the guest stays here).</summary>
+    private void OnApproveCommit(ApproveCommit ask)
+    {
+        if (_node is null)
+        {
+            Sender.Tell(new CommitRefused("no node is connected to approve the commit"));
+            return;
+        }
+        long id = ++_nextId;
+        _commitAskers[id] = Sender;
+        _node.Send(new VmChannelFrame(VmChannelFrameKind.Request, id, new CommitRequest(ask.Destination)));
+    }
+
+    private void SendConsole()
+    {
+        if (_node is null) return;
+        while (true)
+        {
+            var (data, from, next, truncated) = _console.Read(_consoleSent, ConsoleChunkBytes);
+            if (data.Length == 0 && !truncated) return;
+            _node.Send(VmChannelFrame.Event(new ConsoleData(from, data, truncated)));
+            _consoleSent = next;
+            if (data.Length < ConsoleChunkBytes) return;
+        }
+    }
+
+    private void OnClosed(VmChannelConnection.Closed closed)
+    {
+        if (closed.Connection != _node) return;
+        _node = null;
+        Timers.Cancel("console");
+        if (closed.Error is not null) _log.Warning("the node's connection broke the channel protocol: {0}", closed.Error);
+        _log.Warning("the node is gone; the VM ends unless a node connects within {0:0.#} s", _nodeGoneAfter.TotalSeconds);
+        Timers.StartSingleTimer("node-gone", new NodeGone(), _nodeGoneAfter);
+        foreach (var asker in _commitAskers.Values) asker.Tell(new CommitRefused("the node went away before it approved the commit"));
+        _commitAskers.Clear();
+    }
+
+    private void OnNodeGone()
+    {
+        if (_node is not null) return;
+        _log.Warning("no node for {0:0.#} s: quitting the VM so that it never runs beside a copy the cluster restarted", _nodeGoneAfter.TotalSeconds);
+        _vm.Tell(new Command(VmCommand.Quit));
+    }
+}

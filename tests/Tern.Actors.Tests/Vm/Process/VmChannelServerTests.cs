@@ -1,0 +1,161 @@
+using System.Net.Sockets;
+using System.Text;
+using Akka.Actor;
+using Tern.Actors.Vm;
+using Tern.Actors.Vm.Process;
+using Tern.Devices.Board;
+using Tern.Devices.Config;
+using static Tern.Actors.Vm.Process.VmChannelMessages;
+using static Tern.Actors.Vm.VmProtocol;
+
+namespace Tern.Actors.Tests.Vm.Process;
+
+/// <summary>
+/// The VM process's end of the VM channel, driving a real VmActor that runs the test kernel, with
+/// a node played by this test over a real unix socket.
+/// </summary>
+public sealed class VmChannelServerTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private readonly string _dir = Directory.CreateTempSubdirectory("tern-channel-").FullName;
+    private readonly ConsoleRing _console = new(64 * 1024);
+
+    public VmChannelServerTests() : base("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING") { }
+
+    private string SocketPath => Path.Combine(_dir, "channel.sock");
+
+    private (IActorRef Vm, IActorRef Server) Start(TimeSpan nodeGoneAfter)
+    {
+        var config = new VmConfig { Name = "chan", Boot = new BootConfig(TestKernelFiles.TestKernel, null, "mode=ticks tick_ms=50"), MemoryBytes = 256UL << 20 };
+        var vm = Sys.ActorOf(VmActor.Props(config, new MachineConsole(_console, null)));
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+        listener.Listen(4);
+        var server = Sys.ActorOf(VmChannelServer.Props(vm, _console, listener, new VmHello("chan", 5, Environment.ProcessId, VmChannelCodec.ProtocolVersion), nodeGoneAfter));
+        return (vm, server);
+    }
+
+    private sealed class Node : IDisposable
+    {
+        private readonly NetworkStream _stream;
+
+        public Node(string path)
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            _stream = new NetworkStream(socket, ownsSocket: true);
+        }
+
+        public readonly StringBuilder Console = new();
+
+        public void Send(VmChannelFrame frame) => _stream.Write(VmChannelCodec.Encode(frame));
+
+        public void SendRaw(byte[] bytes) => _stream.Write(bytes);
+
+        /// <summary>The next frame (console output is also gathered in <see cref="Console"/>); null at the end of the stream.</summary>
+        public VmChannelFrame? Next()
+        {
+            using var timeout = new CancellationTokenSource(Long);
+            var frame = VmChannelCodec.ReadAsync(_stream, timeout.Token).GetAwaiter().GetResult();
+            if (frame?.Body is ConsoleData data) Console.Append(Encoding.ASCII.GetString(data.Data));
+            return frame;
+        }
+
+        /// <summary>The next frame that is not console output.</summary>
+        public VmChannelFrame? NextNotConsole()
+        {
+            while (Next() is { } frame)
+                if (frame.Body is not ConsoleData) return frame;
+            return null;
+        }
+
+        public T Expect<T>(VmChannelFrameKind kind, long id = 0)
+        {
+            var frame = NextNotConsole() ?? throw new Xunit.Sdk.XunitException($"the channel ended while waiting for {typeof(T).Name}");
+            Assert.Equal(kind, frame.Kind);
+            Assert.Equal(id, frame.Id);
+            return Assert.IsType<T>(frame.Body);
+        }
+
+        public void ReadUntilConsoleHas(string text)
+        {
+            while (!Console.ToString().Contains(text, StringComparison.Ordinal))
+                Assert.NotNull(Next());
+        }
+
+        public void Dispose() => _stream.Dispose();
+    }
+
+    [TestKernelFact]
+    public void A_node_greets_boots_reads_the_console_and_quits_the_vm_over_the_channel()
+    {
+        Start(TimeSpan.FromMinutes(1));
+        using var node = new Node(SocketPath);
+        node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+        var hello = node.Expect<VmHello>(VmChannelFrameKind.Hello);
+        Assert.Equal(("chan", 5L), (hello.Name, hello.Incarnation));
+
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
+        node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 2, new QueryStatus()));
+        Assert.Equal(VmRunState.Running, node.Expect<VmProtocol.Status>(VmChannelFrameKind.Reply, 2).State);
+        node.ReadUntilConsoleHas("TICK 3");
+
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 3, new Command(VmCommand.Quit)));
+        // The VM's Shutdown event, its exit and the reply (which goes through an ask) may come in any order; all must come.
+        var seen = new List<object>();
+        while (!(seen.OfType<VmExited>().Any() && seen.OfType<CommandDone>().Any()))
+            seen.Add((node.NextNotConsole() ?? throw new Xunit.Sdk.XunitException($"the channel ended after {string.Join(", ", seen)}")).Body);
+        Assert.Contains(seen, b => b is VmEvent.Shutdown);
+    }
+
+    [TestKernelFact]
+    public void A_node_that_breaks_the_protocol_is_cut_off_and_the_next_node_takes_over_with_the_console_from_its_offset()
+    {
+        var (vm, _) = Start(TimeSpan.FromMinutes(1));
+        using (var first = new Node(SocketPath))
+        {
+            first.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+            first.Expect<VmHello>(VmChannelFrameKind.Hello);
+            first.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
+            first.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+            first.ReadUntilConsoleHas("TICK 2");
+            first.SendRaw([5, 0, 0, 0, (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o']);
+            while (first.Next() is not null) { } // the server closes the connection
+        }
+
+        long offset = _console.Snapshot().Written;
+        using var second = new Node(SocketPath);
+        second.Send(VmChannelFrame.Hello(new NodeHello("h1", offset)));
+        second.Expect<VmHello>(VmChannelFrameKind.Hello);
+        second.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new QueryStatus()));
+        Assert.Equal(VmRunState.Running, second.Expect<VmProtocol.Status>(VmChannelFrameKind.Reply, 1).State);
+        second.ReadUntilConsoleHas("TICK");
+        Assert.DoesNotContain("READY", second.Console.ToString()); // only what came after the offset it gave
+
+        vm.Tell(new QueryStatus(), TestActor);
+        Assert.Equal(VmRunState.Running, ExpectMsg<VmProtocol.Status>(Long).State);
+    }
+
+    [TestKernelFact]
+    public void A_vm_whose_node_is_gone_longer_than_allowed_quits()
+    {
+        var (vm, _) = Start(TimeSpan.FromMilliseconds(800));
+        using (var node = new Node(SocketPath))
+        {
+            node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+            node.Expect<VmHello>(VmChannelFrameKind.Hello);
+            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
+            node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+        }
+        vm.Tell(new WatchExit(), TestActor);
+        var exited = ExpectMsg<VmExited>(Long);
+        Assert.Equal(0, exited.ExitCode);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) Directory.Delete(_dir, recursive: true);
+    }
+}
