@@ -4,6 +4,7 @@ using Tern.Host.Demo;
 using Tern.Host.Node;
 using Tern.Host.Security;
 using Tern.Host.Standalone;
+using Tern.Host.VmProcess;
 
 return args switch
 {
@@ -13,6 +14,7 @@ return args switch
     ["ca", .. var rest] => await CaCommandLine.RunAsync(rest),
     ["node", .. var rest] => await TernNode.RunAsync(rest),
     ["ctl", .. var rest] => await CtlCommandLine.RunAsync(rest),
+    ["vm", .. var rest] => await VmProcessMain.RunAsync(rest), // a cluster VM's own process, started by its node
     ["token", ..] => await CtlCommandLine.RunAsync(args), // tern token VERB is tern ctl token VERB
     _ => await StandaloneVm.RunAsync(args),
 };

@@ -1,0 +1,81 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Tern.Actors.Migration.Engine.Transport;
+using Tern.Actors.Security;
+using Tern.Actors.Vm;
+using Tern.Actors.Vm.Process;
+using Tern.Devices.Board;
+using Tern.Devices.Config;
+using Tern.Host.CommandLine;
+using Tern.Host.Standalone;
+
+namespace Tern.Host.VmProcess;
+
+/// <summary>
+/// `tern vm`: one cluster VM in a process of its own, driven by its node over the VM channel
+/// (<see cref="VmChannelCodec"/>). The machine is the one a standalone `tern` builds from the same
+/// options; it boots when the node says so, its serial output goes to a ring the node reads over
+/// the channel, and the process exits when the guest has ended — or when its node has been gone
+/// longer than --node-gone-after-ms, so that it never runs beside a copy the cluster restarted.
+/// </summary>
+public static class VmProcessMain
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        VmProcessOptions options;
+        VmConfig config;
+        TlsCredsObjects tls;
+        try
+        {
+            options = VmProcessOptions.Parse(args);
+            config = VmCommandLine.Parse(options.Machine);
+            tls = options.NodeTls is { } dir ? TlsCredsObjects.ForNode(TlsCredentials.Load(dir, TlsCredsEndpoint.Server)) : TlsCredsObjects.None;
+        }
+        catch (Exception e) when (e is CommandLineException or TlsCredentialsException or VersionRequestedException or HelpRequestedException)
+        {
+            return Fail(e is CommandLineException or TlsCredentialsException ? e.Message : "tern vm takes no -version or -help");
+        }
+
+        Socket listener;
+        try
+        {
+            listener = Listen(options.Channel);
+        }
+        catch (SocketException e)
+        {
+            return Fail($"cannot listen on the channel socket {options.Channel}: {e.Message}");
+        }
+
+        var console = new ConsoleRing(options.ConsoleBytes);
+        using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
+        var vm = system.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: tls), "vm");
+        var hello = new VmChannelMessages.VmHello(config.Name ?? "", options.Incarnation, Environment.ProcessId, VmChannelCodec.ProtocolVersion);
+        system.ActorOf(VmChannelServer.Props(vm, console, listener, hello, options.NodeGoneAfter), "channel");
+        using var signals = QuitOnSignal.Install(vm);
+
+        var exited = await vm.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan);
+        // The server sends the exit to the node; give the frame a moment to leave before the process goes.
+        await Task.Delay(VmChannelServer.ConsoleInterval * 2);
+        File.Delete(options.Channel);
+        if (exited.ExitCode != 0) Console.Error.WriteLine($"tern vm {config.Name}: {exited.Reason}");
+        await system.Terminate().WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
+        return exited.ExitCode;
+    }
+
+    /// <summary>The channel socket, readable and writable by this user alone (the node runs as the same user).</summary>
+    private static Socket Listen(string path)
+    {
+        File.Delete(path);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(path));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        socket.Listen(4);
+        return socket;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"tern vm: {message}");
+        return 1;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+using Tern.Host.CommandLine;
+
+namespace Tern.Host.VmProcess;
+
+/// <summary>
+/// <c>tern vm --channel PATH --incarnation N --node-gone-after-ms MS [--node-tls DIR]
+/// [--console-bytes N] -- STRATOVIRT-OPTIONS</c>: what a node starts for each VM it runs. The
+/// options after <c>--</c> describe the machine as a standalone <c>tern</c> reads them.
+/// </summary>
+public sealed record VmProcessOptions(string Channel, long Incarnation, TimeSpan NodeGoneAfter, string? NodeTls, int ConsoleBytes, IReadOnlyList<string> Machine)
+{
+    public const int DefaultConsoleBytes = 256 * 1024;
+
+    public IReadOnlyList<string> ToArguments()
+    {
+        var args = new List<string> { "vm", "--channel", Channel, "--incarnation", Inv(Incarnation), "--node-gone-after-ms", Inv((long)NodeGoneAfter.TotalMilliseconds) };
+        if (NodeTls is not null) args.AddRange(["--node-tls", NodeTls]);
+        args.AddRange(["--console-bytes", Inv(ConsoleBytes), "--"]);
+        args.AddRange(Machine);
+        return args;
+    }
+
+    /// <summary>The options of `tern vm` (the arguments after the verb); a <see cref="CommandLineException"/> names what is wrong.</summary>
+    public static VmProcessOptions Parse(IReadOnlyList<string> args)
+    {
+        string? channel = null, tls = null;
+        long? incarnation = null, goneMs = null;
+        int console = DefaultConsoleBytes;
+        int i = 0;
+        for (; i < args.Count && args[i] != "--"; i++)
+        {
+            string name = args[i];
+            string Value() => ++i < args.Count ? args[i] : throw new CommandLineException($"tern vm: {name} needs a value");
+            switch (name)
+            {
+                case "--channel": channel = Value(); break;
+                case "--node-tls": tls = Value(); break;
+                case "--incarnation": incarnation = Number(name, Value(), 0, long.MaxValue); break;
+                case "--node-gone-after-ms": goneMs = Number(name, Value(), 1, 3_600_000); break;
+                case "--console-bytes": console = (int)Number(name, Value(), 4096, 64 << 20); break;
+                default: throw new CommandLineException($"tern vm: unknown option '{EchoedText(name)}'");
+            }
+        }
+        if (i >= args.Count) throw new CommandLineException("tern vm: the machine's options must follow '--'");
+        return new VmProcessOptions(
+            channel ?? throw new CommandLineException("tern vm: --channel is required"),
+            incarnation ?? throw new CommandLineException("tern vm: --incarnation is required"),
+            TimeSpan.FromMilliseconds(goneMs ?? throw new CommandLineException("tern vm: --node-gone-after-ms is required")),
+            tls, console, args.Skip(i + 1).ToArray());
+    }
+
+    private static long Number(string name, string text, long min, long max) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v) && v >= min && v <= max
+            ? v
+            : throw new CommandLineException($"tern vm: {name} '{EchoedText(text)}' is not a number in {min}..{max}");
+
+    private static string EchoedText(string text) => Tern.Devices.Config.EchoedText.Clip(text);
+
+    private static string Inv(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
