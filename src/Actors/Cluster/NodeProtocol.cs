@@ -107,8 +107,8 @@ public static class NodeProtocol
     public sealed record ApiTokenList(IReadOnlyList<ApiTokenEntry> Tokens) : IClusterMessage;
 }
 
-/// <summary>Why an instance ended; <see cref="MigrationDiscarded"/>: an incoming instance that never got its guest (the migration's outcome decides, not this).</summary>
-public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced, MigrationDiscarded }
+/// <summary>Why an instance ended; <see cref="MigrationDiscarded"/>: an incoming instance that never got its guest (the migration's outcome decides, not this); <see cref="VmProcessDied"/>: its `tern vm` process crashed or was killed (Hyperion sends the number: new reasons go last).</summary>
+public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced, MigrationDiscarded, VmProcessDied }
 
 /// <summary>Incoming: waiting for a migration's guest; MigratingOut: its migration away decides its fate.</summary>
 public enum VmRunPhase { Booting, Running, Stopping, Incoming, MigratingOut }

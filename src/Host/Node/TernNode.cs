@@ -13,6 +13,8 @@ using Tern.Host.Api;
 using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;
 
+using Tern.Host.VmProcess;
+
 namespace Tern.Host.Node;
 
 /// <summary>
@@ -49,7 +51,7 @@ public static class TernNode
             var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config));
             OperatorGateway.Start(system, manager);
             var stopping = new CancellationTokenSource();
-            var hostSettings = HostSettings.From(config) with { Tls = tls };
+            var hostSettings = WithVmProcesses(HostSettings.From(config) with { Tls = tls }, config, options.DataDirectory);
             system.ActorOf(HostActor.Props(options.Name, hostSettings, manager, new ProcHostProbe(), reason =>
             {
                 fatal = reason;
@@ -191,4 +193,18 @@ public static class TernNode
         Console.Error.WriteLine($"tern node: {message}");
         return 1;
     }
+
+    /// <summary>
+    /// With tern.host.vm-processes on, each VM runs in a `tern vm` process of its own, which ends
+    /// its guest once the node has been gone for fence-after (the node's own fencing time, well
+    /// inside the time the cluster takes to down a lost host and restart its VMs elsewhere).
+    /// </summary>
+    private static HostSettings WithVmProcesses(HostSettings host, Akka.Configuration.Config config, string dataDirectory) =>
+        config.GetBoolean("tern.host.vm-processes")
+            ? host with
+            {
+                VmProcesses = new VmProcessLauncher(host.FenceAfter, host.Tls?.Directory, host.ConsoleBufferBytes),
+                VmProcessDirectory = Path.Combine(dataDirectory, "vms"),
+            }
+            : host;
 }

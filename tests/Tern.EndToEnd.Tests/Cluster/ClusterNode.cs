@@ -103,6 +103,9 @@ public sealed class ClusterNode : IDisposable
         CtlJson("vms").EnumerateArray().Where(v => v.GetProperty("name").GetString() == name)
             .Select(v => v.GetProperty("state").GetString()).FirstOrDefault();
 
+    /// <summary>The pids of the `tern vm` processes this node started for <paramref name="vm"/> that run now.</summary>
+    public IReadOnlyList<int> VmProcessIds(string vm) => VmProcesses.Of(DataDirectory).Where(p => p.Vm == vm).Select(p => p.Pid).ToArray();
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Event;
 using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Vm;
+using Tern.Actors.Vm.Process;
 using Tern.Devices.Board;
 using static Tern.Actors.Cluster.NodeProtocol;
 using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
@@ -130,9 +131,13 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         // With the node's certificate every migration in and out of this host runs TLS, named by the host's address.
         var tls = _settings.Tls is { } node ? Migration.Engine.Transport.TlsCredsObjects.ForNode(node) : null;
         // Context.Stop of an earlier attempt's actor completes later: each attempt has its own name.
-        string actorName = instance.BootAttempts == 0 ? $"vm-{name}-{incarnation}" : $"vm-{name}-{incarnation}-{instance.BootAttempts}";
+        string attempt = instance.BootAttempts == 0 ? $"{incarnation}" : $"{incarnation}-{instance.BootAttempts}";
+        string actorName = $"vm-{name}-{attempt}";
         instance.BootAttempts++;
-        instance.Actor = Context.ActorOf(VmActor.Props(instance.Config, new MachineConsole(instance.Console, null), tls: tls), actorName);
+        instance.Actor = Context.ActorOf(_settings.VmProcesses is { } launcher
+            ? VmProcessProxy.Props(instance.Config, name, incarnation, _name, launcher,
+                new VmProcessFiles(Path.Combine(_settings.VmProcessDirectory, attempt)), instance.Console)
+            : VmActor.Props(instance.Config, new MachineConsole(instance.Console, null), tls: tls), actorName);
         // This host's own rule for files decides, whatever the API that accepted the definition allowed.
         if (_settings.Images.Problems(instance.Definition) is { Count: > 0 } refused)
         {
@@ -228,6 +233,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         Context.Stop(instance.Actor); // disposes the machine: guest memory and vCPU fds go back to the host
         var (reason, detail) = instance.Ending
             ?? (instance.Phase == VmRunPhase.Incoming ? (VmEndReason.MigrationDiscarded, exited.Exit.Reason)
+                : exited.Exit.ProcessDied ? (VmEndReason.VmProcessDied, exited.Exit.Reason)
                 : exited.Exit.ExitCode == 0 ? (VmEndReason.GuestPoweredOff, exited.Exit.Reason) : (VmEndReason.GuestFailed, exited.Exit.Reason));
         Finish(instance, reason, detail);
     }

@@ -23,6 +23,16 @@ public sealed record HostSettings(
     /// </summary>
     public Security.TlsCredentials? Tls { get; init; }
 
+    /// <summary>
+    /// Starts each VM in a `tern vm` process of its own (tern.host.vm-processes = on; the node
+    /// gives the launcher), driven through a <see cref="Vm.Process.VmProcessProxy"/>; null: VMs
+    /// run inside the node.
+    /// </summary>
+    public Vm.Process.IVmProcessLauncher? VmProcesses { get; init; }
+
+    /// <summary>Where VM processes keep their channel sockets, one directory per instance (the node's data directory's vms/).</summary>
+    public string VmProcessDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "tern-vms");
+
     /// <summary>Where this host's VMs may find their files; none unless tern.host.image-dirs lists some.</summary>
     public ImageDirectories Images { get; init; } = Images ?? new ImageDirectories([]);
 

@@ -174,6 +174,8 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         {
             // The host fenced itself off: the VM must come back elsewhere (or there, later) as a new incarnation.
             VmEndReason.Fenced when vm.Desired == DesiredState.Running => new VmUnplaced(vm.Name, ended.Detail, now),
+            // Its VMM process crashed or was killed, not the guest: the VM starts again, as a host's death would have it.
+            VmEndReason.VmProcessDied when vm.Desired == DesiredState.Running => new VmUnplaced(vm.Name, ended.Detail, now),
             VmEndReason.BootFailed or VmEndReason.GuestFailed => new VmHalted(vm.Name, vm.Incarnation, ended.Detail, ended.Detail, now),
             _ => new VmHalted(vm.Name, vm.Incarnation, ended.Detail, null, now),
         };

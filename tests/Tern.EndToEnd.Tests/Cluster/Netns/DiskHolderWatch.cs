@@ -2,9 +2,11 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 
 /// <summary>
 /// The host-side lock check for "no disk ever has two writers": a background thread reads every
-/// node process's open files (/proc/PID/fd) every 20 ms and records, per disk image, which nodes
-/// hold it open. A VM's devices live in its node's process, so a guest that can write a disk is
-/// one whose node holds it open. Records the first sample at which two nodes held one image.
+/// node's open files every 20 ms — its own and its VM processes' (/proc/PID/fd; see
+/// <see cref="Support.VmProcesses"/>) — and records, per disk image, which nodes hold it open. A VM's devices live in
+/// its `tern vm` process (or, with vm-processes off, in the node's), so a guest that can write a
+/// disk is one whose node or VM process holds it open. Records the first sample at which two
+/// nodes held one image.
 /// </summary>
 public sealed class DiskHolderWatch : IDisposable
 {
@@ -53,7 +55,7 @@ public sealed class DiskHolderWatch : IDisposable
             var holders = _disks.ToDictionary(d => d, _ => new List<string>());
             var current = new HashSet<(string, string, string)>();
             foreach (var node in _cluster.Nodes)
-                foreach (var (fd, file) in OpenFiles(node.Process))
+                foreach (var (fd, file) in OpenFiles(node))
                     if (holders.TryGetValue(file, out var list))
                     {
                         if (!list.Contains(node.Name)) list.Add(node.Name);
@@ -77,24 +79,33 @@ public sealed class DiskHolderWatch : IDisposable
         }
     }
 
-    /// <summary>The process's open descriptors as (fd number, target path).</summary>
-    private static IEnumerable<(string Fd, string Target)> OpenFiles(Support.TernProcess process)
+    /// <summary>The open descriptors of the node process and its VM processes as ("PID/fd", target path).</summary>
+    private static IEnumerable<(string Fd, string Target)> OpenFiles(NamespacedNode node)
     {
         var files = new List<(string, string)>();
         try
         {
-            if (process.HasExited) return files;
-            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{process.Id}/fd"))
+            if (!node.Process.HasExited) AddOpenFiles(node.Process.Id, files);
+        }
+        catch (InvalidOperationException) { } // the process went
+        foreach (var (pid, _) in Support.VmProcesses.Of(node.DataDirectory)) AddOpenFiles(pid, files);
+        return files;
+    }
+
+    private static void AddOpenFiles(int pid, List<(string, string)> files)
+    {
+        try
+        {
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
             {
                 try
                 {
-                    if (new FileInfo(fd).LinkTarget is { } target) files.Add((Path.GetFileName(fd), target));
+                    if (new FileInfo(fd).LinkTarget is { } target) files.Add(($"{pid}/{Path.GetFileName(fd)}", target));
                 }
                 catch (IOException) { } // closed while we looked
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException) { } // the process went
-        return files;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the process went
     }
 
     public void Dispose()

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Tern.EndToEnd.Tests.Support;
+
+namespace Tern.EndToEnd.Tests.Cluster;
+
+/// <summary>
+/// Issue 17: each cluster VM runs in a `tern vm` process of its own. Killing one VM's process
+/// ends that VM alone, reported at once and restarted; killing the node leaves no guest running
+/// past fence-after, so the cluster may restart it elsewhere.
+/// </summary>
+public sealed class VmProcessTests
+{
+    private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(60);
+    private const string Ticks = "mode=ticks tick_ms=100 busy=5";
+
+    private static void Create(ClusterNode node, string name) =>
+        Assert.True(node.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", Ticks, "--memory", "48M").ExitCode == 0);
+
+    private static long Incarnation(ClusterNode node, string name) =>
+        node.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == name).GetProperty("incarnation").GetInt64();
+
+    [KvmFact]
+    public void A_killed_vm_process_ends_that_vm_alone_and_the_vm_starts_again()
+    {
+        using var dir = new TempDir();
+        using var node = new ClusterNode("n1", dir.File("data"));
+        Create(node, "a");
+        Create(node, "b");
+        foreach (var vm in new[] { "a", "b" }) node.WaitFor(() => node.VmState(vm), s => s == "running", VmTimeout, $"{vm} running");
+        int a = Assert.Single(node.VmProcessIds("a"));
+        int b = Assert.Single(node.VmProcessIds("b"));
+        Assert.NotEqual(a, b);
+        Assert.DoesNotContain(node.Process.Id, new[] { a, b });
+        long before = Incarnation(node, "a");
+        int bTicks = node.WaitFor(() => TestKernel.Ticks(node.ConsoleLines("b")).Count, n => n >= 3, VmTimeout, "b ticking");
+
+        Process.GetProcessById(a).Kill();
+
+        var events = node.WaitFor(() => string.Join("\n", node.Ctl("events").Stdout), e => e.Contains("vm a ended on n1"), VmTimeout, "a's end reported");
+        Assert.Contains("vm a ended on n1: the VM process ended unexpectedly (killed by signal 9)", events);
+        node.WaitFor(() => Incarnation(node, "a"), i => i > before, VmTimeout, "a placed again");
+        node.WaitFor(() => node.VmState("a"), s => s == "running", VmTimeout, "a running again");
+        node.WaitFor(() => TestKernel.Ticks(node.ConsoleLines("a")).Count, n => n >= 2, VmTimeout, "a's new guest ticking");
+        Assert.NotEqual(a, Assert.Single(node.VmProcessIds("a")));
+
+        // b never noticed: the same process, its ticks counting on from where they were.
+        Assert.Equal([b], node.VmProcessIds("b"));
+        var bLines = node.WaitFor(() => node.ConsoleLines("b"), l => TestKernel.Ticks(l).Count > bTicks + 3, VmTimeout, "b ticking on");
+        TestKernel.AssertTicksContinue(bLines, "b", gaps: 0);
+    }
+
+    [KvmFact]
+    public void A_vm_process_whose_node_is_killed_ends_its_guest_within_fence_after()
+    {
+        using var dir = new TempDir();
+        using var node = new ClusterNode("n1", dir.File("data"));
+        Create(node, "a");
+        node.WaitFor(() => node.VmState("a"), s => s == "running", VmTimeout, "a running");
+        int vm = Assert.Single(node.VmProcessIds("a"));
+
+        var killedAt = Stopwatch.StartNew();
+        Process.GetProcessById(node.Process.Id).Kill(entireProcessTree: false);
+        using var orphan = Process.GetProcessById(vm);
+        Assert.False(orphan.HasExited, "the VM process must outlive its node for a moment: it is a process of its own");
+        Assert.True(orphan.WaitForExit(TimeSpan.FromSeconds(10)), "the VM process still runs 10 s after its node was killed");
+        // tern.host.fence-after is 1.5 s; the cluster's own downing of a lost host takes about 5 s.
+        Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(5), $"the guest ended {killedAt.Elapsed.TotalSeconds:0.0} s after the node was killed");
+        Assert.Contains("no node for 1.5 s: quitting the VM", string.Join("\n", node.Process.Stdout));
+    }
+}
