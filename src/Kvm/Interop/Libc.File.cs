@@ -29,6 +29,10 @@ internal static unsafe partial class Libc
     internal static partial nint PWrite(int fd, void* buf, nuint count, long offset);
 
     internal const int SEEK_END = 2;
+    /// <summary>lseek to the first byte at or after the offset that the file holds memory or blocks for (ENXIO past the last).</summary>
+    internal const int SEEK_DATA = 3;
+    /// <summary>lseek to the first hole at or after the offset (the end of the file counts as one).</summary>
+    internal const int SEEK_HOLE = 4;
 
     [LibraryImport("libc", EntryPoint = "lseek64", SetLastError = true)]
     internal static partial long LSeek(int fd, long offset, int whence);

@@ -15,6 +15,11 @@ public sealed class GuestMemory : IDisposable
     private readonly Lazy<HostPageMap?> _pageMap = new(HostPageMap.TryOpen);
 
     private readonly bool _unbackedReadsZero;
+    /// <summary>
+    /// The file RAM is mapped from, kept open: its holes tell which pages were never written, and a
+    /// shared file's holes are pages nobody wrote. Null for anonymous RAM.
+    /// </summary>
+    private RamBackingFile? _file;
 
     /// <param name="backing">
     /// How the host backs RAM; the default is private anonymous memory with transparent huge
@@ -32,7 +37,7 @@ public sealed class GuestMemory : IDisposable
         foreach (var (_, size) in layout) total = checked(total + size);
         TotalSize = total;
 
-        using var file = RamBackingFile.Open(backing, total);
+        var file = RamBackingFile.Open(backing, total);
         var regions = new List<GuestRegion>();
         try
         {
@@ -51,8 +56,10 @@ public sealed class GuestMemory : IDisposable
         catch
         {
             foreach (var r in regions) r.Dispose();
+            file?.Dispose();
             throw;
         }
+        _file = file;
         // A page the host never backed reads zero unless it comes from a file others can write;
         // a shared page can also be backed without this process's page tables showing it.
         _unbackedReadsZero = !backing.Shared && file is not { IsNamed: true };
@@ -99,13 +106,17 @@ public sealed class GuestMemory : IDisposable
 
     /// <summary>
     /// Marks which pages from <paramref name="gpa"/> (one flag per page) the host holds memory for;
-    /// a page it does not reads as zero and can be skipped without a fault. False when the host
-    /// cannot tell (or RAM is shared or a named file's): then treat every page as backed. Throws if out of range.
+    /// a page it does not reads as zero and can be skipped without a fault. Private RAM asks this
+    /// process's page map; shared RAM of an unnamed file (a memfd) asks the file for its holes.
+    /// False when the host cannot tell (or RAM is a named file's, which others may fill): then
+    /// treat every page as backed. Throws if out of range.
     /// </summary>
     public bool TryGetBacked(ulong gpa, Span<bool> backed)
     {
         var region = Require(gpa, (ulong)backed.Length * MemoryLayout.PageSize);
-        return _unbackedReadsZero && gpa % MemoryLayout.PageSize == 0 && _pageMap.Value is { } map && map.TryRead(region.HostAddress(gpa), backed);
+        if (gpa % MemoryLayout.PageSize != 0) return false;
+        if (_unbackedReadsZero) return _pageMap.Value is { } map && map.TryRead(region.HostAddress(gpa), backed);
+        return _file is { IsNamed: false } file && RamFileHoles.TryRead(file, region.FileOffset + (long)(gpa - region.Start), backed);
     }
 
     /// <summary>
@@ -168,6 +179,7 @@ public sealed class GuestMemory : IDisposable
     public void Dispose()
     {
         foreach (var r in _regions) r.Dispose();
+        _file?.Dispose();
         if (_pageMap.IsValueCreated) _pageMap.Value?.Dispose();
     }
 }

@@ -13,6 +13,7 @@ public sealed class GuestRegion : IDisposable
     {
         Start = start;
         Size = size;
+        FileOffset = fileOffset;
         int share = backing.Shared ? Libc.MAP_SHARED : Libc.MAP_PRIVATE;
         // Without MAP_NORESERVE hugetlbfs reserves the pool's pages now, so a short pool fails here, not as a fault in the guest.
         int reserve = file is { IsHugetlbfs: true } ? 0 : Libc.MAP_NORESERVE;
@@ -40,6 +41,9 @@ public sealed class GuestRegion : IDisposable
     public ulong Size { get; }
     public ulong End => Start + Size;
     public DirtyBitmap Dirty { get; }
+
+    /// <summary>Where this region starts in the RAM file (0 for anonymous memory).</summary>
+    internal long FileOffset { get; }
 
     internal nint Host => _host;
 

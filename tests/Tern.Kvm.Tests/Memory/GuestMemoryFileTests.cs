@@ -74,4 +74,17 @@ public sealed class GuestMemoryFileTests : IDisposable
         memory.Regions[0].Discard();
         Assert.Equal(0, memory.ReadSpan(9 * Page, 1)[0]); // punched out of the memfd, not just unmapped
     }
+
+    [Fact]
+    public void A_memfd_reports_its_holes_so_never_written_pages_are_not_read()
+    {
+        using var memory = new GuestMemory([(0, 64 * Page), (1UL << 32, 64 * Page)], new GuestMemoryBacking { Shared = true });
+        memory.Write(3 * Page, [1]);
+        memory.Write((1UL << 32) + 63 * Page, [2]);
+        var backed = new bool[64];
+        Assert.True(memory.TryGetBacked(0, backed));
+        Assert.Equal([3], Enumerable.Range(0, 64).Where(i => backed[i]));
+        Assert.True(memory.TryGetBacked(1UL << 32, backed));
+        Assert.Equal([63], Enumerable.Range(0, 64).Where(i => backed[i]));
+    }
 }
