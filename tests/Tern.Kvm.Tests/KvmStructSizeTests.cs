@@ -31,6 +31,8 @@ public class KvmStructSizeTests
     [Fact] public void Kvm_vcpu_events_is_64_bytes() => AssertSize<kvm_vcpu_events>(64);
     [Fact] public void Kvm_debugregs_is_128_bytes() => AssertSize<kvm_debugregs>(128);
     [Fact] public void Kvm_xcr_is_16_bytes() => AssertSize<kvm_xcr>(16);
+    [Fact] public void Msghdr_is_56_bytes() => AssertSize<Tern.Kvm.Interop.Libc.msghdr>(56);
+    [Fact] public void Cmsghdr_is_16_bytes() => AssertSize<Tern.Kvm.Interop.Libc.cmsghdr>(16);
     [Fact] public void Kvm_xcrs_is_392_bytes() => AssertSize<kvm_xcrs>(392);
     [Fact] public void Kvm_clock_data_is_48_bytes() => AssertSize<kvm_clock_data>(48);
     [Fact] public void Kvm_pic_state_is_16_bytes() => AssertSize<kvm_pic_state>(16);

@@ -10,6 +10,7 @@ internal static unsafe partial class Libc
     internal const int PROT_EXEC = 4;
     internal const int MAP_SHARED = 0x01;
     internal const int MAP_PRIVATE = 0x02;
+    internal const int MAP_FIXED = 0x10;
     internal const int MAP_ANONYMOUS = 0x20;
     internal const int MAP_NORESERVE = 0x4000;
     internal const int MADV_DONTNEED = 4;

@@ -9,6 +9,10 @@ internal static unsafe partial class Libc
     internal const uint STATX_TYPE = 0x1;
     internal const uint STATX_INO = 0x100;
     internal const uint S_IFMT = 0xf000;
+    internal const uint S_IFREG = 0x8000;
+    internal const uint STATX_SIZE = 0x200;
+    /// <summary>With an empty path, statx describes dirfd itself: fstat.</summary>
+    internal const int AT_EMPTY_PATH = 0x1000;
 
     /// <summary>
     /// statx(2): one struct layout on every Linux architecture, unlike struct stat, so no field

@@ -17,9 +17,10 @@ public sealed class GuestMemory : IDisposable
     private readonly bool _unbackedReadsZero;
     /// <summary>
     /// The file RAM is mapped from, kept open: its holes tell which pages were never written, and a
-    /// shared file's holes are pages nobody wrote. Null for anonymous RAM.
+    /// same-host migration hands its descriptor to the destination. Null for anonymous RAM.
     /// </summary>
     private RamBackingFile? _file;
+    private readonly GuestMemoryBacking _backing;
 
     /// <param name="backing">
     /// How the host backs RAM; the default is private anonymous memory with transparent huge
@@ -32,6 +33,7 @@ public sealed class GuestMemory : IDisposable
     public GuestMemory(IEnumerable<(ulong Start, ulong Size)> ranges, GuestMemoryBacking? backing = null)
     {
         backing ??= GuestMemoryBacking.Default;
+        _backing = backing;
         var layout = ranges.ToArray();
         ulong total = 0;
         foreach (var (_, size) in layout) total = checked(total + size);
@@ -65,6 +67,42 @@ public sealed class GuestMemory : IDisposable
         _unbackedReadsZero = !backing.Shared && file is not { IsNamed: true };
         if (backing.Shared && file is { IsNamed: true })
             MigrationBlocker = $"guest RAM is a shared mapping of {file.Description}, which other processes can write without KVM's dirty log seeing it";
+    }
+
+    /// <summary>
+    /// The file to hand to a same-host migration's destination: shared RAM of a file nothing else
+    /// can open (a memfd, or a -mem-path directory's unlinked file). Null for private or named RAM.
+    /// </summary>
+    internal RamBackingFile? HandOverFile => _backing.Shared && _file is { IsNamed: false } file ? file : null;
+
+    /// <summary>Whether this RAM can be handed to another process on this host instead of copied (see <see cref="RamHandover"/>).</summary>
+    public bool CanHandOver => HandOverFile is not null;
+
+    /// <summary>Every region keeps its file's pages on discard: another process maps them now.</summary>
+    internal void KeepFileOnDiscard()
+    {
+        foreach (var r in _regions) r.KeepFileOnDiscard();
+    }
+
+    /// <summary>
+    /// Maps the source's RAM file in place of this RAM's own, region by region at the same host
+    /// addresses, then lets go of the own file (its pages were never the guest's).
+    /// </summary>
+    internal void Adopt(RamBackingFile received)
+    {
+        KeepFileOnDiscard();
+        try
+        {
+            foreach (var r in _regions) r.Remap(received, _backing);
+        }
+        catch
+        {
+            received.Dispose(); // the regions it did map keep the file alive; this VM is discarded
+            throw;
+        }
+        var own = _file;
+        _file = received;
+        own?.Dispose();
     }
 
     /// <summary>Why this RAM cannot be migrated, or null when it can.</summary>

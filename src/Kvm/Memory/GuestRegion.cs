@@ -6,7 +6,7 @@ namespace Tern.Kvm.Memory;
 public sealed class GuestRegion : IDisposable
 {
     private nint _host;
-    private readonly bool _removable;
+    private bool _removable;
 
     /// <param name="file">The file to map from at <paramref name="fileOffset"/>, or null for anonymous memory.</param>
     internal GuestRegion(ulong start, ulong size, GuestMemoryBacking backing, RamBackingFile? file, long fileOffset)
@@ -31,11 +31,38 @@ public sealed class GuestRegion : IDisposable
             if (file is { IsHugetlbfs: true } && errno == Errno.ENOMEM) throw file.PoolTooSmall();
             throw new KvmException(errno, $"mmap of {size >> 20} MiB guest RAM{from}");
         }
-        if (backing.TransparentHugePages && file is not { IsHugetlbfs: true }) Libc.MAdvise(_host, (nuint)size, Libc.MADV_HUGEPAGE);
-        if (!backing.DumpInCore) Libc.MAdvise(_host, (nuint)size, Libc.MADV_DONTDUMP);
+        Advise(backing, file);
         _removable = backing.Shared && file is { IsNamed: false };
         Dirty = new DirtyBitmap(size / Arch.MemoryLayout.PageSize);
     }
+
+    private void Advise(GuestMemoryBacking backing, RamBackingFile? file)
+    {
+        if (backing.TransparentHugePages && file is not { IsHugetlbfs: true }) Libc.MAdvise(_host, (nuint)Size, Libc.MADV_HUGEPAGE);
+        if (!backing.DumpInCore) Libc.MAdvise(_host, (nuint)Size, Libc.MADV_DONTDUMP);
+    }
+
+    /// <summary>
+    /// Maps <paramref name="file"/> (a same-host migration source's RAM) in place of this region's
+    /// own pages, at the same host address, so KVM's memory slot goes on pointing at it and the
+    /// kernel's MMU notifier drops what the old mapping had. Only shared files come here.
+    /// </summary>
+    internal void Remap(RamBackingFile file, GuestMemoryBacking backing)
+    {
+        KeepFileOnDiscard();
+        int reserve = file.IsHugetlbfs ? 0 : Libc.MAP_NORESERVE;
+        using var fd = file.Borrow();
+        nint at = Libc.MMap(_host, (nuint)Size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_FIXED | reserve, fd.Number, FileOffset);
+        if (at == Libc.MAP_FAILED)
+            throw new KvmException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"mmap of {Size >> 20} MiB of the source's guest RAM");
+        Advise(backing, file);
+    }
+
+    /// <summary>
+    /// Another process maps this region's file too (a same-host migration's peer): from now on
+    /// <see cref="Discard"/> only unmaps, never punches the pages out of the file they share.
+    /// </summary>
+    internal void KeepFileOnDiscard() => _removable = false;
 
     public ulong Start { get; }
     public ulong Size { get; }

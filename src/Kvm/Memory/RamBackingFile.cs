@@ -76,6 +76,52 @@ internal sealed class RamBackingFile : IDisposable
         }
     }
 
+    /// <summary>The memfd seals (F_GET_SEALS), or -1 for a file that cannot carry any.</summary>
+    public int Seals
+    {
+        get
+        {
+            using var fd = _handle.Borrow();
+            return Libc.Fcntl(fd.Number, Libc.F_GET_SEALS) is var seals and >= 0 ? seals : -1;
+        }
+    }
+
+    /// <summary>
+    /// A same-host migration source's RAM file, received as <paramref name="received"/>, if it can
+    /// stand in for <paramref name="own"/>: a regular file of exactly this RAM's size, with the same
+    /// seals and page size. Otherwise throws a one-line <see cref="GuestMemoryBackingException"/>
+    /// naming both values (and the descriptor is closed).
+    /// </summary>
+    internal static unsafe RamBackingFile Adopt(KvmHandle received, RamBackingFile own)
+    {
+        try
+        {
+            using var fd = received.Borrow();
+            Libc.statx st;
+            Errno.Check(Libc.Statx(fd.Number, "", Libc.AT_EMPTY_PATH, Libc.STATX_TYPE | Libc.STATX_SIZE, &st), "statx of the source's guest RAM descriptor");
+            if ((st.stx_mode & Libc.S_IFMT) != Libc.S_IFREG)
+                throw new GuestMemoryBackingException($"the source's guest RAM descriptor is not a regular file (mode 0x{st.stx_mode:x})");
+            if (st.stx_size != own.TotalSize)
+                throw new GuestMemoryBackingException(
+                    $"the source's shared guest RAM is {st.stx_size} bytes ({st.stx_size >> 20} MiB), guest RAM here is {own.TotalSize} bytes ({own.TotalSize >> 20} MiB)");
+            Libc.StatFs fs;
+            Errno.Check(Libc.FStatFs(fd.Number, &fs), "fstatfs of the source's guest RAM descriptor");
+            bool hugetlbfs = fs.Type == Libc.HUGETLBFS_MAGIC;
+            var file = new RamBackingFile(received, "the source's guest RAM", own.TotalSize, hugetlbfs ? (ulong)fs.BlockSize : 4096, hugetlbfs, named: false);
+            if (file.PageSize != own.PageSize)
+                throw new GuestMemoryBackingException(
+                    $"the source's shared guest RAM has {file.PageSize >> 10} KiB pages, guest RAM here has {own.PageSize >> 10} KiB pages");
+            if (file.Seals != own.Seals)
+                throw new GuestMemoryBackingException($"the source's shared guest RAM has seals 0x{file.Seals:x}, guest RAM here has 0x{own.Seals:x}");
+            return file;
+        }
+        catch
+        {
+            received.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>mmap could not reserve the hugetlbfs pool's pages: the whole need, and where to look.</summary>
     public GuestMemoryBackingException PoolTooSmall() => new(
         $"the hugetlbfs pool behind {Description} has too few free {PageSize >> 20} MiB pages for {TotalSize >> 20} MiB of guest RAM (see HugePages_Free in /proc/meminfo)");
