@@ -64,7 +64,7 @@ public static class MigrationProtocol
         int? ThrottleMaxPercent = null, string? TlsCreds = null, string? TlsHostname = null,
         bool? ForceSwitchover = null) : IMigrationMessage;
 
-    /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events); replied like <see cref="SetParameters"/>.</summary>
+    /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events, x-ignore-shared); replied like <see cref="SetParameters"/>.</summary>
     public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage;
 
     /// <summary>Replied with <see cref="ParametersReply"/>.</summary>

@@ -243,6 +243,7 @@ public sealed partial class VmActor
                 "auto-converge" => p with { AutoConverge = on },
                 "multifd" => p with { Multifd = on },
                 "events" => p with { Events = on },
+                "x-ignore-shared" => p with { IgnoreShared = on },
                 _ => null!,
             };
             if (p is null)

@@ -161,5 +161,6 @@ public static class MigrationJson
         new JsonObject { ["capability"] = "auto-converge", ["state"] = p.AutoConverge },
         new JsonObject { ["capability"] = "multifd", ["state"] = p.Multifd },
         new JsonObject { ["capability"] = "events", ["state"] = p.Events },
+        new JsonObject { ["capability"] = "x-ignore-shared", ["state"] = p.IgnoreShared },
     ];
 }

@@ -28,6 +28,14 @@ public sealed record MigrationParameters
 
     public bool Multifd { get; init; }
 
+    /// <summary>
+    /// QEMU's x-ignore-shared: shared RAM is not copied when the destination can map the same
+    /// pages. Tern hands a mem-share=on guest's RAM file over a unix: socket (see
+    /// MigrationStreamFormat, "Shared RAM handed over"); on by default, so that StratoVirt's
+    /// procedure with mem-share=on on both sides moves no RAM. Off: shared RAM is copied.
+    /// </summary>
+    public bool IgnoreShared { get; init; } = true;
+
     /// <summary>Send MIGRATION / MIGRATION_PASS events (QEMU's `events` capability).</summary>
     public bool Events { get; init; } = true;
 

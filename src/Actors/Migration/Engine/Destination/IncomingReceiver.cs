@@ -154,6 +154,10 @@ public sealed class IncomingReceiver(
             {
                 case MigrationSection.RamApplied:
                     break;
+                case MigrationSection.SharedRam offer:
+                    if (IncomingSharedRam.Take(offer, stream, socket, security is not null, reader, destination.Memory, SilenceLimit))
+                        Report(_info with { TotalTimeMs = _clock.ElapsedMilliseconds, Ram = SharedRamInfo(reader) });
+                    break;
                 case MigrationSection.Channel c:
                     _channels = IncomingChannels.Accept(listener, c, destination.Memory, reader.Unverified,
                         onFailure: socket.Dispose, security, cancel);
@@ -191,6 +195,10 @@ public sealed class IncomingReceiver(
             }
         }
     }
+
+    /// <summary>RAM that arrived by descriptor: nothing was copied, all of it is here.</summary>
+    private RamInfo SharedRamInfo(MigrationStreamReader reader) =>
+        new((ulong)reader.BytesRead, 0, destination.Memory.TotalSize, 0, 0, 0, 0, 0, 0);
 
     /// <summary>The components the receiver reads itself (not the machine's) come in one version each.</summary>
     private static void RequireVersion(MigrationSection.State s, uint version)

@@ -106,6 +106,14 @@ public sealed class PrecopySender
             if (_secure is not null) _stream = _secure((NetworkStream)_stream);
             var writer = new MigrationStreamWriter(_stream, _source.Memory);
             Setup(writer);
+            if (HandOverRam(writer))
+            {
+                Report(_info with { Status = MigrationStatus.Active }, newPass: false);
+                _source.RehearseSave(); // nothing runs beside it here; its one-time costs stay out of the pause
+                long handedDowntime = SwitchOver(writer, _source.PauseGuest(), lastRound: null);
+                return (_info with { Status = MigrationStatus.Completed, DowntimeMs = handedDowntime, TotalTimeMs = Ms(), Ram = _info.Ram! with { Remaining = 0 } },
+                    GuestAfterMigration.MovedAway);
+            }
             OpenChannels(writer);
             tracker.Start();
             Report(_info with { Status = MigrationStatus.Active }, newPass: false);
@@ -322,6 +330,26 @@ public sealed class PrecopySender
         Report(_info, newPass: true);
     }
 
+    /// <summary>
+    /// Same host, shared RAM, x-ignore-shared on: offers the RAM file instead of its pages (see
+    /// MigrationStreamFormat, "Shared RAM handed over"). True when the destination has mapped it;
+    /// false when it declined (then RAM is copied as usual). A refusal fails the migration, and the
+    /// guest, whose memory the destination never wrote, goes on here.
+    /// </summary>
+    private bool HandOverRam(MigrationStreamWriter writer)
+    {
+        if (!_parameters().IgnoreShared || _secure is not null || _socket.AddressFamily != AddressFamily.Unix || !_source.Memory.CanHandOver)
+            return false;
+        writer.WriteSharedRam(_source.Memory.TotalSize);
+        writer.Flush();
+        var reply = MigrationBackChannel.Read(_stream);
+        if (reply is MigrationReply.Ack { Seq: MigrationStreamFormat.SharedRamDeclined }) return false;
+        if (reply is not MigrationReply.Ack { Seq: MigrationStreamFormat.SharedRamReady }) throw Unexpected(reply, "shared RAM offer");
+        RamHandover.Send(_socket.SafeHandle, _source.Memory, ReplyTimeout);
+        ExpectAck(MigrationStreamFormat.SharedRamMapped, "shared RAM's descriptor");
+        return true;
+    }
+
     /// <summary>Pauses the guest, sends what is left and the machine state, and hands over. Returns the downtime in ms.</summary>
     private long StopAndCopy(MigrationStreamWriter writer, DirtyPageTracker tracker)
     {
@@ -338,7 +366,18 @@ public sealed class PrecopySender
         }
         var (last, _) = writer.WriteRoundEnd();
         tracker.Stop();
+        return SwitchOver(writer, stoppedAt, last);
+    }
 
+    /// <summary>
+    /// With the guest paused since <paramref name="stoppedAt"/> and its RAM sent (up to round
+    /// <paramref name="lastRound"/>, or handed over: null): the machine state, the image locks,
+    /// End and the commit handshake. Returns the downtime in ms.
+    /// </summary>
+    private long SwitchOver(MigrationStreamWriter writer, long stoppedAt, uint? lastRound)
+    {
+        _paused = true;
+        _cancel.ThrowIfCancellationRequested();
         foreach (var s in _source.SaveState()) writer.WriteState(s.Id, s.Version, s.Data);
         writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(_source.GuestWasRunning));
         if (_source.ConsoleHistory?.Snapshot() is var (written, tail))
@@ -350,7 +389,7 @@ public sealed class PrecopySender
         _disksHandedOver = true;
         writer.WriteEnd();
         writer.Flush();
-        ExpectAck(last, "last round");
+        if (lastRound is { } last) ExpectAck(last, "last round");
         ExpectAck(MigrationStreamFormat.RestoredSeq, "final state");
 
         if (_commitGate?.Invoke() is { } refusal)
@@ -376,8 +415,11 @@ public sealed class PrecopySender
     {
         var reply = MigrationBackChannel.Read(_stream);
         if (reply is MigrationReply.Ack a && a.Seq == seq) return;
-        throw new MigrationFailedException(reply is MigrationReply.Error e ? $"destination refused the {what}: {e.Text}" : $"destination answered {Describe(reply)} to the {what}");
+        throw Unexpected(reply, what);
     }
+
+    private static MigrationFailedException Unexpected(MigrationReply reply, string what) =>
+        new(reply is MigrationReply.Error e ? $"destination refused the {what}: {e.Text}" : $"destination answered {Describe(reply)} to the {what}");
 
     private static string Describe(MigrationReply reply) => reply switch
     {

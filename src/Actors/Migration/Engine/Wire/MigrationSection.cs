@@ -13,6 +13,9 @@ public abstract record MigrationSection
     /// <summary>Multifd: which migration (<paramref name="Session"/>) this socket belongs to and its place in it.</summary>
     public sealed record Channel(Guid Session, int DataChannels, int Index) : MigrationSection;
 
+    /// <summary>The source offers its shared RAM, <paramref name="RamBytes"/> long, by descriptor instead of by copy.</summary>
+    public sealed record SharedRam(ulong RamBytes) : MigrationSection;
+
     /// <summary>A batch of pages now written into guest memory.</summary>
     public sealed record RamApplied(RamTransferStats Stats) : MigrationSection;
 

@@ -90,7 +90,36 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// 5 End         empty: everything has been sent
 /// 6 Cancel      empty: the migration is abandoned; the destination discards the VM
 /// 7 Channel     session id (16 random bytes), data channel count u16 (1..64), this socket's index u16
+/// 8 SharedRam   guest RAM bytes u64: an offer to hand RAM over by descriptor (below)
 /// </code>
+/// <para><b>Shared RAM handed over</b> (same host): when the source's RAM is a shared mapping of a file
+/// no one else can open (<c>-machine mem-share=on</c>: a memfd), the socket is a UNIX socket without
+/// TLS and the <c>x-ignore-shared</c> capability is on (the default), the source sends SharedRam
+/// right after Config's Ack(0); once accepted it replaces everything from Channel to the last
+/// RoundEnd (multifd opens no data channel). Declined, the stream goes on as above from Channel.</para>
+/// <code>
+/// source writes                       destination answers
+/// Header, Config                      Ack(0)
+/// SharedRam(ram bytes)                Ack(0xFFFFFFF0) declined: its RAM is not shared; the source
+///                                              goes on with Channel/rounds as above (copying)
+///                                     Error "the source's shared guest RAM is N bytes ..., guest
+///                                              RAM here is M bytes ..." (sizes differ)
+///                                     Ack(0xFFFFFFF1) ready for the descriptor
+/// one byte 0xFD carrying, as SCM_RIGHTS ancillary data, the descriptor of the source's RAM file
+///                                     Ack(0xFFFFFFF2) mapped: the destination checked it (a regular
+///                                              file of exactly its RAM size, same seals and page size;
+///                                              else Error naming both values) and mapped it over its
+///                                              own RAM at the same addresses (KVM's slots unchanged)
+/// -- stop-and-copy: the guest is paused on the source --
+/// State* ... "vm/run" ["vm/console"]  (none)   as above; no Ram section and no RoundEnd
+/// End                                 Ack(RestoredSeq); then the commit handshake as above
+/// </code>
+/// <para>No dirty logging and no RAM round: both processes map the same pages. Before the commit
+/// the destination only maps them (a Ram section after the handover is refused, and its vCPUs do
+/// not run), so the source's guest, resumed after any failure, finds its memory as it left it.
+/// Neither side punches the shared pages out of the file afterwards (a discard only unmaps). The
+/// marker byte is outside the section framing; the reader requires an empty buffer after SharedRam,
+/// and the source sends the byte only after Ack(0xFFFFFFF1), so no buffered read can swallow it.</para>
 /// <para><b>Ram page data</b>: right after a Ram section's crc come the bytes of its data ranges, in
 /// table order, with no framing. The writer sends them straight from guest memory and the reader
 /// receives them straight into guest memory, so no page is copied through a buffer on either
@@ -115,7 +144,9 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// one guest RAM region, data at most 4 MiB; RoundEnd exactly 12 bytes and the next round number;
 /// End and Cancel empty, End with no unverified page; Channel exactly 20 bytes, once, right after
 /// Config on the main socket (index 0) and first on a data channel (index 1..count), and a data
-/// channel holds nothing but Ram and End after it. Ram ranges are all checked before any byte
+/// channel holds nothing but Ram and End after it; SharedRam exactly 8 bytes, only right after Config
+/// on the main socket (before Channel), with no byte behind it, and no Ram, Channel or second SharedRam
+/// section once the RAM was handed over. Ram ranges are all checked before any byte
 /// is written to guest memory.</para>
 /// </summary>
 public static class MigrationStreamFormat
@@ -152,6 +183,14 @@ public static class MigrationStreamFormat
     /// <summary>Pages travel on data channels in blocks of this size (2 MiB), round-robin by address.</summary>
     public const int ChannelBlockShift = 21;
 
+    public const int SharedRamBytes = 8;
+    /// <summary>Ack of SharedRam: this side's RAM is not shared, so the source copies it as usual.</summary>
+    public const uint SharedRamDeclined = 0xFFFF_FFF0;
+    /// <summary>Ack of SharedRam: send the descriptor.</summary>
+    public const uint SharedRamReady = 0xFFFF_FFF1;
+    /// <summary>Ack of the descriptor: it is mapped here as the guest's RAM; send the state.</summary>
+    public const uint SharedRamMapped = 0xFFFF_FFF2;
+
     /// <summary>
     /// The destination's back-channel Ack of End: the final state is restored and the image locks
     /// are taken; the guest does not run there before the source's commit (see the sequence).
@@ -172,4 +211,5 @@ public enum MigrationSectionKind : byte
     End = 5,
     Cancel = 6,
     Channel = 7,
+    SharedRam = 8,
 }

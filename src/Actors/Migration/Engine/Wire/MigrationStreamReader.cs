@@ -53,6 +53,13 @@ public sealed class MigrationStreamReader
     /// </summary>
     public Action? AwaitDataChannels { get; set; }
 
+    /// <summary>
+    /// Set once the source's RAM has been mapped here in place of this side's own (SharedRam
+    /// accepted): from then on a Ram section would write into the source's live guest memory
+    /// before the commit, so it is refused.
+    /// </summary>
+    public bool RamHandedOver { get; set; }
+
     /// <summary>Every byte consumed so far.</summary>
     public long BytesRead => _input.Position;
 
@@ -87,6 +94,7 @@ public sealed class MigrationStreamReader
         var section = ReadSection(phase);
         _phase = section is MigrationSection.End or MigrationSection.Cancel ? Phase.Finished
             : phase is Phase.Config ? Phase.FirstBody
+            : section is MigrationSection.SharedRam ? phase // a declined offer: Channel may still come
             : _dataChannel ? Phase.DataBody : Phase.Body;
         return section;
     }
@@ -153,6 +161,13 @@ public sealed class MigrationStreamReader
                 return RoundEnd(payload);
             case MigrationSectionKind.Channel:
                 return Channel(payload);
+            case MigrationSectionKind.SharedRam:
+                // The source sends nothing more until it has the answer; its descriptor byte then
+                // comes outside this reader, so no byte may wait in the buffer here.
+                RequireNothingAfter(kind);
+                if (payload.Length != SharedRamBytes)
+                    throw new MigrationStreamException($"SharedRam payload of {payload.Length} bytes (expected {SharedRamBytes})");
+                return new MigrationSection.SharedRam(BinaryPrimitives.ReadUInt64LittleEndian(payload));
             case MigrationSectionKind.End:
                 RequireNothingAfter(kind);
                 // The ledger is shared: only the main End, once the data channels ended, sees it final.
@@ -175,15 +190,18 @@ public sealed class MigrationStreamReader
         if (_input.Buffered > 0) throw new MigrationStreamException($"{_input.Buffered} bytes follow the {kind} section");
     }
 
-    private static void CheckOrder(Phase phase, MigrationSectionKind kind)
+    private void CheckOrder(Phase phase, MigrationSectionKind kind)
     {
-        string? wrong = phase switch
+        string? wrong = RamHandedOver && kind is MigrationSectionKind.Ram or MigrationSectionKind.Channel or MigrationSectionKind.SharedRam
+                ? $"{kind} section after the source handed its RAM over"
+            : phase switch
         {
             Phase.Config when kind != MigrationSectionKind.Config => $"{kind} section before the Config section",
             Phase.ChannelHello when kind != MigrationSectionKind.Channel => $"{kind} section on a data channel before its Channel section",
             Phase.DataBody when kind is not (MigrationSectionKind.Ram or MigrationSectionKind.End) => $"{kind} section on a data channel",
             Phase.FirstBody or Phase.Body when kind == MigrationSectionKind.Config => "second Config section",
             Phase.Body when kind == MigrationSectionKind.Channel => "Channel section after the migration began",
+            Phase.Body when kind == MigrationSectionKind.SharedRam => "SharedRam section after the migration began",
             _ => null,
         };
         if (wrong is not null) throw new MigrationStreamException(wrong);
@@ -213,6 +231,7 @@ public sealed class MigrationStreamReader
             MigrationSectionKind.Ram => MaxRamTableBytes,
             MigrationSectionKind.RoundEnd => RoundEndBytes,
             MigrationSectionKind.Channel => ChannelBytes,
+            MigrationSectionKind.SharedRam => SharedRamBytes,
             _ => 0,
         };
         if (length <= limit) return;

@@ -68,6 +68,14 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
         WriteSection(MigrationSectionKind.Channel, "", SectionVersion, payload);
     }
 
+    /// <summary>Offers to hand over shared RAM of <paramref name="ramBytes"/> bytes instead of copying it (see the format).</summary>
+    public void WriteSharedRam(ulong ramBytes)
+    {
+        Span<byte> payload = stackalloc byte[SharedRamBytes];
+        BinaryPrimitives.WriteUInt64LittleEndian(payload, ramBytes);
+        WriteSection(MigrationSectionKind.SharedRam, "", SectionVersion, payload);
+    }
+
     /// <summary>One component's saved state; <paramref name="componentId"/> is 1..64 bytes of UTF-8.</summary>
     public void WriteState(string componentId, uint version, ReadOnlySpan<byte> state)
     {
