@@ -15,6 +15,10 @@
 #                                against QEMU q35, QEMU's TLS procedure for both (tls-creds-x509 objects, -incoming
 #                                defer, migrate-set-parameters tls-creds): total time, throughput and each side's CPU
 #                                seconds per GiB (3 rounds, about 10 minutes); its own section
+#   bench/run.sh --migration-local  same-host migration over UNIX of 2 GiB (1 GiB random): Tern handing its
+#                                mem-share=on memfd over, against QEMU copying RAM and QEMU with x-ignore-shared
+#                                (RAM a shared /dev/shm file): total time, pause, downtime, bytes (3 rounds,
+#                                about 5 minutes); its own section
 #   bench/run.sh --migration-hugetlbfs   the same with guest RAM on hugetlbfs for both VMMs (-mem-path; needs
 #                                root): a mount and 2 MiB pool of the run's own, set back afterwards; its own section
 #   bench/run.sh --cluster       three tern nodes in network namespaces (needs root, PostgreSQL): failover

@@ -25,6 +25,9 @@ public sealed record BenchOptions
     /// <summary>TLS migration mode: 1 GiB migrated with and without TLS, Tern against QEMU (its own RESULTS.md section).</summary>
     public bool MigrationTls { get; init; }
 
+    /// <summary>Same-host migration of shared RAM: Tern handing its memfd over against QEMU copying and with x-ignore-shared (its own section).</summary>
+    public bool MigrationLocal { get; init; }
+
     /// <summary>Migration mode: which scenarios (MigrationScenario keys) and transports (tcp, unix) to run.</summary>
     public IReadOnlyList<string> MigrationScenarios { get; init; } = ["idle", "random256", "random1g", "rewrite"];
     public IReadOnlyList<string> MigrationTransports { get; init; } = ["tcp", "unix"];
@@ -53,13 +56,14 @@ public sealed record BenchOptions
         "                  [--profile [--variant \"LABEL|EXECUTABLE|KEY=VALUE,...\"]...] [--net]\n" +
         "                  [--migration [--scenarios idle,random256,random1g,rewrite] [--transports tcp,unix] [--tick-ms N]\n" +
         "                               [--migration-timeout-s N] [--loopback-mib N] [--mem-path HUGETLBFS-DIR]] (migration: --rounds 3, --warmup 0 unless given)\n" +
-        "                  [--migration-tls [--tick-ms N] [--migration-timeout-s N]] (also --rounds 3, --warmup 0 unless given)";
+        "                  [--migration-tls [--tick-ms N] [--migration-timeout-s N]] (also --rounds 3, --warmup 0 unless given)\n" +
+        "                  [--migration-local [--tick-ms N] [--migration-timeout-s N]] (also --rounds 3, --warmup 0 unless given)";
 
     public static BenchOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>();
         var variants = new List<TernVariant>();
-        bool profile = false, net = false, migration = false, migrationTls = false;
+        bool profile = false, net = false, migration = false, migrationTls = false, migrationLocal = false;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
@@ -67,6 +71,7 @@ public sealed record BenchOptions
             if (name == "--net") { net = true; continue; }
             if (name == "--migration") { migration = true; continue; }
             if (name == "--migration-tls") { migrationTls = true; continue; }
+            if (name == "--migration-local") { migrationLocal = true; continue; }
             if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
                 throw new ArgumentException($"unexpected argument '{name}'");
             string value = args[++i];
@@ -85,8 +90,8 @@ public sealed record BenchOptions
             Tern = Path.GetFullPath(Need("--tern")),
             Kernel = Path.GetFullPath(Need("--kernel")),
             Qemu = values.GetValueOrDefault("--qemu", defaults.Qemu),
-            Rounds = Int("--rounds", migration || migrationTls ? 3 : defaults.Rounds),
-            WarmupRounds = Int("--warmup", migration || migrationTls ? 0 : defaults.WarmupRounds),
+            Rounds = Int("--rounds", migration || migrationTls || migrationLocal ? 3 : defaults.Rounds),
+            WarmupRounds = Int("--warmup", migration || migrationTls || migrationLocal ? 0 : defaults.WarmupRounds),
             MemoryMiB = (ulong)Int("--mem-mib", (int)defaults.MemoryMiB),
             Vcpus = Int("--smp", defaults.Vcpus),
             FillMiB = Int("--fill-mib", defaults.FillMiB),
@@ -98,6 +103,7 @@ public sealed record BenchOptions
             Net = net,
             Migration = migration,
             MigrationTls = migrationTls,
+            MigrationLocal = migrationLocal,
             MigrationScenarios = List("--scenarios", defaults.MigrationScenarios),
             MigrationTransports = List("--transports", defaults.MigrationTransports),
             TickMs = Int("--tick-ms", defaults.TickMs),

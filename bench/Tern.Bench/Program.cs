@@ -24,6 +24,12 @@ if (options.MigrationTls)
     ResultsFile.ReplaceSection(options.Results, Tern.Bench.MigrationTls.TlsMigrationSection.Heading, section);
     Console.WriteLine($"\n{Tern.Bench.MigrationTls.TlsMigrationSection.Heading}\n\n{section}");
 }
+else if (options.MigrationLocal)
+{
+    var section = Tern.Bench.Migration.LocalMigrationSection.Run(options, facts);
+    ResultsFile.ReplaceSection(options.Results, Tern.Bench.Migration.LocalMigrationSection.Heading, section);
+    Console.WriteLine($"\n{Tern.Bench.Migration.LocalMigrationSection.Heading}\n\n{section}");
+}
 else if (options.Migration)
 {
     var section = Tern.Bench.Migration.MigrationSection.Run(options, facts);

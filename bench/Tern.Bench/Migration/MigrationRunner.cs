@@ -35,9 +35,11 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
                 // Both VMMs bind the incoming socket before they serve QMP (probing the socket would be taken as the migration).
                 string? status = (string?)incoming.Run("query-status")?["status"];
                 if (status != "inmigrate") return Fail($"destination status '{status}', not inmigrate: {destination.Tail()}");
+                EnableCapabilities(incoming, vmm.Capabilities); // QEMU wants x-ignore-shared on both sides
             }
 
             using var qmp = QmpClient.Open(Path.Combine(dir.FullName, "source.qmp"), QmpTimeout);
+            EnableCapabilities(qmp, vmm.Capabilities);
             if (vmm.Parameters is not null) qmp.Run("migrate-set-parameters", (JsonObject)vmm.Parameters.DeepClone());
             if (scenario.AutoConverge)
                 qmp.Run("migrate-set-capabilities", new JsonObject
@@ -70,6 +72,14 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    private static void EnableCapabilities(QmpClient qmp, IReadOnlyList<string>? names)
+    {
+        if (names is null) return;
+        var list = new JsonArray();
+        foreach (var n in names) list.Add(new JsonObject { ["capability"] = n, ["state"] = true });
+        qmp.Run("migrate-set-capabilities", new JsonObject { ["capabilities"] = list });
     }
 
     /// <summary>

@@ -9,8 +9,11 @@ namespace Tern.Bench.Migration;
 /// <param name="QmpOption">The -qmp value for a socket path, in the VMM's own spelling.</param>
 /// <param name="Parameters">migrate-set-parameters arguments sent before every migration, or null.</param>
 /// <param name="MemPath">-mem-path for guest RAM (both VMMs spell it alike), or null for anonymous memory.</param>
+/// <param name="Reshape">Rewrites the command line before -qmp is added (another -machine, an -object), or null.</param>
+/// <param name="Capabilities">migrate-set-capabilities turned on on both sides before `migrate`, or null.</param>
 public sealed record MigrationVmm(string Name, bool IsTern, Func<BenchShape, Contender> Contender,
-    Func<string, string> QmpOption, JsonObject? Parameters, string? MemPath)
+    Func<string, string> QmpOption, JsonObject? Parameters, string? MemPath,
+    Func<MigrationScenario, List<string>, List<string>>? Reshape = null, IReadOnlyList<string>? Capabilities = null)
 {
     /// <summary>
     /// QEMU's CPU for migration: +invtsc (the boot benchmark's) makes QEMU refuse to migrate ("State
@@ -31,6 +34,7 @@ public sealed record MigrationVmm(string Name, bool IsTern, Func<BenchShape, Con
     public IReadOnlyList<string> Arguments(MigrationScenario s, string qmpPath, string? incoming)
     {
         var args = Contender(Shape(s)).Arguments(s.Append).ToList();
+        if (Reshape is not null) args = Reshape(s, args);
         if (MemPath is not null) args.AddRange(["-mem-path", MemPath]);
         args.AddRange(["-qmp", QmpOption(qmpPath)]);
         if (incoming is not null) args.AddRange(["-incoming", incoming]);
