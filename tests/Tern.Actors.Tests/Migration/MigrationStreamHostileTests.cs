@@ -50,6 +50,12 @@ public sealed class MigrationStreamHostileTests
         ["bytes after Cancel"] = (() => RawStream.Started().Section(Kind.Cancel).Bytes([0xB7]).ToArray(), "1 bytes follow the Cancel section"),
         ["End with a payload"] = (() => RawStream.Started().Section(Kind.End, payload: [0]).ToArray(), "End section has a payload of 1 bytes (expected none)"),
         ["Cancel with a payload"] = (() => RawStream.Started().Section(Kind.Cancel, payload: [0, 0]).ToArray(), "Cancel section has a payload of 2 bytes (expected none)"),
+        // Issue 17: the same-host shared RAM offer.
+        ["SharedRam too long"] = (() => RawStream.Started().Section(Kind.SharedRam, payload: new byte[9]).ToArray(), "SharedRam payload of 9 bytes is over the 8-byte limit"),
+        ["SharedRam too short"] = (() => RawStream.Started().Section(Kind.SharedRam, payload: new byte[7]).ToArray(), "SharedRam payload of 7 bytes (expected 8)"),
+        ["bytes after SharedRam"] = (() => RawStream.Started().Section(Kind.SharedRam, payload: new byte[8]).Bytes([0xFD]).ToArray(), "1 bytes follow the SharedRam section"),
+        ["SharedRam after a round"] = (() => RawStream.Started().RoundEnd(1, 0).Section(Kind.SharedRam, payload: new byte[8]).ToArray(),
+            "SharedRam section after the migration began"),
         ["RoundEnd too long"] = (() => RawStream.Started().Section(Kind.RoundEnd, payload: new byte[13]).ToArray(), "RoundEnd payload of 13 bytes is over the 12-byte limit"),
         ["RoundEnd too short"] = (() => RawStream.Started().Section(Kind.RoundEnd, payload: new byte[11]).ToArray(), "RoundEnd payload of 11 bytes (expected 12)"),
         ["RoundEnd out of order"] = (() => RawStream.Started().RoundEnd(1, 0).RoundEnd(3, 0).ToArray(), "RoundEnd of round 3 after round 1"),
@@ -125,6 +131,19 @@ public sealed class MigrationStreamHostileTests
         if (expected.EndsWith('*')) Assert.StartsWith(expected[..^1], e.Message);
         else Assert.Equal(expected, e.Message);
         Assert.Throws<InvalidOperationException>(() => reader.ReadNext());
+    }
+
+    [Fact]
+    public void Once_the_source_s_ram_is_mapped_here_a_ram_section_is_refused_before_it_touches_memory()
+    {
+        using var memory = TestMemory.Create();
+        TestMemory.FillEverything(memory, 0xC3);
+        var stream = RawStream.Started().Ram([(0x1000, Page, 0)], OnePage).End();
+        var reader = new MigrationStreamReader(stream.Open(), memory) { RamHandedOver = true };
+        Assert.IsType<MigrationSection.Config>(reader.ReadNext());
+        var e = Assert.Throws<MigrationStreamException>(() => reader.ReadNext());
+        Assert.Equal("Ram section after the source handed its RAM over", e.Message);
+        Assert.Equal(0xC3, memory.ReadSpan(0x1000, 1)[0]);
     }
 
     [Fact]
