@@ -19,9 +19,11 @@ public sealed class ClusterImageLockTests
         var disk = dir.Disk("shared.img", 4 << 20);
         string[] vm = ["--kernel", Repo.TestKernel, "--append", "mode=ticks tick_ms=100", "--memory", "64M", "--disk", disk + ",rw"];
 
-        Assert.Equal(0, node.Ctl(["create", "vm1", .. vm]).ExitCode);
+        var created = node.Ctl(["create", "vm1", .. vm]);
+        Assert.True(created.ExitCode == 0, created.Output);
         node.WaitFor(() => node.VmState("vm1"), s => s == "running", VmTimeout, "vm1 running");
-        Assert.Equal(0, node.Ctl(["create", "vm2", .. vm]).ExitCode);
+        var second = node.Ctl(["create", "vm2", .. vm]);
+        Assert.True(second.ExitCode == 0, second.Output);
 
         // `tern ctl vms` as JSON (its table wraps the long error across lines).
         var vm2 = node.WaitFor(() => node.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "vm2"),
