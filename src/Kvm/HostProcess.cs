@@ -3,11 +3,21 @@ using Tern.Kvm.Interop;
 
 namespace Tern.Kvm;
 
-/// <summary>What the tern process asks of the kernel about itself: its file mode mask, its native environment, replacing its image.</summary>
+/// <summary>What the tern process asks of the kernel about itself: its file mode mask, its session, its native environment, replacing its image.</summary>
 public static class HostProcess
 {
     /// <summary>umask(2): the permission bits cleared from files and directories the process creates from now on; returns the mask before.</summary>
     public static uint SetFileModeMask(uint mask) => Libc.Umask(mask);
+
+    /// <summary>
+    /// setsid(2): makes this process the leader of a new session and process group, so signals
+    /// sent to the group or terminal it was started from (a Ctrl-C) no longer reach it. Throws
+    /// <see cref="HostProcessException"/> on failure (the process already leads a group).
+    /// </summary>
+    public static void StartNewSession()
+    {
+        if (Libc.SetSid() < 0) throw new HostProcessException(Marshal.GetLastPInvokeError(), "setsid");
+    }
 
     /// <summary>
     /// setenv(3): changes the native environment, which native libraries (OpenSSL) read;

@@ -24,7 +24,7 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
 
     public Process Start(VmConfig config, long incarnation, VmProcessFiles files)
     {
-        var options = new VmProcessOptions(files.ChannelSocket, incarnation, nodeGoneAfter, nodeTls, consoleBytes, VmConfigArguments.For(config));
+        var options = new VmProcessOptions(config.Name ?? throw new ArgumentException("a VM process needs a named machine", nameof(config)), files.ChannelSocket, incarnation, nodeGoneAfter, nodeTls, consoleBytes, VmConfigArguments.For(config));
         var start = new ProcessStartInfo(Executable) { UseShellExecute = false };
         foreach (var arg in options.ToArguments()) start.ArgumentList.Add(arg);
         return Process.Start(start) ?? throw new InvalidOperationException($"{Executable} did not start");

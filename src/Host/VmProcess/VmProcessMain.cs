@@ -29,6 +29,8 @@ public static class VmProcessMain
         {
             options = VmProcessOptions.Parse(args);
             config = VmCommandLine.Parse(options.Machine);
+            if (config.Name != options.Name)
+                throw new CommandLineException($"tern vm {options.Name}: the machine's -name is '{config.Name ?? ""}', not '{options.Name}'");
             tls = options.NodeTls is { } dir ? TlsCredsObjects.ForNode(TlsCredentials.Load(dir, TlsCredsEndpoint.Server)) : TlsCredsObjects.None;
         }
         catch (Exception e) when (e is CommandLineException or TlsCredentialsException or VersionRequestedException or HelpRequestedException)
@@ -36,6 +38,8 @@ public static class VmProcessMain
             return Fail(e is CommandLineException or TlsCredentialsException ? e.Message : "tern vm takes no -version or -help");
         }
 
+        // Its own session: a Ctrl-C meant for the node's terminal must not reach the guest; the node ends it when it should.
+        Tern.Kvm.HostProcess.StartNewSession();
         Socket listener;
         try
         {
@@ -49,7 +53,7 @@ public static class VmProcessMain
         var console = new ConsoleRing(options.ConsoleBytes);
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
         var vm = system.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: tls), "vm");
-        var hello = new VmChannelMessages.VmHello(config.Name ?? "", options.Incarnation, Environment.ProcessId, VmChannelCodec.ProtocolVersion);
+        var hello = new VmChannelMessages.VmHello(options.Name, options.Incarnation, Environment.ProcessId, VmChannelCodec.ProtocolVersion);
         system.ActorOf(VmChannelServer.Props(vm, console, listener, hello, options.NodeGoneAfter), "channel");
         using var signals = QuitOnSignal.Install(vm);
 

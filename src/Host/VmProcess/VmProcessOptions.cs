@@ -4,17 +4,18 @@ using Tern.Host.CommandLine;
 namespace Tern.Host.VmProcess;
 
 /// <summary>
-/// <c>tern vm --channel PATH --incarnation N --node-gone-after-ms MS [--node-tls DIR]
-/// [--console-bytes N] -- STRATOVIRT-OPTIONS</c>: what a node starts for each VM it runs. The
-/// options after <c>--</c> describe the machine as a standalone <c>tern</c> reads them.
+/// <c>tern vm NAME --channel PATH --incarnation N --node-gone-after-ms MS [--node-tls DIR]
+/// [--console-bytes N] -- STRATOVIRT-OPTIONS</c>: what a node starts for each VM it runs (NAME
+/// first, so <c>ps</c> says which VM a process is). The options after <c>--</c> describe the
+/// machine as a standalone <c>tern</c> reads them; their <c>-name</c> must be NAME.
 /// </summary>
-public sealed record VmProcessOptions(string Channel, long Incarnation, TimeSpan NodeGoneAfter, string? NodeTls, int ConsoleBytes, IReadOnlyList<string> Machine)
+public sealed record VmProcessOptions(string Name, string Channel, long Incarnation, TimeSpan NodeGoneAfter, string? NodeTls, int ConsoleBytes, IReadOnlyList<string> Machine)
 {
     public const int DefaultConsoleBytes = 256 * 1024;
 
     public IReadOnlyList<string> ToArguments()
     {
-        var args = new List<string> { "vm", "--channel", Channel, "--incarnation", Inv(Incarnation), "--node-gone-after-ms", Inv((long)NodeGoneAfter.TotalMilliseconds) };
+        var args = new List<string> { "vm", Name, "--channel", Channel, "--incarnation", Inv(Incarnation), "--node-gone-after-ms", Inv((long)NodeGoneAfter.TotalMilliseconds) };
         if (NodeTls is not null) args.AddRange(["--node-tls", NodeTls]);
         args.AddRange(["--console-bytes", Inv(ConsoleBytes), "--"]);
         args.AddRange(Machine);
@@ -24,10 +25,12 @@ public sealed record VmProcessOptions(string Channel, long Incarnation, TimeSpan
     /// <summary>The options of `tern vm` (the arguments after the verb); a <see cref="CommandLineException"/> names what is wrong.</summary>
     public static VmProcessOptions Parse(IReadOnlyList<string> args)
     {
+        if (args.Count == 0 || args[0].StartsWith('-')) throw new CommandLineException("tern vm: the VM's name must come first");
+        string vm = args[0];
         string? channel = null, tls = null;
         long? incarnation = null, goneMs = null;
         int console = DefaultConsoleBytes;
-        int i = 0;
+        int i = 1;
         for (; i < args.Count && args[i] != "--"; i++)
         {
             string name = args[i];
@@ -43,7 +46,7 @@ public sealed record VmProcessOptions(string Channel, long Incarnation, TimeSpan
             }
         }
         if (i >= args.Count) throw new CommandLineException("tern vm: the machine's options must follow '--'");
-        return new VmProcessOptions(
+        return new VmProcessOptions(vm,
             channel ?? throw new CommandLineException("tern vm: --channel is required"),
             incarnation ?? throw new CommandLineException("tern vm: --incarnation is required"),
             TimeSpan.FromMilliseconds(goneMs ?? throw new CommandLineException("tern vm: --node-gone-after-ms is required")),

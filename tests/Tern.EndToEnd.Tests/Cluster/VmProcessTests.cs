@@ -67,4 +67,19 @@ public sealed class VmProcessTests
         Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(5), $"the guest ended {killedAt.Elapsed.TotalSeconds:0.0} s after the node was killed");
         Assert.Contains("no node for 1.5 s: quitting the VM", string.Join("\n", node.Process.Stdout));
     }
+
+    [Fact]
+    public void Tern_vm_names_a_bad_option_and_a_machine_of_another_name_and_starts_nothing()
+    {
+        using var dir = new TempDir();
+        string channel = dir.File("channel.sock");
+        var bogus = TernProcess.Run(["vm", "a", "--bogus"]);
+        Assert.Equal(1, bogus.ExitCode);
+        Assert.Contains("tern vm: unknown option '--bogus'", bogus.Stderr);
+
+        var other = TernProcess.Run(["vm", "a", "--channel", channel, "--incarnation", "1", "--node-gone-after-ms", "100", "--", "-name", "b", "-kernel", Repo.TestKernel]);
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains("tern vm a: the machine's -name is 'b', not 'a'", other.Stderr);
+        Assert.False(File.Exists(channel));
+    }
 }

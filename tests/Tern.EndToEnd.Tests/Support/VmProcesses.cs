@@ -7,7 +7,7 @@ namespace Tern.EndToEnd.Tests.Support;
 /// </summary>
 public static class VmProcesses
 {
-    /// <summary>(pid, the machine's -name) of every VM process of the node whose data directory is <paramref name="dataDirectory"/>.</summary>
+    /// <summary>(pid, the VM's name) of every VM process of the node whose data directory is <paramref name="dataDirectory"/>.</summary>
     public static IReadOnlyList<(int Pid, string Vm)> Of(string dataDirectory)
     {
         string channels = Path.Combine(Path.GetFullPath(dataDirectory), "vms") + "/";
@@ -20,7 +20,7 @@ public static class VmProcesses
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; } // it ended meanwhile
             if (args.Length < 2 || args[1] != "vm") continue;
             if (ValueOf(args, "--channel") is not { } channel || !channel.StartsWith(channels, StringComparison.Ordinal)) continue;
-            found.Add((pid, ValueOf(args, "-name") ?? ""));
+            found.Add((pid, args[2])); // tern vm NAME ...
         }
         return found;
     }
