@@ -13,6 +13,15 @@ public sealed class ConsoleRing(int capacity) : WriteOnlyStream, IConsoleHistory
     private readonly Lock _gate = new();
     private long _written;
 
+    /// <summary>How many bytes the guest has written in all (the offset the next byte gets).</summary>
+    public long Written
+    {
+        get
+        {
+            lock (_gate) return _written;
+        }
+    }
+
     /// <summary>Bytes from <paramref name="from"/> (at most <paramref name="max"/>), the offset after them, and whether older bytes were lost.</summary>
     public (byte[] Data, long From, long Next, bool Truncated) Read(long from, int max)
     {

@@ -83,7 +83,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
         Receive<Connected>(c =>
         {
             _vm = VmChannelConnection.Start(c.Socket, Self);
-            _vm.Send(VmChannelFrame.Hello(new NodeHello(_node, _console.Snapshot().Written)));
+            _vm.Send(VmChannelFrame.Hello(new NodeHello(_node, _console.Written)));
         });
         Receive<VmChannelConnection.Received>(r => r.Frame is { Kind: VmChannelFrameKind.Hello, Body: VmHello }, r => OnVmHello((VmHello)r.Frame.Body));
         Receive<VmChannelConnection.Closed>(c => FailBoot($"the VM process closed its channel before greeting{(c.Error is null ? "" : $": {c.Error}")}"));
@@ -245,7 +245,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     /// <summary>Console bytes go into the node's ring at the VM's offsets (a fresh ring starts where the VM's output stands).</summary>
     private void Mirror(ConsoleData data)
     {
-        var (written, _) = _console.Snapshot();
+        long written = _console.Written;
         if (written == 0 && data.From > 0) _console.Continue(data.From + data.Data.Length, data.Data);
         else if (data.From == written) _console.Write(data.Data);
         else if (data.From < written && data.From + data.Data.Length > written) _console.Write(data.Data.AsSpan((int)(written - data.From)));

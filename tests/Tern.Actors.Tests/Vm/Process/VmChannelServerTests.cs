@@ -124,7 +124,7 @@ public sealed class VmChannelServerTests : Akka.TestKit.Xunit2.TestKit
             while (first.Next() is not null) { } // the server closes the connection
         }
 
-        long offset = _console.Snapshot().Written;
+        long offset = _console.Written;
         using var second = new Node(SocketPath);
         second.Send(VmChannelFrame.Hello(new NodeHello("h1", offset)));
         second.Expect<VmHello>(VmChannelFrameKind.Hello);
