@@ -16,12 +16,10 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
 {
     private readonly VmConfig _config;
     private readonly MachineConsole _console;
-    private readonly List<IActorRef> _exitWatchers = [];
-    private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly VmAudience _audience;
     private Machine? _machine;
     private IActorRef? _vcpus;
     private VmRunState _state = VmRunState.Created;
-    private VmExited? _exited;
     private readonly StrongBox<Task<FirstMachine>?> _firstMachine;
 
     public IStash Stash { get; set; } = null!;
@@ -45,6 +43,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         Migration.Engine.Transport.TlsCredsObjects tls)
     {
         _config = config;
+        _audience = new VmAudience(Context);
         _console = console;
         _firstMachine = firstMachine;
         _tls = tls;
@@ -66,20 +65,10 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
     /// <summary>Messages every behaviour answers the same way.</summary>
     private void CommonHandlers()
     {
-        Receive<WatchExit>(_ =>
-        {
-            if (_exited is not null) Sender.Tell(_exited);
-            else _exitWatchers.Add(Sender);
-        });
-        Receive<Subscribe>(s =>
-        {
-            if (_subscribers.Add(s.Subscriber)) Context.Watch(s.Subscriber);
-        });
-        Receive<Unsubscribe>(s =>
-        {
-            if (_subscribers.Remove(s.Subscriber)) Context.Unwatch(s.Subscriber);
-        });
-        Receive<Terminated>(t => { _subscribers.Remove(t.ActorRef); }); // a stopped vCPU group needs nothing more
+        Receive<WatchExit>(_ => _audience.WatchExit(Sender));
+        Receive<Subscribe>(s => _audience.Subscribe(s.Subscriber));
+        Receive<Unsubscribe>(s => _audience.Unsubscribe(s.Subscriber));
+        Receive<Terminated>(t => _audience.Forget(t.ActorRef)); // a stopped vCPU group needs nothing more
         Receive<VcpuStopped>(OnVcpuStopped);
         MigrationEventHandlers();
         AnnounceHandlers();
@@ -273,20 +262,15 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
 
     private void End(int exitCode, string reason, bool guest, string qmpReason)
     {
-        if (_exited is not null) return;
+        if (_audience.Exited is not null) return;
         _state = VmRunState.Shutdown;
         Publish(new VmEvent.Shutdown(DateTimeOffset.UtcNow, guest, qmpReason));
-        _exited = new VmExited(exitCode, reason);
         if (_vcpus is not null) Context.Stop(_vcpus);
-        foreach (var w in _exitWatchers) w.Tell(_exited);
-        _exitWatchers.Clear();
+        _audience.Exit(new VmExited(exitCode, reason));
         BecomeReady();
     }
 
-    private void Publish(VmEvent e)
-    {
-        foreach (var s in _subscribers) s.Tell(e);
-    }
+    private void Publish(VmEvent e) => _audience.Publish(e);
 
     protected override void PostStop()
     {

@@ -32,8 +32,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     private readonly VmProcessFiles _files;
     private readonly ConsoleRing _console;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly HashSet<IActorRef> _subscribers = [];
-    private readonly List<IActorRef> _exitWatchers = [];
+    private readonly VmAudience _audience;
     private readonly Dictionary<long, IActorRef> _requesters = [];
     private System.Diagnostics.Process? _process;
     private VmChannelConnection? _vm;
@@ -43,7 +42,6 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     private IActorRef? _commitApprover;
     private long _commitRequestId;
     private long _nextId;
-    private VmExited? _exited;
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -60,6 +58,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
         IVmProcessLauncher launcher, VmProcessFiles files, ConsoleRing console)
     {
         _config = config;
+        _audience = new VmAudience(Context);
         _name = name;
         _incarnation = incarnation;
         _node = node;
@@ -118,20 +117,10 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     /// <summary>What the proxy answers itself, in every state: subscriptions and exit watches.</summary>
     private void Local()
     {
-        Receive<Subscribe>(s =>
-        {
-            if (_subscribers.Add(s.Subscriber)) Context.Watch(s.Subscriber);
-        });
-        Receive<Unsubscribe>(s =>
-        {
-            if (_subscribers.Remove(s.Subscriber)) Context.Unwatch(s.Subscriber);
-        });
-        Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
-        Receive<WatchExit>(_ =>
-        {
-            if (_exited is not null) Sender.Tell(_exited);
-            else _exitWatchers.Add(Sender);
-        });
+        Receive<Subscribe>(s => _audience.Subscribe(s.Subscriber));
+        Receive<Unsubscribe>(s => _audience.Unsubscribe(s.Subscriber));
+        Receive<Terminated>(t => _audience.Forget(t.ActorRef));
+        Receive<WatchExit>(_ => _audience.WatchExit(Sender));
     }
 
     private void OnBoot(Boot boot)
@@ -222,7 +211,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
                 Exit(exited.ExitCode, exited.Reason);
                 break;
             case { Kind: VmChannelFrameKind.Event, Body: VmEvent e }:
-                foreach (var s in _subscribers) s.Tell(e);
+                _audience.Publish(e);
                 break;
             case { Kind: VmChannelFrameKind.Request, Body: CommitRequest ask }:
                 _commitRequestId = frame.Id;
@@ -261,16 +250,10 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
 
     private void OnProcessEnded(ProcessEnded ended)
     {
-        if (_exited is null) Exit(1, $"the VM process ended unexpectedly ({DescribeExit(ended.ExitCode)})", processDied: true);
+        if (_audience.Exited is null) Exit(1, $"the VM process ended unexpectedly ({DescribeExit(ended.ExitCode)})", processDied: true);
     }
 
-    private void Exit(int code, string reason, bool processDied = false)
-    {
-        if (_exited is not null) return;
-        _exited = new VmExited(code, reason, processDied);
-        foreach (var w in _exitWatchers) w.Tell(_exited);
-        _exitWatchers.Clear();
-    }
+    private void Exit(int code, string reason, bool processDied = false) => _audience.Exit(new VmExited(code, reason, processDied));
 
     /// <summary>.NET reports a process killed by signal S as exit code 128 + S.</summary>
     private static string DescribeExit(int code) => code > 128 ? $"killed by signal {code - 128}" : $"exit code {code}";
