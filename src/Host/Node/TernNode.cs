@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Host;
 using Tern.Actors.Cluster.Manager;
+using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using Tern.Host.Api;
 using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;
@@ -57,6 +58,7 @@ public static class TernNode
                 fatal = reason;
                 stopping.Cancel();
             }), "host");
+            await AwaitRegisteredAsync(manager, options.Name, nodeSettings.GetTimeSpan("join-timeout"), cancel);
 
             string scheme = tls is null ? "http" : "https";
             string apiUrl = $"{scheme}://{FormatEndpoint(api)}";
@@ -134,6 +136,31 @@ public static class TernNode
         throw new NodeStartException(seeds.Length == 0
             ? $"could not start the cluster within {timeout.TotalSeconds:0} s"
             : $"could not join the cluster through {seeds} within {timeout.TotalSeconds:0} s");
+    }
+
+    /// <summary>
+    /// Waits until the manager holds this host's first load report, so a VM created the moment the
+    /// node says it is ready can be placed on it (before, placement would find no host at all).
+    /// </summary>
+    private static async Task AwaitRegisteredAsync(IActorRef manager, string name, TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            try
+            {
+                var hosts = await manager.Ask<HostList>(new GetHosts(), TimeSpan.FromSeconds(2), cancel);
+                if (hosts.Hosts.Any(h => h.Name == name && h.Load is not null)) return;
+            }
+            catch (AskTimeoutException)
+            {
+                // The manager singleton is still starting; ask again.
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new NodeStartException($"the cluster manager did not learn of this host within {timeout.TotalSeconds:0} s");
+            await Task.Delay(100, cancel);
+        }
     }
 
     private static async Task<WebApplication> StartApiAsync((string Host, int Port) api, Tern.Actors.Security.TlsCredentials? tls, RequestGuard guard, ControlApi endpoints)

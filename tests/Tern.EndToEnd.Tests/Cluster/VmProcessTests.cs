@@ -13,8 +13,11 @@ public sealed class VmProcessTests
     private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(60);
     private const string Ticks = "mode=ticks tick_ms=100 busy=5";
 
-    private static void Create(ClusterNode node, string name) =>
-        Assert.True(node.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", Ticks, "--memory", "48M").ExitCode == 0);
+    private static void Create(ClusterNode node, string name)
+    {
+        var created = node.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", Ticks, "--memory", "48M");
+        Assert.True(created.ExitCode == 0, $"tern ctl create {name}:\n{created.Output}");
+    }
 
     private static long Incarnation(ClusterNode node, string name) =>
         node.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == name).GetProperty("incarnation").GetInt64();
