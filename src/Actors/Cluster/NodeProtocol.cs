@@ -36,8 +36,11 @@ public static class NodeProtocol
     /// <summary>End this incarnation of a VM on the host that runs it.</summary>
     public sealed record StopInstance(string Name, long Incarnation) : IClusterMessage;
 
-    /// <summary>Host -> manager: the instance booted and runs.</summary>
-    public sealed record VmStarted(string Host, string Name, long Incarnation) : IClusterMessage;
+    /// <summary>
+    /// Host -> manager: the instance booted and runs, or (<paramref name="Adopted"/>) a restarted
+    /// node found its VM process still running it and drives it again.
+    /// </summary>
+    public sealed record VmStarted(string Host, string Name, long Incarnation, bool Adopted = false) : IClusterMessage;
 
     /// <summary>Host -> manager: the instance ended (boot failure, guest power-off, vCPU failure or a stop order).</summary>
     public sealed record VmEnded(string Host, string Name, long Incarnation, VmEndReason Reason, string Detail) : IClusterMessage;

@@ -47,6 +47,7 @@ public static class TernNode
             ClusterTls.RequireBeyondLoopback(tls, options.Bind, api);
 
             system = StartActorSystem(config, options.Bind, tls);
+            MemberLossClock.Get(system); // from now on, so that a manager starting here later knows when hosts were lost
             await JoinAsync(system, options, nodeSettings.GetTimeSpan("join-timeout"), cancel);
 
             var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config));
@@ -223,14 +224,14 @@ public static class TernNode
 
     /// <summary>
     /// With tern.host.vm-processes on, each VM runs in a `tern vm` process of its own, which ends
-    /// its guest once the node has been gone for fence-after (the node's own fencing time, well
-    /// inside the time the cluster takes to down a lost host and restart its VMs elsewhere).
+    /// its guest once the node has been gone for node-gone-after (<see cref="OrphanVmWindow"/>
+    /// says why that is safe); a node restarted sooner re-adopts it.
     /// </summary>
     private static HostSettings WithVmProcesses(HostSettings host, Akka.Configuration.Config config, string dataDirectory) =>
         config.GetBoolean("tern.host.vm-processes")
             ? host with
             {
-                VmProcesses = new VmProcessLauncher(host.FenceAfter, host.Tls?.Directory, host.ConsoleBufferBytes),
+                VmProcesses = new VmProcessLauncher(host.NodeGoneAfter, host.Tls?.Directory, host.ConsoleBufferBytes),
                 VmProcessDirectory = Path.Combine(dataDirectory, "vms"),
             }
             : host;

@@ -125,14 +125,48 @@ public sealed class ClusterManagerSpec() : ManagerTestKit(database => ClusterTes
 
         // The new manager sees the cluster without "gone": it is down, and v1 waits for a host...
         var survivor = CreateTestProbe();
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var recovered = StartManager();
         AwaitAssert(() => Assert.Equal(HostState.Down, Ask<HostList>(recovered, new GetHosts()).Hosts.Single(h => h.Name == "gone").State));
         Assert.Equal(VmState.Pending, View(recovered, "v1").State);
-        // ...until a survivor reports, and gets v1 as a new incarnation.
+        // ...until a survivor reports, and gets v1 as a new incarnation, once gone's VM process
+        // (which may still run v1) has surely ended it: node-gone-after + 0.5 s = stable-after, 3 s.
         recovered.Tell(Report("survivor", SelfAddress), survivor);
         var run = survivor.FishForMessage<RunInstance>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(2.9), $"v1 restarted {started.Elapsed.TotalSeconds:0.0} s after its host was found lost");
         Assert.Equal(("v1", 2L), (run.Definition.Name, run.Incarnation));
         Assert.Equal("survivor", View(recovered, "v1").Host);
+        StopManager(recovered);
+    }
+
+    [Fact]
+    public void A_lost_host_that_comes_back_before_its_vms_wait_is_over_keeps_them_and_is_told_to_run_the_same_incarnation()
+    {
+        const string goneAddress = "akka.tcp://tern@10.255.255.1:1";
+        var writer = Sys.ActorOf(Akka.Actor.Props.Create(() => new JournalWriter()));
+        Ask<Done>(writer, new IManagerEvent[]
+        {
+            new ManagerEvents.HostJoined("gone", goneAddress, T0),
+            new ManagerEvents.VmDefined(Def("v1", 128), T0),
+            new ManagerEvents.VmPlaced("v1", "gone", 1, "created", T0),
+        });
+        StopManager(writer);
+
+        var survivor = CreateTestProbe();
+        var recovered = StartManager();
+        recovered.Tell(Report("survivor", SelfAddress), survivor);
+        AwaitAssert(() => Assert.Equal(HostState.Down, Ask<HostList>(recovered, new GetHosts()).Hosts.Single(h => h.Name == "gone").State));
+
+        // gone's node restarts within the wait and reports (with nothing running yet: its VM processes are orphans).
+        var back = CreateTestProbe();
+        recovered.Tell(Report("gone", goneAddress), back);
+        var run = back.FishForMessage<RunInstance>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal(("v1", 1L), (run.Definition.Name, run.Incarnation));
+        recovered.Tell(new VmStarted("gone", "v1", 1, Adopted: true), back);
+        // Long past the wait, v1 never went anywhere else.
+        survivor.ExpectNoMsg(TimeSpan.FromSeconds(4));
+        Assert.Equal(("gone", 1L), (View(recovered, "v1").Host, View(recovered, "v1").Incarnation));
+        Assert.Contains(Ask<EventList>(recovered, new GetEvents(0)).Events, e => e.Text == "vm v1 re-adopted on gone: its process ran on while the node was away");
         StopManager(recovered);
     }
 

@@ -22,7 +22,8 @@ public static class ClusterViews
         var instance = vm.Host is null ? null
             : reported.GetValueOrDefault(vm.Host)?.FirstOrDefault(r => r.Name == vm.Name && r.Incarnation == vm.Incarnation);
         if (vm.Desired == DesiredState.Stopped) return vm.Host is null ? VmState.Stopped : VmState.Stopping;
-        if (vm.Host is null) return VmState.Pending;
+        // A VM whose host is lost waits for a host, even while it is held there (its VM process may still run it).
+        if (vm.Host is null || registry.Host(vm.Host)?.Up != true) return VmState.Pending;
         return instance?.Phase == VmRunPhase.Running ? VmState.Running : VmState.Starting;
     }
 }

@@ -9,11 +9,14 @@ namespace Tern.Actors.Cluster.Decisions;
 /// waiting for room. Each gets a new incarnation on the host placement chooses (so an instance
 /// left on the lost host, should it come back, is recognised as stale and stopped); a VM whose
 /// host went down and that finds no room is recorded as waiting. A VM that was stopping there is
-/// recorded as stopped.
+/// recorded as stopped. The VMs of a lost host that may still be running there (its VM processes
+/// outlive their node for a while, see <see cref="Host.OrphanVmWindow"/>) are left alone until
+/// the caller says their wait is over.
 /// </summary>
 public static class FailoverPlan
 {
-    public static IReadOnlyList<IManagerEvent> For(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, DateTime now)
+    /// <param name="held">Lost hosts whose VMs must not be restarted elsewhere yet.</param>
+    public static IReadOnlyList<IManagerEvent> For(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, DateTime now, IReadOnlySet<string>? held = null)
     {
         // A VM that was stopping on a host that went down has stopped with it.
         var events = registry.Vms.Values
@@ -22,7 +25,7 @@ public static class FailoverPlan
             .ToList();
         var homeless = registry.Vms.Values
             .Where(v => v.Desired == DesiredState.Running && !registry.Migrations.ContainsKey(v.Name))
-            .Where(v => v.Host is null || registry.Host(v.Host)?.Up != true)
+            .Where(v => v.Host is null || (registry.Host(v.Host)?.Up != true && held?.Contains(v.Host) != true))
             .ToDictionary(v => v.Name);
         long incarnation = registry.LastIncarnation;
         foreach (var (vm, host) in Placement.ChooseAll(homeless.Values.Select(v => v.Definition), hosts))

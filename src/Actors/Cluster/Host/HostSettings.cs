@@ -30,6 +30,9 @@ public sealed record HostSettings(
     /// </summary>
     public Vm.Process.IVmProcessLauncher? VmProcesses { get; init; }
 
+    /// <summary>How long a VM process keeps its guest once its node has gone (<see cref="OrphanVmWindow"/>).</summary>
+    public TimeSpan NodeGoneAfter { get; init; } = TimeSpan.FromSeconds(2.5);
+
     /// <summary>Where VM processes keep their channel sockets, one directory per instance (the node's data directory's vms/).</summary>
     public string VmProcessDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "tern-vms");
 
@@ -52,6 +55,7 @@ public sealed record HostSettings(
         {
             ImageLockWait = c.GetTimeSpan("image-lock-wait", TimeSpan.FromSeconds(15)),
             ImageLockRetry = c.GetTimeSpan("image-lock-retry", TimeSpan.FromMilliseconds(500)),
+            NodeGoneAfter = OrphanVmWindow.NodeGoneAfter(config),
         };
     }
 

@@ -33,6 +33,8 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, IActorRef> _hostActors = new(StringComparer.Ordinal);
     /// <summary>Hosts whose node is leaving the cluster: still up, but no longer a place for VMs.</summary>
     private readonly HashSet<string> _leaving = new(StringComparer.Ordinal);
+    /// <summary>Lost hosts whose VMs wait until the time given: their VM processes may still run them (<see cref="OrphanVmWindow"/>).</summary>
+    private readonly Dictionary<string, DateTime> _heldUntil = new(StringComparer.Ordinal);
     private ClusterRegistry _registry = ClusterRegistry.Empty;
     private OverloadState _overload = OverloadState.Empty;
 
@@ -59,7 +61,9 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         MigrationCommands();
         Command<IManagerCommand>(OnCommand);
         Command<HostReport>(OnHostReport);
-        Command<VmStarted>(s => _events.Add(DateTime.UtcNow, $"vm {s.Name} running on {s.Host}"));
+        Command<VmStarted>(s => _events.Add(DateTime.UtcNow, s.Adopted
+            ? $"vm {s.Name} re-adopted on {s.Host}: its process ran on while the node was away"
+            : $"vm {s.Name} running on {s.Host}"));
         Command<VmEnded>(OnVmEnded);
         Command<ClusterEvent.CurrentClusterState>(OnClusterState);
         Command<ClusterEvent.MemberDowned>(OnHostDowned);
@@ -81,6 +85,8 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
     private void OnRecovered()
     {
         _events.Add(DateTime.UtcNow, $"cluster manager recovered: {_registry.Vms.Count} VMs, {_registry.Hosts.Count} hosts");
+        // Hosts already down whose VMs had not restarted elsewhere yet: their VM processes may still run them.
+        foreach (var host in _registry.Hosts.Values.Where(h => !h.Up)) Hold(host.Name, Address.Parse(host.Address), DateTime.UtcNow);
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.MemberDowned), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.MemberLeft), typeof(ClusterEvent.MemberExited));
         Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, _settings.ReconcileInterval);
@@ -155,6 +161,9 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             : new IManagerEvent[] { new HostJoined(report.Host, report.Address, DateTime.UtcNow) };
         PersistThen(joined, () =>
         {
+            // Back within its VMs' wait (a quick node restart): they are still placed here, and the
+            // host re-adopts the VM processes that still run them when it gets their orders below.
+            if (joined.Length > 0 && _heldUntil.Remove(report.Host)) Timers.Cancel($"held-{report.Host}");
             _hostActors[report.Host] = host;
             _loads[report.Host] = report.Load;
             _reported[report.Host] = report.Vms;
@@ -191,8 +200,9 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
 
     /// <summary>
     /// A host the Split Brain Resolver downed is gone for good: its VMs restart now, not a second
-    /// or two later when the leader removes it. A downed host has already fenced itself (fence-after
-    /// is shorter than stable-after). A manager on the losing side, whose own side is being downed,
+    /// or two later when the leader removes it (if their VM processes may still be running them, once
+    /// those have ended: <see cref="Hold"/>). A host downed while alive has fenced itself already
+    /// (fence-after is shorter than stable-after). A manager on the losing side, whose own side is being downed,
     /// does nothing: the majority's manager takes over.
     /// </summary>
     private void OnHostDowned(ClusterEvent.MemberDowned downed)
@@ -217,7 +227,21 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         _hostActors.Remove(host.Name);
         _leaving.Remove(host.Name);
         var now = DateTime.UtcNow;
+        Hold(host.Name, address, now);
         PersistThen([new HostLeft(host.Name, why, now), .. MigrationsLostWith(host.Name, now)], OnReconcile);
+    }
+
+    /// <summary>
+    /// Keeps a lost host's VMs from restarting elsewhere until its VM processes have surely ended
+    /// their guests: <see cref="OrphanVmWindow"/> after this node first saw the host lost.
+    /// </summary>
+    private void Hold(string host, Address address, DateTime now)
+    {
+        var until = MemberLossClock.Get(Context.System).LostSince(address) + _settings.HostLossWait;
+        if (until <= now || !_registry.VmsOn(host).Any(v => v.Desired == DesiredState.Running)) return;
+        _heldUntil[host] = until;
+        Timers.StartSingleTimer($"held-{host}", Reconcile.Instance, until - now);
+        _events.Add(now, $"host {host} lost: its VMs restart elsewhere in {(until - now).TotalSeconds:0.0} s unless it comes back (its VM processes may still run them)");
     }
 
     private void OnHostLeaving(Address address)
@@ -231,7 +255,9 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
     {
         var now = DateTime.UtcNow;
         AbandonSilentMigrations(now);
-        PersistThen(FailoverPlan.For(_registry, Candidates(), now), () =>
+        foreach (var (host, until) in _heldUntil.ToArray())
+            if (until <= now) _heldUntil.Remove(host);
+        PersistThen(FailoverPlan.For(_registry, Candidates(), now, _heldUntil.Keys.ToHashSet(StringComparer.Ordinal)), () =>
         {
             SendOrders();
             StartPlannedMoves(now);

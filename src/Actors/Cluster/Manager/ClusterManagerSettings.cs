@@ -12,6 +12,9 @@ public sealed record ClusterManagerSettings(
     MigrationLimits MigrationLimits,
     MigrationRunSettings Migration)
 {
+    /// <summary>How long after a host is seen lost its VMs wait before they restart elsewhere (<see cref="Host.OrphanVmWindow"/>).</summary>
+    public TimeSpan HostLossWait { get; init; } = Host.OrphanVmWindow.QuitGrace;
+
     public static ClusterManagerSettings From(Config config)
     {
         var c = config.GetConfig("tern.cluster.manager")
@@ -38,7 +41,10 @@ public sealed record ClusterManagerSettings(
                     "force" => OnCompletionTimeout.Force,
                     var other => throw new ConfigurationException($"tern.cluster.manager.migration.on-timeout must be 'abort' or 'force', not '{other}'"),
                 },
-                c.GetTimeSpan("migration.silent-after")));
+                c.GetTimeSpan("migration.silent-after")))
+        {
+            HostLossWait = Host.OrphanVmWindow.HostLossWait(config),
+        };
     }
 
     private static long NotNegative(long value, string key) =>
