@@ -18,8 +18,13 @@ namespace Tern.Actors.Vm.Process;
 /// A connection goes: node sends hello NodeHello; VM answers hello VmHello, then an event
 /// ConsoleData with its console output from the offset the node asked for (and more as the guest
 /// writes). After that, node requests are VmProtocol and MigrationProtocol messages (MigrateTo for
-/// a migration the node approves); VM requests are CommitRequest. The VM sends every VmEvent it
-/// publishes, and VmExited as an event when the guest has ended. Anything else — a length out of
+/// a migration the node approves) and FenceCountdown; VM requests are CommitRequest. The VM sends
+/// every VmEvent it publishes, and VmExited as an event when the guest has ended.
+///
+/// The VM serves one node connection at a time; a new one replaces the old (a node that restarted
+/// and re-adopts the VM greets it like the first time, asking for the console from offset 0: the
+/// VM's own ring kept what the guest wrote meanwhile). With no node greeted for node-gone-after
+/// the VM quits its guest and answers any later NodeHello by closing the connection. Anything else — a length out of
 /// range, JSON that does not parse, an unknown kind or type, a body of the wrong shape — is a
 /// <see cref="VmChannelException"/>, and the reader closes the connection.
 /// </summary>

@@ -17,6 +17,7 @@ namespace Tern.Actors.Vm.Process;
 [JsonSerializable(typeof(MigrateTo))]
 [JsonSerializable(typeof(CommitRequest))]
 [JsonSerializable(typeof(ConsoleData))]
+[JsonSerializable(typeof(FenceCountdown))]
 [JsonSerializable(typeof(Boot))]
 [JsonSerializable(typeof(Booted))]
 [JsonSerializable(typeof(BootFailed))]

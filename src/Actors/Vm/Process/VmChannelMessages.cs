@@ -15,6 +15,14 @@ public static class VmChannelMessages
     /// <summary>VM -> node, the answer to <see cref="NodeHello"/>: which VM instance this process runs, so a node re-adopting it can check it against the registry.</summary>
     public sealed record VmHello(string Name, long Incarnation, int Pid, int ProtocolVersion);
 
+    /// <summary>
+    /// Node -> VM request (replied with CommandDone): the node has lost the majority of its cluster
+    /// and will end this VM itself within <paramref name="Milliseconds"/>; should the node vanish
+    /// meanwhile, the VM must end by then too, not node-gone-after after the node went. 0 cancels
+    /// (the majority is reachable again).
+    /// </summary>
+    public sealed record FenceCountdown(long Milliseconds);
+
     /// <summary>Node -> VM: <see cref="Migration.MigrationProtocol.Migrate"/> with the node as commit approver (asked by <see cref="CommitRequest"/>).</summary>
     public sealed record MigrateTo(MigrationEndpoint Destination);
 

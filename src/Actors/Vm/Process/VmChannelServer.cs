@@ -15,8 +15,10 @@ namespace Tern.Actors.Vm.Process;
 /// the VM publishes and the console output, and asks the node to approve a migration's commit.
 ///
 /// A VM must not outlive its node for long: the cluster restarts the VMs of a host it has lost
-/// elsewhere. When no node has been connected for <paramref name="nodeGoneAfter"/>, the server
-/// quits the VM (its guest ends; the process exits).
+/// elsewhere (Cluster.Host.OrphanVmWindow has the timing). When no node has greeted it for
+/// <paramref name="nodeGoneAfter"/>, or the node vanished while it counted down to fencing itself
+/// (<see cref="FenceCountdown"/>) and that countdown ran out first, the server quits the VM (its
+/// guest ends; the process exits) and greets no node after that.
 /// </summary>
 public sealed class VmChannelServer : ReceiveActor, IWithTimers
 {
@@ -33,6 +35,10 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     private readonly TimeSpan _nodeGoneAfter;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private VmChannelConnection? _node;
+    /// <summary>The connected node has said NodeHello: it drives the VM, and the node-gone countdown is off.</summary>
+    private bool _greeted;
+    private DateTime? _fenceBy;
+    private bool _quitting;
     private long _consoleSent;
     private long _nextId;
     private readonly Dictionary<long, IActorRef> _commitAskers = [];
@@ -64,8 +70,8 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
         Receive<PumpConsole>(_ => SendConsole());
         Receive<NodeGone>(_ => OnNodeGone());
         Receive<ApproveCommit>(OnApproveCommit);
-        Receive<VmExited>(e => _node?.Send(VmChannelFrame.Event(e)));
-        Receive<VmEvent>(e => _node?.Send(VmChannelFrame.Event(e)));
+        Receive<VmExited>(e => { if (_greeted) _node!.Send(VmChannelFrame.Event(e)); });
+        Receive<VmEvent>(e => { if (_greeted) _node!.Send(VmChannelFrame.Event(e)); });
     }
 
     protected override void PreStart()
@@ -95,22 +101,38 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
 
     private void OnAccepted(Accepted a)
     {
-        _node?.Dispose(); // the node that restarted replaces the one that went away
+        // The node that restarted replaces the one that went away.
+        if (_node is { } old)
+        {
+            _node = null;
+            old.Dispose();
+            if (_greeted) NodeLost();
+        }
+        _greeted = false;
         _node = VmChannelConnection.Start(a.Socket, Self);
-        Timers.Cancel("console");
     }
 
     private void OnFrame(VmChannelFrame frame)
     {
         switch (frame)
         {
+            case { Kind: VmChannelFrameKind.Hello, Body: NodeHello hello } when _quitting:
+                _log.Warning("node {0} came back after the VM began to quit; closing its connection", hello.Node);
+                _node!.Dispose();
+                break;
             case { Kind: VmChannelFrameKind.Hello, Body: NodeHello hello }:
+                _greeted = true;
+                _fenceBy = null; // a countdown was the previous node's
                 Timers.Cancel("node-gone");
                 _log.Info("node {0} connected; console from offset {1}", hello.Node, hello.ConsoleFrom);
                 _node!.Send(VmChannelFrame.Hello(_hello));
                 _consoleSent = hello.ConsoleFrom;
                 SendConsole();
                 Timers.StartPeriodicTimer("console", new PumpConsole(), ConsoleInterval);
+                break;
+            case { Kind: VmChannelFrameKind.Request, Body: FenceCountdown countdown }:
+                _fenceBy = countdown.Milliseconds > 0 ? DateTime.UtcNow.AddMilliseconds(countdown.Milliseconds) : null;
+                _node!.Send(new VmChannelFrame(VmChannelFrameKind.Reply, frame.Id, new CommandDone()));
                 break;
             case { Kind: VmChannelFrameKind.Request }:
                 Forward(frame.Id, frame.Body);
@@ -145,24 +167,24 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     /// <summary>The VM's migration asks to commit: the node decides; with no node connected the answer is no (the guest stays here).</summary>
     private void OnApproveCommit(ApproveCommit ask)
     {
-        if (_node is null)
+        if (!_greeted)
         {
             Sender.Tell(new CommitRefused("no node is connected to approve the commit"));
             return;
         }
         long id = ++_nextId;
         _commitAskers[id] = Sender;
-        _node.Send(new VmChannelFrame(VmChannelFrameKind.Request, id, new CommitRequest(ask.Destination)));
+        _node!.Send(new VmChannelFrame(VmChannelFrameKind.Request, id, new CommitRequest(ask.Destination)));
     }
 
     private void SendConsole()
     {
-        if (_node is null) return;
+        if (!_greeted) return;
         while (true)
         {
             var (data, from, next, truncated) = _console.Read(_consoleSent, ConsoleChunkBytes);
             if (data.Length == 0 && !truncated) return;
-            _node.Send(VmChannelFrame.Event(new ConsoleData(from, data, truncated)));
+            _node!.Send(VmChannelFrame.Event(new ConsoleData(from, data, truncated)));
             _consoleSent = next;
             if (data.Length < ConsoleChunkBytes) return;
         }
@@ -172,18 +194,30 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     {
         if (closed.Connection != _node) return;
         _node = null;
-        Timers.Cancel("console");
         if (closed.Error is not null) _log.Warning("the node's connection broke the channel protocol: {0}", closed.Error);
-        _log.Warning("the node is gone; the VM ends unless a node connects within {0:0.#} s", _nodeGoneAfter.TotalSeconds);
-        Timers.StartSingleTimer("node-gone", new NodeGone(), _nodeGoneAfter);
+        // A connection that never greeted changes nothing: the countdown it would have stopped still runs.
+        if (_greeted) NodeLost();
+        _greeted = false;
+    }
+
+    /// <summary>The node that drove the VM is gone: count down to quitting, and refuse the commits it had not answered.</summary>
+    private void NodeLost()
+    {
+        Timers.Cancel("console");
+        var wait = _fenceBy is { } by ? TimeSpan.FromTicks(Math.Clamp((by - DateTime.UtcNow).Ticks, 0, _nodeGoneAfter.Ticks)) : _nodeGoneAfter;
+        _log.Warning("the node is gone; the VM ends unless a node connects within {0:0.#} s", wait.TotalSeconds);
+        Timers.StartSingleTimer("node-gone", new NodeGone(), wait);
         foreach (var asker in _commitAskers.Values) asker.Tell(new CommitRefused("the node went away before it approved the commit"));
         _commitAskers.Clear();
     }
 
     private void OnNodeGone()
     {
-        if (_node is not null) return;
-        _log.Warning("no node for {0:0.#} s: quitting the VM so that it never runs beside a copy the cluster restarted", _nodeGoneAfter.TotalSeconds);
+        if (_greeted) return;
+        _quitting = true;
+        _log.Warning(_fenceBy is null
+            ? $"no node for {_nodeGoneAfter.TotalSeconds:0.#} s: quitting the VM so that it never runs beside a copy the cluster restarted"
+            : "the node went away while fencing itself: quitting the VM so that it never runs beside a copy the cluster restarted");
         _vm.Tell(new Command(VmCommand.Quit));
     }
 }

@@ -153,6 +153,90 @@ public sealed class VmChannelServerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(0, exited.ExitCode);
     }
 
+    /// <summary>A node greets and boots the VM, then goes away (the connection closes).</summary>
+    private void BootAndLeave()
+    {
+        using var node = new Node(SocketPath);
+        node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+        node.Expect<VmHello>(VmChannelFrameKind.Hello);
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
+        node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+        node.ReadUntilConsoleHas("TICK 2");
+    }
+
+    [TestKernelFact]
+    public void A_node_that_comes_back_within_the_window_drives_the_same_guest_with_all_its_output()
+    {
+        var (vm, _) = Start(TimeSpan.FromSeconds(3));
+        BootAndLeave();
+        Thread.Sleep(500); // the guest ticks on with no node
+
+        using var back = new Node(SocketPath);
+        back.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+        back.Expect<VmHello>(VmChannelFrameKind.Hello);
+        back.ReadUntilConsoleHas("TICK 12");
+        Assert.Contains("READY", back.Console.ToString()); // from offset 0: what the guest wrote before and while the node was away
+        Thread.Sleep(3500); // past the window: the greeting stopped the countdown
+        back.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new QueryStatus()));
+        Assert.Equal(VmRunState.Running, back.Expect<VmProtocol.Status>(VmChannelFrameKind.Reply, 1).State);
+        vm.Tell(new QueryStatus(), TestActor);
+        Assert.Equal(VmRunState.Running, ExpectMsg<VmProtocol.Status>(Long).State);
+    }
+
+    [TestKernelFact]
+    public void A_connection_that_never_greets_does_not_stop_the_countdown_and_a_late_node_is_refused()
+    {
+        var (vm, _) = Start(TimeSpan.FromMilliseconds(800));
+        BootAndLeave();
+        using var silent = new Node(SocketPath); // connects, says nothing
+        vm.Tell(new WatchExit(), TestActor);
+        ExpectMsg<VmExited>(Long);
+
+        using var late = new Node(SocketPath);
+        late.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+        Assert.Null(late.NextNotConsole()); // closed without a VmHello: the VM has quit
+    }
+
+    [TestKernelFact]
+    public void A_node_that_vanishes_while_fencing_itself_takes_the_vm_down_by_its_countdown_not_the_window()
+    {
+        var (vm, _) = Start(TimeSpan.FromMinutes(1));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using (var node = new Node(SocketPath))
+        {
+            node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+            node.Expect<VmHello>(VmChannelFrameKind.Hello);
+            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
+            node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 2, new FenceCountdown(1000)));
+            node.Expect<CommandDone>(VmChannelFrameKind.Reply, 2);
+            started.Restart();
+        }
+        vm.Tell(new WatchExit(), TestActor);
+        ExpectMsg<VmExited>(Long);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(20), $"the VM quit {started.Elapsed.TotalSeconds:0.0} s after its node vanished, not by the 1 s countdown");
+    }
+
+    [TestKernelFact]
+    public void A_cancelled_countdown_leaves_the_window_in_force()
+    {
+        var (vm, _) = Start(TimeSpan.FromSeconds(4));
+        using (var node = new Node(SocketPath))
+        {
+            node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+            node.Expect<VmHello>(VmChannelFrameKind.Hello);
+            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
+            node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 2, new FenceCountdown(200)));
+            node.Expect<CommandDone>(VmChannelFrameKind.Reply, 2);
+            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 3, new FenceCountdown(0)));
+            node.Expect<CommandDone>(VmChannelFrameKind.Reply, 3);
+        }
+        Thread.Sleep(1500); // well past the cancelled countdown, inside the window
+        vm.Tell(new QueryStatus(), TestActor);
+        Assert.Equal(VmRunState.Running, ExpectMsg<VmProtocol.Status>(Long).State);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
