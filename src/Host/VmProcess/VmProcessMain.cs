@@ -50,6 +50,8 @@ public static class VmProcessMain
             return Fail($"cannot listen on the channel socket {options.Channel}: {e.Message}");
         }
 
+        var files = VmProcessFiles.ForChannel(options.Channel);
+        File.WriteAllText(files.PidFile, $"{Environment.ProcessId}\n");
         var console = new ConsoleRing(options.ConsoleBytes);
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
         var vm = system.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: tls), "vm");
@@ -61,6 +63,7 @@ public static class VmProcessMain
         // The server sends the exit to the node; give the frame a moment to leave before the process goes.
         await Task.Delay(VmChannelServer.ConsoleInterval * 2);
         File.Delete(options.Channel);
+        File.Delete(files.PidFile);
         if (exited.ExitCode != 0) Console.Error.WriteLine($"tern vm {config.Name}: {exited.Reason}");
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
         return exited.ExitCode;

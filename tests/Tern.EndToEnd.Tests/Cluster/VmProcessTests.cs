@@ -5,8 +5,9 @@ namespace Tern.EndToEnd.Tests.Cluster;
 
 /// <summary>
 /// Issue 17: each cluster VM runs in a `tern vm` process of its own. Killing one VM's process
-/// ends that VM alone, reported at once and restarted; killing the node leaves no guest running
-/// past fence-after, so the cluster may restart it elsewhere.
+/// ends that VM alone, reported at once and restarted; a node killed and started again within
+/// node-gone-after re-adopts its VMs untouched; a node killed for good leaves no guest running
+/// past node-gone-after, so the cluster may restart it elsewhere.
 /// </summary>
 public sealed class VmProcessTests
 {
@@ -66,9 +67,70 @@ public sealed class VmProcessTests
         using var orphan = Process.GetProcessById(vm);
         Assert.False(orphan.HasExited, "the VM process must outlive its node for a moment: it is a process of its own");
         Assert.True(orphan.WaitForExit(TimeSpan.FromSeconds(10)), "the VM process still runs 10 s after its node was killed");
-        // tern.host.fence-after is 1.5 s; the cluster's own downing of a lost host takes about 5 s.
+        // node-gone-after is auto: stable-after (3 s) less 0.5 s; the cluster's downing of a lost host takes longer.
         Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(5), $"the guest ended {killedAt.Elapsed.TotalSeconds:0.0} s after the node was killed");
-        Assert.Contains("no node for 1.5 s: quitting the VM", string.Join("\n", node.Process.Stdout));
+        Assert.Contains("no node for 2.5 s: quitting the VM", string.Join("\n", node.Process.Stdout));
+    }
+
+    [KvmFact]
+    public void A_node_killed_and_started_again_within_node_gone_after_re_adopts_its_vms_untouched()
+    {
+        using var dir = new TempDir();
+        // A window wide enough for a restart on a loaded CI machine (the default follows stable-after).
+        File.WriteAllText(dir.File("window.conf"), "tern.host.node-gone-after = 20s\n");
+        using var node = new ClusterNode("n1", dir.File("data"), "--config", dir.File("window.conf"));
+        string[] vms = ["a", "b", "c"];
+        foreach (var vm in vms) Create(node, vm);
+        foreach (var vm in vms) node.WaitFor(() => node.VmState(vm), s => s == "running", VmTimeout, $"{vm} running");
+        var pids = vms.ToDictionary(vm => vm, vm => Assert.Single(node.VmProcessIds(vm)));
+        var incarnations = vms.ToDictionary(vm => vm, vm => Incarnation(node, vm));
+        var ticksBefore = vms.ToDictionary(vm => vm, vm => node.WaitFor(() => TestKernel.Ticks(node.ConsoleLines(vm)).Count, n => n >= 3, VmTimeout, $"{vm} ticking"));
+
+        using (var killed = Process.GetProcessById(node.Process.Id))
+        {
+            killed.Kill();
+            // Not node.Process.WaitForExit: that drains its output pipe, which the VM processes hold open.
+            Assert.True(killed.WaitForExit(TimeSpan.FromSeconds(10)));
+        }
+        Thread.Sleep(1000); // the guests tick on with no node; their own rings keep the output
+        node.Restart();
+
+        var events = node.WaitFor(() => string.Join("\n", node.Ctl("events").Stdout), e => vms.All(vm => e.Contains($"vm {vm} re-adopted on n1")), VmTimeout, "all three re-adopted");
+        foreach (var vm in vms)
+        {
+            Assert.Equal("running", node.VmState(vm));
+            Assert.Equal([pids[vm]], node.VmProcessIds(vm));
+            Assert.Equal(incarnations[vm], Incarnation(node, vm));
+            // The whole console from the first boot on, ticks counting on across the node's absence.
+            var lines = node.WaitFor(() => node.ConsoleLines(vm), l => TestKernel.Ticks(l).Count > ticksBefore[vm] + 15, VmTimeout, $"{vm} ticking on");
+            TestKernel.AssertTicksContinue(lines, vm, gaps: 0);
+            Assert.Single(lines, l => l == "READY");
+        }
+        Assert.DoesNotContain("ended on n1", events);
+    }
+
+    [KvmFact]
+    public void A_node_removes_stale_vm_process_directories_at_start_and_adopts_none_of_them()
+    {
+        using var dir = new TempDir();
+        string vms = Path.Combine(dir.File("data"), "vms");
+        using var someoneElse = Process.Start("sleep", "60");
+        using var ended = Process.Start("true");
+        ended.WaitForExit();
+        foreach (var (name, pid) in new[] { ("41", someoneElse.Id), ("42-1", ended.Id) })
+        {
+            Directory.CreateDirectory(Path.Combine(vms, name));
+            File.WriteAllText(Path.Combine(vms, name, "channel.sock"), "");
+            File.WriteAllText(Path.Combine(vms, name, "pid"), $"{pid}\n");
+        }
+
+        using var node = new ClusterNode("n1", dir.File("data"));
+
+        Assert.False(Directory.Exists(Path.Combine(vms, "41")));
+        Assert.False(Directory.Exists(Path.Combine(vms, "42-1")));
+        Assert.False(someoneElse.HasExited);
+        Assert.Empty(node.CtlJson("vms").EnumerateArray());
+        someoneElse.Kill();
     }
 
     [Fact]

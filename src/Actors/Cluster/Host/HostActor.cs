@@ -17,6 +17,11 @@ namespace Tern.Actors.Cluster.Host;
 /// order is ignored, and one for an incarnation that already ended is answered with how it ended.
 /// When the node finds itself on the losing side of a partition (or is removed from the cluster)
 /// it ends every VM at once, before the majority restarts them elsewhere.
+///
+/// With VMs in processes of their own, a node that restarts finds the VM processes its previous
+/// run left (<see cref="VmOrphans"/>) and re-adopts each one when the manager orders its
+/// incarnation to run here, instead of booting it: the guest never notices. Orphans the manager
+/// does not want here are left alone; they end their guests themselves (node-gone-after).
 /// </summary>
 public sealed partial class HostActor : ReceiveActor, IWithTimers
 {
@@ -31,6 +36,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, VmInstance> _instances = new(StringComparer.Ordinal);
     private readonly Dictionary<string, VmEnded> _ended = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, VmOrphan> _orphans = [];
     private CpuTicks _lastCpu;
     private bool _fenced;
     // This node's own view of the membership, from the events as they arrive (Cluster.State may lag them).
@@ -87,6 +93,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _lastCpu = _probe.CpuTicks();
+        if (_settings.VmProcesses is not null) FindOrphans();
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.IMemberEvent));
         Timers.StartPeriodicTimer("report", new Report(), TimeSpan.Zero, _settings.ReportInterval);
@@ -106,8 +113,37 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             if (ended.Incarnation == run.Incarnation) Sender.Tell(ended);
             return;
         }
+        if (_orphans.Remove(run.Incarnation, out var orphan) && VmOrphans.IsAlive(orphan))
+        {
+            _instances[name] = new VmInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), new ConsoleRing(_settings.ConsoleBufferBytes))
+            {
+                Orphan = orphan,
+            };
+            Launch(_instances[name]);
+            _log.Info("re-adopting vm {0} (incarnation {1}) in its running process {2}", name, run.Incarnation, orphan.Pid);
+            return;
+        }
         StartInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), VmRunPhase.Booting);
         _log.Info("starting vm {0} (incarnation {1})", name, run.Incarnation);
+    }
+
+    private void FindOrphans()
+    {
+        foreach (var orphan in VmOrphans.Find(_settings.VmProcessDirectory, (directory, why) => _log.Info("removed {0}: {1}", directory, why)))
+        {
+            _orphans[orphan.Incarnation] = orphan;
+            _log.Info("VM process {0} (incarnation {1}) still runs; it is re-adopted if the manager wants that incarnation here", orphan.Pid, orphan.Incarnation);
+        }
+    }
+
+    /// <summary>Forgets the orphans that have ended their guests (nobody re-adopted them) and removes their directories.</summary>
+    private void PruneOrphans()
+    {
+        foreach (var orphan in _orphans.Values.Where(o => !VmOrphans.IsAlive(o)).ToArray())
+        {
+            _orphans.Remove(orphan.Incarnation);
+            VmOrphans.Remove(orphan.Files);
+        }
     }
 
     /// <summary>Creates the VmActor of an instance and boots it (an incoming one boots into listening); the result comes back as <see cref="BootResult"/>.</summary>
@@ -134,12 +170,15 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         string attempt = instance.BootAttempts == 0 ? $"{incarnation}" : $"{incarnation}-{instance.BootAttempts}";
         string actorName = $"vm-{name}-{attempt}";
         instance.BootAttempts++;
-        instance.Actor = Context.ActorOf(_settings.VmProcesses is { } launcher
-            ? VmProcessProxy.Props(instance.Config, name, incarnation, _name, launcher,
-                new VmProcessFiles(Path.Combine(_settings.VmProcessDirectory, attempt)), instance.Console)
-            : VmActor.Props(instance.Config, new MachineConsole(instance.Console, null), tls: tls), actorName);
-        // This host's own rule for files decides, whatever the API that accepted the definition allowed.
-        if (_settings.Images.Problems(instance.Definition) is { Count: > 0 } refused)
+        instance.Actor = Context.ActorOf(
+            instance.Orphan is { } orphan ? VmProcessProxy.Adopting(instance.Config, name, orphan, _name, instance.Console)
+            : _settings.VmProcesses is { } launcher
+                ? VmProcessProxy.Props(instance.Config, name, incarnation, _name, launcher,
+                    new VmProcessFiles(Path.Combine(_settings.VmProcessDirectory, attempt)), instance.Console)
+                : VmActor.Props(instance.Config, new MachineConsole(instance.Console, null), tls: tls), actorName);
+        // This host's own rule for files decides, whatever the API that accepted the definition
+        // allowed (a re-adopted VM passed it when it booted).
+        if (instance.Orphan is null && _settings.Images.Problems(instance.Definition) is { Count: > 0 } refused)
         {
             Self.Tell(new BootResult(name, incarnation, new VmProtocol.BootFailed(string.Join("; ", refused)), null));
             return;
@@ -167,7 +206,8 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
                 return;
             }
             if (instance.Phase == VmRunPhase.Incoming) _manager.Tell(new IncomingFailed(_name, instance.Name, instance.Incarnation, reason));
-            Finish(instance, instance.Phase == VmRunPhase.Incoming ? VmEndReason.MigrationDiscarded : VmEndReason.BootFailed, $"boot failed: {reason}");
+            if (instance.Orphan is not null) Finish(instance, VmEndReason.VmProcessDied, $"its VM process could not be re-adopted: {reason}");
+            else Finish(instance, instance.Phase == VmRunPhase.Incoming ? VmEndReason.MigrationDiscarded : VmEndReason.BootFailed, $"boot failed: {reason}");
             return;
         }
         if (instance.Phase == VmRunPhase.Incoming)
@@ -177,7 +217,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         }
         var pendingStop = instance.Ending;
         instance.Phase = VmRunPhase.Running;
-        _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
+        _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation, Adopted: instance.Orphan is not null));
         WatchExit(instance);
         if (pendingStop is { } stop) End(instance, stop.Reason, stop.Detail);
     }
@@ -264,6 +304,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         var cpu = _probe.CpuTicks();
         double machineLoad = cpu.LoadSince(_lastCpu);
         _lastCpu = cpu;
+        PruneOrphans();
         foreach (var instance in _instances.Values) SampleVm(instance, now);
         double load = _settings.LoadSource == HostLoadSource.Machine
             ? machineLoad
@@ -323,14 +364,27 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     {
         if (OnLosingSide())
         {
-            if (!Timers.IsTimerActive("fence")) Timers.StartSingleTimer("fence", new FenceCheck(), _settings.FenceAfter);
+            if (Timers.IsTimerActive("fence")) return;
+            Timers.StartSingleTimer("fence", new FenceCheck(), _settings.FenceAfter);
+            TellVmProcesses(new VmChannelMessages.FenceCountdown((long)_settings.FenceAfter.TotalMilliseconds));
         }
         else
         {
+            if (Timers.IsTimerActive("fence")) TellVmProcesses(new VmChannelMessages.FenceCountdown(0));
             Timers.Cancel("fence");
             if (_fenced) _log.Info("the majority is reachable again; accepting VMs");
             _fenced = false;
         }
+    }
+
+    /// <summary>
+    /// A VM process outlives its node by node-gone-after; while this node counts down to fencing
+    /// itself, its VM processes must not outlive that countdown should the node die meanwhile.
+    /// </summary>
+    private void TellVmProcesses(VmChannelMessages.FenceCountdown countdown)
+    {
+        if (_settings.VmProcesses is null) return;
+        foreach (var instance in _instances.Values) instance.Actor.Tell(countdown);
     }
 
     private void OnFenceCheck()

@@ -11,6 +11,8 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern
     public long Incarnation { get; } = incarnation;
     /// <summary>The machine it boots (the definition's, or an incoming migration's).</summary>
     public Tern.Devices.Config.VmConfig Config { get; } = config;
+    /// <summary>The VM process a previous run of this node left running this instance, which it re-adopts instead of booting.</summary>
+    public Vm.Process.VmOrphan? Orphan { get; init; }
     /// <summary>Its VmActor; a boot tried again (a disk still locked elsewhere) gets a fresh one.</summary>
     public IActorRef Actor { get; set; } = ActorRefs.Nobody;
     /// <summary>Boots tried so far, and until when one that finds a disk image locked is tried again.</summary>

@@ -2,10 +2,20 @@ using Tern.Devices.Config;
 
 namespace Tern.Actors.Vm.Process;
 
-/// <summary>Where one VM process keeps its channel socket: a directory of its own that only the node's user can enter.</summary>
+/// <summary>
+/// Where one VM process keeps its channel socket and pid file: a directory of its own that only
+/// the node's user can enter, named after the instance's incarnation (vms/INCARNATION, or
+/// vms/INCARNATION-ATTEMPT for a boot tried again), so a restarted node can find it.
+/// </summary>
 public sealed record VmProcessFiles(string Directory)
 {
     public string ChannelSocket => Path.Combine(Directory, "channel.sock");
+
+    /// <summary>The process's id, written by the process itself once it listens on its channel.</summary>
+    public string PidFile => Path.Combine(Directory, "pid");
+
+    /// <summary>The files of the process whose channel socket is <paramref name="channel"/>.</summary>
+    public static VmProcessFiles ForChannel(string channel) => new(Path.GetDirectoryName(Path.GetFullPath(channel))!);
 }
 
 /// <summary>

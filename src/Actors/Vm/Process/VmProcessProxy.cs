@@ -16,8 +16,11 @@ namespace Tern.Actors.Vm.Process;
 /// console output into <c>console</c>, approves a migration's commit by asking the approver the
 /// host named, and reports the VM's end at once when the process dies, whatever killed it.
 ///
-/// Boot starts the process, connects and greets it, then boots it. Stopping the proxy ends the
-/// process (SIGKILL if it still runs), as stopping a VmActor disposes its machine.
+/// Boot starts the process, connects and greets it, then boots it. A proxy made with
+/// <see cref="Adopting"/> starts nothing: its Boot connects to a VM process that a previous run of
+/// the node left running (<see cref="VmOrphans"/>), greets it and answers Booted without touching
+/// the guest. Stopping the proxy ends the process (SIGKILL if it still runs), as stopping a
+/// VmActor disposes its machine.
 /// </summary>
 public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -28,9 +31,11 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     private readonly string _name;
     private readonly long _incarnation;
     private readonly string _node;
-    private readonly IVmProcessLauncher _launcher;
+    private readonly IVmProcessLauncher? _launcher;
     private readonly VmProcessFiles _files;
     private readonly ConsoleRing _console;
+    /// <summary>The running VM process this proxy adopts instead of starting one; null when it starts its own.</summary>
+    private readonly int? _adoptPid;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly VmAudience _audience;
     private readonly Dictionary<long, IActorRef> _requesters = [];
@@ -40,6 +45,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     private IActorRef? _bootRequester;
     private Boot? _boot;
     private IActorRef? _commitApprover;
+    private bool _migrationOrdered;
     private long _commitRequestId;
     private long _nextId;
 
@@ -48,15 +54,22 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
 
     private sealed record TryConnect;
     private sealed record Connected(Socket Socket);
-    private sealed record ProcessEnded(int ExitCode);
+    /// <summary>The process ended; its exit code is known only to the node that started it (not to one that adopted it).</summary>
+    private sealed record ProcessEnded(int? ExitCode);
 
     public static Props Props(Tern.Devices.Config.VmConfig config, string name, long incarnation, string node,
         IVmProcessLauncher launcher, VmProcessFiles files, ConsoleRing console) =>
-        Akka.Actor.Props.Create(() => new VmProcessProxy(config, name, incarnation, node, launcher, files, console));
+        Akka.Actor.Props.Create(() => new VmProcessProxy(config, name, incarnation, node, launcher, files, console, null));
 
+    /// <summary>A proxy for the VM process <paramref name="orphan"/> that runs <paramref name="name"/>'s instance already.</summary>
+    public static Props Adopting(Tern.Devices.Config.VmConfig config, string name, VmOrphan orphan, string node, ConsoleRing console) =>
+        Akka.Actor.Props.Create(() => new VmProcessProxy(config, name, orphan.Incarnation, node, null, orphan.Files, console, orphan.Pid));
+
+    /// <summary>Public for Akka's activator only: use <see cref="Props"/> or <see cref="Adopting"/>.</summary>
     public VmProcessProxy(Tern.Devices.Config.VmConfig config, string name, long incarnation, string node,
-        IVmProcessLauncher launcher, VmProcessFiles files, ConsoleRing console)
+        IVmProcessLauncher? launcher, VmProcessFiles files, ConsoleRing console, int? adoptPid)
     {
+        _adoptPid = adoptPid;
         _config = config;
         _audience = new VmAudience(Context);
         _name = name;
@@ -99,6 +112,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
         Receive<ProcessEnded>(OnProcessEnded);
         Receive<Migrate>(m =>
         {
+            _migrationOrdered = true;
             _commitApprover = m.CommitApprover;
             Send(new MigrateTo(m.Destination));
         });
@@ -127,11 +141,16 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     {
         _boot = boot;
         _bootRequester = Sender;
+        if (_adoptPid is { } pid)
+        {
+            Adopt(pid);
+            return;
+        }
         try
         {
             Directory.CreateDirectory(_files.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.Delete(_files.ChannelSocket);
-            _process = _launcher.Start(_config, _incarnation, _files);
+            _process = _launcher!.Start(_config, _incarnation, _files);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException)
         {
@@ -143,9 +162,32 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
         var process = _process;
         var self = Self;
         _ = process.WaitForExitAsync().ContinueWith(_ => self.Tell(new ProcessEnded(process.ExitCode)));
+        Connect();
+    }
+
+    private void Connect()
+    {
         _connectUntil = DateTime.UtcNow + ConnectTimeout;
         Become(Starting);
         Self.Tell(new TryConnect());
+    }
+
+    /// <summary>Watches the orphan's process (not a child of this node: its exit code is lost) and connects to its channel.</summary>
+    private void Adopt(int pid)
+    {
+        try
+        {
+            _process = System.Diagnostics.Process.GetProcessById(pid);
+        }
+        catch (ArgumentException)
+        {
+            FailBoot($"the VM process {pid} to re-adopt is gone");
+            return;
+        }
+        var process = _process;
+        var self = Self;
+        _ = process.WaitForExitAsync().ContinueWith(_ => self.Tell(new ProcessEnded(null)));
+        Connect();
     }
 
     private void TryConnectOnce()
@@ -166,17 +208,26 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
 
     private void OnVmHello(VmHello hello)
     {
-        if (hello.Name != _name || hello.Incarnation != _incarnation || hello.ProtocolVersion != VmChannelCodec.ProtocolVersion)
+        if (hello.Name != _name || hello.Incarnation != _incarnation || hello.ProtocolVersion != VmChannelCodec.ProtocolVersion
+            || (_adoptPid is { } pid && hello.Pid != pid))
         {
             FailBoot($"the VM process is {hello.Name} incarnation {hello.Incarnation} speaking channel version {hello.ProtocolVersion}, " +
                 $"not {_name} incarnation {_incarnation} version {VmChannelCodec.ProtocolVersion}");
             return;
         }
         Become(Driving);
-        // The Boot goes first, answered to whoever asked for it; anything sent meanwhile follows.
-        long id = ++_nextId;
-        _requesters[id] = _bootRequester!;
-        _vm!.Send(new VmChannelFrame(VmChannelFrameKind.Request, id, _boot!));
+        if (_adoptPid is not null)
+        {
+            // Its guest runs already: the greeting was all the adoption needed.
+            _bootRequester!.Tell(new Booted());
+        }
+        else
+        {
+            // The Boot goes first, answered to whoever asked for it; anything sent meanwhile follows.
+            long id = ++_nextId;
+            _requesters[id] = _bootRequester!;
+            _vm!.Send(new VmChannelFrame(VmChannelFrameKind.Request, id, _boot!));
+        }
         _bootRequester = null;
         Stash.UnstashAll();
     }
@@ -215,7 +266,10 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
                 break;
             case { Kind: VmChannelFrameKind.Request, Body: CommitRequest ask }:
                 _commitRequestId = frame.Id;
-                if (_commitApprover is null) AnswerCommit(new CommitApproved()); // a migration nobody else decides
+                // A migration this node did not order (one begun before the node restarted) is the
+                // manager's to decide, and the manager gave it up with the node: the guest stays.
+                if (!_migrationOrdered) AnswerCommit(new CommitRefused("this node did not order that migration"));
+                else if (_commitApprover is null) AnswerCommit(new CommitApproved()); // a migration nobody else decides
                 else _commitApprover.Tell(new ApproveCommit(ask.Destination));
                 break;
             default:
@@ -256,7 +310,12 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     private void Exit(int code, string reason, bool processDied = false) => _audience.Exit(new VmExited(code, reason, processDied));
 
     /// <summary>.NET reports a process killed by signal S as exit code 128 + S.</summary>
-    private static string DescribeExit(int code) => code > 128 ? $"killed by signal {code - 128}" : $"exit code {code}";
+    private static string DescribeExit(int? code) => code switch
+    {
+        null => "a re-adopted process's exit status is not known",
+        > 128 => $"killed by signal {code - 128}",
+        _ => $"exit code {code}",
+    };
 
     private void Kill()
     {
