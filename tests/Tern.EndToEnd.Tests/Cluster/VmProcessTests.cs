@@ -98,7 +98,7 @@ public sealed class VmProcessTests
         var events = node.WaitFor(() => string.Join("\n", node.Ctl("events").Stdout), e => vms.All(vm => e.Contains($"vm {vm} re-adopted on n1")), VmTimeout, "all three re-adopted");
         foreach (var vm in vms)
         {
-            Assert.Equal("running", node.VmState(vm));
+            node.WaitFor(() => node.VmState(vm), s => s == "running", VmTimeout, $"{vm} running"); // once the host's next report shows it
             Assert.Equal([pids[vm]], node.VmProcessIds(vm));
             Assert.Equal(incarnations[vm], Incarnation(node, vm));
             // The whole console from the first boot on, ticks counting on across the node's absence.
