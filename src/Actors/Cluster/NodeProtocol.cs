@@ -59,17 +59,27 @@ public static class NodeProtocol
     //    target's instance (which discards itself) is stopped.
 
     /// <summary>Manager -> target host: start this incarnation waiting for an incoming migration.</summary>
-    public sealed record PrepareIncoming(VmDefinition Definition, long Incarnation) : IClusterMessage;
+    /// <param name="Local">The source is on the same host (an upgrade): listen on a unix socket, so the source can hand the guest's RAM over.</param>
+    public sealed record PrepareIncoming(VmDefinition Definition, long Incarnation, bool Local = false) : IClusterMessage;
 
-    /// <summary>Target host -> manager: the incoming instance listens at tcp:<paramref name="Address"/>:<paramref name="Port"/>.</summary>
-    public sealed record IncomingPrepared(string Host, string Name, long Incarnation, string Address, int Port) : IClusterMessage;
+    /// <summary>
+    /// Target host -> manager: the incoming instance listens at tcp:<paramref name="Address"/>:<paramref name="Port"/>,
+    /// or for a local migration at unix:<paramref name="UnixSocket"/>.
+    /// </summary>
+    public sealed record IncomingPrepared(string Host, string Name, long Incarnation, string Address, int Port, string? UnixSocket = null) : IClusterMessage;
 
     /// <summary>Target host -> manager: the incoming instance could not be started.</summary>
     public sealed record IncomingFailed(string Host, string Name, long Incarnation, string Reason) : IClusterMessage;
 
     /// <summary>Manager -> source host: migrate the instance <paramref name="Incarnation"/> to the target's listener.</summary>
     public sealed record StartMigration(string Name, long Incarnation, string To, long TargetIncarnation, string Address, int Port,
-        long MaxBandwidth, long DowntimeLimitMs, long CompletionTimeoutMs, OnCompletionTimeout OnTimeout) : IClusterMessage;
+        long MaxBandwidth, long DowntimeLimitMs, long CompletionTimeoutMs, OnCompletionTimeout OnTimeout, string? UnixSocket = null) : IClusterMessage
+    {
+        /// <summary>Where the source connects: the target's unix socket for a local migration, else its TCP port.</summary>
+        public Tern.Devices.Config.MigrationEndpoint Destination => UnixSocket is { } path
+            ? new(Tern.Devices.Config.MigrationTransport.Unix, path)
+            : new(Tern.Devices.Config.MigrationTransport.Tcp, Address, Port);
+    }
 
     /// <summary>Manager -> source host: cancel the outgoing migration to <paramref name="TargetIncarnation"/>.</summary>
     public sealed record CancelOutgoing(string Name, long TargetIncarnation) : IClusterMessage;

@@ -26,6 +26,9 @@ public static class VmDefinitionMachine
         Drives = vm.Disks.Select((disk, i) => new DriveConfig(DiskId(i), disk.Path, ReadOnly: !disk.Writable, Direct: false)).ToArray(),
         BlockDevices = vm.Disks.Select((_, i) =>
             new BlockDeviceConfig(DiskId(i), DiskId(i), "pcie.0", new PciAddress((byte)(FirstDiskSlot + i), 0), Serial: null)).ToArray(),
+        // Guest RAM in a memfd, so that moving the VM into a new process on the same host (an
+        // upgrade) hands the RAM over instead of copying it; between hosts it is copied as ever.
+        Machine = new MachineOptions(MemShare: true),
     };
 
     private static string DiskId(int index) => $"disk{index}";

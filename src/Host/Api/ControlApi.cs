@@ -38,6 +38,7 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
         app.MapPost(ApiRoutes.Vms + "/{name}/migrate", MigrateAsync);
         app.MapGet(ApiRoutes.Vms + "/{name}/migration", (string name) => Query<MigrationReport>(new GetMigration(name), r => r));
         app.MapPost(ApiRoutes.Vms + "/{name}/migration/cancel", (string name) => Command(new CancelMigration(name)));
+        app.MapPost(ApiRoutes.Vms + "/{name}/upgrade", (string name) => Command(new UpgradeVm(name)));
         app.MapPost(ApiRoutes.Hosts + "/{name}/drain", (string name) => Command(new DrainHost(name)));
         app.MapPost(ApiRoutes.Hosts + "/{name}/undrain", (string name) => Command(new UndrainHost(name)));
         app.MapGet(ApiRoutes.Vms + "/{name}/console", ConsoleAsync);

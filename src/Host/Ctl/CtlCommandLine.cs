@@ -35,6 +35,7 @@ public static partial class CtlCommandLine
         root.Add(DrainVerb());
         root.Add(NameVerb("undrain", "make a drained host schedulable again", (c, n, cancel) => c.PostAsync(ApiRoutes.HostAction(n, "undrain"), null, cancel)));
         root.Add(MigrateVerb());
+        root.Add(UpgradeVerb());
         root.Add(ConsoleVerb());
         root.Add(EventsVerb());
         root.Add(TokenVerb());
@@ -119,15 +120,19 @@ public static partial class CtlCommandLine
             await c.PostAsync(ApiRoutes.VmAction(vm, "migrate"), new MigrateRequest(p.GetValue(to)), cancel);
             var (report, text) = await MigrationFollower.UntilEndAsync(c, vm, cancel);
             if (json) Console.WriteLine(CtlText.Json(text));
-            if (report.Status != "completed")
-            {
-                // Where the VM is now: its source, or where it failed over to if the source died.
-                string? host = ControlClient.Read<VmView[]>(await c.GetAsync(ApiRoutes.Vms)).FirstOrDefault(v => v.Name == vm)?.Host;
-                throw new ControlApiException($"migration of {vm} to {report.To} {report.Status}{(report.Error is null ? "" : $": {report.Error}")}; "
-                    + (host is null ? $"{vm} waits for a host" : $"{vm} is on {host}"));
-            }
+            await ThrowUnlessCompleted(c, report);
             if (!json) Console.WriteLine(MigrationFollower.Summary(report));
         });
+    }
+
+    /// <summary>A migration that did not complete is an error naming where the VM is now: its source, or where it failed over to if the source died.</summary>
+    private static async Task ThrowUnlessCompleted(ControlClient c, MigrationReport report)
+    {
+        if (report.Status == "completed") return;
+        string? host = ControlClient.Read<VmView[]>(await c.GetAsync(ApiRoutes.Vms)).FirstOrDefault(v => v.Name == report.Name)?.Host;
+        string what = report.From == report.To ? $"upgrade of {report.Name} on {report.To}" : $"migration of {report.Name} to {report.To}";
+        throw new ControlApiException($"{what} {report.Status}{(report.Error is null ? "" : $": {report.Error}")}; "
+            + (host is null ? $"{report.Name} waits for a host" : $"{report.Name} is on {host}"));
     }
 
     private static Command DrainVerb()

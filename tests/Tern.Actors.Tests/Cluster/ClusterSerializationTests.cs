@@ -30,7 +30,7 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         new CreateVm(Definition), new StartVm("v1"),
         // As the HTTP API builds them: lists from JSON, not the compiler's collection types.
         new CreateVm(Definition with { Disks = new List<VmDisk> { new("/d0", true) } }),
-        new HostReport("h1", "a", SampleLoad, new List<VmRuntime> { Runtime }), new StopVm("v1"), new DeleteVm("v1"), new MigrateVm("v1", "h2"),
+        new HostReport("h1", "a", SampleLoad, new List<VmRuntime> { Runtime }), new StopVm("v1"), new DeleteVm("v1"), new MigrateVm("v1", "h2"), new UpgradeVm("v1"),
         new DrainHost("h1"), new UndrainHost("h1"), new GetHosts(), new GetVms(), new GetEvents(7), new GetConsole("v1", 99),
         new Done("ok"), new Failed(FailureKind.NoRoom, "full"),
         new HostList([new HostView("h1", "akka.tcp://tern@127.0.0.1:1", HostState.Draining, SampleLoad, 2), new HostView("h2", "a", HostState.Down, null, 0)]),

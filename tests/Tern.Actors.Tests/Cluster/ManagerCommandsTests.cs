@@ -88,6 +88,26 @@ public sealed class ManagerCommandsTests
     }
 
     [Fact]
+    public void Upgrade_begins_a_migration_from_the_vms_host_to_itself_even_on_a_full_or_draining_host()
+    {
+        Refused(Decide(TwoHosts, new UpgradeVm("x")), FailureKind.NotFound);
+        var r = TwoHosts.Place(Def("v1", 4096), "a").Apply(new HostDrainChanged("a", true, T0));
+        // The new process takes over the old one's RAM: no room is needed, and a draining host may upgrade.
+        var full = Candidates(r, ("a", 4096, 0), ("b", 4096, 0));
+        var o = ManagerCommands.Decide(r, full, new UpgradeVm("v1"), T0);
+        Assert.Equal("vm v1 moving into a new VMM process on a", Assert.IsType<Done>(o.Reply).Message);
+        var began = Assert.IsType<MigrationBegan>(Assert.Single(o.Events));
+        Assert.Equal(("v1", "a", "a", 2L), (began.Name, began.From, began.To, began.Incarnation));
+        Assert.Equal("vm v1 moving into a new VMM process on a", began.Describe());
+        Assert.Equal("vm v1 is already migrating", Refused(ManagerCommands.Decide(r.Apply(began), full, new UpgradeVm("v1"), T0), FailureKind.Conflict).Reason);
+
+        var stopped = r.Apply(new VmStopRequested("v1", T0));
+        Assert.Equal("vm v1 is not running", Refused(ManagerCommands.Decide(stopped, full, new UpgradeVm("v1"), T0), FailureKind.Conflict).Reason);
+        var down = r.Apply(new HostLeft("a", "gone", T0));
+        Assert.Equal("vm v1's host a is down", Refused(ManagerCommands.Decide(down, full, new UpgradeVm("v1"), T0), FailureKind.Conflict).Reason);
+    }
+
+    [Fact]
     public void Migrate_respects_the_migration_limits_and_refuses_draining_or_down_targets()
     {
         var r = TwoHosts.Place(Def("v1"), "a").Place(Def("v2"), "a");

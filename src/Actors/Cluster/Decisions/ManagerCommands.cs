@@ -32,6 +32,7 @@ public static class ManagerCommands
             StopVm s => WithVm(registry, s.Name, vm => Stop(vm, now)),
             DeleteVm d => WithVm(registry, d.Name, vm => Delete(vm, now)),
             MigrateVm m => WithVm(registry, m.Name, vm => Migrate(registry, hosts, limits, vm, m.ToHost, now)),
+            UpgradeVm u => WithVm(registry, u.Name, vm => Upgrade(registry, limits, vm, now)),
             DrainHost d => WithHost(registry, d.Host, host => Drain(registry, hosts, limits, host, now)),
             UndrainHost u => WithHost(registry, u.Host, host => host.Draining
                 ? CommandOutcome.Accept($"host {host.Name} is schedulable again", new HostDrainChanged(host.Name, false, now))
@@ -92,6 +93,19 @@ public static class ManagerCommands
             return CommandOutcome.Refuse(FailureKind.Conflict,
                 $"too many migrations under way ({registry.Migrations.Count}; at most {limits.PerHost} per host, {limits.PerCluster} in the cluster); try again later");
         return CommandOutcome.Accept($"vm {vm.Name} migrating {vm.Host} -> {to}", [.. began]);
+    }
+
+    /// <summary>A migration from the VM's host to itself: no room is needed, since the new process takes over the old one's RAM.</summary>
+    private static CommandOutcome Upgrade(ClusterRegistry registry, MigrationLimits limits, VmEntry vm, DateTime now)
+    {
+        if (vm.Desired != DesiredState.Running || vm.Host is null) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name} is not running");
+        if (registry.Migrations.ContainsKey(vm.Name)) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name} is already migrating");
+        if (registry.Host(vm.Host) is not { Up: true }) return CommandOutcome.Refuse(FailureKind.Conflict, $"vm {vm.Name}'s host {vm.Host} is down");
+        var began = MigrationStarts.Begin(registry, [new MigrationMove(vm.Name, vm.Host, vm.Host, vm.Definition.MemoryBytes)], limits, now);
+        if (began.Count == 0)
+            return CommandOutcome.Refuse(FailureKind.Conflict,
+                $"too many migrations under way ({registry.Migrations.Count}; at most {limits.PerHost} per host, {limits.PerCluster} in the cluster); try again later");
+        return CommandOutcome.Accept($"vm {vm.Name} moving into a new VMM process on {vm.Host}", [.. began]);
     }
 
     private static CommandOutcome Drain(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, MigrationLimits limits, HostEntry host, DateTime now)

@@ -14,7 +14,9 @@ namespace Tern.Actors.Cluster.Host;
 /// The host's side of cluster migrations: as a target it runs an incoming instance listening on a
 /// free TCP port of the node's bind address, subscribed to its VM until the VM publishes how the
 /// incoming migration ended; as a source it runs an <see cref="OutgoingMigration"/> child per
-/// migration and ends its instance once the guest has moved away.
+/// migration and ends its instance once the guest has moved away. A local migration (an upgrade:
+/// source and target are this host) listens on a unix socket in the new instance's VM process
+/// directory instead, over which the source hands the guest's RAM over rather than copying it.
 /// </summary>
 public sealed partial class HostActor
 {
@@ -24,7 +26,7 @@ public sealed partial class HostActor
     {
         Receive<PrepareIncoming>(OnPrepareIncoming);
         Receive<StartMigration>(OnStartMigration);
-        Receive<CancelOutgoing>(c => { if (Current(c.Name, _instances.GetValueOrDefault(c.Name)?.Incarnation ?? -1)?.Outgoing is { } o) o.Forward(c); });
+        Receive<CancelOutgoing>(c => { if (_instances.Values.FirstOrDefault(i => i.Name == c.Name && i.Outgoing is not null)?.Outgoing is { } o) o.Forward(c); });
         Receive<OutgoingMigration.Ended>(OnOutgoingEnded);
         Receive<VmEvent.MigrationEnded>(e => e.Side == MigrationSide.Incoming, OnIncomingEnded);
         Receive<VmEvent>(_ => { }); // an incoming VM's progress and lifecycle events: its outcome is what counts
@@ -34,12 +36,15 @@ public sealed partial class HostActor
     private void OnPrepareIncoming(PrepareIncoming p)
     {
         string name = p.Definition.Name;
-        if (_instances.TryGetValue(name, out var existing))
+        if (Current(name, p.Incarnation) is { } prepared)
         {
-            if (existing.Incarnation == p.Incarnation && existing.IncomingPort is { } listening)
-                Sender.Tell(new IncomingPrepared(_name, name, p.Incarnation, ListenAddress, listening));
-            else if (existing.Incarnation != p.Incarnation)
-                Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, $"{_name} already runs instance {existing.Incarnation} of it"));
+            if (prepared.Listening is not null && prepared.Phase == VmRunPhase.Incoming) Sender.Tell(Prepared(prepared));
+            return;
+        }
+        // Another instance of it here is the source of a local migration, or stale.
+        if (Holding(name) is { } other && !(p.Local && other.Phase == VmRunPhase.Running))
+        {
+            Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, $"{_name} already runs instance {other.Incarnation} of it"));
             return;
         }
         if (_fenced)
@@ -47,11 +52,23 @@ public sealed partial class HostActor
             Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, $"{_name} has fenced itself off"));
             return;
         }
-        int port = FreePort(ListenAddress);
-        var config = p.Definition.ToVmConfig() with { IncomingEndpoint = new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, port) };
-        StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming).IncomingPort = port;
-        _log.Info("vm {0} (incarnation {1}) waits for its migration on port {2}", name, p.Incarnation, port);
+        var endpoint = p.Local ? LocalEndpoint(p.Incarnation) : new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, FreePort(ListenAddress));
+        var config = p.Definition.ToVmConfig() with { IncomingEndpoint = endpoint };
+        StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming).Listening = endpoint;
+        _log.Info("vm {0} (incarnation {1}) waits for its migration at {2}", name, p.Incarnation, endpoint);
     }
+
+    /// <summary>A unix socket in the incoming instance's own VM process directory, which only the node's user can enter.</summary>
+    private MigrationEndpoint LocalEndpoint(long incarnation)
+    {
+        string directory = Path.Combine(_settings.VmProcessDirectory, incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new MigrationEndpoint(MigrationTransport.Unix, Path.Combine(directory, "migration.sock"));
+    }
+
+    private IncomingPrepared Prepared(VmInstance instance) => instance.Listening!.Transport == MigrationTransport.Unix
+        ? new IncomingPrepared(_name, instance.Name, instance.Incarnation, ListenAddress, 0, instance.Listening.PathOrHost)
+        : new IncomingPrepared(_name, instance.Name, instance.Incarnation, ListenAddress, instance.Listening.Port);
 
     /// <summary>Migration streams go to the address the node's cluster remoting binds (--bind).</summary>
     private string ListenAddress => _cluster.SelfAddress.Host ?? "127.0.0.1";
@@ -69,7 +86,7 @@ public sealed partial class HostActor
     private void OnIncomingListening(VmInstance instance)
     {
         WatchExit(instance);
-        _manager.Tell(new IncomingPrepared(_name, instance.Name, instance.Incarnation, ListenAddress, instance.IncomingPort!.Value));
+        _manager.Tell(Prepared(instance));
     }
 
     /// <summary>

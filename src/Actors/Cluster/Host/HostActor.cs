@@ -34,7 +34,8 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     private readonly Action<string> _onRejected;
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, VmInstance> _instances = new(StringComparer.Ordinal);
+    /// <summary>By incarnation: while a VM moves into a new process on this host (an upgrade) it has two instances here.</summary>
+    private readonly Dictionary<long, VmInstance> _instances = [];
     private readonly Dictionary<string, VmEnded> _ended = new(StringComparer.Ordinal);
     private readonly Dictionary<long, VmOrphan> _orphans = [];
     private CpuTicks _lastCpu;
@@ -102,12 +103,19 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
     private VmInstance? Current(string name, long incarnation) =>
-        _instances.TryGetValue(name, out var i) && i.Incarnation == incarnation ? i : null;
+        _instances.TryGetValue(incarnation, out var i) && i.Name == name ? i : null;
+
+    /// <summary>
+    /// The instance that holds the guest now: of a VM moving into a new process here, the source
+    /// until the guest has arrived (the incoming one still waits), then the new one.
+    /// </summary>
+    private VmInstance? Holding(string name) =>
+        _instances.Values.Where(i => i.Name == name).OrderBy(i => i.Phase == VmRunPhase.Incoming).ThenByDescending(i => i.Incarnation).FirstOrDefault();
 
     private void OnRun(RunInstance run)
     {
         string name = run.Definition.Name;
-        if (_fenced || _instances.ContainsKey(name)) return; // a stale instance is stopped first; the order comes again
+        if (_fenced || _instances.Values.Any(i => i.Name == name)) return; // a stale instance is stopped first; the order comes again
         if (_ended.TryGetValue(name, out var ended) && ended.Incarnation >= run.Incarnation)
         {
             if (ended.Incarnation == run.Incarnation) Sender.Tell(ended);
@@ -115,11 +123,12 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         }
         if (_orphans.Remove(run.Incarnation, out var orphan) && VmOrphans.IsAlive(orphan))
         {
-            _instances[name] = new VmInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), new ConsoleRing(_settings.ConsoleBufferBytes))
+            var adopted = new VmInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), new ConsoleRing(_settings.ConsoleBufferBytes))
             {
                 Orphan = orphan,
             };
-            Launch(_instances[name]);
+            _instances[run.Incarnation] = adopted;
+            Launch(adopted);
             _log.Info("re-adopting vm {0} (incarnation {1}) in its running process {2}", name, run.Incarnation, orphan.Pid);
             return;
         }
@@ -155,7 +164,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             ContinuesEarlierOutput = phase == VmRunPhase.Incoming,
             ImageWaitUntil = DateTime.UtcNow + _settings.ImageLockWait,
         };
-        _instances[definition.Name] = instance;
+        _instances[incarnation] = instance;
         Launch(instance);
         return instance;
     }
@@ -280,7 +289,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
 
     private void Finish(VmInstance instance, VmEndReason reason, string detail)
     {
-        _instances.Remove(instance.Name);
+        _instances.Remove(instance.Incarnation);
         var ended = new VmEnded(_name, instance.Name, instance.Incarnation, reason, detail);
         _ended[instance.Name] = ended;
         _manager.Tell(ended);
@@ -289,7 +298,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
 
     private void OnReadConsole(ReadConsole read)
     {
-        if (!_instances.TryGetValue(read.Name, out var instance))
+        if (Holding(read.Name) is not { } instance)
         {
             Sender.Tell(new Failed(FailureKind.NotFound, $"vm {read.Name} does not run on {_name}"));
             return;

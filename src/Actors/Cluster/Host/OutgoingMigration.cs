@@ -107,7 +107,7 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         switch (r.Reply)
         {
             case ParametersReply:
-                Ask(new Migrate(new MigrationEndpoint(MigrationTransport.Tcp, _order.Address, _order.Port), Self), "starting the migration");
+                Ask(new Migrate(_order.Destination, Self), "starting the migration");
                 break;
             case MigrateStarted:
                 Timers.StartSingleTimer("deadline", new Deadline(), TimeSpan.FromMilliseconds(_order.CompletionTimeoutMs));

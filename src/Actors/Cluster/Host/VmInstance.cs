@@ -25,8 +25,8 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern
     /// <summary>Why the host is ending it, once it is: a stop order or fencing.</summary>
     public (VmEndReason Reason, string Detail)? Ending { get; set; }
     public IReadOnlyList<int> VcpuThreads { get; set; } = [];
-    /// <summary>An incoming instance's listening port, once it listens.</summary>
-    public int? IncomingPort { get; set; }
+    /// <summary>Where an incoming instance listens for its migration (a TCP port, or a unix socket for a local one).</summary>
+    public Tern.Devices.Config.MigrationEndpoint? Listening { get; set; }
     /// <summary>The migration away of this instance, while it runs.</summary>
     public IActorRef? Outgoing { get; set; }
     public ulong LastDemandNs { get; set; }

@@ -45,7 +45,7 @@ public sealed partial class ClusterManager
             _progress[began.Name] = MigrationReport.Starting(began.Name, began.From, began.To);
             _lastHeard[began.Name] = now;
             if (_hostActors.TryGetValue(began.To, out var target) && _registry.Vm(began.Name) is { } vm)
-                target.Tell(new PrepareIncoming(vm.Definition, began.Incarnation));
+                target.Tell(new PrepareIncoming(vm.Definition, began.Incarnation, Local: began.From == began.To));
             else
                 AbandonMigration(began.Name, began.Incarnation, $"host {began.To} has not reported");
         }
@@ -61,7 +61,7 @@ public sealed partial class ClusterManager
         _lastHeard[p.Name] = DateTime.UtcNow;
         var run = _settings.Migration;
         source.Tell(new StartMigration(vm.Name, vm.Incarnation, m.To, m.Incarnation, p.Address, p.Port, run.MaxBandwidth,
-            (long)run.DowntimeLimit.TotalMilliseconds, (long)run.CompletionTimeout(vm.Definition.MemoryBytes).TotalMilliseconds, run.OnTimeout));
+            (long)run.DowntimeLimit.TotalMilliseconds, (long)run.CompletionTimeout(vm.Definition.MemoryBytes).TotalMilliseconds, run.OnTimeout, p.UnixSocket));
     }
 
     private void OnProgressed(MigrationProgressed p)
@@ -111,7 +111,8 @@ public sealed partial class ClusterManager
         var now = DateTime.UtcNow;
         if (r.Status == "completed")
         {
-            _events.Add(now, $"vm {r.Name} moved {r.From} -> {r.To} in {r.TotalTimeMs} ms (guest paused {r.DowntimeMs ?? 0} ms)");
+            _events.Add(now, (r.From == r.To ? $"vm {r.Name} moved into a new VMM process on {r.To}" : $"vm {r.Name} moved {r.From} -> {r.To}")
+                + $" in {r.TotalTimeMs} ms (guest paused {r.DowntimeMs ?? 0} ms)");
             return;
         }
         IManagerEvent? e = null;

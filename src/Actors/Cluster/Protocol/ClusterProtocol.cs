@@ -33,6 +33,14 @@ public static class ClusterProtocol
     /// </summary>
     public sealed record MigrateVm(string Name, string ToHost) : IManagerCommand;
 
+    /// <summary>
+    /// Move a running VM into a new VMM process on its own host, started from the <c>tern</c>
+    /// binary installed there now: a live migration over a unix socket that hands the guest's RAM
+    /// over instead of copying it. Done once it has begun; follow it with <see cref="GetMigration"/>.
+    /// Failed(NotFound | Conflict).
+    /// </summary>
+    public sealed record UpgradeVm(string Name) : IManagerCommand;
+
     /// <summary>Replied with the VM's <see cref="MigrationReport"/> (the one under way, else the last one), or Failed(NotFound).</summary>
     public sealed record GetMigration(string Name) : IManagerCommand;
 

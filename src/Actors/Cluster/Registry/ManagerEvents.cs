@@ -74,7 +74,7 @@ public static class ManagerEvents
     /// <summary>A live migration of <paramref name="Name"/> from <paramref name="From"/> to <paramref name="To"/> began.</summary>
     public sealed record MigrationBegan(string Name, string From, string To, long Incarnation, DateTime At) : IManagerEvent
     {
-        public string Describe() => $"vm {Name} migrating {From} -> {To}";
+        public string Describe() => From == To ? $"vm {Name} moving into a new VMM process on {From}" : $"vm {Name} migrating {From} -> {To}";
     }
 
     /// <summary>
