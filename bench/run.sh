@@ -26,6 +26,10 @@
 #                                of 1 GiB (3 rounds) and `tern ctl vms` latency (50 calls); its own section.
 #                                TERN_CLUSTER_BENCH_ROUNDS / _CALLS override. Runs in the end-to-end test
 #                                project, which holds the namespace fixture.
+#   bench/run.sh --vm-processes  one tern node with its VMs in tern vm processes: a node SIGKILLed and started
+#                                again with 4 VMs (time to ready and to all re-adopted, 3 rounds), `tern ctl upgrade`
+#                                of a 1 GiB guest (3 rounds), and a tern vm process's memory against standalone tern
+#                                and QEMU q35 on the same guest (about 3 minutes); its own section
 #   bench/run.sh --cluster-tls   a 1 GiB VM live-migrated between two tern nodes on loopback, plain and with
 #                                --tls (3 rounds each; TERN_CLUSTER_BENCH_ROUNDS overrides): total time,
 #                                throughput, pause, CPU per GiB on each side; its own section
@@ -55,6 +59,15 @@ if [ "${1:-}" = "--cluster-tls" ]; then
   export TERN_BENCH_REVISION="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
   exec dotnet test tests/Tern.EndToEnd.Tests -c Release --artifacts-path "$art/build" -nologo -nodeReuse:false -p:UseSharedCompilation=false \
     --filter "FullyQualifiedName~Cluster.Bench.ClusterTlsBenchmark" --logger "console;verbosity=detailed"
+fi
+
+if [ "${1:-}" = "--vm-processes" ]; then
+  make -C tests/guest -s >&2
+  ./tern -version >/dev/null
+  export TERN_VM_PROCESS_BENCH_RESULTS="$root/bench/RESULTS.md"
+  export TERN_BENCH_REVISION="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+  exec dotnet test tests/Tern.EndToEnd.Tests -c Release --artifacts-path "$art/build" -nologo -nodeReuse:false -p:UseSharedCompilation=false \
+    --filter "FullyQualifiedName~Cluster.Bench.VmProcessBenchmark" --logger "console;verbosity=detailed"
 fi
 
 if [ "${1:-}" = "--cluster" ]; then
