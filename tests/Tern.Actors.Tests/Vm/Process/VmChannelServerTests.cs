@@ -143,24 +143,27 @@ public sealed class VmChannelServerTests : Akka.TestKit.Xunit2.TestKit
         var (vm, _) = Start(TimeSpan.FromMilliseconds(800));
         using (var node = new Node(SocketPath))
         {
-            node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
-            node.Expect<VmHello>(VmChannelFrameKind.Hello);
-            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
-            node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+            GreetAndBoot(node);
         }
         vm.Tell(new WatchExit(), TestActor);
         var exited = ExpectMsg<VmExited>(Long);
         Assert.Equal(0, exited.ExitCode);
     }
 
-    /// <summary>A node greets and boots the VM, then goes away (the connection closes).</summary>
-    private void BootAndLeave()
+    /// <summary>The node greets the VM (console from offset 0) and boots it with request 1.</summary>
+    private static void GreetAndBoot(Node node)
     {
-        using var node = new Node(SocketPath);
         node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
         node.Expect<VmHello>(VmChannelFrameKind.Hello);
         node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
         node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+    }
+
+    /// <summary>A node greets and boots the VM, then goes away (the connection closes).</summary>
+    private void BootAndLeave()
+    {
+        using var node = new Node(SocketPath);
+        GreetAndBoot(node);
         node.ReadUntilConsoleHas("TICK 2");
     }
 
@@ -204,10 +207,7 @@ public sealed class VmChannelServerTests : Akka.TestKit.Xunit2.TestKit
         var started = System.Diagnostics.Stopwatch.StartNew();
         using (var node = new Node(SocketPath))
         {
-            node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
-            node.Expect<VmHello>(VmChannelFrameKind.Hello);
-            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
-            node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+            GreetAndBoot(node);
             node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 2, new FenceCountdown(1000)));
             node.Expect<CommandDone>(VmChannelFrameKind.Reply, 2);
             started.Restart();
@@ -223,10 +223,7 @@ public sealed class VmChannelServerTests : Akka.TestKit.Xunit2.TestKit
         var (vm, _) = Start(TimeSpan.FromSeconds(4));
         using (var node = new Node(SocketPath))
         {
-            node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
-            node.Expect<VmHello>(VmChannelFrameKind.Hello);
-            node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
-            node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+            GreetAndBoot(node);
             node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 2, new FenceCountdown(200)));
             node.Expect<CommandDone>(VmChannelFrameKind.Reply, 2);
             node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 3, new FenceCountdown(0)));
