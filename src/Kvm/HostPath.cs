@@ -37,6 +37,15 @@ public static class HostPath
         return new HostFileStatus(KindOfMode(status.stx_mode), device, status.stx_ino);
     }
 
+    /// <summary>The group that owns <paramref name="path"/> (statx's stx_gid), following links; throws <see cref="HostPathException"/> when stat fails.</summary>
+    public static unsafe uint GroupOf(string path)
+    {
+        Libc.statx status = default;
+        // SAFETY: as in Stat: a struct statx on this frame and a marshalled copy of the path.
+        if (Libc.Statx(Libc.AT_FDCWD, path, 0, Libc.STATX_GID, &status) != 0) throw new HostPathException(Marshal.GetLastPInvokeError(), path);
+        return status.stx_gid;
+    }
+
     private static HostFileKind KindOfMode(uint mode) => (mode & Libc.S_IFMT) switch
     {
         0x8000 => HostFileKind.Regular,

@@ -7,9 +7,10 @@ namespace Tern.Kvm;
 public sealed class KvmSystem : IDisposable
 {
     public const int ExpectedApiVersion = 12;
+    public const string DevicePath = "/dev/kvm";
     private readonly KvmHandle _handle;
 
-    public KvmSystem(string path = "/dev/kvm")
+    public KvmSystem(string path = DevicePath)
     {
         int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         if (fd < 0) throw new KvmException(Marshal.GetLastPInvokeError(), $"open {path}");
@@ -22,7 +23,7 @@ public sealed class KvmSystem : IDisposable
     /// <summary>True when /dev/kvm exists and can be opened (tests skip otherwise).</summary>
     public static bool IsAvailable()
     {
-        int fd = Libc.Open("/dev/kvm", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        int fd = Libc.Open(DevicePath, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         if (fd < 0) return false;
         Libc.Close(fd);
         return true;

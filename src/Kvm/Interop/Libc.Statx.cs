@@ -7,6 +7,7 @@ internal static unsafe partial class Libc
     internal const int AT_FDCWD = -100;
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const uint STATX_TYPE = 0x1;
+    internal const uint STATX_GID = 0x10;
     internal const uint STATX_INO = 0x100;
     internal const uint S_IFMT = 0xf000;
     internal const uint S_IFREG = 0x8000;
