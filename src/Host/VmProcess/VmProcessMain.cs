@@ -8,6 +8,7 @@ using Tern.Devices.Board;
 using Tern.Devices.Config;
 using Tern.Host.CommandLine;
 using Tern.Host.Standalone;
+using Tern.Host.VmProcess.Sandbox;
 
 namespace Tern.Host.VmProcess;
 
@@ -40,6 +41,15 @@ public static class VmProcessMain
 
         // Its own session: a Ctrl-C meant for the node's terminal must not reach the guest; the node ends it when it should.
         Tern.Kvm.HostProcess.StartNewSession();
+        var sandbox = VmSandbox.For(options);
+        try
+        {
+            sandbox.Begin();
+        }
+        catch (Tern.Kvm.HostProcessException e)
+        {
+            return Fail(e.Message);
+        }
         Socket listener;
         try
         {
@@ -56,17 +66,36 @@ public static class VmProcessMain
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
         var vm = system.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: tls), "vm");
         var hello = new VmChannelMessages.VmHello(options.Name, options.Incarnation, Environment.ProcessId, VmChannelCodec.ProtocolVersion);
-        system.ActorOf(VmChannelServer.Props(vm, console, listener, hello, options.NodeGoneAfter), "channel");
+        var driven = sandbox.Confines ? system.ActorOf(SandboxAfterBoot.Props(vm, sandbox, () => ProbeSoon(options.Name)), "sandbox") : vm;
+        system.ActorOf(VmChannelServer.Props(driven, console, listener, hello, options.NodeGoneAfter), "channel");
         using var signals = QuitOnSignal.Install(vm);
 
         var exited = await vm.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan);
         // The server sends the exit to the node; give the frame a moment to leave before the process goes.
         await Task.Delay(VmChannelServer.ConsoleInterval * 2);
-        File.Delete(options.Channel);
-        File.Delete(files.PidFile);
+        DeleteIfAllowed(options.Channel);
+        DeleteIfAllowed(files.PidFile);
         if (exited.ExitCode != 0) Console.Error.WriteLine($"tern vm {config.Name}: {exited.Reason}");
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
         return exited.ExitCode;
+    }
+
+    /// <summary>A process that became another user can no longer reach its files' directory; the node removes them then.</summary>
+    private static void DeleteIfAllowed(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>For tests: what <see cref="SandboxProbe"/> was asked to try, a moment after the node has heard Booted.</summary>
+    private static void ProbeSoon(string vm)
+    {
+        if (SandboxProbe.Requested is { } probes) _ = Task.Delay(SandboxProbe.Delay).ContinueWith(_ => SandboxProbe.Run(vm, probes));
     }
 
     /// <summary>The channel socket, readable and writable by this user alone (the node runs as the same user).</summary>
