@@ -18,6 +18,9 @@ public sealed record VmProcessFiles(string Directory)
     public static VmProcessFiles ForChannel(string channel) => new(Path.GetDirectoryName(Path.GetFullPath(channel))!);
 }
 
+/// <summary>What one VM process uses now, from its cgroup: memory charged to it (guest RAM included) and CPU time in nanoseconds.</summary>
+public readonly record struct VmProcessUsage(ulong MemoryBytes, ulong CpuNanoseconds);
+
 /// <summary>
 /// Starts the `tern vm` process of one VM instance (the node knows which executable and how to
 /// spell its command line; the actors do not): it builds <paramref name="config"/>'s machine,
