@@ -15,6 +15,7 @@ using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;
 
 using Tern.Host.VmProcess;
+using Tern.Host.VmProcess.Sandbox;
 
 namespace Tern.Host.Node;
 
@@ -53,7 +54,7 @@ public static class TernNode
             var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config));
             OperatorGateway.Start(system, manager);
             var stopping = new CancellationTokenSource();
-            var hostSettings = WithVmProcesses(HostSettings.From(config) with { Tls = tls }, config, options.DataDirectory);
+            var hostSettings = WithVmProcesses(HostSettings.From(config) with { Tls = tls }, config, options);
             system.ActorOf(HostActor.Props(options.Name, hostSettings, manager, new ProcHostProbe(), reason =>
             {
                 fatal = reason;
@@ -225,14 +226,33 @@ public static class TernNode
     /// <summary>
     /// With tern.host.vm-processes on, each VM runs in a `tern vm` process of its own, which ends
     /// its guest once the node has been gone for node-gone-after (<see cref="OrphanVmWindow"/>
-    /// says why that is safe); a node restarted sooner re-adopts it.
+    /// says why that is safe; a node restarted sooner re-adopts it), in a cgroup of its own and
+    /// sandboxed as tern.host's vm-* keys say. What the host cannot give
+    /// (cgroups, other users to a node that is not root) is said once here.
     /// </summary>
-    private static HostSettings WithVmProcesses(HostSettings host, Akka.Configuration.Config config, string dataDirectory) =>
-        config.GetBoolean("tern.host.vm-processes")
-            ? host with
-            {
-                VmProcesses = new VmProcessLauncher(host.NodeGoneAfter, host.Tls?.Directory, host.ConsoleBufferBytes),
-                VmProcessDirectory = Path.Combine(dataDirectory, "vms"),
-            }
-            : host;
+    private static HostSettings WithVmProcesses(HostSettings host, Akka.Configuration.Config config, NodeOptions options)
+    {
+        if (!config.GetBoolean("tern.host.vm-processes")) return host;
+        VmSandboxSettings sandbox;
+        try
+        {
+            sandbox = VmSandboxSettings.From(config);
+        }
+        catch (Akka.Configuration.ConfigurationException e)
+        {
+            throw new NodeStartException(e.Message);
+        }
+        void Say(string message) => Console.Error.WriteLine($"tern node {options.Name}: {message}");
+        if (sandbox.Users is not null && !Environment.IsPrivilegedProcess)
+        {
+            Say("tern.host.vm-uid-base is set, but the node does not run as root: its VM processes keep its user");
+            sandbox = sandbox with { Users = null };
+        }
+        var cgroups = VmCgroups.Open(CgroupHost.Detect(), options.Name, sandbox.CgroupParent, Say);
+        return host with
+        {
+            VmProcesses = new VmProcessLauncher(host.NodeGoneAfter, host.Tls?.Directory, host.ConsoleBufferBytes, sandbox, cgroups),
+            VmProcessDirectory = Path.Combine(options.DataDirectory, "vms"),
+        };
+    }
 }

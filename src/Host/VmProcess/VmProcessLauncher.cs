@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Tern.Actors.Vm.Process;
 using Tern.Devices.Config;
 using Tern.Host.CommandLine;
+using Tern.Host.VmProcess.Sandbox;
 
 namespace Tern.Host.VmProcess;
 
@@ -9,10 +11,15 @@ namespace Tern.Host.VmProcess;
 /// How a node starts the `tern vm` process of a VM: the native `tern` beside the node's build (the
 /// smallest process; the node itself runs the ReadyToRun build), or this executable when there is
 /// none. The process inherits the node's standard output and error, so its log lines land in the
-/// node's log.
+/// node's log. It runs in a cgroup of its own with the VM's limits (<paramref name="cgroups"/>;
+/// null: a host without them), made before it starts, joined right after — before the node sends
+/// Boot, so guest RAM is always charged to it — and removed when it has ended; and it is told how
+/// to confine itself (<paramref name="sandbox"/>).
 /// </summary>
-public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, int consoleBytes) : IVmProcessLauncher
+public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, int consoleBytes, VmSandboxSettings sandbox, VmCgroups? cgroups) : IVmProcessLauncher
 {
+    private readonly ConcurrentDictionary<(string Name, long Incarnation), VmCgroup> _cgroups = new();
+
     public static string Executable
     {
         get
@@ -24,9 +31,89 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
 
     public Process Start(VmConfig config, long incarnation, VmProcessFiles files)
     {
-        var options = new VmProcessOptions(config.Name ?? throw new ArgumentException("a VM process needs a named machine", nameof(config)), files.ChannelSocket, incarnation, nodeGoneAfter, nodeTls, consoleBytes, VmConfigArguments.For(config));
+        string name = config.Name ?? throw new ArgumentException("a VM process needs a named machine", nameof(config));
+        var user = sandbox.Users?.For(incarnation) is { } id ? new VmProcessUser(id, id) : (VmProcessUser?)null;
+        var options = new VmProcessOptions(name, files.ChannelSocket, incarnation, nodeGoneAfter, nodeTls, consoleBytes, VmConfigArguments.For(config), sandbox.Seccomp, user);
         var start = new ProcessStartInfo(Executable) { UseShellExecute = false };
         foreach (var arg in options.ToArguments()) start.ArgumentList.Add(arg);
-        return Process.Start(start) ?? throw new InvalidOperationException($"{Executable} did not start");
+
+        // One cgroup per start: a boot retried for the same incarnation runs in a new directory (files.Directory is per attempt).
+        var cgroup = cgroups?.Create($"vm-{name}-{Path.GetFileName(files.Directory)}", VmCgroupLimits.For(config.MemoryBytes, config.Vcpus, sandbox.MemoryOverheadBytes, sandbox.CpuQuotaPerVcpu));
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException($"{Executable} did not start");
+        }
+        catch
+        {
+            if (cgroup is not null) cgroups!.Remove(cgroup);
+            throw;
+        }
+        var key = (name, incarnation);
+        if (cgroup is not null) _cgroups[key] = cgroup;
+        WhenEnded(process.Id, () => Ended(key, cgroup, files));
+        try
+        {
+            cgroup?.Add(process.Id);
+        }
+        catch
+        {
+            process.Kill();
+            throw;
+        }
+        return process;
+    }
+
+    public VmProcessUsage? Usage(string name, long incarnation)
+    {
+        if (!_cgroups.TryGetValue((name, incarnation), out var cgroup)) return null;
+        try
+        {
+            return cgroup.Usage();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // the process ended and its cgroup went meanwhile
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="ended"/> once process <paramref name="pid"/> has ended, watched through a
+    /// Process object of its own: the caller owns the one Start returns, and disposing it stops its wait.
+    /// </summary>
+    private static void WhenEnded(int pid, Action ended)
+    {
+        Process watch;
+        try
+        {
+            watch = Process.GetProcessById(pid);
+        }
+        catch (ArgumentException)
+        {
+            ended(); // already gone
+            return;
+        }
+        _ = watch.WaitForExitAsync().ContinueWith(_ =>
+        {
+            watch.Dispose();
+            ended();
+        });
+    }
+
+    /// <summary>The process has ended: its cgroup goes, and the channel socket it may have been unable to remove once it ran as its own user.</summary>
+    private void Ended((string, long) key, VmCgroup? cgroup, VmProcessFiles files)
+    {
+        if (cgroup is not null)
+        {
+            _cgroups.TryRemove(KeyValuePair.Create(key, cgroup));
+            cgroups!.Remove(cgroup);
+        }
+        try
+        {
+            File.Delete(files.ChannelSocket);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 }

@@ -17,11 +17,16 @@ public sealed class ClusterNode : IDisposable
     private TernProcess _process;
     private readonly string[] _args;
     private readonly bool _tls;
+    private readonly IReadOnlyDictionary<string, string>? _environment;
 
     public ClusterNode(string name, string dataDirectory, params string[] extra) : this(FreePort(), name, dataDirectory, extra) { }
 
-    public ClusterNode(int bindPort, string name, string dataDirectory, params string[] extra)
+    public ClusterNode(int bindPort, string name, string dataDirectory, params string[] extra) : this(bindPort, name, dataDirectory, null, extra) { }
+
+    /// <param name="environment">Variables the node has beside the test's own (its VM processes inherit them).</param>
+    public ClusterNode(int bindPort, string name, string dataDirectory, IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
+        _environment = environment;
         BindPort = bindPort;
         ApiPort = FreePort();
         DataDirectory = dataDirectory;
@@ -53,7 +58,7 @@ public sealed class ClusterNode : IDisposable
 
     private TernProcess Start()
     {
-        var p = TernProcess.Start(_args);
+        var p = TernProcess.Start(_args, environment: _environment);
         p.WaitForLine("tern node ", StartTimeout);
         return p;
     }

@@ -32,7 +32,8 @@ public sealed class TernProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    public static TernProcess Start(IEnumerable<string> args, string? executable = null)
+    /// <param name="environment">Variables set for the process beside those it inherits.</param>
+    public static TernProcess Start(IEnumerable<string> args, string? executable = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(executable ?? Repo.TernExecutable)
         {
@@ -42,6 +43,7 @@ public sealed class TernProcess : IDisposable
             UseShellExecute = false,
         };
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         return new TernProcess(TiedChildProcess.Start(info));
     }
 

@@ -29,4 +29,10 @@ public readonly record struct VmProcessUsage(ulong MemoryBytes, ulong CpuNanosec
 public interface IVmProcessLauncher
 {
     System.Diagnostics.Process Start(VmConfig config, long incarnation, VmProcessFiles files);
+
+    /// <summary>
+    /// What the running VM process of <paramref name="name"/>'s incarnation <paramref name="incarnation"/>
+    /// uses (for the host's load accounting); null when there is none, or it has no cgroup (a host without cgroups).
+    /// </summary>
+    VmProcessUsage? Usage(string name, long incarnation);
 }

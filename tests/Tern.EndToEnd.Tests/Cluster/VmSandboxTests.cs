@@ -1,0 +1,106 @@
+using System.Globalization;
+using Tern.EndToEnd.Tests.Support;
+using Tern.Host.VmProcess.Sandbox;
+
+namespace Tern.EndToEnd.Tests.Cluster;
+
+/// <summary>
+/// Issue 17: a cluster VM process is confined as Firecracker's jailer confines Firecracker — a
+/// cgroup of its own with a memory limit, no new privileges, a seccomp filter from its boot on,
+/// and, when the node is configured so, a user of its own that can read nothing of the node's.
+/// </summary>
+public sealed class VmSandboxTests
+{
+    private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(60);
+    private const string Ticks = "mode=ticks tick_ms=100 busy=5";
+    private const ulong GuestRam = 48UL << 20;
+    private const ulong Overhead = 256UL << 20; // tern.host.vm-memory-overhead's default
+
+    private static void CreateRunning(ClusterNode node, string name)
+    {
+        var created = node.Ctl("create", name, "--kernel", Repo.TestKernel, "--append", Ticks, "--memory", "48M");
+        Assert.True(created.ExitCode == 0, $"tern ctl create {name}:\n{created.Output}");
+        node.WaitFor(() => TestKernel.Ticks(node.ConsoleLines(name)).Count, n => n >= 2, VmTimeout, $"{name} ticking");
+    }
+
+    private static long Incarnation(ClusterNode node, string name) =>
+        node.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == name).GetProperty("incarnation").GetInt64();
+
+    private static string Status(int pid, string field) =>
+        File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith(field + ":", StringComparison.Ordinal))[(field.Length + 1)..].Trim();
+
+    [KvmRootFact]
+    public void A_vm_process_runs_in_a_cgroup_of_its_own_limited_to_its_ram_plus_the_overhead_and_the_cgroup_goes_with_it()
+    {
+        using var dir = new TempDir();
+        using var node = new ClusterNode("n1", dir.File("data"));
+        CreateRunning(node, "a");
+        int pid = Assert.Single(node.VmProcessIds("a"));
+        long incarnation = Incarnation(node, "a");
+
+        // The VM process's own view of its cgroups, read as the node reads its own.
+        var host = CgroupHost.Parse(File.ReadAllText("/proc/self/mountinfo"), File.ReadAllText($"/proc/{pid}/cgroup"), p => File.Exists(p) ? File.ReadAllText(p) : null);
+        Assert.NotNull(host);
+        var memory = host.Hierarchies.Single(h => h.Controllers.Contains("memory"));
+        Assert.EndsWith($"/tern/n1/vm-a-{incarnation}", memory.NodeCgroup);
+        string cgroup = memory.Directory(memory.NodeCgroup);
+        string limit = File.ReadAllText(Path.Combine(cgroup, host.Version == CgroupVersion.V2 ? "memory.max" : "memory.limit_in_bytes")).Trim();
+        Assert.Equal((GuestRam + Overhead).ToString(CultureInfo.InvariantCulture), limit);
+        if (host.Version == CgroupVersion.V1)
+            Assert.All(host.Hierarchies, h => Assert.EndsWith($"/tern/n1/vm-a-{incarnation}", h.NodeCgroup)); // cpu and cpuacct too
+
+        Assert.Equal(0, node.Ctl("stop", "a").ExitCode);
+        node.WaitFor(() => Directory.Exists(cgroup), exists => !exists, VmTimeout, "the VM's cgroup removed once its process ended");
+    }
+
+    [KvmFact]
+    public void A_vm_process_has_no_new_privileges_and_a_seccomp_filter_and_a_forbidden_call_kills_it()
+    {
+        using var dir = new TempDir();
+        // The probe runs a second after the sandbox holds: an allowed call, then execve, which must never return.
+        var probe = new Dictionary<string, string> { [SandboxProbe.Variable] = "syscall:getpid;syscall:execve" };
+        using var node = new ClusterNode(ClusterNode.FreePort(), "n1", dir.File("data"), probe);
+        var created = node.Ctl("create", "a", "--kernel", Repo.TestKernel, "--append", Ticks, "--memory", "48M");
+        Assert.True(created.ExitCode == 0, created.Output);
+        int pid = node.WaitFor(() => node.VmProcessIds("a"), p => p.Count == 1, VmTimeout, "a's VM process").Single();
+        node.WaitFor(() => File.Exists($"/proc/{pid}/status") ? Status(pid, "Seccomp") : "gone", s => s != "0", VmTimeout, "the filter installed");
+
+        Assert.Equal("1", Status(pid, "NoNewPrivs"));
+        Assert.Equal("2", Status(pid, "Seccomp")); // SECCOMP_MODE_FILTER
+        Assert.Equal("1", Status(pid, "Seccomp_filters"));
+
+        var events = node.WaitFor(() => string.Join("\n", node.Ctl("events").Stdout), e => e.Contains("vm a ended on n1"), VmTimeout, "a's end reported");
+        Assert.Contains("vm a ended on n1: the VM process ended unexpectedly (killed by signal 31)", events); // SIGSYS
+        Assert.Contains("tern vm a: sandbox probe syscall:getpid: succeeded", node.Process.Stderr);
+        Assert.DoesNotContain("sandbox probe syscall:execve", node.Process.Stderr);
+    }
+
+    [KvmRootFact]
+    public void With_a_uid_base_a_vm_process_becomes_its_own_user_and_can_open_nothing_of_the_node_s()
+    {
+        using var dir = new TempDir();
+        string data = dir.File("data");
+        string config = dir.File("node.conf");
+        File.WriteAllText(config, "tern.host.vm-uid-base = 200000\n");
+        string ctlJson = Path.Combine(data, "ctl.json");
+        var probe = new Dictionary<string, string> { [SandboxProbe.Variable] = $"open:{ctlJson};open:{Path.Combine(data, "vms")};open:{Repo.TestKernel}" };
+        using var node = new ClusterNode(ClusterNode.FreePort(), "n1", data, probe, "--config", config);
+        CreateRunning(node, "a");
+        int pid = Assert.Single(node.VmProcessIds("a"));
+        string uid = (200000 + Incarnation(node, "a")).ToString(CultureInfo.InvariantCulture);
+
+        Assert.Equal($"{uid}\t{uid}\t{uid}\t{uid}", Status(pid, "Uid"));
+        Assert.Equal($"{uid}\t{uid}\t{uid}\t{uid}", Status(pid, "Gid"));
+        Assert.Equal(Tern.Kvm.HostPath.GroupOf("/dev/kvm").ToString(CultureInfo.InvariantCulture), Status(pid, "Groups"));
+        string said = node.WaitFor(() => node.Process.Stderr, e => e.Contains($"open:{Repo.TestKernel}:"), VmTimeout, "the probes' answers");
+        Assert.Contains($"tern vm a: sandbox probe open:{ctlJson}: failed with errno 13", said); // EACCES
+        Assert.Contains($"tern vm a: sandbox probe open:{Path.Combine(data, "vms")}: failed with errno 13", said);
+        Assert.Contains($"tern vm a: sandbox probe open:{Repo.TestKernel}: succeeded", said); // a world-readable file still opens
+
+        // The guest never noticed: it ticks on as another user, and ends when asked.
+        int ticks = TestKernel.Ticks(node.ConsoleLines("a")).Count;
+        node.WaitFor(() => TestKernel.Ticks(node.ConsoleLines("a")).Count, n => n > ticks + 3, VmTimeout, "a ticking on");
+        Assert.Equal(0, node.Ctl("stop", "a").ExitCode);
+        node.WaitFor(() => node.VmProcessIds("a").Count, n => n == 0, VmTimeout, "a's process gone");
+    }
+}
