@@ -14,19 +14,20 @@ public sealed class TlsNodePair : IDisposable
 
     private readonly PostgresServer _postgres;
 
-    public TlsNodePair()
+    /// <param name="config">HOCON both nodes read beside the pair's own settings.</param>
+    public TlsNodePair(string config = "")
     {
         Dir = new TempDir();
         _postgres = new PostgresServer();
         Ca("init", "--dir", CaDirectory);
         foreach (var node in new[] { "n1", "n2" })
             Ca("issue", node, "--dir", CaDirectory, "--out", Dir.File($"{node}-tls"), "--ip", "127.0.0.1");
-        string config = Dir.File("node.conf");
-        File.WriteAllText(config, "tern.cluster.manager.migration.completion-timeout-per-gib = 600s\n");
+        string configFile = Dir.File("node.conf");
+        File.WriteAllText(configFile, "tern.cluster.manager.migration.completion-timeout-per-gib = 600s\n" + config);
         int[] ports = [ClusterNode.FreePort(), ClusterNode.FreePort()];
         Array.Sort(ports);
-        N1 = new ClusterNode(ports[0], "n1", Dir.File("n1"), "--db", _postgres.ConnectionString, "--config", config, "--tls", Dir.File("n1-tls"));
-        N2 = new ClusterNode(ports[1], "n2", Dir.File("n2"), "--db", _postgres.ConnectionString, "--config", config, "--tls", Dir.File("n2-tls"),
+        N1 = new ClusterNode(ports[0], "n1", Dir.File("n1"), "--db", _postgres.ConnectionString, "--config", configFile, "--tls", Dir.File("n1-tls"));
+        N2 = new ClusterNode(ports[1], "n2", Dir.File("n2"), "--db", _postgres.ConnectionString, "--config", configFile, "--tls", Dir.File("n2-tls"),
             "--seed", $"127.0.0.1:{N1.BindPort}");
         N1.WaitFor(() => N1.CtlJson("hosts"), h => h.GetArrayLength() == 2 && h.EnumerateArray().All(x => x.GetProperty("state").GetString() == "up"),
             VmTimeout, "both hosts up");

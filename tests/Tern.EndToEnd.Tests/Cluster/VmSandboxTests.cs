@@ -103,4 +103,22 @@ public sealed class VmSandboxTests
         Assert.Equal(0, node.Ctl("stop", "a").ExitCode);
         node.WaitFor(() => node.VmProcessIds("a").Count, n => n == 0, VmTimeout, "a's process gone");
     }
+
+    [KvmPostgresFact(Root = true)]
+    public void Vm_processes_of_their_own_users_migrate_over_tls_and_the_guest_goes_on()
+    {
+        // Both sides confined: the source sends as one user, the destination receives as another, the node's key loaded before.
+        using var nodes = new TlsNodePair("tern.host.vm-uid-base = 300000\n");
+        var guest = nodes.StartSoak("a");
+        long before = Incarnation(nodes.N1, "a");
+        Assert.Equal((300000 + before).ToString(CultureInfo.InvariantCulture), Status(Assert.Single(VmProcessesOf(nodes, guest.From)), "Uid").Split('\t')[0]);
+
+        var migrated = nodes.N1.Ctl("migrate", "a", "--to", guest.To);
+        Assert.True(migrated.ExitCode == 0, migrated.Output);
+        nodes.AssertMovedAndWentOn(guest, "across a TLS migration between sandboxed processes");
+        long after = Incarnation(nodes.N1, "a");
+        Assert.Equal((300000 + after).ToString(CultureInfo.InvariantCulture), Status(Assert.Single(VmProcessesOf(nodes, guest.To)), "Uid").Split('\t')[0]);
+    }
+
+    private static IReadOnlyList<int> VmProcessesOf(TlsNodePair nodes, string host) => (host == "n1" ? nodes.N1 : nodes.N2).VmProcessIds("a");
 }
