@@ -70,7 +70,7 @@ public static class VmProcessMain
         system.ActorOf(VmChannelServer.Props(driven, console, listener, hello, options.NodeGoneAfter), "channel");
         using var signals = QuitOnSignal.Install(vm);
 
-        var exited = await vm.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan);
+        var exited = await ExitOf(vm);
         // The server sends the exit to the node; give the frame a moment to leave before the process goes.
         await Task.Delay(VmChannelServer.ConsoleInterval * 2);
         DeleteIfAllowed(options.Channel);
@@ -78,6 +78,17 @@ public static class VmProcessMain
         if (exited.ExitCode != 0) Console.Error.WriteLine($"tern vm {config.Name}: {exited.Reason}");
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => { });
         return exited.ExitCode;
+    }
+
+    /// <summary>
+    /// How the VM ended: its exit, or — a VmActor whose boot failed stops without one — that, so
+    /// the process never outlives a VM that will not run (its node would kill it, unless gone).
+    /// </summary>
+    private static async Task<VmProtocol.VmExited> ExitOf(IActorRef vm)
+    {
+        var exit = vm.Ask<VmProtocol.VmExited>(new VmProtocol.WatchExit(), Timeout.InfiniteTimeSpan);
+        await Task.WhenAny(exit, vm.WatchAsync());
+        return exit.IsCompletedSuccessfully ? exit.Result : new VmProtocol.VmExited(1, "the VM did not boot");
     }
 
     /// <summary>A process that became another user can no longer reach its files' directory; the node removes them then.</summary>
