@@ -38,7 +38,7 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
         foreach (var arg in options.ToArguments()) start.ArgumentList.Add(arg);
 
         // One cgroup per start: a boot retried for the same incarnation runs in a new directory (files.Directory is per attempt).
-        var cgroup = cgroups?.Create($"vm-{name}-{Path.GetFileName(files.Directory)}", VmCgroupLimits.For(config.MemoryBytes, config.Vcpus, sandbox.MemoryOverheadBytes, sandbox.CpuQuotaPerVcpu));
+        var cgroup = cgroups?.Create(name, Path.GetFileName(files.Directory), VmCgroupLimits.For(config.MemoryBytes, config.Vcpus, sandbox.MemoryOverheadBytes, sandbox.CpuQuotaPerVcpu));
         Process process;
         try
         {
@@ -64,12 +64,12 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
         return process;
     }
 
+    /// <summary>From the cgroup this launcher made, or the one a re-adopted process of an earlier run of the node is in.</summary>
     public VmProcessUsage? Usage(string name, long incarnation)
     {
-        if (!_cgroups.TryGetValue((name, incarnation), out var cgroup)) return null;
         try
         {
-            return cgroup.Usage();
+            return (_cgroups.TryGetValue((name, incarnation), out var ours) ? ours : cgroups?.Find(name, incarnation))?.Usage();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -42,12 +42,12 @@ public sealed class VmSandboxTests
         var host = CgroupHost.Parse(File.ReadAllText("/proc/self/mountinfo"), File.ReadAllText($"/proc/{pid}/cgroup"), p => File.Exists(p) ? File.ReadAllText(p) : null);
         Assert.NotNull(host);
         var memory = host.Hierarchies.Single(h => h.Controllers.Contains("memory"));
-        Assert.EndsWith($"/tern/n1/vm-a-{incarnation}", memory.NodeCgroup);
+        Assert.EndsWith($"/tern/n1/vm-a.{incarnation}", memory.NodeCgroup);
         string cgroup = memory.Directory(memory.NodeCgroup);
         string limit = File.ReadAllText(Path.Combine(cgroup, host.Version == CgroupVersion.V2 ? "memory.max" : "memory.limit_in_bytes")).Trim();
         Assert.Equal((GuestRam + Overhead).ToString(CultureInfo.InvariantCulture), limit);
         if (host.Version == CgroupVersion.V1)
-            Assert.All(host.Hierarchies, h => Assert.EndsWith($"/tern/n1/vm-a-{incarnation}", h.NodeCgroup)); // cpu and cpuacct too
+            Assert.All(host.Hierarchies, h => Assert.EndsWith($"/tern/n1/vm-a.{incarnation}", h.NodeCgroup)); // cpu and cpuacct too
 
         Assert.Equal(0, node.Ctl("stop", "a").ExitCode);
         node.WaitFor(() => Directory.Exists(cgroup), exists => !exists, VmTimeout, "the VM's cgroup removed once its process ended");

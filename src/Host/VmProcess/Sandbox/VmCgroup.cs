@@ -10,7 +10,7 @@ namespace Tern.Host.VmProcess.Sandbox;
 /// </summary>
 public sealed class VmCgroup(string name, CgroupVersion version, IReadOnlyList<(string Directory, IReadOnlyList<string> Controllers)> directories)
 {
-    /// <summary>Its directories' name, vm-NAME-ATTEMPT.</summary>
+    /// <summary>Its directories' name (<see cref="VmCgroups.Leaf"/>).</summary>
     public string Name { get; } = name;
 
     public CgroupVersion Version { get; } = version;

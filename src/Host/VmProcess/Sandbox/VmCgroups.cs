@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Tern.Host.VmProcess.Sandbox;
 
 /// <summary>
-/// A node's VM process cgroups: <c>PARENT/NODE/vm-NAME-ATTEMPT</c> in each hierarchy the host
+/// A node's VM process cgroups: <c>PARENT/NODE/vm-NAME.ATTEMPT</c> in each hierarchy the host
 /// offers, PARENT being <c>tern</c> under the node's own cgroup (tern.host.vm-cgroup-parent =
 /// auto; the VMs' memory then counts against whatever limits the node's service has) or a path
 /// from the hierarchy's root. On v2 the memory and cpu controllers are enabled down to NODE; a
@@ -61,15 +61,21 @@ public sealed class VmCgroups
     }
 
     /// <summary>
-    /// Makes the cgroup <c>vm-NAME-ATTEMPT</c> (<paramref name="leaf"/>) and sets <paramref name="limits"/>
-    /// in it; an <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> names what could not be set.
-    /// First it removes what VM processes that outlived an earlier run of the node left.
+    /// The name of VM <paramref name="vm"/>'s cgroup for the process of <paramref name="attempt"/>
+    /// (its directory under vms/: "INCARNATION", or "INCARNATION-N" for a boot tried again). The
+    /// dot keeps names apart, since a VM name may hold '-' but an attempt never holds '.'.
     /// </summary>
-    public VmCgroup Create(string leaf, VmCgroupLimits limits)
+    public static string Leaf(string vm, string attempt) => $"vm-{vm}.{attempt}";
+
+    /// <summary>
+    /// Makes the cgroup of VM <paramref name="vm"/>'s process for <paramref name="attempt"/> and sets
+    /// <paramref name="limits"/> in it; an <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>
+    /// names what could not be set. First it removes what VM processes that outlived an earlier run of the node left.
+    /// </summary>
+    public VmCgroup Create(string vm, string attempt, VmCgroupLimits limits)
     {
-        var cgroup = new VmCgroup(leaf, _host.Version, _parents
-            .Select(p => (p.Hierarchy.Directory(Join(p.NodePath, leaf)), p.Hierarchy.Controllers))
-            .ToList());
+        string leaf = Leaf(vm, attempt);
+        var cgroup = Of(leaf);
         lock (_gate)
         {
             RemoveStale();
@@ -92,6 +98,26 @@ public sealed class VmCgroups
             throw;
         }
     }
+
+    /// <summary>
+    /// The cgroup that holds the running process of VM <paramref name="vm"/>'s incarnation
+    /// <paramref name="incarnation"/>, whichever attempt it is, made by this run of the node or by
+    /// an earlier one (a process the node re-adopted); null when none holds a process.
+    /// </summary>
+    public VmCgroup? Find(string vm, long incarnation)
+    {
+        string first = Leaf(vm, incarnation.ToString(CultureInfo.InvariantCulture));
+        string dir = NodeDirectories.First();
+        if (!Directory.Exists(dir)) return null;
+        return Directory.EnumerateDirectories(dir, first + "*")
+            .Select(Path.GetFileName)
+            .Where(leaf => leaf == first || (leaf!.StartsWith(first + "-", StringComparison.Ordinal) && leaf[(first.Length + 1)..].All(char.IsAsciiDigit)))
+            .Select(leaf => Of(leaf!))
+            .FirstOrDefault(c => File.ReadAllText(Path.Combine(c.Directories[0].Directory, "cgroup.procs")).Trim().Length > 0);
+    }
+
+    private VmCgroup Of(string leaf) =>
+        new(leaf, _host.Version, _parents.Select(p => (p.Hierarchy.Directory(Join(p.NodePath, leaf)), p.Hierarchy.Controllers)).ToList());
 
     /// <summary>Removes a cgroup whose process has ended (or never started); false when the kernel kept some of it (a later Create retries).</summary>
     public bool Remove(VmCgroup cgroup)

@@ -31,13 +31,13 @@ public sealed class VmCgroupsTests : IDisposable
     {
         var cgroups = VmCgroups.Open(V1(), "n1", "auto", _said.Add)!;
 
-        var cgroup = cgroups.Create("vm-a-7", Limits);
+        var cgroup = cgroups.Create("a", "7", Limits);
         cgroup.Add(4321);
 
-        Assert.Equal([Dir("memory/process_api/bdf4/tern/n1/vm-a-7"), Dir("cpu/tern/n1/vm-a-7"), Dir("cpuacct/tern/n1/vm-a-7")], cgroup.Directories.Select(d => d.Directory));
-        Assert.Equal("314572800", Read("memory/process_api/bdf4/tern/n1/vm-a-7/memory.limit_in_bytes"));
-        Assert.Equal("100000", Read("cpu/tern/n1/vm-a-7/cpu.cfs_period_us"));
-        Assert.Equal("150000", Read("cpu/tern/n1/vm-a-7/cpu.cfs_quota_us"));
+        Assert.Equal([Dir("memory/process_api/bdf4/tern/n1/vm-a.7"), Dir("cpu/tern/n1/vm-a.7"), Dir("cpuacct/tern/n1/vm-a.7")], cgroup.Directories.Select(d => d.Directory));
+        Assert.Equal("314572800", Read("memory/process_api/bdf4/tern/n1/vm-a.7/memory.limit_in_bytes"));
+        Assert.Equal("100000", Read("cpu/tern/n1/vm-a.7/cpu.cfs_period_us"));
+        Assert.Equal("150000", Read("cpu/tern/n1/vm-a.7/cpu.cfs_quota_us"));
         Assert.All(cgroup.Directories, d => Assert.Equal("4321", File.ReadAllText(Path.Combine(d.Directory, "cgroup.procs"))));
         Assert.Empty(_said);
     }
@@ -45,15 +45,15 @@ public sealed class VmCgroupsTests : IDisposable
     [Fact]
     public void An_absolute_parent_is_taken_from_each_hierarchy_s_root()
     {
-        var cgroup = VmCgroups.Open(V1(), "n1", "/machine/tern", _said.Add)!.Create("vm-a-7", Limits with { CpuQuotaMicros = null });
-        Assert.Equal(Dir("memory/machine/tern/n1/vm-a-7"), cgroup.Directories[0].Directory);
-        Assert.False(File.Exists(Dir("cpu/machine/tern/n1/vm-a-7/cpu.cfs_quota_us")));
+        var cgroup = VmCgroups.Open(V1(), "n1", "/machine/tern", _said.Add)!.Create("a", "7", Limits with { CpuQuotaMicros = null });
+        Assert.Equal(Dir("memory/machine/tern/n1/vm-a.7"), cgroup.Directories[0].Directory);
+        Assert.False(File.Exists(Dir("cpu/machine/tern/n1/vm-a.7/cpu.cfs_quota_us")));
     }
 
     [Fact]
     public void The_usage_is_the_memory_charged_and_the_cpu_time_in_nanoseconds()
     {
-        var v1 = VmCgroups.Open(V1(), "n1", "auto", _said.Add)!.Create("vm-a-7", Limits);
+        var v1 = VmCgroups.Open(V1(), "n1", "auto", _said.Add)!.Create("a", "7", Limits);
         File.WriteAllText(Path.Combine(v1.Directories[0].Directory, "memory.usage_in_bytes"), "52428800\n");
         File.WriteAllText(Path.Combine(v1.Directories[2].Directory, "cpuacct.usage"), "1234567890\n");
         Assert.Equal(new Tern.Actors.Vm.Process.VmProcessUsage(52428800, 1234567890), v1.Usage());
@@ -78,16 +78,16 @@ public sealed class VmCgroupsTests : IDisposable
         File.WriteAllText(Dir("svc/tern/cgroup.subtree_control"), "memory\n");
         var host = new CgroupHost(CgroupVersion.V2, [new CgroupHierarchy(_root, "/svc", ["memory", "cpu"])]);
 
-        var cgroup = VmCgroups.Open(host, "n1", "auto", _said.Add)!.Create("vm-a-7", Limits);
+        var cgroup = VmCgroups.Open(host, "n1", "auto", _said.Add)!.Create("a", "7", Limits);
 
         Assert.Equal(Environment.ProcessId.ToString(CultureInfo.InvariantCulture), Read("svc/tern/n1/node/cgroup.procs"));
         Assert.Equal("moved into cgroup /svc/tern/n1/node, so that /svc may hand the memory and cpu controllers on to VM processes", Assert.Single(_said));
         Assert.Equal("+memory +cpu", Read("svc/cgroup.subtree_control"));
         Assert.Equal("+cpu", Read("svc/tern/cgroup.subtree_control")); // memory was enabled already
         Assert.Equal("+memory +cpu", Read("svc/tern/n1/cgroup.subtree_control"));
-        Assert.Equal("314572800", Read("svc/tern/n1/vm-a-7/memory.max"));
-        Assert.Equal("150000 100000", Read("svc/tern/n1/vm-a-7/cpu.max"));
-        Assert.Equal([Dir("svc/tern/n1/vm-a-7")], cgroup.Directories.Select(d => d.Directory));
+        Assert.Equal("314572800", Read("svc/tern/n1/vm-a.7/memory.max"));
+        Assert.Equal("150000 100000", Read("svc/tern/n1/vm-a.7/cpu.max"));
+        Assert.Equal([Dir("svc/tern/n1/vm-a.7")], cgroup.Directories.Select(d => d.Directory));
     }
 
     [Fact]
@@ -116,15 +116,15 @@ public sealed class VmCgroupsTests : IDisposable
     [Fact]
     public void A_vm_cgroup_an_earlier_run_left_empty_is_removed_when_the_node_starts()
     {
-        Directory.CreateDirectory(Dir("memory/process_api/bdf4/tern/n1/vm-a-3"));
+        Directory.CreateDirectory(Dir("memory/process_api/bdf4/tern/n1/vm-a.3"));
         Directory.CreateDirectory(Dir("memory/process_api/bdf4/tern/n1/node"));
-        Directory.CreateDirectory(Dir("memory/process_api/bdf4/tern/n2/vm-b-4")); // another node's
+        Directory.CreateDirectory(Dir("memory/process_api/bdf4/tern/n2/vm-b.4")); // another node's
 
         VmCgroups.Open(V1(), "n1", "auto", _said.Add);
 
-        Assert.False(Directory.Exists(Dir("memory/process_api/bdf4/tern/n1/vm-a-3")));
+        Assert.False(Directory.Exists(Dir("memory/process_api/bdf4/tern/n1/vm-a.3")));
         Assert.True(Directory.Exists(Dir("memory/process_api/bdf4/tern/n1/node")));
-        Assert.True(Directory.Exists(Dir("memory/process_api/bdf4/tern/n2/vm-b-4")));
+        Assert.True(Directory.Exists(Dir("memory/process_api/bdf4/tern/n2/vm-b.4")));
     }
 
     [Fact]
@@ -132,14 +132,32 @@ public sealed class VmCgroupsTests : IDisposable
     {
         var cgroups = VmCgroups.Open(V1(), "n1", "auto", _said.Add)!;
         var none = new VmCgroupLimits(null, null); // no control files written: an empty directory, as a fresh cgroup looks to rmdir
-        var first = cgroups.Create("vm-a-7", none);
-        Directory.CreateDirectory(Dir("cpu/tern/n1/vm-old-3")); // a VM process of an earlier run has ended since
+        var first = cgroups.Create("a", "7", none);
+        Directory.CreateDirectory(Dir("cpu/tern/n1/vm-old.3")); // a VM process of an earlier run has ended since
 
-        var second = cgroups.Create("vm-b-8", none);
+        var second = cgroups.Create("b", "8", none);
 
-        Assert.False(Directory.Exists(Dir("cpu/tern/n1/vm-old-3")));
+        Assert.False(Directory.Exists(Dir("cpu/tern/n1/vm-old.3")));
         Assert.All(first.Directories.Concat(second.Directories), d => Assert.True(Directory.Exists(d.Directory), d.Directory));
         Assert.True(cgroups.Remove(first));
         Assert.All(first.Directories, d => Assert.False(Directory.Exists(d.Directory)));
+    }
+
+    [Fact]
+    public void The_cgroup_holding_an_incarnation_s_process_is_found_whatever_its_attempt_and_whoever_made_it()
+    {
+        var cgroups = VmCgroups.Open(V1(), "n1", "auto", _said.Add)!;
+        // An earlier run of the node made these: incarnation 7's first boot failed, its second runs; "a-7" is another VM.
+        foreach (var (leaf, procs) in new[] { ("vm-a.7", ""), ("vm-a.7-1", "4321\n"), ("vm-a-7.1", "999\n"), ("vm-a.70", "888\n") })
+        {
+            Directory.CreateDirectory(Dir($"memory/process_api/bdf4/tern/n1/{leaf}"));
+            File.WriteAllText(Dir($"memory/process_api/bdf4/tern/n1/{leaf}/cgroup.procs"), procs);
+        }
+
+        Assert.Equal("vm-a.7-1", cgroups.Find("a", 7)?.Name);
+        Assert.Equal([Dir("memory/process_api/bdf4/tern/n1/vm-a.7-1"), Dir("cpu/tern/n1/vm-a.7-1"), Dir("cpuacct/tern/n1/vm-a.7-1")],
+            cgroups.Find("a", 7)!.Directories.Select(d => d.Directory));
+        Assert.Equal("vm-a-7.1", cgroups.Find("a-7", 1)?.Name);
+        Assert.Null(cgroups.Find("a", 8));
     }
 }
