@@ -100,7 +100,7 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
         });
     }
 
-    /// <summary>The process has ended: its cgroup goes, and the channel socket it may have been unable to remove once it ran as its own user.</summary>
+    /// <summary>The process has ended: its cgroup goes, and its channel socket and pid file, which it cannot remove once it runs as a user of its own.</summary>
     private void Ended((string, long) key, VmCgroup? cgroup, VmProcessFiles files)
     {
         if (cgroup is not null)
@@ -108,12 +108,15 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
             _cgroups.TryRemove(KeyValuePair.Create(key, cgroup));
             cgroups!.Remove(cgroup);
         }
-        try
+        foreach (string file in new[] { files.ChannelSocket, files.PidFile })
         {
-            File.Delete(files.ChannelSocket);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
     }
 }
