@@ -57,8 +57,8 @@ public sealed class SandboxAfterBoot : ReceiveActor
                 _vm.Tell(new VmProtocol.Command(VmCommand.Quit));
                 return;
             }
-            answered.Requester.Tell(answered.Reply);
             _entered();
+            answered.Requester.Tell(answered.Reply);
             return;
         }
         answered.Requester.Tell(answered.Reply);
