@@ -90,6 +90,13 @@ public sealed class ClusterNode : IDisposable
     /// <summary>The VM's console as <c>tern ctl console</c> shows it, whole lines only (a running guest may be mid-line).</summary>
     public IReadOnlyList<string> ConsoleLines(string vm) => TestKernel.CompleteLines(CtlJson("console", vm).GetProperty("text").GetString()!);
 
+    /// <summary>
+    /// The VM's last TICK as its console shows it, once it shows one: a VM that has just moved or
+    /// booted shows its output only once its process's first console chunk has reached the node.
+    /// </summary>
+    public int LastTick(string vm) =>
+        WaitFor(() => TestKernel.Ticks(ConsoleLines(vm)), t => t.Count > 0, TimeSpan.FromSeconds(60), $"{vm}'s console showing a tick").Max();
+
     /// <summary>Polls until <paramref name="condition"/> holds; fails with the last value seen.</summary>
     public T WaitFor<T>(Func<T> read, Func<T, bool> condition, TimeSpan timeout, string what)
     {

@@ -117,8 +117,8 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
             Assert.Empty(guest.Incarnation(1));
             // It moved twice (onto h2 when placed elsewhere, then to h3): each move carried its console, so the follower misses nothing.
             TestKernel.AssertTicksContinue(guest.Incarnation(0).Select(l => l.Line).ToArray(), $"{guest.Name} across the manager's move", gaps: 0);
-            int last = TestKernel.Ticks(h2.ConsoleLines(guest.Name)).Max();
-            NetnsCluster.WaitFor(() => TestKernel.Ticks(h2.ConsoleLines(guest.Name)).Max(), t => t >= last + 10, VmTimeout, $"{guest.Name} ticking on {host}");
+            int last = NetnsCluster.WaitFor(() => TestKernel.Ticks(h2.ConsoleLines(guest.Name)), t => t.Count > 0, VmTimeout, $"{guest.Name}'s console").Max();
+            NetnsCluster.WaitFor(() => TestKernel.Ticks(h2.ConsoleLines(guest.Name)).DefaultIfEmpty(0).Max(), t => t >= last + 10, VmTimeout, $"{guest.Name} ticking on {host}");
             Assert.Equal(host, NetnsCluster.Vms(h2)[guest.Name].Host);
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
