@@ -123,12 +123,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         }
         if (_orphans.Remove(run.Incarnation, out var orphan) && VmOrphans.IsAlive(orphan))
         {
-            var adopted = new VmInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), new ConsoleRing(_settings.ConsoleBufferBytes))
-            {
-                Orphan = orphan,
-            };
-            _instances[run.Incarnation] = adopted;
-            Launch(adopted);
+            StartInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), VmRunPhase.Booting, orphan);
             _log.Info("re-adopting vm {0} (incarnation {1}) in its running process {2}", name, run.Incarnation, orphan.Pid);
             return;
         }
@@ -156,10 +151,12 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Creates the VmActor of an instance and boots it (an incoming one boots into listening); the result comes back as <see cref="BootResult"/>.</summary>
-    private VmInstance StartInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, VmRunPhase phase)
+    /// <param name="orphan">The running VM process to re-adopt instead of booting a new one.</param>
+    private VmInstance StartInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, VmRunPhase phase, VmOrphan? orphan = null)
     {
         var instance = new VmInstance(definition, incarnation, config, new ConsoleRing(_settings.ConsoleBufferBytes))
         {
+            Orphan = orphan,
             Phase = phase,
             ContinuesEarlierOutput = phase == VmRunPhase.Incoming,
             ImageWaitUntil = DateTime.UtcNow + _settings.ImageLockWait,

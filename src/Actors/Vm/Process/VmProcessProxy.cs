@@ -159,14 +159,15 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
             Exit(1, "the VM process could not be started");
             return;
         }
-        var process = _process;
-        var self = Self;
-        _ = process.WaitForExitAsync().ContinueWith(_ => self.Tell(new ProcessEnded(process.ExitCode)));
-        Connect();
+        WatchAndConnect(exitCodeKnown: true);
     }
 
-    private void Connect()
+    /// <summary>Reports the process's end (with its exit code when this node started it) and connects to its channel.</summary>
+    private void WatchAndConnect(bool exitCodeKnown)
     {
+        var process = _process!;
+        var self = Self;
+        _ = process.WaitForExitAsync().ContinueWith(_ => self.Tell(new ProcessEnded(exitCodeKnown ? process.ExitCode : null)));
         _connectUntil = DateTime.UtcNow + ConnectTimeout;
         Become(Starting);
         Self.Tell(new TryConnect());
@@ -184,10 +185,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
             FailBoot($"the VM process {pid} to re-adopt is gone");
             return;
         }
-        var process = _process;
-        var self = Self;
-        _ = process.WaitForExitAsync().ContinueWith(_ => self.Tell(new ProcessEnded(null)));
-        Connect();
+        WatchAndConnect(exitCodeKnown: false);
     }
 
     private void TryConnectOnce()
