@@ -63,7 +63,7 @@ public sealed class VmProcessTests
         int vm = Assert.Single(node.VmProcessIds("a"));
 
         var killedAt = Stopwatch.StartNew();
-        Process.GetProcessById(node.Process.Id).Kill(entireProcessTree: false);
+        node.Process.KillAlone();
         using var orphan = Process.GetProcessById(vm);
         Assert.False(orphan.HasExited, "the VM process must outlive its node for a moment: it is a process of its own");
         Assert.True(orphan.WaitForExit(TimeSpan.FromSeconds(10)), "the VM process still runs 10 s after its node was killed");
@@ -86,12 +86,7 @@ public sealed class VmProcessTests
         var incarnations = vms.ToDictionary(vm => vm, vm => Incarnation(node, vm));
         var ticksBefore = vms.ToDictionary(vm => vm, vm => node.WaitFor(() => TestKernel.Ticks(node.ConsoleLines(vm)).Count, n => n >= 3, VmTimeout, $"{vm} ticking"));
 
-        using (var killed = Process.GetProcessById(node.Process.Id))
-        {
-            killed.Kill();
-            // Not node.Process.WaitForExit: that drains its output pipe, which the VM processes hold open.
-            Assert.True(killed.WaitForExit(TimeSpan.FromSeconds(10)));
-        }
+        node.Process.KillAlone();
         Thread.Sleep(1000); // the guests tick on with no node; their own rings keep the output
         node.Restart();
 

@@ -99,6 +99,17 @@ public sealed class TernProcess : IDisposable
 
     public string WaitForLine(string prefix, TimeSpan timeout) => WaitForLine(l => l.StartsWith(prefix, StringComparison.Ordinal), timeout);
 
+    /// <summary>
+    /// SIGKILL of this process alone, as a crash takes it: processes it started (a node's VM
+    /// processes) run on. Waits for its end, but not for its output pipes, which they hold open.
+    /// </summary>
+    public void KillAlone()
+    {
+        using var alone = System.Diagnostics.Process.GetProcessById(_process.Id);
+        alone.Kill(entireProcessTree: false);
+        if (!alone.WaitForExit(TimeSpan.FromSeconds(10))) throw new TimeoutException($"process {_process.Id} still runs 10 s after SIGKILL");
+    }
+
     /// <summary>Waits for exit; kills the process and returns -1 on timeout.</summary>
     public int WaitForExit(TimeSpan timeout)
     {

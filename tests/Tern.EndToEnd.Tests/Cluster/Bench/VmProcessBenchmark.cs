@@ -54,11 +54,7 @@ public sealed class VmProcessBenchmark(ITestOutputHelper output)
             foreach (var vm in vms) node.WaitFor(() => node.VmState(vm), s => s == "running", Timeout, $"{vm} running");
             var pids = vms.ToDictionary(vm => vm, vm => Assert.Single(node.VmProcessIds(vm)));
             Thread.Sleep(5000); // quiet
-            using (var killed = Process.GetProcessById(node.Process.Id))
-            {
-                killed.Kill();
-                Assert.True(killed.WaitForExit(TimeSpan.FromSeconds(10)));
-            }
+            node.Process.KillAlone();
             var clock = Stopwatch.StartNew();
             node.Restart();
             double ready = clock.Elapsed.TotalSeconds;

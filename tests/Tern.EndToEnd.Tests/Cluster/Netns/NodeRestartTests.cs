@@ -14,13 +14,6 @@ public sealed class NodeRestartTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(60);
 
-    private static void KillNodeProcessOnly(NamespacedNode node)
-    {
-        using var process = Process.GetProcessById(node.Process.Id);
-        process.Kill(entireProcessTree: false);
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)));
-    }
-
     [NetnsFact]
     public void A_node_killed_and_started_again_re_adopts_its_three_vms_with_no_gap_and_no_reboot()
     {
@@ -35,7 +28,7 @@ public sealed class NodeRestartTests(ITestOutputHelper output)
             var lastTicks = guests.ToDictionary(g => g.Name, g => h3.ConsoleLines(g.Name).Count);
 
             var killedAt = Stopwatch.StartNew();
-            KillNodeProcessOnly(h3);
+            h3.Process.KillAlone();
             Thread.Sleep(1000); // the guests tick on with no node
             h3.Restart();
             var readopted = NetnsCluster.WaitFor(() => string.Join("\n", h1.Ctl("events").Stdout),
@@ -76,7 +69,7 @@ public sealed class NodeRestartTests(ITestOutputHelper output)
             using var ends = new ProcessClock.EndWatch(old.Values);
 
             var killedAt = DateTime.UtcNow;
-            KillNodeProcessOnly(h3);
+            h3.Process.KillAlone();
             var back = guests.ToDictionary(g => g.Name, g => g.WaitHealthy(1, VmTimeout) - killedAt);
             output.WriteLine($"SIGKILL of h3's node process -> its VMs' guests ticking again elsewhere: {string.Join(", ", back.Select(b => $"{b.Key} {b.Value.TotalSeconds:0.0} s"))}");
 
