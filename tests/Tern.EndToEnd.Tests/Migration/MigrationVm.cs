@@ -95,4 +95,18 @@ public static class MigrationVm
     }
 
     public static JsonNode Status(QmpClient qmp) => qmp.Return("query-status")!;
+
+    /// <summary>
+    /// The destination's status once it has taken the guest. The source reports `completed` when the
+    /// destination's Done reaches it; the destination's VM actor learns of the resume from its
+    /// receiver thread by message, so a query right after may still see `inmigrate` (QEMU's
+    /// destination, too, may still be loading when its source completes).
+    /// </summary>
+    public static string StatusAfterArrival(QmpClient destination)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string? status;
+        while ((status = (string?)Status(destination)["status"]) == "inmigrate" && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        return status ?? "";
+    }
 }

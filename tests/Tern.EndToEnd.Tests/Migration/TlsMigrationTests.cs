@@ -76,7 +76,7 @@ public sealed class TlsMigrationTests : IDisposable
         var info = WaitForEnd(src);
 
         Assert.True((string?)info["status"] == "completed", info.ToJsonString());
-        Assert.Equal("running", (string?)Status(dst)["status"]);
+        Assert.Equal("running", StatusAfterArrival(dst));
         AssertHopContinues(source, destination);
         int arrived = destination.Ticks[0];
         // A memory check that ran on the destination after the hop, over the whole region, found it intact.
