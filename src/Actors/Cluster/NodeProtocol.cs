@@ -126,5 +126,7 @@ public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fen
 /// <summary>Incoming: waiting for a migration's guest; MigratingOut: its migration away decides its fate.</summary>
 public enum VmRunPhase { Booting, Running, Stopping, Incoming, MigratingOut }
 
-/// <summary>One VM instance as its host sees it; <paramref name="CpuLoad"/> is host cores its vCPU threads wanted, running or waiting to run (1.0 = one core).</summary>
-public sealed record VmRuntime(string Name, long Incarnation, VmRunPhase Phase, ulong MemoryBytes, int Vcpus, double CpuLoad);
+/// <summary>One VM instance as its host sees it.</summary>
+/// <param name="CpuLoad">Host cores it wanted, running or waiting to run (1.0 = one core): its VM process's CPU time when that has a cgroup, else its vCPU threads'.</param>
+/// <param name="MemoryUsedBytes">Memory charged to its VM process's cgroup, guest RAM included; null without one.</param>
+public sealed record VmRuntime(string Name, long Incarnation, VmRunPhase Phase, ulong MemoryBytes, int Vcpus, double CpuLoad, ulong? MemoryUsedBytes = null);

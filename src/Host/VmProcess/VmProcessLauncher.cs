@@ -77,6 +77,18 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
         }
     }
 
+    public void RemoveEnded()
+    {
+        try
+        {
+            cgroups?.RemoveEnded();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // the node's cgroup directory went; the next start names the problem
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="ended"/> once process <paramref name="pid"/> has ended, watched through a
     /// Process object of its own: the caller owns the one Start returns, and disposing it stops its wait.

@@ -33,7 +33,7 @@ public sealed class HostActorSpec : TestKit
         public int Cpus => 8;
         public CpuTicks CpuTicks() => new(_ticks += 50, _ticks * 4);
         public (ulong Total, ulong Available) Memory() => (16384 * MiB, 12000 * MiB);
-        public ulong ThreadDemandNs(IEnumerable<int> threadIds) => 0;
+        public ThreadTime ThreadTimes(IEnumerable<int> threadIds) => default;
     }
 
     private static VmDefinition Ticks(string name, string kernel) => new(name, kernel, null, "mode=ticks tick_ms=50", 64 * MiB, 1, []);

@@ -28,7 +28,7 @@ public sealed class HostSideTests
     [Fact]
     public void Schedstat_demand_is_run_time_plus_run_queue_wait()
     {
-        Assert.Equal(1_230_465_170UL + 803_404_543UL, ProcFiles.ParseSchedstat("1230465170 803404543 207\n"));
+        Assert.Equal(new ThreadTime(1_230_465_170UL, 803_404_543UL), ProcFiles.ParseSchedstat("1230465170 803404543 207\n"));
         Assert.Throws<FormatException>(() => ProcFiles.ParseSchedstat("12\n"));
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Tern.EndToEnd.Tests.Support;
 using Tern.Host.VmProcess.Sandbox;
 
@@ -29,11 +30,25 @@ public sealed class VmSandboxTests
     private static string Status(int pid, string field) =>
         File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith(field + ":", StringComparison.Ordinal))[(field.Length + 1)..].Trim();
 
+    private static JsonElement View(ClusterNode node, string name) => node.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == name);
+
+    /// <summary>The memory and CPU the host reports for the VM, once a report shows both.</summary>
+    private static (ulong Used, double Cpu) Usage(ClusterNode node, string name)
+    {
+        var view = node.WaitFor(() => View(node, name),
+            v => v.TryGetProperty("memoryUsedBytes", out var used) && used.ValueKind == JsonValueKind.Number
+                && v.TryGetProperty("cpuLoad", out var cpu) && cpu.ValueKind == JsonValueKind.Number && cpu.GetDouble() > 0,
+            VmTimeout, $"{name}'s measured usage");
+        return (view.GetProperty("memoryUsedBytes").GetUInt64(), view.GetProperty("cpuLoad").GetDouble());
+    }
+
     [KvmRootFact]
     public void A_vm_process_runs_in_a_cgroup_of_its_own_limited_to_its_ram_plus_the_overhead_and_the_cgroup_goes_with_it()
     {
         using var dir = new TempDir();
-        using var node = new ClusterNode("n1", dir.File("data"));
+        // A window wide enough for the restart below on a loaded machine.
+        File.WriteAllText(dir.File("window.conf"), "tern.host.node-gone-after = 20s\n");
+        using var node = new ClusterNode("n1", dir.File("data"), "--config", dir.File("window.conf"));
         CreateRunning(node, "a");
         int pid = Assert.Single(node.VmProcessIds("a"));
         long incarnation = Incarnation(node, "a");
@@ -48,6 +63,23 @@ public sealed class VmSandboxTests
         Assert.Equal((GuestRam + Overhead).ToString(CultureInfo.InvariantCulture), limit);
         if (host.Version == CgroupVersion.V1)
             Assert.All(host.Hierarchies, h => Assert.EndsWith($"/tern/n1/vm-a.{incarnation}", h.NodeCgroup)); // cpu and cpuacct too
+
+        // The host's figures for the VM are its cgroup's: memory charged (what the process touched
+        // since it joined: the guest's RAM and its own heap, a few MiB for this guest), and CPU time (the guest busies 5 ms in each 100 ms tick, plus its VM process).
+        string usageFile = Path.Combine(cgroup, host.Version == CgroupVersion.V2 ? "memory.current" : "memory.usage_in_bytes");
+        var (used, cpu) = Usage(node, "a");
+        ulong charged = ulong.Parse(File.ReadAllText(usageFile).Trim(), CultureInfo.InvariantCulture);
+        Assert.InRange(used, 1UL << 20, GuestRam + Overhead);
+        Assert.InRange((double)used, charged * 0.8, charged * 1.25);
+        Assert.InRange(cpu, 0.01, 1.0);
+
+        // A node that restarts re-adopts the process, measures it from the cgroup its earlier run
+        // made, and removes that cgroup once the process ends.
+        node.Process.KillAlone();
+        node.Restart();
+        node.WaitFor(() => string.Join("\n", node.Ctl("events").Stdout), e => e.Contains("vm a re-adopted on n1"), VmTimeout, "a re-adopted");
+        Assert.Equal([pid], node.VmProcessIds("a"));
+        Assert.InRange(Usage(node, "a").Used, 1UL << 20, GuestRam + Overhead);
 
         Assert.Equal(0, node.Ctl("stop", "a").ExitCode);
         node.WaitFor(() => Directory.Exists(cgroup), exists => !exists, VmTimeout, "the VM's cgroup removed once its process ended");

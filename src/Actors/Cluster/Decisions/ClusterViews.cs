@@ -13,14 +13,19 @@ public static class ClusterViews
 
     public static IReadOnlyList<VmView> Vms(ClusterRegistry registry, IReadOnlyDictionary<string, IReadOnlyList<VmRuntime>> reported) =>
         registry.Vms.Values
-            .Select(v => new VmView(v.Name, v.Host, State(registry, v, reported), v.Definition.MemoryBytes, v.Definition.Vcpus, v.Incarnation, v.LastError, v.Definition))
+            .Select(v => (Vm: v, Instance: Instance(v, reported)))
+            .Select(x => new VmView(x.Vm.Name, x.Vm.Host, State(registry, x.Vm, reported), x.Vm.Definition.MemoryBytes, x.Vm.Definition.Vcpus,
+                x.Vm.Incarnation, x.Vm.LastError, x.Vm.Definition, x.Instance?.CpuLoad, x.Instance?.MemoryUsedBytes))
             .ToArray();
+
+    /// <summary>The VM's current incarnation as its host last reported it, if it did.</summary>
+    private static VmRuntime? Instance(VmEntry vm, IReadOnlyDictionary<string, IReadOnlyList<VmRuntime>> reported) =>
+        vm.Host is null ? null : reported.GetValueOrDefault(vm.Host)?.FirstOrDefault(r => r.Name == vm.Name && r.Incarnation == vm.Incarnation);
 
     public static VmState State(ClusterRegistry registry, VmEntry vm, IReadOnlyDictionary<string, IReadOnlyList<VmRuntime>> reported)
     {
         if (registry.Migrations.ContainsKey(vm.Name)) return VmState.Migrating;
-        var instance = vm.Host is null ? null
-            : reported.GetValueOrDefault(vm.Host)?.FirstOrDefault(r => r.Name == vm.Name && r.Incarnation == vm.Incarnation);
+        var instance = Instance(vm, reported);
         if (vm.Desired == DesiredState.Stopped) return vm.Host is null ? VmState.Stopped : VmState.Stopping;
         // A VM whose host is lost waits for a host, even while it is held there (its VM process may still run it).
         if (vm.Host is null || registry.Host(vm.Host)?.Up != true) return VmState.Pending;

@@ -140,9 +140,10 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>Forgets the orphans that have ended their guests (nobody re-adopted them) and removes their directories.</summary>
+    /// <summary>Forgets the orphans that have ended their guests (nobody re-adopted them) and removes their directories, and the cgroups of those (adopted or not) that have ended.</summary>
     private void PruneOrphans()
     {
+        _settings.VmProcesses?.RemoveEnded();
         foreach (var orphan in _orphans.Values.Where(o => !VmOrphans.IsAlive(o)).ToArray())
         {
             _orphans.Remove(orphan.Incarnation);
@@ -314,7 +315,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         foreach (var instance in _instances.Values) SampleVm(instance, now);
         double load = _settings.LoadSource == HostLoadSource.Machine
             ? machineLoad
-            : Math.Min(1.0, _instances.Values.Sum(i => i.CpuLoad) / _probe.Cpus);
+            : Math.Min(1.0, _instances.Values.Sum(i => i.Usage.CpuLoad) / _probe.Cpus);
         var (total, available) = _probe.Memory();
         var running = _instances.Values.ToArray();
         var hostLoad = new HostLoad(now, _probe.Cpus, load, total, available, _settings.GuestCapacity(total),
@@ -322,15 +323,10 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         _manager.Tell(new HostReport(_name, _cluster.SelfAddress.ToString(), hostLoad, running.Select(i => i.Runtime()).ToArray()), Self);
     }
 
-    /// <summary>The VM's CPU demand since the last report, from its vCPU threads; asks for the thread ids again for next time (a reset replaces them).</summary>
+    /// <summary>The VM's usage since the last report (<see cref="VmCpuAccount"/>); asks for its vCPU thread ids again for next time (a reset replaces them).</summary>
     private void SampleVm(VmInstance instance, DateTime now)
     {
-        ulong demandNs = _probe.ThreadDemandNs(instance.VcpuThreads);
-        double seconds = (now - instance.LastSampled).TotalSeconds;
-        if (instance.LastSampled != default && seconds > 0 && demandNs >= instance.LastDemandNs)
-            instance.CpuLoad = (demandNs - instance.LastDemandNs) / 1e9 / seconds;
-        instance.LastDemandNs = demandNs;
-        instance.LastSampled = now;
+        instance.Usage.Sample(_probe.ThreadTimes(instance.VcpuThreads), _settings.VmProcesses?.Usage(instance.Name, instance.Incarnation), now);
         if (instance.Phase != VmRunPhase.Running) return;
         string name = instance.Name;
         long incarnation = instance.Incarnation;

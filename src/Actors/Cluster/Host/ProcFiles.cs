@@ -39,14 +39,14 @@ public static class ProcFiles
     }
 
     /// <summary>
-    /// Run time plus run-queue wait of a /proc/PID/task/TID/schedstat line, in nanoseconds: what
-    /// the thread wanted of the CPU, not only what it got, so a VM on a host short of CPU still
-    /// shows its whole load (CPU time alone would shrink as the host gets busier and hide it).
+    /// Run time and run-queue wait of a /proc/PID/task/TID/schedstat line, in nanoseconds. Both count
+    /// for a VM's load: what the thread wanted of the CPU, not only what it got, so a VM on a host
+    /// short of CPU still shows its whole load (CPU time alone would shrink as the host gets busier and hide it).
     /// </summary>
-    public static ulong ParseSchedstat(string text)
+    public static ThreadTime ParseSchedstat(string text)
     {
         var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length < 2) throw new FormatException($"schedstat is too short: '{text.Trim()}'");
-        return ulong.Parse(fields[0], CultureInfo.InvariantCulture) + ulong.Parse(fields[1], CultureInfo.InvariantCulture);
+        return new ThreadTime(ulong.Parse(fields[0], CultureInfo.InvariantCulture), ulong.Parse(fields[1], CultureInfo.InvariantCulture));
     }
 }

@@ -4,7 +4,7 @@ using Tern.Actors.Vm;
 
 namespace Tern.Actors.Cluster.Host;
 
-/// <summary>One VM instance a <see cref="HostActor"/> runs: its actor, console, phase and CPU accounting.</summary>
+/// <summary>One VM instance a <see cref="HostActor"/> runs: its actor, console, phase and usage.</summary>
 internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, ConsoleRing console)
 {
     public VmDefinition Definition { get; } = definition;
@@ -29,11 +29,9 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern
     public Tern.Devices.Config.MigrationEndpoint? Listening { get; set; }
     /// <summary>The migration away of this instance, while it runs.</summary>
     public IActorRef? Outgoing { get; set; }
-    public ulong LastDemandNs { get; set; }
-    public DateTime LastSampled { get; set; }
-    public double CpuLoad { get; set; }
+    public VmCpuAccount Usage { get; } = new();
 
     public string Name => Definition.Name;
 
-    public VmRuntime Runtime() => new(Name, Incarnation, Phase, Definition.MemoryBytes, Definition.Vcpus, CpuLoad);
+    public VmRuntime Runtime() => new(Name, Incarnation, Phase, Definition.MemoryBytes, Definition.Vcpus, Usage.CpuLoad, Usage.MemoryUsedBytes);
 }

@@ -35,4 +35,7 @@ public interface IVmProcessLauncher
     /// uses (for the host's load accounting); null when there is none, or it has no cgroup (a host without cgroups).
     /// </summary>
     VmProcessUsage? Usage(string name, long incarnation);
+
+    /// <summary>Removes what VM processes of an earlier run of the node left once they have ended (their cgroups); the host calls it with each report.</summary>
+    void RemoveEnded();
 }

@@ -128,6 +128,15 @@ public sealed class VmCgroups
     }
 
     /// <summary>
+    /// Removes the cgroups of VM processes an earlier run of the node left, once they have ended
+    /// (re-adopted ones included: this run did not make them, so nothing else removes them).
+    /// </summary>
+    public void RemoveEnded()
+    {
+        lock (_gate) RemoveStale();
+    }
+
+    /// <summary>
     /// Removes every VM cgroup of this node that is not one of those it made for processes it
     /// runs and that no process is in: the kernel refuses a cgroup that holds one (a VM process
     /// of an earlier run of the node, still ending its guest), which stays for a later call.
