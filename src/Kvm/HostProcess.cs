@@ -9,6 +9,9 @@ public static class HostProcess
     /// <summary>umask(2): the permission bits cleared from files and directories the process creates from now on; returns the mask before.</summary>
     public static uint SetFileModeMask(uint mask) => Libc.Umask(mask);
 
+    /// <summary>The user this process acts as now (it changes when a VM process enters its sandbox).</summary>
+    public static uint EffectiveUid => Libc.GetEffectiveUid();
+
     /// <summary>
     /// setsid(2): makes this process the leader of a new session and process group, so signals
     /// sent to the group or terminal it was started from (a Ctrl-C) no longer reach it. Throws

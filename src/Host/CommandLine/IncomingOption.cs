@@ -5,7 +5,7 @@ namespace Tern.Host.CommandLine;
 /// <summary>
 /// <c>-incoming tcp:IP:PORT | unix:PATH | defer</c>. Beyond the URI syntax: a unix socket's
 /// directory must exist (the destination listens there) and nothing but a socket may be at its
-/// path (a stale one is replaced). StratoVirt's <c>file:DIR</c> (restore a snapshot) is refused
+/// path (a stale one is replaced); <c>unix:@NAME</c> is an abstract socket, which has neither. StratoVirt's <c>file:DIR</c> (restore a snapshot) is refused
 /// here: Tern takes no snapshots, and the VM would only fail once built. <c>defer</c> (QEMU's)
 /// leaves the URI to QMP <c>migrate-incoming</c>.
 /// </summary>
@@ -18,7 +18,7 @@ internal static class IncomingOption
         var endpoint = MigrationUri.Parse(text, "-incoming");
         switch (endpoint.Transport)
         {
-            case MigrationTransport.Unix:
+            case MigrationTransport.Unix when !Tern.Actors.Migration.Engine.Transport.AbstractSocketPeers.IsAbstract(endpoint.PathOrHost):
                 PathChecks.RequireSocketPath(endpoint.PathOrHost, "-incoming socket");
                 break;
             case MigrationTransport.File:

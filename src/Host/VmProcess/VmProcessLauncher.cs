@@ -29,10 +29,10 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
         }
     }
 
-    public Process Start(VmConfig config, long incarnation, VmProcessFiles files)
+    public Process Start(VmConfig config, long incarnation, VmProcessFiles files, VmProcessFiles? sameUserAs = null)
     {
         string name = config.Name ?? throw new ArgumentException("a VM process needs a named machine", nameof(config));
-        var user = sandbox.Users?.For(incarnation) is { } id ? new VmProcessUser(id, id) : (VmProcessUser?)null;
+        var user = UserFor(incarnation, sameUserAs);
         var options = new VmProcessOptions(name, files.ChannelSocket, incarnation, nodeGoneAfter, nodeTls, consoleBytes, VmConfigArguments.For(config), sandbox.Seccomp, user);
         var start = new ProcessStartInfo(Executable) { UseShellExecute = false };
         foreach (var arg in options.ToArguments()) start.ArgumentList.Add(arg);
@@ -62,6 +62,24 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
             throw;
         }
         return process;
+    }
+
+    /// <summary>
+    /// The user of incarnation <paramref name="incarnation"/>'s process: none without a uid range;
+    /// the user of the process it takes over when that has one of its own (a local migration, whose
+    /// abstract socket admits only its listener's user); else its own from the range.
+    /// </summary>
+    private VmProcessUser? UserFor(long incarnation, VmProcessFiles? sameUserAs)
+    {
+        if (sandbox.Users is not { } users) return null;
+        if (sameUserAs is not null)
+        {
+            int pid = VmOrphans.RunningPid(sameUserAs) ?? throw new InvalidOperationException("the VM process whose guest it takes over is gone");
+            var source = VmProcessUser.Of(pid);
+            if (source.Uid != 0) return source;
+        }
+        uint id = users.For(incarnation);
+        return new VmProcessUser(id, id);
     }
 
     /// <summary>From the cgroup this launcher made, or the one a re-adopted process of an earlier run of the node is in.</summary>

@@ -16,6 +16,16 @@ public readonly record struct VmProcessUser(uint Uid, uint Gid)
             : throw new CommandLineException($"tern vm: --run-as '{Tern.Devices.Config.EchoedText.Clip(text)}' is not UID:GID with ids in 1..4294967294");
     }
 
+    /// <summary>The effective user and group of running process <paramref name="pid"/> (/proc/PID/status); an IOException when it is gone.</summary>
+    public static VmProcessUser Of(int pid)
+    {
+        var lines = File.ReadAllLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status");
+        uint Effective(string field) => uint.Parse(
+            lines.Single(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2],
+            NumberStyles.None, CultureInfo.InvariantCulture);
+        return new VmProcessUser(Effective("Uid"), Effective("Gid"));
+    }
+
     private static uint? Id(string text) =>
         uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint id) && id is > 0 and < uint.MaxValue ? id : null;
 }

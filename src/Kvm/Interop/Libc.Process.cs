@@ -10,6 +10,9 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ExecV(string path, nint[] argv);
 
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEffectiveUid();
+
     [LibraryImport("libc", EntryPoint = "setsid", SetLastError = true)]
     public static partial int SetSid();
 

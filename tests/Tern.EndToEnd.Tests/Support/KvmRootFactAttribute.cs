@@ -9,6 +9,6 @@ public sealed class KvmRootFactAttribute : FactAttribute
     public KvmRootFactAttribute()
     {
         if (KvmFactAttribute.SkipReason is { } noKvm) Skip = noKvm;
-        else if (!Environment.IsPrivilegedProcess) Skip = "needs root: only root makes cgroups and changes a process's user";
+        else if (!Environment.IsPrivilegedProcess) Skip = Tern.TestSupport.RootFactAttribute.NotRoot;
     }
 }

@@ -227,6 +227,7 @@ public sealed class AcceptedFormsTests : CommandLineTestBed
     [InlineData("tcp:[2001:db8::7]:4446", MigrationTransport.Tcp, "2001:db8::7", 4446)]
     [InlineData("unix:/tmp/stratovirt-migrate.socket", MigrationTransport.Unix, "/tmp/stratovirt-migrate.socket", 0)]
     [InlineData("Unix:/tmp/m.sock", MigrationTransport.Unix, "/tmp/m.sock", 0)]
+    [InlineData("unix:@tern/0a1b/7/migration", MigrationTransport.Unix, "@tern/0a1b/7/migration", 0)] // abstract: no directory to check
     public void Incoming_forms(string value, MigrationTransport transport, string pathOrHost, int port)
     {
         var config = Parse("-incoming", value);

@@ -54,16 +54,22 @@ public sealed partial class HostActor
         }
         var endpoint = p.Local ? LocalEndpoint(p.Incarnation) : new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, FreePort(ListenAddress));
         var config = p.Definition.ToVmConfig() with { IncomingEndpoint = endpoint };
-        StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming).Listening = endpoint;
+        StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming, takesOverFrom: p.Local ? Holding(name) : null).Listening = endpoint;
         _log.Info("vm {0} (incarnation {1}) waits for its migration at {2}", name, p.Incarnation, endpoint);
     }
 
-    /// <summary>A unix socket in the incoming instance's own VM process directory, which only the node's user can enter.</summary>
+    /// <summary>
+    /// An abstract unix socket named after this node's VM process directory and the incoming
+    /// incarnation. Not a file: a VM process that runs as a user of its own cannot enter the
+    /// node's data directory. The listener admits only root and its own user (AbstractSocketPeers),
+    /// and a local incoming instance runs as its source's user (VmProcessProxy), so only the VM
+    /// process whose guest it takes over can connect.
+    /// </summary>
     private MigrationEndpoint LocalEndpoint(long incarnation)
     {
-        string directory = Path.Combine(_settings.VmProcessDirectory, incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return new MigrationEndpoint(MigrationTransport.Unix, Path.Combine(directory, "migration.sock"));
+        var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(_settings.VmProcessDirectory)));
+        string node = Convert.ToHexStringLower(digest.AsSpan(0, 8));
+        return new MigrationEndpoint(MigrationTransport.Unix, $"@tern/{node}/{incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}/migration");
     }
 
     private IncomingPrepared Prepared(VmInstance instance) => instance.Listening!.Transport == MigrationTransport.Unix

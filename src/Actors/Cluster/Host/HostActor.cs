@@ -153,11 +153,14 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
 
     /// <summary>Creates the VmActor of an instance and boots it (an incoming one boots into listening); the result comes back as <see cref="BootResult"/>.</summary>
     /// <param name="orphan">The running VM process to re-adopt instead of booting a new one.</param>
-    private VmInstance StartInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, VmRunPhase phase, VmOrphan? orphan = null)
+    /// <param name="takesOverFrom">The instance here whose guest it takes over (a local migration).</param>
+    private VmInstance StartInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, VmRunPhase phase, VmOrphan? orphan = null,
+        VmInstance? takesOverFrom = null)
     {
         var instance = new VmInstance(definition, incarnation, config, new ConsoleRing(_settings.ConsoleBufferBytes))
         {
             Orphan = orphan,
+            TakesOverFrom = takesOverFrom,
             Phase = phase,
             ContinuesEarlierOutput = phase == VmRunPhase.Incoming,
             ImageWaitUntil = DateTime.UtcNow + _settings.ImageLockWait,
@@ -177,11 +180,11 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         string attempt = instance.BootAttempts == 0 ? $"{incarnation}" : $"{incarnation}-{instance.BootAttempts}";
         string actorName = $"vm-{name}-{attempt}";
         instance.BootAttempts++;
+        instance.Files = instance.Orphan?.Files ?? (_settings.VmProcesses is null ? null : new VmProcessFiles(Path.Combine(_settings.VmProcessDirectory, attempt)));
         instance.Actor = Context.ActorOf(
             instance.Orphan is { } orphan ? VmProcessProxy.Adopting(instance.Config, name, orphan, _name, instance.Console)
             : _settings.VmProcesses is { } launcher
-                ? VmProcessProxy.Props(instance.Config, name, incarnation, _name, launcher,
-                    new VmProcessFiles(Path.Combine(_settings.VmProcessDirectory, attempt)), instance.Console)
+                ? VmProcessProxy.Props(instance.Config, name, incarnation, _name, launcher, instance.Files!, instance.Console, instance.TakesOverFrom?.Files)
                 : VmActor.Props(instance.Config, new MachineConsole(instance.Console, null), tls: tls), actorName);
         // This host's own rule for files decides, whatever the API that accepted the definition
         // allowed (a re-adopted VM passed it when it booted).

@@ -28,7 +28,11 @@ public readonly record struct VmProcessUsage(ulong MemoryBytes, ulong CpuNanosec
 /// </summary>
 public interface IVmProcessLauncher
 {
-    System.Diagnostics.Process Start(VmConfig config, long incarnation, VmProcessFiles files);
+    /// <param name="sameUserAs">
+    /// The VM process whose guest this one takes over on this host (a local migration): when that
+    /// one runs as a user of its own, this one runs as the same user, so that it can connect.
+    /// </param>
+    System.Diagnostics.Process Start(VmConfig config, long incarnation, VmProcessFiles files, VmProcessFiles? sameUserAs = null);
 
     /// <summary>
     /// What the running VM process of <paramref name="name"/>'s incarnation <paramref name="incarnation"/>

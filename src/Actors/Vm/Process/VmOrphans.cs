@@ -36,6 +36,9 @@ public static class VmOrphans
     /// <summary>Whether the orphan's process still runs and is still the one serving its channel.</summary>
     public static bool IsAlive(VmOrphan orphan) => Check(orphan.Files, orphan.Pid) is null;
 
+    /// <summary>The id of the `tern vm` process that serves <paramref name="files"/>' channel now, if one does.</summary>
+    public static int? RunningPid(VmProcessFiles files) => ReadPid(files, out int pid) is null && Check(files, pid) is null ? pid : null;
+
     public static void Remove(VmProcessFiles files)
     {
         try

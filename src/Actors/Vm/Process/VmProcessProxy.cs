@@ -32,6 +32,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     private readonly long _incarnation;
     private readonly string _node;
     private readonly IVmProcessLauncher? _launcher;
+    private readonly VmProcessFiles? _sameUserAs;
     private readonly VmProcessFiles _files;
     private readonly ConsoleRing _console;
     /// <summary>The running VM process this proxy adopts instead of starting one; null when it starts its own.</summary>
@@ -57,18 +58,20 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
     /// <summary>The process ended; its exit code is known only to the node that started it (not to one that adopted it).</summary>
     private sealed record ProcessEnded(int? ExitCode);
 
+    /// <param name="sameUserAs">The VM process whose guest this one takes over on this host, if it does (<see cref="IVmProcessLauncher.Start"/>).</param>
     public static Props Props(Tern.Devices.Config.VmConfig config, string name, long incarnation, string node,
-        IVmProcessLauncher launcher, VmProcessFiles files, ConsoleRing console) =>
-        Akka.Actor.Props.Create(() => new VmProcessProxy(config, name, incarnation, node, launcher, files, console, null));
+        IVmProcessLauncher launcher, VmProcessFiles files, ConsoleRing console, VmProcessFiles? sameUserAs = null) =>
+        Akka.Actor.Props.Create(() => new VmProcessProxy(config, name, incarnation, node, launcher, files, console, null, sameUserAs));
 
     /// <summary>A proxy for the VM process <paramref name="orphan"/> that runs <paramref name="name"/>'s instance already.</summary>
     public static Props Adopting(Tern.Devices.Config.VmConfig config, string name, VmOrphan orphan, string node, ConsoleRing console) =>
-        Akka.Actor.Props.Create(() => new VmProcessProxy(config, name, orphan.Incarnation, node, null, orphan.Files, console, orphan.Pid));
+        Akka.Actor.Props.Create(() => new VmProcessProxy(config, name, orphan.Incarnation, node, null, orphan.Files, console, orphan.Pid, null));
 
     /// <summary>Public for Akka's activator only: use <see cref="Props"/> or <see cref="Adopting"/>.</summary>
     public VmProcessProxy(Tern.Devices.Config.VmConfig config, string name, long incarnation, string node,
-        IVmProcessLauncher? launcher, VmProcessFiles files, ConsoleRing console, int? adoptPid)
+        IVmProcessLauncher? launcher, VmProcessFiles files, ConsoleRing console, int? adoptPid, VmProcessFiles? sameUserAs)
     {
+        _sameUserAs = sameUserAs;
         _adoptPid = adoptPid;
         _config = config;
         _audience = new VmAudience(Context);
@@ -150,7 +153,7 @@ public sealed class VmProcessProxy : ReceiveActor, IWithUnboundedStash, IWithTim
         {
             Directory.CreateDirectory(_files.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.Delete(_files.ChannelSocket);
-            _process = _launcher!.Start(_config, _incarnation, _files);
+            _process = _launcher!.Start(_config, _incarnation, _files, _sameUserAs);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException)
         {

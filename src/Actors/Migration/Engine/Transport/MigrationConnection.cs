@@ -65,7 +65,8 @@ public sealed class MigrationConnection : IDisposable
     }
 
     /// <summary>
-    /// The destination's side, on a connection just accepted: with <paramref name="tls"/>, completes
+    /// The destination's side, on a connection just accepted: a peer an abstract socket does not
+    /// admit (<see cref="AbstractSocketPeers"/>) is told why and refused; with <paramref name="tls"/>, completes
     /// the server handshake within <paramref name="timeout"/>. A peer that does not start with a TLS
     /// handshake is told why in a back-channel Error frame, in plain text, which a Tern source
     /// without TLS shows as the destination's refusal.
@@ -73,6 +74,15 @@ public sealed class MigrationConnection : IDisposable
     public static MigrationConnection Accept(Socket accepted, TimeSpan timeout, MigrationTls? tls)
     {
         var plain = new NetworkStream(accepted, ownsSocket: true);
+        try
+        {
+            AbstractSocketPeers.Check(accepted);
+        }
+        catch (MigrationRefusedException e)
+        {
+            TellAndClose(accepted, plain, e.Message);
+            throw;
+        }
         if (tls is null) return new MigrationConnection(accepted, plain);
         if (!StartsWithTlsHandshake(accepted, timeout))
         {

@@ -6,7 +6,7 @@ namespace Tern.Actors.Migration.Engine.Transport;
 
 /// <summary>
 /// The raw sockets a migration's pages travel on: TCP (IPv4 or IPv6) or a UNIX socket, as
-/// `migrate` and `-incoming` name them. Large buffers and no Nagle: the stream is bulk data
+/// `migrate` and `-incoming` name them (a path starting with '@' is an abstract socket). Large buffers and no Nagle: the stream is bulk data
 /// followed by small replies that must not wait.
 /// </summary>
 public static class MigrationSockets
@@ -16,6 +16,7 @@ public static class MigrationSockets
     public static EndPoint ToEndPoint(MigrationEndpoint endpoint) => endpoint.Transport switch
     {
         MigrationTransport.Tcp => new IPEndPoint(IPAddress.Parse(endpoint.PathOrHost), endpoint.Port),
+        MigrationTransport.Unix when AbstractSocketPeers.IsAbstract(endpoint.PathOrHost) => new UnixDomainSocketEndPoint(AbstractSocketPeers.KernelName(endpoint.PathOrHost)),
         MigrationTransport.Unix => new UnixDomainSocketEndPoint(endpoint.PathOrHost),
         _ => throw new MigrationRefusedException($"'{EchoedText.Clip(endpoint.ToString())}' is not a live-migration transport (tcp: or unix:)"),
     };
@@ -59,7 +60,7 @@ public static class MigrationSockets
     public static Socket Listen(MigrationEndpoint endpoint)
     {
         var ep = ToEndPoint(endpoint);
-        if (ep is UnixDomainSocketEndPoint && File.Exists(endpoint.PathOrHost)) RemoveIfStale(endpoint.PathOrHost);
+        if (IsFile(endpoint) && File.Exists(endpoint.PathOrHost)) RemoveIfStale(endpoint.PathOrHost);
         var socket = NewSocket(ep);
         try
         {
@@ -94,6 +95,10 @@ public static class MigrationSockets
     public static void CloseListener(Socket listener, MigrationEndpoint endpoint)
     {
         listener.Dispose();
-        if (endpoint.Transport == MigrationTransport.Unix) File.Delete(endpoint.PathOrHost);
+        if (IsFile(endpoint)) File.Delete(endpoint.PathOrHost);
     }
+
+    /// <summary>A UNIX socket with a file (not an abstract one, <see cref="AbstractSocketPeers"/>).</summary>
+    private static bool IsFile(MigrationEndpoint endpoint) =>
+        endpoint.Transport == MigrationTransport.Unix && !AbstractSocketPeers.IsAbstract(endpoint.PathOrHost);
 }
