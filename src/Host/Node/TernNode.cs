@@ -243,9 +243,9 @@ public static class TernNode
             throw new NodeStartException(e.Message);
         }
         void Say(string message) => Console.Error.WriteLine($"tern node {options.Name}: {message}");
-        if (sandbox.Users is not null && !Environment.IsPrivilegedProcess)
+        if (sandbox.Users is { } users && !Environment.IsPrivilegedProcess)
         {
-            Say("tern.host.vm-uid-base is set, but the node does not run as root: its VM processes keep its user");
+            if (!users.Automatic) Say("tern.host.vm-uid-base is set, but the node does not run as root: its VM processes keep its user");
             sandbox = sandbox with { Users = null };
         }
         var cgroups = VmCgroups.Open(CgroupHost.Detect(), options.Name, sandbox.CgroupParent, Say);

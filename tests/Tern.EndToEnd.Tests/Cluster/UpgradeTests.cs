@@ -18,6 +18,19 @@ public sealed class UpgradeTests(ITestOutputHelper output)
     private static long Incarnation(ClusterNode node, string name) =>
         node.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == name).GetProperty("incarnation").GetInt64();
 
+    /// <summary>The effective uid of process <paramref name="pid"/>, once it has entered its sandbox (it drops its user after boot).</summary>
+    private static string Uid(int pid)
+    {
+        var deadline = DateTime.UtcNow + VmTimeout;
+        while (true)
+        {
+            var status = File.ReadAllLines($"/proc/{pid}/status");
+            bool filtered = status.Single(l => l.StartsWith("Seccomp:", StringComparison.Ordinal)).EndsWith('2');
+            if (filtered || DateTime.UtcNow > deadline) return status.Single(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t')[2];
+            Thread.Sleep(50);
+        }
+    }
+
     [KvmFact]
     public void Upgrade_moves_a_soak_guest_into_a_new_process_handing_its_ram_over_and_the_guest_goes_on()
     {
@@ -30,6 +43,10 @@ public sealed class UpgradeTests(ITestOutputHelper output)
         var before = node.WaitFor(() => node.ConsoleLines("a"), l => TestKernel.Ticks(l).Count >= 10 && l.Contains("SOAK blk before=ok"), VmTimeout, "a ticking with its disk checked");
         int oldPid = Assert.Single(node.VmProcessIds("a"));
         long oldIncarnation = Incarnation(node, "a");
+        string oldUser = Uid(oldPid);
+        // A root node gives each VM process a user of its own (vm-uid-base = auto), which cannot
+        // enter the node's data directory: the new process listens on an abstract socket as that same user.
+        if (Environment.IsPrivilegedProcess) Assert.Equal(1_800_000_000 + oldIncarnation, long.Parse(oldUser));
 
         var upgraded = node.Ctl("upgrade", "a", "--json");
         Assert.True(upgraded.ExitCode == 0, upgraded.Output);
@@ -41,6 +58,7 @@ public sealed class UpgradeTests(ITestOutputHelper output)
 
         int newPid = node.WaitFor(() => node.VmProcessIds("a"), p => p.Count == 1 && p[0] != oldPid, VmTimeout, "the old process gone, a new one running")[0];
         Assert.Equal(oldIncarnation + 1, Incarnation(node, "a"));
+        Assert.Equal(oldUser, Uid(newPid));
         Assert.Equal("running", node.WaitFor(() => node.VmState("a"), s => s == "running", VmTimeout, "a running in its new process"));
         var after = node.WaitFor(() => node.ConsoleLines("a"), l => TestKernel.Ticks(l).Count > TestKernel.Ticks(before).Count + 20, VmTimeout, "a ticking on");
         TestKernel.AssertTicksContinue(after, "a across its upgrade", gaps: 0);

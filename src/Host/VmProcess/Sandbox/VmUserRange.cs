@@ -12,21 +12,31 @@ namespace Tern.Host.VmProcess.Sandbox;
 /// </summary>
 public sealed record VmUserRange(uint Base, uint Count)
 {
+    /// <summary>
+    /// The first uid of <c>vm-uid-base = auto</c>: inside the block systemd sets aside for the users
+    /// of containers (524288-1879048191), far above what /etc/subuid hands out from 100000.
+    /// </summary>
+    public const uint AutoBase = 1_800_000_000;
+
+    /// <summary>Chosen by <c>auto</c>, not by the operator: a node that is not root leaves it off without a word.</summary>
+    public bool Automatic { get; init; }
+
     /// <summary>The uid (and gid) of the VM process of incarnation <paramref name="incarnation"/>.</summary>
     public uint For(long incarnation) => Base + (uint)(incarnation % Count);
 
     public static VmUserRange From(string baseText, string countText)
     {
-        uint first = Number("vm-uid-base", baseText);
+        bool automatic = baseText == "auto";
+        uint first = automatic ? AutoBase : Number("vm-uid-base", baseText);
         uint count = Number("vm-uid-count", countText);
         // Never root, never the overflow ids (65534, 4294967295 is (uid_t)-1, which setresuid reads as "unchanged").
         if (first == 0 || count == 0 || (ulong)first + count > uint.MaxValue || (first <= 65534 && 65534 < (ulong)first + count))
             throw new ConfigurationException($"tern.host.vm-uid-base {first} and vm-uid-count {count} must give uids in 1..4294967294 that leave out 65534 (nobody)");
-        return new VmUserRange(first, count);
+        return new VmUserRange(first, count) { Automatic = automatic };
     }
 
     private static uint Number(string key, string text) =>
         uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out uint v)
             ? v
-            : throw new ConfigurationException($"tern.host.{key} must be a number, not '{text}'");
+            : throw new ConfigurationException($"tern.host.{key} must be {(key == "vm-uid-base" ? "'auto', 'off' or " : "")}a number, not '{text}'");
 }

@@ -12,10 +12,11 @@ public sealed class VmSandboxSettingsTests
     private static VmSandboxSettings With(string hocon) => VmSandboxSettings.From(ConfigurationFactory.ParseString(hocon).WithFallback(Shipped()));
 
     [Fact]
-    public void By_default_a_vm_process_is_sandboxed_keeps_the_node_s_user_and_may_use_its_ram_plus_256_mib()
+    public void By_default_a_vm_process_is_sandboxed_becomes_a_user_of_its_own_and_may_use_its_ram_plus_256_mib()
     {
         var settings = VmSandboxSettings.From(Shipped());
-        Assert.Equal(new VmSandboxSettings(true, null, "auto", 256UL << 20, null), settings);
+        Assert.Equal(new VmSandboxSettings(true, new VmUserRange(VmUserRange.AutoBase, 65536) { Automatic = true }, "auto", 256UL << 20, null), settings);
+        Assert.Null(With("tern.host.vm-uid-base = off").Users);
     }
 
     [Fact]
@@ -34,7 +35,7 @@ public sealed class VmSandboxSettingsTests
     [InlineData("tern.host.vm-cgroup-parent = \"/a/../b\"", "tern.host.vm-cgroup-parent must be 'auto' or an absolute cgroup path")]
     [InlineData("tern.host.vm-cpu-quota = lots", "tern.host.vm-cpu-quota must be 'off' or CPUs per vCPU in 0.01..64, not 'lots'")]
     [InlineData("tern.host.vm-cpu-quota = 0", "tern.host.vm-cpu-quota must be 'off' or CPUs per vCPU")]
-    [InlineData("tern.host.vm-uid-base = many", "tern.host.vm-uid-base must be a number, not 'many'")]
+    [InlineData("tern.host.vm-uid-base = many", "tern.host.vm-uid-base must be 'auto', 'off' or a number, not 'many'")]
     [InlineData("tern.host.vm-uid-base = 0", "tern.host.vm-uid-base 0 and vm-uid-count 65536 must give uids in 1..4294967294 that leave out 65534")]
     [InlineData("tern.host.vm-uid-base = 1000", "tern.host.vm-uid-base 1000 and vm-uid-count 65536 must give uids")] // 65534 (nobody) lies in the range
     [InlineData("tern.host.vm-uid-base = 4294967000", "tern.host.vm-uid-base 4294967000 and vm-uid-count 65536 must give uids")]
