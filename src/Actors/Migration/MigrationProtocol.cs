@@ -62,7 +62,7 @@ public static class MigrationProtocol
     public sealed record SetParameters(long? DowntimeLimitMs = null, long? MaxBandwidth = null, int? MultifdChannels = null,
         long? CompletionTimeoutMs = null, int? ThrottleInitialPercent = null, int? ThrottleIncrementPercent = null,
         int? ThrottleMaxPercent = null, string? TlsCreds = null, string? TlsHostname = null,
-        bool? ForceSwitchover = null) : IMigrationMessage;
+        bool? ForceSwitchover = null, bool? IgnoreShared = null) : IMigrationMessage;
 
     /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events, x-ignore-shared); replied like <see cref="SetParameters"/>.</summary>
     public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage;

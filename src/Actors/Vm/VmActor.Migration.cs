@@ -232,6 +232,7 @@ public sealed partial class VmActor
         TlsCreds = s.TlsCreds ?? p.TlsCreds,
         TlsHostname = s.TlsHostname ?? p.TlsHostname,
         ForceSwitchover = s.ForceSwitchover ?? p.ForceSwitchover,
+        IgnoreShared = s.IgnoreShared ?? p.IgnoreShared,
     };
 
     private MigrationParameters? Apply(MigrationParameters p, SetCapabilities s)

@@ -251,7 +251,7 @@ public static class TernNode
         var cgroups = VmCgroups.Open(CgroupHost.Detect(), options.Name, sandbox.CgroupParent, Say);
         return host with
         {
-            VmProcesses = new VmProcessLauncher(host.NodeGoneAfter, host.Tls?.Directory, host.ConsoleBufferBytes, sandbox, cgroups),
+            VmProcesses = new VmProcessLauncher(host.NodeGoneAfter, host.ConsoleBufferBytes, sandbox, cgroups),
             VmProcessDirectory = Path.Combine(options.DataDirectory, "vms"),
         };
     }

@@ -16,7 +16,7 @@ namespace Tern.Host.VmProcess;
 /// Boot, so guest RAM is always charged to it — and removed when it has ended; and it is told how
 /// to confine itself (<paramref name="sandbox"/>).
 /// </summary>
-public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, int consoleBytes, VmSandboxSettings sandbox, VmCgroups? cgroups) : IVmProcessLauncher
+public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, int consoleBytes, VmSandboxSettings sandbox, VmCgroups? cgroups) : IVmProcessLauncher
 {
     private readonly ConcurrentDictionary<(string Name, long Incarnation), VmCgroup> _cgroups = new();
 
@@ -33,7 +33,7 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, string? nodeTls, i
     {
         string name = config.Name ?? throw new ArgumentException("a VM process needs a named machine", nameof(config));
         var user = UserFor(incarnation, sameUserAs);
-        var options = new VmProcessOptions(name, files.ChannelSocket, incarnation, nodeGoneAfter, nodeTls, consoleBytes, VmConfigArguments.For(config), sandbox.Seccomp, user);
+        var options = new VmProcessOptions(name, files.ChannelSocket, incarnation, nodeGoneAfter, consoleBytes, VmConfigArguments.For(config), sandbox.Seccomp, user);
         var start = new ProcessStartInfo(Executable) { UseShellExecute = false };
         foreach (var arg in options.ToArguments()) start.ArgumentList.Add(arg);
 

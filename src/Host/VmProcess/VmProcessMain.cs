@@ -25,18 +25,16 @@ public static class VmProcessMain
     {
         VmProcessOptions options;
         VmConfig config;
-        TlsCredsObjects tls;
         try
         {
             options = VmProcessOptions.Parse(args);
             config = VmCommandLine.Parse(options.Machine);
             if (config.Name != options.Name)
                 throw new CommandLineException($"tern vm {options.Name}: the machine's -name is '{config.Name ?? ""}', not '{options.Name}'");
-            tls = options.NodeTls is { } dir ? TlsCredsObjects.ForNode(TlsCredentials.Load(dir, TlsCredsEndpoint.Server)) : TlsCredsObjects.None;
         }
-        catch (Exception e) when (e is CommandLineException or TlsCredentialsException or VersionRequestedException or HelpRequestedException)
+        catch (Exception e) when (e is CommandLineException or VersionRequestedException or HelpRequestedException)
         {
-            return Fail(e is CommandLineException or TlsCredentialsException ? e.Message : "tern vm takes no -version or -help");
+            return Fail(e is CommandLineException ? e.Message : "tern vm takes no -version or -help");
         }
 
         // Its own session: a Ctrl-C meant for the node's terminal must not reach the guest; the node ends it when it should.
@@ -64,7 +62,7 @@ public static class VmProcessMain
         File.WriteAllText(files.PidFile, $"{Environment.ProcessId}\n");
         var console = new ConsoleRing(options.ConsoleBytes);
         using var system = ActorSystem.Create("tern", HoconConfig.Load("tern.conf"));
-        var vm = system.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: tls), "vm");
+        var vm = system.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: TlsCredsObjects.None), "vm");
         var hello = new VmChannelMessages.VmHello(options.Name, options.Incarnation, Environment.ProcessId, VmChannelCodec.ProtocolVersion);
         var driven = sandbox.Confines ? system.ActorOf(SandboxAfterBoot.Props(vm, sandbox, () => ProbeSoon(options.Name)), "sandbox") : vm;
         system.ActorOf(VmChannelServer.Props(driven, console, listener, hello, options.NodeGoneAfter), "channel");

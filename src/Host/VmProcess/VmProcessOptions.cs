@@ -4,14 +4,15 @@ using Tern.Host.CommandLine;
 namespace Tern.Host.VmProcess;
 
 /// <summary>
-/// <c>tern vm NAME --channel PATH --incarnation N --node-gone-after-ms MS [--node-tls DIR]
+/// <c>tern vm NAME --channel PATH --incarnation N --node-gone-after-ms MS
 /// [--console-bytes N] [--sandbox] [--run-as UID:GID] -- STRATOVIRT-OPTIONS</c>: what a node starts
 /// for each VM it runs (NAME first, so <c>ps</c> says which VM a process is). The options after
 /// <c>--</c> describe the machine as a standalone <c>tern</c> reads them; their <c>-name</c> must be
 /// NAME. <c>--sandbox</c>: no new privileges, and a seccomp filter once the machine is built;
-/// <c>--run-as</c>: the user and group the process becomes then.
+/// <c>--run-as</c>: the user and group the process becomes then. It holds no credentials: in a TLS
+/// cluster its node relays its migrations' TLS (MigrationTlsRelay).
 /// </summary>
-public sealed record VmProcessOptions(string Name, string Channel, long Incarnation, TimeSpan NodeGoneAfter, string? NodeTls, int ConsoleBytes, IReadOnlyList<string> Machine,
+public sealed record VmProcessOptions(string Name, string Channel, long Incarnation, TimeSpan NodeGoneAfter, int ConsoleBytes, IReadOnlyList<string> Machine,
     bool Sandbox = false, VmProcessUser? RunAs = null)
 {
     public const int DefaultConsoleBytes = 256 * 1024;
@@ -19,7 +20,6 @@ public sealed record VmProcessOptions(string Name, string Channel, long Incarnat
     public IReadOnlyList<string> ToArguments()
     {
         var args = new List<string> { "vm", Name, "--channel", Channel, "--incarnation", Inv(Incarnation), "--node-gone-after-ms", Inv((long)NodeGoneAfter.TotalMilliseconds) };
-        if (NodeTls is not null) args.AddRange(["--node-tls", NodeTls]);
         args.AddRange(["--console-bytes", Inv(ConsoleBytes)]);
         if (Sandbox) args.Add("--sandbox");
         if (RunAs is { } user) args.AddRange(["--run-as", user.ToString()]);
@@ -33,7 +33,7 @@ public sealed record VmProcessOptions(string Name, string Channel, long Incarnat
     {
         if (args.Count == 0 || args[0].StartsWith('-')) throw new CommandLineException("tern vm: the VM's name must come first");
         string vm = args[0];
-        string? channel = null, tls = null;
+        string? channel = null;
         long? incarnation = null, goneMs = null;
         int console = DefaultConsoleBytes;
         bool sandbox = false;
@@ -46,7 +46,6 @@ public sealed record VmProcessOptions(string Name, string Channel, long Incarnat
             switch (name)
             {
                 case "--channel": channel = Value(); break;
-                case "--node-tls": tls = Value(); break;
                 case "--incarnation": incarnation = Number(name, Value(), 0, long.MaxValue); break;
                 case "--node-gone-after-ms": goneMs = Number(name, Value(), 1, 3_600_000); break;
                 case "--console-bytes": console = (int)Number(name, Value(), 4096, 64 << 20); break;
@@ -60,7 +59,7 @@ public sealed record VmProcessOptions(string Name, string Channel, long Incarnat
             channel ?? throw new CommandLineException("tern vm: --channel is required"),
             incarnation ?? throw new CommandLineException("tern vm: --incarnation is required"),
             TimeSpan.FromMilliseconds(goneMs ?? throw new CommandLineException("tern vm: --node-gone-after-ms is required")),
-            tls, console, args.Skip(i + 1).ToArray(), sandbox, runAs);
+            console, args.Skip(i + 1).ToArray(), sandbox, runAs);
     }
 
     private static long Number(string name, string text, long min, long max) =>

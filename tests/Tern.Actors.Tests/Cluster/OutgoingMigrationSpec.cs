@@ -31,9 +31,10 @@ public sealed class OutgoingMigrationSpec : Akka.TestKit.Xunit2.TestKit
     {
         _vm = CreateTestProbe();
         _manager = CreateTestProbe();
-        _outgoing = ChildActorOf(OutgoingMigration.Props(Order, "h1", _vm.Ref, _manager.Ref)); // its parent: TestActor
+        _outgoing = ChildActorOf(OutgoingMigration.Props(Order, "h1", _vm.Ref, _manager.Ref, Order.Destination)); // its parent: TestActor
         Assert.Equal(_outgoing, _vm.ExpectMsg<VmProtocol.Subscribe>(Wait).Subscriber);
-        _vm.ExpectMsg<SetParameters>(Wait);
+        // Between hosts: no shared RAM offered (a TLS relay would carry no descriptor).
+        Assert.False(_vm.ExpectMsg<SetParameters>(Wait).IgnoreShared);
         _vm.Reply(new ParametersReply(new MigrationParameters()));
         Assert.Equal(4444, _vm.ExpectMsg<Migrate>(Wait).Destination.Port);
         _vm.Reply(new MigrateStarted());

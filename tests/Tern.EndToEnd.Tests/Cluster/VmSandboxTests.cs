@@ -139,15 +139,23 @@ public sealed class VmSandboxTests
     [KvmPostgresFact(Root = true)]
     public void Vm_processes_of_their_own_users_migrate_over_tls_and_the_guest_goes_on()
     {
-        // Both sides confined: the source sends as one user, the destination receives as another, the node's key loaded before.
+        // Both sides confined: the source sends as one user, the destination receives as another, and
+        // neither holds a key: each node carries its VM process's migration over TLS (MigrationTlsRelay).
         using var nodes = new TlsNodePair("tern.host.vm-uid-base = 300000\n");
         var guest = nodes.StartSoak("a");
         long before = Incarnation(nodes.N1, "a");
-        Assert.Equal((300000 + before).ToString(CultureInfo.InvariantCulture), Status(Assert.Single(VmProcessesOf(nodes, guest.From)), "Uid").Split('\t')[0]);
+        int sourcePid = Assert.Single(VmProcessesOf(nodes, guest.From));
+        Assert.Equal((300000 + before).ToString(CultureInfo.InvariantCulture), Status(sourcePid, "Uid").Split('\t')[0]);
+        string cmdline = File.ReadAllText($"/proc/{sourcePid}/cmdline");
+        Assert.DoesNotContain(nodes.Dir.File("n1-tls"), cmdline); // no TLS directory handed to it
+        Assert.DoesNotContain(nodes.Dir.File("n2-tls"), cmdline);
 
         var migrated = nodes.N1.Ctl("migrate", "a", "--to", guest.To);
         Assert.True(migrated.ExitCode == 0, migrated.Output);
         nodes.AssertMovedAndWentOn(guest, "across a TLS migration between sandboxed processes");
+        // The target's VM process listened on a local abstract socket; its node took the TLS at the port the source was told.
+        string targetCmdline = File.ReadAllText($"/proc/{Assert.Single(VmProcessesOf(nodes, guest.To))}/cmdline");
+        Assert.Contains("-incoming\0unix:@tern/", targetCmdline);
         long after = Incarnation(nodes.N1, "a");
         Assert.Equal((300000 + after).ToString(CultureInfo.InvariantCulture), Status(Assert.Single(VmProcessesOf(nodes, guest.To)), "Uid").Split('\t')[0]);
     }

@@ -8,7 +8,7 @@ public sealed class VmProcessOptionsTests
     [Fact]
     public void The_options_a_node_writes_read_back_the_same()
     {
-        var options = new VmProcessOptions("vm1", "/data/vms/7/channel.sock", 7, TimeSpan.FromMilliseconds(1500), "/data/tls", 65536, ["-kernel", "/k", "-append", "a b"]);
+        var options = new VmProcessOptions("vm1", "/data/vms/7/channel.sock", 7, TimeSpan.FromMilliseconds(1500), 65536, ["-kernel", "/k", "-append", "a b"]);
 
         var args = options.ToArguments();
         Assert.Equal(["vm", "vm1"], args.Take(2));
@@ -21,7 +21,7 @@ public sealed class VmProcessOptionsTests
     [Fact]
     public void The_sandbox_and_the_user_to_become_read_back_the_same()
     {
-        var options = new VmProcessOptions("vm1", "/data/vms/7/channel.sock", 7, TimeSpan.FromSeconds(1), null, 65536, ["-kernel", "/k"],
+        var options = new VmProcessOptions("vm1", "/data/vms/7/channel.sock", 7, TimeSpan.FromSeconds(1), 65536, ["-kernel", "/k"],
             Sandbox: true, RunAs: new VmProcessUser(100007, 100007));
 
         var args = options.ToArguments();

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using Tern.Actors.Cluster.Protocol;
+using Tern.Actors.Migration.Engine.Transport;
 using Tern.Actors.Vm;
 using Tern.Devices.Config;
 using static Tern.Actors.Cluster.NodeProtocol;
@@ -53,10 +54,35 @@ public sealed partial class HostActor
             return;
         }
         var endpoint = p.Local ? LocalEndpoint(p.Incarnation) : new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, FreePort(ListenAddress));
-        var config = p.Definition.ToVmConfig() with { IncomingEndpoint = endpoint };
-        StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming, takesOverFrom: p.Local ? Holding(name) : null).Listening = endpoint;
-        _log.Info("vm {0} (incarnation {1}) waits for its migration at {2}", name, p.Incarnation, endpoint);
+        // A VM process holds no key: in a TLS cluster it listens locally, and this node's relay takes the TLS at the port the source is told.
+        MigrationTlsRelay? relay = null;
+        if (!p.Local && RelaysTls(out var tls))
+        {
+            try
+            {
+                relay = MigrationTlsRelay.Incoming(endpoint, tls, LocalEndpoint(p.Incarnation), RelayNotice);
+            }
+            catch (MigrationRefusedException e)
+            {
+                Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, e.Message));
+                return;
+            }
+        }
+        var config = p.Definition.ToVmConfig() with { IncomingEndpoint = relay is null ? endpoint : LocalEndpoint(p.Incarnation) };
+        var instance = StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming, takesOverFrom: p.Local ? Holding(name) : null);
+        instance.Listening = endpoint;
+        instance.IncomingRelay = relay;
+        _log.Info("vm {0} (incarnation {1}) waits for its migration at {2}{3}", name, p.Incarnation, endpoint, relay is null ? "" : " (relayed with TLS)");
     }
+
+    /// <summary>Whether this node's migrations run TLS through a relay of its own: its VMs run in VM processes of a TLS cluster.</summary>
+    private bool RelaysTls(out MigrationTls tls)
+    {
+        tls = _settings.Tls is { } node ? new MigrationTls(node) : null!;
+        return _settings.VmProcesses is not null && _settings.Tls is not null;
+    }
+
+    private void RelayNotice(string line) => _log.Warning("{0}", line);
 
     /// <summary>
     /// An abstract unix socket named after this node's VM process directory and the incoming
@@ -65,12 +91,16 @@ public sealed partial class HostActor
     /// and a local incoming instance runs as its source's user (VmProcessProxy), so only the VM
     /// process whose guest it takes over can connect.
     /// </summary>
-    private MigrationEndpoint LocalEndpoint(long incarnation)
-    {
-        var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(_settings.VmProcessDirectory)));
-        string node = Convert.ToHexStringLower(digest.AsSpan(0, 8));
-        return new MigrationEndpoint(MigrationTransport.Unix, $"@tern/{node}/{incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}/migration");
-    }
+    private MigrationEndpoint LocalEndpoint(long incarnation) =>
+        new(MigrationTransport.Unix, $"@tern/{NodeTag}/{incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}/migration");
+
+    /// <summary>Where the VM process of a migration's source connects to this node's outgoing relay (same rules as <see cref="LocalEndpoint"/>).</summary>
+    private MigrationEndpoint OutgoingRelayEndpoint(StartMigration order) =>
+        new(MigrationTransport.Unix, $"@tern/{NodeTag}/{order.Incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}/to-{order.TargetIncarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+
+    /// <summary>This node's abstract sockets' common part: a digest of its VM process directory, so two nodes on one machine never meet.</summary>
+    private string NodeTag => Convert.ToHexStringLower(
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(_settings.VmProcessDirectory))).AsSpan(0, 8));
 
     private IncomingPrepared Prepared(VmInstance instance) => instance.Listening!.Transport == MigrationTransport.Unix
         ? new IncomingPrepared(_name, instance.Name, instance.Incarnation, ListenAddress, 0, instance.Listening.PathOrHost)
@@ -119,6 +149,7 @@ public sealed partial class HostActor
         if (Current(name, incarnation) is not { Phase: VmRunPhase.Incoming } instance) return;
         if (state is not (VmRunState.Running or VmRunState.Paused)) return;
         instance.Phase = VmRunPhase.Running;
+        instance.IncomingRelay?.StopAccepting(); // its connections close once the VM process has said its last
         _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
         _log.Info("vm {0} (incarnation {1}) arrived by migration", instance.Name, instance.Incarnation);
     }
@@ -137,8 +168,24 @@ public sealed partial class HostActor
             RefuseStart(order, Sender, $"vm {order.Name} does not run on {_name}");
             return;
         }
+        var destination = order.Destination;
+        if (order.UnixSocket is null && RelaysTls(out var tls))
+        {
+            try
+            {
+                // The VM process migrates to this node's relay, which connects to the target with TLS naming its address.
+                instance.OutgoingRelay = MigrationTlsRelay.Outgoing(OutgoingRelayEndpoint(order), order.Destination, tls with { Hostname = order.Address }, RelayNotice);
+            }
+            catch (MigrationRefusedException e)
+            {
+                RefuseStart(order, Sender, e.Message);
+                return;
+            }
+            destination = instance.OutgoingRelay.Endpoint;
+        }
         instance.Phase = VmRunPhase.MigratingOut;
-        instance.Outgoing = Context.ActorOf(OutgoingMigration.Props(order, _name, instance.Actor, _manager), $"migration-{order.Name}-{order.TargetIncarnation}");
+        instance.Outgoing = Context.ActorOf(OutgoingMigration.Props(order, _name, instance.Actor, _manager, destination),
+            $"migration-{order.Name}-{order.TargetIncarnation}");
         _log.Info("vm {0} migrating to {1} at {2}:{3}", order.Name, order.To, order.Address, order.Port);
     }
 
@@ -163,6 +210,8 @@ public sealed partial class HostActor
         _manager.Tell(ended.Outcome); // before any report that shows the instance's new phase
         if (Current(ended.Name, ended.Incarnation) is not { } instance) return;
         instance.Outgoing = null;
+        instance.OutgoingRelay?.Dispose();
+        instance.OutgoingRelay = null;
         if (instance.Phase != VmRunPhase.MigratingOut) return; // already ending (stopped or fenced meanwhile)
         if (ended.MovedAway)
         {

@@ -291,6 +291,8 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     private void Finish(VmInstance instance, VmEndReason reason, string detail)
     {
         _instances.Remove(instance.Incarnation);
+        instance.IncomingRelay?.Dispose();
+        instance.OutgoingRelay?.Dispose();
         var ended = new VmEnded(_name, instance.Name, instance.Incarnation, reason, detail);
         _ended[instance.Name] = ended;
         _manager.Tell(ended);

@@ -30,6 +30,7 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
     private static readonly TimeSpan CommitAnswerMargin = TimeSpan.FromSeconds(2);
 
     private readonly StartMigration _order;
+    private readonly MigrationEndpoint _destination;
     private readonly string _from;
     private readonly IActorRef _vm;
     private readonly IActorRef _manager;
@@ -52,12 +53,14 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
     private sealed record AskCommitAgain;
     private sealed record StartReply(IMigrationMessage? Reply, string Stage);
 
-    public static Props Props(StartMigration order, string from, IActorRef vm, IActorRef manager) =>
-        Akka.Actor.Props.Create(() => new OutgoingMigration(order, from, vm, manager));
+    /// <param name="destination">Where the VM connects: the order's destination, or this node's TLS relay to it.</param>
+    public static Props Props(StartMigration order, string from, IActorRef vm, IActorRef manager, MigrationEndpoint destination) =>
+        Akka.Actor.Props.Create(() => new OutgoingMigration(order, from, vm, manager, destination));
 
-    public OutgoingMigration(StartMigration order, string from, IActorRef vm, IActorRef manager)
+    public OutgoingMigration(StartMigration order, string from, IActorRef vm, IActorRef manager, MigrationEndpoint destination)
     {
         _order = order;
+        _destination = destination;
         _from = from;
         _vm = vm;
         _manager = manager;
@@ -93,8 +96,9 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         // Forced: the engine must not give up before the force takes effect, so its own timeout is far later.
         long engineTimeout = _order.OnTimeout == OnCompletionTimeout.Force ? 2 * _order.CompletionTimeoutMs + 60_000 : _order.CompletionTimeoutMs;
         // ForceSwitchover off: a force left over from an earlier migration that failed must not carry over.
+        // Shared RAM is handed over only to a target on this host: a relay (the node's TLS) carries no descriptors.
         Ask(new SetParameters(DowntimeLimitMs: _order.DowntimeLimitMs, MaxBandwidth: _order.MaxBandwidth, CompletionTimeoutMs: engineTimeout,
-            ForceSwitchover: false), "setting its parameters");
+            ForceSwitchover: false, IgnoreShared: _order.UnixSocket is not null), "setting its parameters");
     }
 
     private void Ask(IMigrationMessage message, string stage) =>
@@ -107,7 +111,7 @@ internal sealed class OutgoingMigration : ReceiveActor, IWithTimers
         switch (r.Reply)
         {
             case ParametersReply:
-                Ask(new Migrate(_order.Destination, Self), "starting the migration");
+                Ask(new Migrate(_destination, Self), "starting the migration");
                 break;
             case MigrateStarted:
                 Timers.StartSingleTimer("deadline", new Deadline(), TimeSpan.FromMilliseconds(_order.CompletionTimeoutMs));

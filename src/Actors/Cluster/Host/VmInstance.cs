@@ -33,6 +33,9 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern
     public Tern.Devices.Config.MigrationEndpoint? Listening { get; set; }
     /// <summary>The migration away of this instance, while it runs.</summary>
     public IActorRef? Outgoing { get; set; }
+    /// <summary>The node's TLS relay for its incoming or outgoing migration, while one runs (a VM process of a TLS cluster holds no key).</summary>
+    public Migration.Engine.Transport.MigrationTlsRelay? IncomingRelay { get; set; }
+    public Migration.Engine.Transport.MigrationTlsRelay? OutgoingRelay { get; set; }
     public VmCpuAccount Usage { get; } = new();
 
     public string Name => Definition.Name;

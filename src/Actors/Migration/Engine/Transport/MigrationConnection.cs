@@ -109,7 +109,7 @@ public sealed class MigrationConnection : IDisposable
     /// Sends the refusal, then reads what the source still sends until it hangs up (at most a
     /// second): closing with unread bytes would reset the connection and lose the refusal.
     /// </summary>
-    private static void TellAndClose(Socket socket, NetworkStream plain, string refusal)
+    internal static void TellAndClose(Socket socket, NetworkStream plain, string refusal)
     {
         try
         {
