@@ -21,6 +21,8 @@ public sealed class VmCgroups
     private readonly CgroupHost _host;
     private readonly IReadOnlyList<(CgroupHierarchy Hierarchy, string NodePath)> _parents;
     private readonly HashSet<string> _ours = [];
+    /// <summary>VM cgroups found when this node started: an earlier run's, to remove once their processes end.</summary>
+    private readonly HashSet<string> _inherited = [];
     private readonly Lock _gate = new();
 
     private VmCgroups(CgroupHost host, string node, string parent)
@@ -56,7 +58,11 @@ public sealed class VmCgroups
             say($"cannot make cgroups under {string.Join(", ", cgroups.NodeDirectories)}: {e.Message}; VM processes run without cgroups");
             return null;
         }
-        lock (cgroups._gate) cgroups.RemoveStale();
+        lock (cgroups._gate)
+        {
+            cgroups.FindInherited();
+            cgroups.RemoveStale();
+        }
         return cgroups;
     }
 
@@ -136,16 +142,28 @@ public sealed class VmCgroups
         lock (_gate) RemoveStale();
     }
 
+    private void FindInherited()
+    {
+        foreach (string dir in NodeDirectories.Where(Directory.Exists))
+            foreach (string path in Directory.EnumerateDirectories(dir, "vm-*"))
+                _inherited.Add(Path.GetFileName(path));
+    }
+
     /// <summary>
-    /// Removes every VM cgroup of this node that is not one of those it made for processes it
-    /// runs and that no process is in: the kernel refuses a cgroup that holds one (a VM process
-    /// of an earlier run of the node, still ending its guest), which stays for a later call.
+    /// Removes the VM cgroups an earlier run of the node left that no process is in any more: the
+    /// kernel refuses a cgroup that holds one (a VM process of that run, re-adopted or still ending
+    /// its guest), which stays for a later call. Only those found at start: a cgroup that appeared
+    /// since is this run's, or another live node's (tests run several nodes of one name on a
+    /// machine), made a moment before its process joins it.
     /// </summary>
     private void RemoveStale()
     {
-        foreach (string dir in NodeDirectories.Where(Directory.Exists))
-            foreach (string stale in Directory.EnumerateDirectories(dir, "vm-*").Where(d => !_ours.Contains(Path.GetFileName(d))))
-                VmCgroup.RemoveDirectory(stale, attempts: 1);
+        foreach (string leaf in _inherited.Where(l => !_ours.Contains(l)).ToArray())
+        {
+            bool gone = true;
+            foreach (string dir in NodeDirectories) gone &= VmCgroup.RemoveDirectory(Path.Combine(dir, leaf), attempts: 1);
+            if (gone) _inherited.Remove(leaf);
+        }
     }
 
     private void Prepare(Action<string> say)

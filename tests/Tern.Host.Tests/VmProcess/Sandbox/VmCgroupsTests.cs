@@ -128,16 +128,22 @@ public sealed class VmCgroupsTests : IDisposable
     }
 
     [Fact]
-    public void Making_a_vm_cgroup_sweeps_away_those_left_meanwhile_but_never_one_of_its_own_processes()
+    public void Making_a_vm_cgroup_sweeps_away_those_an_earlier_run_left_once_ended_but_never_one_of_its_own_or_a_newer_one()
     {
+        // An earlier run's VM process still runs at start: the kernel refuses to remove its cgroup (here: a file in the way).
+        Directory.CreateDirectory(Dir("cpu/tern/n1/vm-old.3"));
+        File.WriteAllText(Dir("cpu/tern/n1/vm-old.3/busy"), "");
         var cgroups = VmCgroups.Open(V1(), "n1", "auto", _said.Add)!;
+        Assert.True(Directory.Exists(Dir("cpu/tern/n1/vm-old.3")));
         var none = new VmCgroupLimits(null, null); // no control files written: an empty directory, as a fresh cgroup looks to rmdir
         var first = cgroups.Create("a", "7", none);
-        Directory.CreateDirectory(Dir("cpu/tern/n1/vm-old.3")); // a VM process of an earlier run has ended since
+        File.Delete(Dir("cpu/tern/n1/vm-old.3/busy")); // that process has ended since
+        Directory.CreateDirectory(Dir("cpu/tern/n1/vm-c.9")); // another live node of the same name made it, its process not yet in
 
         var second = cgroups.Create("b", "8", none);
 
         Assert.False(Directory.Exists(Dir("cpu/tern/n1/vm-old.3")));
+        Assert.True(Directory.Exists(Dir("cpu/tern/n1/vm-c.9")));
         Assert.All(first.Directories.Concat(second.Directories), d => Assert.True(Directory.Exists(d.Directory), d.Directory));
         Assert.True(cgroups.Remove(first));
         Assert.All(first.Directories, d => Assert.False(Directory.Exists(d.Directory)));
