@@ -89,14 +89,14 @@ public static class VmProcessMain
         return exit.IsCompletedSuccessfully ? exit.Result : new VmProtocol.VmExited(1, "the VM did not boot");
     }
 
-    /// <summary>A process that became another user can no longer reach its files' directory; the node removes them then.</summary>
+    /// <summary>A process that became another user, or whose root is its jail, can no longer reach its files' directory; the node removes them then.</summary>
     private static void DeleteIfAllowed(string path)
     {
         try
         {
             File.Delete(path);
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
         }
     }

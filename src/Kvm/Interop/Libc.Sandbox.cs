@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Tern.Kvm.Interop;
 
-/// <summary>What a process gives up of itself: new privileges, system calls (seccomp), its user and groups.</summary>
+/// <summary>What a process gives up of itself: new privileges, system calls (seccomp), its user and groups, its view of the file system.</summary>
 internal static unsafe partial class Libc
 {
     internal const int PR_SET_NO_NEW_PRIVS = 38;
@@ -17,6 +17,12 @@ internal static unsafe partial class Libc
         public ushort len;
         public void* filter;
     }
+
+    [LibraryImport("libc", EntryPoint = "chroot", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Chroot(string path);
+
+    [LibraryImport("libc", EntryPoint = "chdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Chdir(string path);
 
     [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
     internal static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

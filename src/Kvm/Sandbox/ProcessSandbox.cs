@@ -5,7 +5,8 @@ namespace Tern.Kvm.Sandbox;
 
 /// <summary>
 /// What a process gives up for good, every thread at once: the right to gain privileges through
-/// exec, its user and groups, and every system call a seccomp filter does not allow. Each throws
+/// exec, the file system beyond one directory, its user and groups, and every system call a
+/// seccomp filter does not allow. Each throws
 /// <see cref="HostProcessException"/> naming the call that failed.
 /// </summary>
 public static unsafe class ProcessSandbox
@@ -35,6 +36,19 @@ public static unsafe class ProcessSandbox
         if (result < 0) throw new HostProcessException(Marshal.GetLastPInvokeError(), "seccomp SECCOMP_SET_MODE_FILTER");
         // With TSYNC a positive result is the id of a thread that could not take the filter (it runs another one): none took it.
         if (result > 0) throw new HostProcessException(Errno.EINVAL, $"seccomp TSYNC: thread {result} runs a filter of its own");
+    }
+
+    /// <summary>
+    /// chroot(2) into <paramref name="directory"/>, then chdir("/"): from now on no path the process
+    /// opens leads outside it. Given an empty directory no path leads anywhere, which is the point.
+    /// Needs CAP_SYS_CHROOT (root), so it comes before <see cref="DropPrivileges"/>; a process that
+    /// may not call chroot again (a user without the capability, or a seccomp filter that forbids
+    /// it) and holds no descriptor of a directory outside cannot climb back out.
+    /// </summary>
+    public static void ConfineTo(string directory)
+    {
+        if (Libc.Chroot(directory) != 0) throw new HostProcessException(Marshal.GetLastPInvokeError(), $"chroot {directory}");
+        if (Libc.Chdir("/") != 0) throw new HostProcessException(Marshal.GetLastPInvokeError(), "chdir /");
     }
 
     /// <summary>
