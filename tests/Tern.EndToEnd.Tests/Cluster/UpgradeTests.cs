@@ -66,6 +66,11 @@ public sealed class UpgradeTests(ITestOutputHelper output)
         Assert.Contains(after.Skip(before.Count), l => l.StartsWith("SOAK check tick=", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal));
         Assert.Contains(after.Skip(before.Count), l => l.StartsWith("SOAK blk read tick=", StringComparison.Ordinal));
         Assert.Contains($"vm a moved into a new VMM process on n1", string.Join("\n", node.Ctl("events").Stdout));
+        // The pause as the guest saw it: a tick more than half a period (50 ms) late is printed with its delay.
+        // Its memory checks delay ticks too, so this bounds the upgrade's pause from above.
+        var late = after.Skip(before.Count).Where(l => l.StartsWith("SOAK late tick=", StringComparison.Ordinal)).Select(l => long.Parse(l.Split("ms=")[1])).ToArray();
+        output.WriteLine($"guest-seen: {(late.Length == 0 ? "no tick late by half a period (< 50 ms)" : $"late ticks of {string.Join(", ", late)} ms")}");
+        Assert.All(late, ms => Assert.True(ms < 1000, $"a tick {ms} ms late"));
         output.WriteLine($"process {oldPid} -> {newPid}");
     }
 
