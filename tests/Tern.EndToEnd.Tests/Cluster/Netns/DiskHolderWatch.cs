@@ -71,11 +71,27 @@ public sealed class DiskHolderWatch : IDisposable
                         bool fresh = current.Any(c => c.Item1 == disk && c.Item2 == n && !_previous.Contains(c));
                         if (fresh) (_opened.TryGetValue((disk, n), out var opens) ? opens : _opened[(disk, n)] = []).Add(now);
                     }
-                    if (nodes.Count > 1) Overlap ??= $"{disk} held by {string.Join(" and ", nodes)} at {now:HH:mm:ss.fff}";
+                    if (nodes.Count > 1)
+                        Overlap ??= $"{disk} held by {string.Join(" and ", nodes)} at {now:HH:mm:ss.fff}: "
+                            + string.Join("; ", current.Where(c => c.Item1 == disk).Select(c => $"{c.Item2} {c.Item3} ({Describe(c.Item3)})"));
                 }
                 _previous = current;
             }
             Thread.Sleep(20);
+        }
+    }
+
+    /// <summary>The command line of the process of "PID/fd", clipped: which process of a node held a disk.</summary>
+    private static string Describe(string pidFd)
+    {
+        try
+        {
+            string cmdline = File.ReadAllText($"/proc/{pidFd[..pidFd.IndexOf('/')]}/cmdline").Replace('\0', ' ').Trim();
+            return cmdline.Length > 100 ? cmdline[..100] + "..." : cmdline;
+        }
+        catch (IOException)
+        {
+            return "ended";
         }
     }
 

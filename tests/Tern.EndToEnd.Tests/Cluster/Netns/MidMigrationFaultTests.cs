@@ -12,6 +12,8 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 /// progress late and cut the link at the commit. Each time no VM is lost, none runs twice, and the registry
 /// agrees with where the guest runs.
 /// </summary>
+// Alone: its cut-off source must fence itself within stable-after less fence-after (1.5 s), which holds only while that node gets the CPU.
+[Collection(AloneCollection.Name)]
 public sealed class MidMigrationFaultTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(60);

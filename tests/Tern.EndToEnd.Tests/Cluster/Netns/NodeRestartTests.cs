@@ -10,6 +10,8 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 /// re-adopts its VMs untouched; one that stays dead leaves VM processes that end their guests
 /// before the cluster restarts them elsewhere, so no VM ever runs twice.
 /// </summary>
+// Alone: it orders process ends and starts by a margin of half a second (node-gone-after against the manager's hold), which holds only while the nodes get the CPU.
+[Collection(AloneCollection.Name)]
 public sealed class NodeRestartTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(60);
