@@ -8,7 +8,8 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 /// Issue 17's node faults on three real hosts: a `tern node` SIGKILLed (the node process alone,
 /// as a crash takes it; its VM processes run on) and started again within node-gone-after
 /// re-adopts its VMs untouched; one that stays dead leaves VM processes that end their guests
-/// before the cluster restarts them elsewhere, so no VM ever runs twice.
+/// before the cluster restarts them elsewhere, so no VM ever runs twice; a VM process SIGKILLed
+/// alone is reported at once and only its VM starts again.
 /// </summary>
 // Alone: it orders process ends and starts by a margin of half a second (node-gone-after against the manager's hold), which holds only while the nodes get the CPU.
 [Collection(AloneCollection.Name)]
@@ -51,6 +52,41 @@ public sealed class NodeRestartTests(ITestOutputHelper output)
             }
             Assert.DoesNotContain("failover", readopted);
             Assert.Equal(incarnations.Keys.Order(), after.Keys.Order());
+        }
+        finally
+        {
+            foreach (var g in guests) g.Dispose();
+        }
+    }
+
+    [NetnsFact]
+    public void A_killed_vm_process_is_reported_at_once_and_only_its_vm_starts_again()
+    {
+        using var cluster = new NetnsCluster(3);
+        var (h1, h3) = (cluster[1], cluster[3]);
+        var guests = SoakGuest.CreateAllOn(cluster, h3, ["a", "b"], VmTimeout);
+        try
+        {
+            var pids = VmProcesses.Of(h3.DataDirectory).ToDictionary(p => p.Vm, p => p.Pid);
+            int bLines = h3.ConsoleLines("b").Count;
+
+            var killedAt = DateTime.UtcNow;
+            Process.GetProcessById(pids["a"]).Kill();
+            var events = NetnsCluster.WaitFor(() => string.Join("\n", h1.Ctl("events").Stdout), e => e.Contains("vm a ended on h3"), VmTimeout, "a's end reported", pollMs: 50);
+            var reported = DateTime.UtcNow - killedAt;
+            Assert.Contains("vm a ended on h3: the VM process ended unexpectedly (killed by signal 9)", events);
+            var back = guests[0].WaitHealthy(1, VmTimeout) - killedAt;
+            output.WriteLine($"SIGKILL of a's VM process -> its end known to the manager within {reported.TotalSeconds:0.00} s, a's guest ticking again {back.TotalSeconds:0.0} s after the kill");
+            // At once: from the process's exit, not from a heartbeat or a timeout (downing a host takes 5 s here).
+            Assert.True(reported < TimeSpan.FromSeconds(3), $"a's end reached the manager {reported.TotalSeconds:0.0} s after the kill");
+
+            // b, on the same host, never noticed: the same process, its ticks counting on, no second boot; h3 is still up.
+            Assert.Equal([pids["b"]], VmProcesses.Of(h3.DataDirectory).Where(p => p.Vm == "b").Select(p => p.Pid));
+            var lines = NetnsCluster.WaitFor(() => h3.ConsoleLines("b"), l => l.Count > bLines + 20, VmTimeout, "b ticking on");
+            TestKernel.AssertTicksContinue(lines, "b on h3", gaps: 0);
+            Assert.Empty(guests[1].Incarnation(1));
+            Assert.Equal("up", NetnsCluster.Hosts(h1)["h3"]);
+            Assert.DoesNotContain("vm b ended", string.Join("\n", h1.Ctl("events").Stdout));
         }
         finally
         {
