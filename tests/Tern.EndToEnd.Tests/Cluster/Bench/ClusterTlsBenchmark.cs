@@ -15,7 +15,7 @@ namespace Tern.EndToEnd.Tests.Cluster.Bench;
 /// <c>tern node</c> processes on loopback, plain and then with <c>--tls</c> (the cluster transport,
 /// the API and the migration stream encrypted), the same guest moved n1 -> n2 by <c>tern ctl
 /// migrate</c> each round, after 5 quiet seconds. Reported: total time, throughput, the guest's
-/// pause, and CPU seconds per GiB moved on each side, from the node processes' utime+stime (the
+/// pause, and CPU seconds per GiB moved on each side, from the node processes' utime+stime plus their VM processes' cgroups (the
 /// VM runs inside the node, so an idle guest's ticks are in it too).
 /// </summary>
 public sealed class ClusterTlsBenchmark(ITestOutputHelper output)
@@ -62,9 +62,9 @@ public sealed class ClusterTlsBenchmark(ITestOutputHelper output)
         Assert.Equal(0, n1.Ctl("undrain", "n2").ExitCode);
         n1.WaitFor(() => n1.ConsoleLines(vm), l => l.Any(x => x.StartsWith("SOAK filled", StringComparison.Ordinal)), Timeout, $"{vm} filled");
         Thread.Sleep(5000); // quiet: memory the outer host took back settles, nothing else runs
-        var (source0, target0) = (CpuSeconds(n1.Process.Id), CpuSeconds(n2.Process.Id));
+        var (source0, target0) = (HostCpuSeconds(n1, "n1"), HostCpuSeconds(n2, "n2"));
         var migrated = n1.Ctl("migrate", vm, "--to", "n2", "--json");
-        var (source1, target1) = (CpuSeconds(n1.Process.Id), CpuSeconds(n2.Process.Id));
+        var (source1, target1) = (HostCpuSeconds(n1, "n1"), HostCpuSeconds(n2, "n2"));
         Assert.True(migrated.ExitCode == 0, migrated.Output);
         var report = JsonSerializer.Deserialize<MigrationReport>(string.Join("\n", migrated.Stdout), ApiJson.Options)!;
         Assert.Equal("completed", report.Status);
@@ -72,6 +72,28 @@ public sealed class ClusterTlsBenchmark(ITestOutputHelper output)
         n1.WaitFor(() => n1.VmState(vm), s => s == "stopped", Timeout, $"{vm} stopped");
         Assert.Equal(0, n1.Ctl("delete", vm).ExitCode);
         return new Round(tls, report, source1 - source0, target1 - target0);
+    }
+
+    /// <summary>
+    /// CPU seconds a host spent: its node process and its VM processes, read from the cgroup that
+    /// holds the VM processes' cgroups (tern/NODE under the node's own), whose count keeps what
+    /// processes that have ended used.
+    /// </summary>
+    private static double HostCpuSeconds(ClusterNode node, string name)
+    {
+        int pid = node.Process.Id;
+        var host = global::Tern.Host.VmProcess.Sandbox.CgroupHost.Parse(File.ReadAllText("/proc/self/mountinfo"), File.ReadAllText($"/proc/{pid}/cgroup"),
+            p => File.Exists(p) ? File.ReadAllText(p) : null) ?? throw new InvalidOperationException("no cgroups on this host");
+        double vms = host.Version == global::Tern.Host.VmProcess.Sandbox.CgroupVersion.V2
+            ? Usage(host.Hierarchies[0], name, "cpu.stat", text => long.Parse(text.Split('\n').Single(l => l.StartsWith("usage_usec ", StringComparison.Ordinal))[11..], CultureInfo.InvariantCulture) / 1e6)
+            : Usage(host.Hierarchies.Single(h => h.Controllers.Contains("cpuacct")), name, "cpuacct.usage", text => long.Parse(text.Trim(), CultureInfo.InvariantCulture) / 1e9);
+        return CpuSeconds(pid) + vms;
+    }
+
+    private static double Usage(global::Tern.Host.VmProcess.Sandbox.CgroupHierarchy hierarchy, string node, string file, Func<string, double> parse)
+    {
+        string path = Path.Combine(hierarchy.Directory(hierarchy.NodeCgroup.TrimEnd('/') + "/tern/" + node), file);
+        return File.Exists(path) ? parse(File.ReadAllText(path)) : 0;
     }
 
     /// <summary>utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s).</summary>
@@ -95,7 +117,8 @@ public sealed class ClusterTlsBenchmark(ITestOutputHelper output)
         s.AppendLine($"Two `tern node` processes on loopback (SQLite journal on n1); one VM, `--memory 1G`, 1 vCPU, `{Append}` (896 MiB of");
         s.AppendLine("its RAM filled with data, then idle ticks), moved n1 -> n2 by `tern ctl migrate` after 5 quiet seconds; plain, then with");
         s.AppendLine("`--tls` on both nodes (mutual TLS on the cluster transport, HTTPS API, TLS on the migration stream). CPU is the node");
-        s.AppendLine("processes' utime+stime over the migration per GiB sent (the guest's idle ticks included). The destination backs fresh");
+        s.AppendLine("processes' utime+stime plus their VM processes' (the cgroup tern/NODE) over the migration per GiB sent (the guest's idle ticks");
+        s.AppendLine("included); with TLS each node relays its VM process's stream and runs the TLS itself. The destination backs fresh");
         s.AppendLine("memory at about 0.5 GB/s on this host (it is itself a VM), which bounds both modes alike.");
         s.AppendLine();
         s.AppendLine("| mode | total time (s) | throughput (MiB/s) | guest paused (ms) | source CPU (s/GiB) | destination CPU (s/GiB) |");
