@@ -4,7 +4,6 @@ using System.Text;
 using Tern.Actors.Migration.Engine.Transport;
 using Tern.Actors.Security;
 using Tern.Devices.Config;
-using Tern.Host.Security;
 
 namespace Tern.Host.Tests.Security;
 
@@ -16,22 +15,13 @@ namespace Tern.Host.Tests.Security;
 public sealed class MigrationTlsRelayTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private readonly string _root = Directory.CreateTempSubdirectory("tern-relay-").FullName;
+    private readonly TestPki _pki = new("tern-relay-");
     private readonly List<string> _notices = [];
     private readonly string _tag = Guid.NewGuid().ToString("N");
 
-    public MigrationTlsRelayTests()
-    {
-        ClusterCa.Init(Dir("ca"), "test CA");
-        ClusterCa.Init(Dir("other-ca"), "another CA");
-        ClusterCa.Issue(Dir("ca"), "dst", [], [IPAddress.Loopback], Dir("dst"));
-        ClusterCa.Issue(Dir("ca"), "src", [], [], Dir("src"));
-        ClusterCa.Issue(Dir("other-ca"), "dst", [], [IPAddress.Loopback], Dir("stranger"));
-    }
+    public void Dispose() => _pki.Dispose();
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
-
-    private string Dir(string name) => Path.Combine(_root, name);
+    private string Dir(string name) => _pki.Dir(name);
 
     private MigrationTls Node(string dir) => new(TlsCredentials.Load(Dir(dir), TlsCredsEndpoint.Server));
 

@@ -4,7 +4,6 @@ using Tern.Actors.Migration.Engine;
 using Tern.Actors.Migration.Engine.Transport;
 using Tern.Actors.Migration.Engine.Wire;
 using Tern.Devices.Config;
-using Tern.Host.Security;
 
 namespace Tern.Host.Tests.Security;
 
@@ -12,20 +11,11 @@ namespace Tern.Host.Tests.Security;
 public sealed class MigrationTlsTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private readonly string _root = Directory.CreateTempSubdirectory("tern-migtls-").FullName;
+    private readonly TestPki _pki = new("tern-migtls-");
 
-    public MigrationTlsTests()
-    {
-        ClusterCa.Init(Dir("ca"), "test CA");
-        ClusterCa.Init(Dir("other-ca"), "another CA");
-        ClusterCa.Issue(Dir("ca"), "dst", [], [IPAddress.Loopback], Dir("dst"));
-        ClusterCa.Issue(Dir("ca"), "src", [], [], Dir("src"));
-        ClusterCa.Issue(Dir("other-ca"), "dst", [], [IPAddress.Loopback], Dir("stranger"));
-    }
+    public void Dispose() => _pki.Dispose();
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
-
-    private string Dir(string name) => Path.Combine(_root, name);
+    private string Dir(string name) => _pki.Dir(name);
 
     private TlsCredsObjects Objects(string dir, TlsCredsEndpoint endpoint, bool verifyPeer = true) =>
         TlsCredsObjects.Load([new TlsCredsConfig("tls0", Dir(dir), endpoint, verifyPeer)]);
