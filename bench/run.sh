@@ -52,32 +52,21 @@ fi
 profile=0
 for arg in "$@"; do [ "$arg" = "--profile" ] && profile=1; done
 
-if [ "${1:-}" = "--cluster-tls" ]; then
-  make -C tests/guest -s >&2
-  ./tern -version >/dev/null
-  export TERN_CLUSTER_TLS_BENCH_RESULTS="$root/bench/RESULTS.md"
-  export TERN_BENCH_REVISION="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
-  exec dotnet test tests/Tern.EndToEnd.Tests -c Release --artifacts-path "$art/build" -nologo -nodeReuse:false -p:UseSharedCompilation=false \
-    --filter "FullyQualifiedName~Cluster.Bench.ClusterTlsBenchmark" --logger "console;verbosity=detailed"
-fi
-
-if [ "${1:-}" = "--vm-processes" ]; then
-  make -C tests/guest -s >&2
-  ./tern -version >/dev/null
-  export TERN_VM_PROCESS_BENCH_RESULTS="$root/bench/RESULTS.md"
-  export TERN_BENCH_REVISION="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
-  exec dotnet test tests/Tern.EndToEnd.Tests -c Release --artifacts-path "$art/build" -nologo -nodeReuse:false -p:UseSharedCompilation=false \
-    --filter "FullyQualifiedName~Cluster.Bench.VmProcessBenchmark" --logger "console;verbosity=detailed"
-fi
-
-if [ "${1:-}" = "--cluster" ]; then
+# The benchmarks that run real nodes live in the end-to-end project: build what it runs, point it
+# at RESULTS.md through VARIABLE, and run the one class FILTER names.
+e2e_bench() { # VARIABLE FILTER
   make -C tests/guest -s >&2
   ./tern -version >/dev/null # the shipped executable the end-to-end project runs
-  export TERN_CLUSTER_BENCH_RESULTS="$root/bench/RESULTS.md"
+  export "$1=$root/bench/RESULTS.md"
   export TERN_BENCH_REVISION="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
   exec dotnet test tests/Tern.EndToEnd.Tests -c Release --artifacts-path "$art/build" -nologo -nodeReuse:false -p:UseSharedCompilation=false \
-    --filter "FullyQualifiedName~Cluster.Netns.Bench.ClusterBenchmark" --logger "console;verbosity=detailed"
-fi
+    --filter "FullyQualifiedName~$2" --logger "console;verbosity=detailed"
+}
+case "${1:-}" in
+  --cluster-tls) e2e_bench TERN_CLUSTER_TLS_BENCH_RESULTS Cluster.Bench.ClusterTlsBenchmark ;;
+  --vm-processes) e2e_bench TERN_VM_PROCESS_BENCH_RESULTS Cluster.Bench.VmProcessBenchmark ;;
+  --cluster) e2e_bench TERN_CLUSTER_BENCH_RESULTS Cluster.Netns.Bench.ClusterBenchmark ;;
+esac
 
 # No lingering MSBuild nodes or compiler server: they would share the machine with the measurements.
 quiet_build=(-nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompilation=false)
