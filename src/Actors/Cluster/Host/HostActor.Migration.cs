@@ -16,8 +16,9 @@ namespace Tern.Actors.Cluster.Host;
 /// free TCP port of the node's bind address, subscribed to its VM until the VM publishes how the
 /// incoming migration ended; as a source it runs an <see cref="OutgoingMigration"/> child per
 /// migration and ends its instance once the guest has moved away. A local migration (an upgrade:
-/// source and target are this host) listens on a unix socket in the new instance's VM process
-/// directory instead, over which the source hands the guest's RAM over rather than copying it.
+/// source and target are this host) listens on an abstract unix socket instead, over which the
+/// source hands the guest's RAM over rather than copying it. When its VMs run in VM processes of
+/// a TLS cluster, the node carries their migrations' TLS (<see cref="MigrationTlsRelay"/>).
 /// </summary>
 public sealed partial class HostActor
 {
@@ -53,14 +54,15 @@ public sealed partial class HostActor
             Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, $"{_name} has fenced itself off"));
             return;
         }
-        var endpoint = p.Local ? LocalEndpoint(p.Incarnation) : new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, FreePort(ListenAddress));
+        var local = LocalEndpoint(p.Incarnation);
+        var endpoint = p.Local ? local : new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, FreePort(ListenAddress));
         // A VM process holds no key: in a TLS cluster it listens locally, and this node's relay takes the TLS at the port the source is told.
         MigrationTlsRelay? relay = null;
-        if (!p.Local && RelaysTls(out var tls))
+        if (!p.Local && RelayTls is { } tls)
         {
             try
             {
-                relay = MigrationTlsRelay.Incoming(endpoint, tls, LocalEndpoint(p.Incarnation), RelayNotice);
+                relay = MigrationTlsRelay.Incoming(endpoint, tls, local, RelayNotice);
             }
             catch (MigrationRefusedException e)
             {
@@ -68,19 +70,15 @@ public sealed partial class HostActor
                 return;
             }
         }
-        var config = p.Definition.ToVmConfig() with { IncomingEndpoint = relay is null ? endpoint : LocalEndpoint(p.Incarnation) };
-        var instance = StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming, takesOverFrom: p.Local ? Holding(name) : null);
+        var config = p.Definition.ToVmConfig() with { IncomingEndpoint = relay is null ? endpoint : local };
+        var instance = StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming, sameUserAs: p.Local ? Holding(name)?.Files : null);
         instance.Listening = endpoint;
         instance.IncomingRelay = relay;
         _log.Info("vm {0} (incarnation {1}) waits for its migration at {2}{3}", name, p.Incarnation, endpoint, relay is null ? "" : " (relayed with TLS)");
     }
 
-    /// <summary>Whether this node's migrations run TLS through a relay of its own: its VMs run in VM processes of a TLS cluster.</summary>
-    private bool RelaysTls(out MigrationTls tls)
-    {
-        tls = _settings.Tls is { } node ? new MigrationTls(node) : null!;
-        return _settings.VmProcesses is not null && _settings.Tls is not null;
-    }
+    /// <summary>The TLS this node's relays run, when its migrations need them: its VMs run in VM processes of a TLS cluster.</summary>
+    private MigrationTls? RelayTls => _settings.VmProcesses is not null && _settings.Tls is { } node ? new MigrationTls(node) : null;
 
     private void RelayNotice(string line) => _log.Warning("{0}", line);
 
@@ -99,8 +97,10 @@ public sealed partial class HostActor
         new(MigrationTransport.Unix, $"@tern/{NodeTag}/{order.Incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}/to-{order.TargetIncarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     /// <summary>This node's abstract sockets' common part: a digest of its VM process directory, so two nodes on one machine never meet.</summary>
-    private string NodeTag => Convert.ToHexStringLower(
+    private string NodeTag => _nodeTag ??= Convert.ToHexStringLower(
         System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(_settings.VmProcessDirectory))).AsSpan(0, 8));
+
+    private string? _nodeTag;
 
     private IncomingPrepared Prepared(VmInstance instance) => instance.Listening!.Transport == MigrationTransport.Unix
         ? new IncomingPrepared(_name, instance.Name, instance.Incarnation, ListenAddress, 0, instance.Listening.PathOrHost)
@@ -169,7 +169,7 @@ public sealed partial class HostActor
             return;
         }
         var destination = order.Destination;
-        if (order.UnixSocket is null && RelaysTls(out var tls))
+        if (order.UnixSocket is null && RelayTls is { } tls)
         {
             try
             {

@@ -153,14 +153,14 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
 
     /// <summary>Creates the VmActor of an instance and boots it (an incoming one boots into listening); the result comes back as <see cref="BootResult"/>.</summary>
     /// <param name="orphan">The running VM process to re-adopt instead of booting a new one.</param>
-    /// <param name="takesOverFrom">The instance here whose guest it takes over (a local migration).</param>
+    /// <param name="sameUserAs">The VM process here whose guest it takes over (a local migration), whose user it runs as.</param>
     private VmInstance StartInstance(VmDefinition definition, long incarnation, Tern.Devices.Config.VmConfig config, VmRunPhase phase, VmOrphan? orphan = null,
-        VmInstance? takesOverFrom = null)
+        VmProcessFiles? sameUserAs = null)
     {
         var instance = new VmInstance(definition, incarnation, config, new ConsoleRing(_settings.ConsoleBufferBytes))
         {
             Orphan = orphan,
-            TakesOverFrom = takesOverFrom,
+            SameUserAs = sameUserAs,
             Phase = phase,
             ContinuesEarlierOutput = phase == VmRunPhase.Incoming,
             ImageWaitUntil = DateTime.UtcNow + _settings.ImageLockWait,
@@ -184,7 +184,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         instance.Actor = Context.ActorOf(
             instance.Orphan is { } orphan ? VmProcessProxy.Adopting(instance.Config, name, orphan, _name, instance.Console)
             : _settings.VmProcesses is { } launcher
-                ? VmProcessProxy.Props(instance.Config, name, incarnation, _name, launcher, instance.Files!, instance.Console, instance.TakesOverFrom?.Files)
+                ? VmProcessProxy.Props(instance.Config, name, incarnation, _name, launcher, instance.Files!, instance.Console, instance.SameUserAs)
                 : VmActor.Props(instance.Config, new MachineConsole(instance.Console, null), tls: tls), actorName);
         // This host's own rule for files decides, whatever the API that accepted the definition
         // allowed (a re-adopted VM passed it when it booted).

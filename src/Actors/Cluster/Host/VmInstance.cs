@@ -15,8 +15,8 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern
     public Vm.Process.VmOrphan? Orphan { get; init; }
     /// <summary>Where its VM process keeps its channel and pid file (null while it has none: in the node's process, or not started yet).</summary>
     public Vm.Process.VmProcessFiles? Files { get; set; }
-    /// <summary>The instance whose guest it takes over on this host (a local migration), whose VM process's user it runs as.</summary>
-    public VmInstance? TakesOverFrom { get; init; }
+    /// <summary>The VM process whose guest it takes over on this host (a local migration), whose user its own runs as.</summary>
+    public Vm.Process.VmProcessFiles? SameUserAs { get; init; }
     /// <summary>Its VmActor; a boot tried again (a disk still locked elsewhere) gets a fresh one.</summary>
     public IActorRef Actor { get; set; } = ActorRefs.Nobody;
     /// <summary>Boots tried so far, and until when one that finds a disk image locked is tried again.</summary>
