@@ -15,8 +15,9 @@ namespace Tern.EndToEnd.Tests.Cluster.Bench;
 /// <c>tern node</c> processes on loopback, plain and then with <c>--tls</c> (the cluster transport,
 /// the API and the migration stream encrypted), the same guest moved n1 -> n2 by <c>tern ctl
 /// migrate</c> each round, after 5 quiet seconds. Reported: total time, throughput, the guest's
-/// pause, and CPU seconds per GiB moved on each side, from the node processes' utime+stime plus their VM processes' cgroups (the
-/// VM runs inside the node, so an idle guest's ticks are in it too).
+/// pause, and CPU seconds per GiB moved on each side: the node process's utime+stime plus its VM
+/// processes' (their cgroups), so an idle guest's ticks count too; with TLS the nodes relay the
+/// stream and run the TLS.
 /// </summary>
 public sealed class ClusterTlsBenchmark(ITestOutputHelper output)
 {
