@@ -303,7 +303,10 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     {
         if (Holding(read.Name) is not { } instance)
         {
-            Sender.Tell(new Failed(FailureKind.NotFound, $"vm {read.Name} does not run on {_name}"));
+            // The manager sent this here because its registry places the VM on this host: it has
+            // just ended (the report is on its way) or not yet started. Both pass, so a follower
+            // asks again rather than giving up.
+            Sender.Tell(new Failed(FailureKind.Conflict, $"vm {read.Name} is not running on {_name} at the moment"));
             return;
         }
         var (data, from, next, truncated) = instance.Console.Read(read.From, MaxConsoleRead);
