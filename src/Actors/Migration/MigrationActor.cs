@@ -21,6 +21,7 @@ public sealed class MigrationActor : ReceiveActor
     public static readonly TimeSpan CommitApprovalTimeout = TimeSpan.FromSeconds(10);
     private readonly MigrationWorker _worker = new();
     private readonly IMigrationSource _source;
+    private PrecopySender? _sender;
 
     private sealed record Connected(Socket Socket);
     private sealed record ConnectFailed(string Reason);
@@ -58,6 +59,7 @@ public sealed class MigrationActor : ReceiveActor
                 secure: tls is null ? null : plain => MigrationConnection.SecureClient(plain, destination, ConnectTimeout, tls),
                 connectChannel: () => MigrationConnection.Connect(destination, ConnectTimeout, tls),
                 commitGate: commitApprover is null ? null : () => AskApproval(commitApprover, destination, _worker.Token));
+            _sender = sender;
             _worker.Start("migration-send", sender.Run, (info, guest) => self.Tell(new SenderDone(info, guest)));
         });
         Receive<SenderProgress>(p => Context.Parent.Tell(new Progress(p.Info, p.NewPass)));
@@ -65,6 +67,12 @@ public sealed class MigrationActor : ReceiveActor
         {
             Context.Parent.Tell(new Finished(d.Info, d.Guest));
             Context.Stop(Self);
+        });
+        Receive<LostHeartbeat>(_ =>
+        {
+            // The standby is gone: the guest goes on here alone, its held output released.
+            _sender?.StandbyLost();
+            Sender.Tell(new FailoverStarted());
         });
         Receive<MigrateCancel>(_ =>
         {

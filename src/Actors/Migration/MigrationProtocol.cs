@@ -62,9 +62,22 @@ public static class MigrationProtocol
     public sealed record SetParameters(long? DowntimeLimitMs = null, long? MaxBandwidth = null, int? MultifdChannels = null,
         long? CompletionTimeoutMs = null, int? ThrottleInitialPercent = null, int? ThrottleIncrementPercent = null,
         int? ThrottleMaxPercent = null, string? TlsCreds = null, string? TlsHostname = null,
-        bool? ForceSwitchover = null, bool? IgnoreShared = null) : IMigrationMessage;
+        bool? ForceSwitchover = null, bool? IgnoreShared = null, long? CheckpointDelayMs = null,
+        long? ReplicationFenceAfterMs = null) : IMigrationMessage;
 
-    /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events, x-ignore-shared); replied like <see cref="SetParameters"/>.</summary>
+    /// <summary>
+    /// QMP x-colo-lost-heartbeat, in a replication (x-colo): on the standby, resume the guest from
+    /// the last committed checkpoint (the primary is gone); on the primary, go on alone (the standby
+    /// is gone). Replied with <see cref="FailoverStarted"/> or <see cref="FailoverRefused"/>. Whoever
+    /// sends it vouches that the other side will never run the guest again.
+    /// </summary>
+    public sealed record LostHeartbeat : IMigrationMessage;
+
+    public sealed record FailoverStarted : IMigrationMessage;
+
+    public sealed record FailoverRefused(string Reason) : IMigrationMessage;
+
+    /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events, x-ignore-shared, x-colo); replied like <see cref="SetParameters"/>.</summary>
     public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage;
 
     /// <summary>Replied with <see cref="ParametersReply"/>.</summary>

@@ -64,7 +64,7 @@ public sealed partial class VmActor
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: false);
         // Read when the source connects: tls-creds set after -incoming (as QEMU's users do) still applies.
         _migration = Context.ActorOf(IncomingMigrationActor.Props(listener, endpoint, access, MigrationFingerprint.From(_config),
-            () => _tls.ForDestination(_migrationParameters)), "incoming");
+            () => _tls.ForDestination(_migrationParameters), standby: () => _migrationParameters.Colo), "incoming");
         StartMigrationProgress(MigrationSide.Incoming);
     }
 
@@ -74,6 +74,7 @@ public sealed partial class VmActor
         Receive<MigrateIncoming>(OnMigrateIncoming);
         Receive<WarmUpMigration>(_ => OnWarmUpMigration());
         Receive<MigrateCancel>(_ => OnMigrateCancel());
+        Receive<LostHeartbeat>(_ => OnLostHeartbeat());
         Receive<QueryMigrate>(_ => Sender.Tell(_migrationInfo));
         Receive<QueryParameters>(_ => Sender.Tell(new ParametersReply(_migrationParameters)));
         Receive<SetParameters>(p => ChangeParameters(Apply(_migrationParameters, p)));
@@ -156,6 +157,15 @@ public sealed partial class VmActor
             Sender.Tell(new CancelAccepted());
     }
 
+    /// <summary>x-colo-lost-heartbeat: the replication's child (either side) fails over, or there is none.</summary>
+    private void OnLostHeartbeat()
+    {
+        if (_migration is not null && _migrationInfo.Status == MigrationStatus.Colo)
+            _migration.Forward(new LostHeartbeat());
+        else
+            Sender.Tell(new FailoverRefused("no replication (x-colo) is running here"));
+    }
+
     private void OnMigrationProgress(MigrationInfo info, bool newPass)
     {
         var before = _migrationInfo.Status;
@@ -233,6 +243,8 @@ public sealed partial class VmActor
         TlsHostname = s.TlsHostname ?? p.TlsHostname,
         ForceSwitchover = s.ForceSwitchover ?? p.ForceSwitchover,
         IgnoreShared = s.IgnoreShared ?? p.IgnoreShared,
+        CheckpointDelayMs = s.CheckpointDelayMs ?? p.CheckpointDelayMs,
+        ReplicationFenceAfterMs = s.ReplicationFenceAfterMs ?? p.ReplicationFenceAfterMs,
     };
 
     private MigrationParameters? Apply(MigrationParameters p, SetCapabilities s)
@@ -245,6 +257,7 @@ public sealed partial class VmActor
                 "multifd" => p with { Multifd = on },
                 "events" => p with { Events = on },
                 "x-ignore-shared" => p with { IgnoreShared = on },
+                "x-colo" => p with { Colo = on },
                 _ => null!,
             };
             if (p is null)

@@ -8,7 +8,7 @@ using static Tern.Actors.Migration.MigrationProtocol;
 namespace Tern.Host.Qmp;
 
 /// <summary>
-/// migrate, migrate_cancel, query-migrate, migrate-incoming and the parameter/capability commands,
+/// migrate, migrate_cancel, query-migrate, migrate-incoming, x-colo-lost-heartbeat and the parameter/capability commands,
 /// with QEMU's names and argument schemas: arguments are checked here, the work is a message to the
 /// VmActor (which runs the migration in a child actor).
 /// </summary>
@@ -22,6 +22,7 @@ public static class MigrationCommands
     private const string SetCapabilitiesName = "migrate-set-capabilities";
     private const string QueryCapabilitiesName = "query-migrate-capabilities";
     private const string MigrateIncomingName = "migrate-incoming";
+    private const string LostHeartbeatName = "x-colo-lost-heartbeat";
 
     /// <summary>Adds the commands in the order query-commands lists them.</summary>
     public static void AddTo(QmpCommandTable table, IActorRef vm)
@@ -50,7 +51,8 @@ public static class MigrationCommands
             QmpArgument.Optional("cpu-throttle-increment", QmpArgType.Int),
             QmpArgument.Optional("max-cpu-throttle", QmpArgType.Int),
             QmpArgument.Optional("tls-creds", QmpArgType.String),
-            QmpArgument.Optional("tls-hostname", QmpArgType.String));
+            QmpArgument.Optional("tls-hostname", QmpArgType.String),
+            QmpArgument.Optional("x-checkpoint-delay", QmpArgType.Int));
         table.Add(QueryParametersName, (_, _) =>
             VmAsk.Run<ParametersReply>(vm, new QueryParameters(), QueryParametersName, p => new QmpReply.Return(MigrationJson.Parameters(p.Parameters))));
         table.Add(SetCapabilitiesName, (args, _) => SetCapabilities(vm, args.Get("capabilities")!.Value),
@@ -59,6 +61,12 @@ public static class MigrationCommands
             VmAsk.Run<ParametersReply>(vm, new QueryParameters(), QueryCapabilitiesName, p => new QmpReply.Return(MigrationJson.Capabilities(p.Parameters))));
         table.Add(MigrateIncomingName, (args, _) => Migrate(vm, args.GetString("uri")!, incoming: true),
             QmpArgument.Mandatory("uri", QmpArgType.String));
+        table.Add(LostHeartbeatName, (_, _) =>
+            VmAsk.Run<IMigrationMessage>(vm, new LostHeartbeat(), LostHeartbeatName, r => r switch
+            {
+                FailoverRefused f => QmpReply.Generic(f.Reason),
+                _ => QmpReply.Empty,
+            }));
     }
 
     /// <summary>migrate, or with <paramref name="incoming"/> migrate-incoming (the destination's side, after -incoming defer).</summary>
@@ -87,7 +95,8 @@ public static class MigrationCommands
         VmAsk.Run<IMigrationMessage>(vm, new SetParameters(
             args.GetInt("downtime-limit"), args.GetInt("max-bandwidth"), Percent(args, "multifd-channels"),
             args.GetInt("x-completion-timeout"), Percent(args, "cpu-throttle-initial"), Percent(args, "cpu-throttle-increment"),
-            Percent(args, "max-cpu-throttle"), args.GetString("tls-creds"), args.GetString("tls-hostname")), SetParametersName, Answer);
+            Percent(args, "max-cpu-throttle"), args.GetString("tls-creds"), args.GetString("tls-hostname"),
+            CheckpointDelayMs: args.GetInt("x-checkpoint-delay")), SetParametersName, Answer);
 
     /// <summary>A small int argument; out-of-range values stay out of range (clamped, not wrapped) so validation names them.</summary>
     private static int? Percent(QmpArguments args, string name) => args.GetInt(name) is { } v ? (int)Math.Clamp(v, -1, 100_000) : null;
@@ -139,7 +148,28 @@ public static class MigrationJson
                 ["dirty-sync-count"] = ram.DirtySyncCount,
                 ["page-size"] = ram.PageSize,
             };
+        if (info.Checkpoints is { } c) o["x-checkpoints"] = Checkpoints(c);
         if (info.ErrorDesc is { } e) o["error-desc"] = e;
+        return o;
+    }
+
+    /// <summary>Tern's replication figures (QEMU's COLO has none in query-migrate): pauses in ms, bytes of page data.</summary>
+    private static JsonObject Checkpoints(CheckpointInfo c)
+    {
+        var o = new JsonObject
+        {
+            ["taken"] = c.Taken,
+            ["committed"] = c.Committed,
+            ["last-pause"] = Math.Round(c.LastPauseMs, 3),
+            ["pause-p50"] = Math.Round(c.P50PauseMs, 3),
+            ["pause-p99"] = Math.Round(c.P99PauseMs, 3),
+            ["pause-max"] = Math.Round(c.MaxPauseMs, 3),
+            ["last-bytes"] = c.LastBytes,
+            ["total-bytes"] = c.TotalBytes,
+            ["stretched"] = c.Stretched,
+        };
+        if (c.LastCommittedAt is { } at) o["committed-age"] = (long)(DateTimeOffset.UtcNow - at).TotalMilliseconds;
+        if (c.Broken is { } b) o["broken"] = b;
         return o;
     }
 
@@ -154,6 +184,7 @@ public static class MigrationJson
         ["max-cpu-throttle"] = p.ThrottleMaxPercent,
         ["tls-creds"] = p.TlsCreds,
         ["tls-hostname"] = p.TlsHostname,
+        ["x-checkpoint-delay"] = p.CheckpointDelayMs,
     };
 
     public static JsonArray Capabilities(MigrationParameters p) =>
@@ -162,5 +193,6 @@ public static class MigrationJson
         new JsonObject { ["capability"] = "multifd", ["state"] = p.Multifd },
         new JsonObject { ["capability"] = "events", ["state"] = p.Events },
         new JsonObject { ["capability"] = "x-ignore-shared", ["state"] = p.IgnoreShared },
+        new JsonObject { ["capability"] = "x-colo", ["state"] = p.Colo },
     ];
 }

@@ -24,6 +24,30 @@ public sealed record MigrationInfo(MigrationStatus Status)
     public int Round { get; init; }
     public RamInfo? Ram { get; init; }
     public string? ErrorDesc { get; init; }
+    /// <summary>Replication's figures (the x-colo capability), on either side; null in a migration.</summary>
+    public CheckpointInfo? Checkpoints { get; init; }
 
     public static readonly MigrationInfo None = new(MigrationStatus.None);
+}
+
+/// <summary>
+/// Replication's figures as query-migrate reports them under "x-checkpoints": on the primary what it
+/// took and what the standby committed, with the guest's pause per checkpoint; on the standby what
+/// it committed. Pauses in ms; bytes of page data.
+/// </summary>
+public sealed record CheckpointInfo
+{
+    public long Taken { get; init; } = -1;
+    public long Committed { get; init; } = -1;
+    public DateTimeOffset? LastCommittedAt { get; init; }
+    public double LastPauseMs { get; init; }
+    public double P50PauseMs { get; init; }
+    public double P99PauseMs { get; init; }
+    public double MaxPauseMs { get; init; }
+    public ulong LastBytes { get; init; }
+    public ulong TotalBytes { get; init; }
+    /// <summary>Epochs that ran long because too many checkpoints waited for the standby (back-pressure).</summary>
+    public long Stretched { get; init; }
+    /// <summary>Why replication stopped, when it did (the link broke, a checkpoint was refused).</summary>
+    public string? Broken { get; init; }
 }

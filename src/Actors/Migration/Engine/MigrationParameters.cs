@@ -36,6 +36,22 @@ public sealed record MigrationParameters
     /// </summary>
     public bool IgnoreShared { get; init; } = true;
 
+    /// <summary>
+    /// QEMU's x-colo: on the source, `migrate` replicates into a standby instead of moving the VM
+    /// (see MigrationStreamFormat, "Continuous replication"); on the destination, it accepts being
+    /// that standby.
+    /// </summary>
+    public bool Colo { get; init; }
+
+    /// <summary>QEMU's x-checkpoint-delay: the epoch between two checkpoints, in ms (QEMU's default is 20000; Tern's 50).</summary>
+    public long CheckpointDelayMs { get; init; } = 50;
+
+    /// <summary>
+    /// A replicating primary whose standby committed nothing for this long stops its guest (the
+    /// standby may have been promoted). Not a QMP parameter.
+    /// </summary>
+    public long ReplicationFenceAfterMs { get; init; } = 2000;
+
     /// <summary>Send MIGRATION / MIGRATION_PASS events (QEMU's `events` capability).</summary>
     public bool Events { get; init; } = true;
 
@@ -59,5 +75,7 @@ public sealed record MigrationParameters
         : ThrottleInitialPercent is < 1 or > 99 ? $"cpu-throttle-initial {ThrottleInitialPercent} is outside 1..99"
         : ThrottleIncrementPercent is < 1 or > 99 ? $"cpu-throttle-increment {ThrottleIncrementPercent} is outside 1..99"
         : ThrottleMaxPercent is < 1 or > 99 ? $"max-cpu-throttle {ThrottleMaxPercent} is outside 1..99"
+        : CheckpointDelayMs is < 1 or > Wire.MigrationStreamFormat.MaxEpochMs ? $"x-checkpoint-delay {CheckpointDelayMs} is outside 1..{Wire.MigrationStreamFormat.MaxEpochMs} ms"
+        : ReplicationFenceAfterMs <= CheckpointDelayMs ? $"the replication fence-after {ReplicationFenceAfterMs} ms must be longer than an epoch ({CheckpointDelayMs} ms)"
         : null;
 }

@@ -4,8 +4,10 @@ namespace Tern.Actors.Migration.Engine;
 /// A migration's status as query-migrate reports it (StratoVirt's lowercase names). Legal moves:
 /// None -> Setup; Setup -> Active | Failed | Canceled; Active -> Completed | Failed | Canceled;
 /// Completed, Failed and Canceled are final for that migration (a new `migrate` starts at Setup).
+/// A replication (x-colo) goes Active -> Colo once its checkpoints begin, and Colo -> Completed
+/// (the standby promoted, or the primary going on alone), Failed or Canceled; QEMU names it so.
 /// </summary>
-public enum MigrationStatus { None, Setup, Active, Completed, Failed, Canceled }
+public enum MigrationStatus { None, Setup, Active, Completed, Failed, Canceled, Colo }
 
 public static class MigrationStatusNames
 {
@@ -16,6 +18,7 @@ public static class MigrationStatusNames
         MigrationStatus.Active => "active",
         MigrationStatus.Completed => "completed",
         MigrationStatus.Failed => "failed",
+        MigrationStatus.Colo => "colo",
         _ => "canceled",
     };
 

@@ -9,8 +9,9 @@ public sealed class PrimaryEpochsTests
     private static readonly DateTime T0 = new(2026, 12, 7, 0, 0, 0, DateTimeKind.Utc);
     private static readonly TimeSpan Epoch = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Checkpoint 0 (the end of the initial sync) taken and acknowledged at T0.</summary>
     private static PrimaryEpochs Protected(int maxInFlight = 2) =>
-        PrimaryEpochs.Start(Epoch, TimeSpan.FromSeconds(1), maxInFlight).SyncCompleted(T0).Item1;
+        PrimaryEpochs.Start(Epoch, TimeSpan.FromSeconds(1), maxInFlight).SyncCompleted(T0).Item1.Acknowledged(0, T0).Item1;
 
     private static DateTime Ms(int ms) => T0.AddMilliseconds(ms);
 
@@ -115,5 +116,18 @@ public sealed class PrimaryEpochsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => PrimaryEpochs.Start(TimeSpan.Zero, TimeSpan.FromSeconds(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => PrimaryEpochs.Start(Epoch, Epoch));
         Assert.Throws<ArgumentOutOfRangeException>(() => PrimaryEpochs.Start(Epoch, TimeSpan.FromSeconds(1), maxInFlight: 0));
+    }
+
+    [Fact]
+    public void Checkpoint_0_must_be_acknowledged_in_time_and_a_fenced_guest_runs_again_only_when_the_standby_is_declared_lost()
+    {
+        var (p, _) = PrimaryEpochs.Start(Epoch, TimeSpan.FromSeconds(1)).SyncCompleted(T0);
+        Assert.False(p.StandbyReady);
+        (p, var fenced) = p.Tick(Ms(1000)); // checkpoint 0 never acknowledged
+        Assert.IsType<StopGuest>(Assert.Single(fenced));
+        Assert.Equal(ReplicaPhase.Fenced, p.Phase);
+        (p, _) = p.StandbyLost();
+        Assert.Equal(ReplicaPhase.Degraded, p.Phase);
+        Assert.Empty(p.Tick(Ms(2000)).Item2);
     }
 }

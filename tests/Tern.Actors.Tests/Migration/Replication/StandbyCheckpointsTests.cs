@@ -56,4 +56,16 @@ public sealed class StandbyCheckpointsTests
         Assert.Empty(s.Complete(2, verified: true).Item2);
         Assert.Empty(s.Promote().Item2);
     }
+
+    [Fact]
+    public void While_syncing_checkpoint_0_comes_first_and_there_is_nothing_to_promote()
+    {
+        var s = StandbyCheckpoints.Syncing;
+        Assert.Throws<InvalidOperationException>(() => s.Promote());
+        Assert.IsType<RequestResync>(Assert.Single(s.Begin(1).Item2));
+        (s, _) = s.Begin(0);
+        (s, var applied) = s.Complete(0, verified: true);
+        Assert.Equal([new ApplyAndAcknowledge(0)], applied);
+        Assert.Equal([new Resume(0)], s.Promote().Item2);
+    }
 }

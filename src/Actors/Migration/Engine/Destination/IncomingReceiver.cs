@@ -18,6 +18,9 @@ namespace Tern.Actors.Migration.Engine.Destination;
 /// reader validates the stream, the machine validates each state. With TLS (<paramref name="tls"/>,
 /// asked when the connection arrives, so that tls-creds set after -incoming still counts) each
 /// connection's handshake comes first; a failed one fails the migration like a malformed stream.
+/// Given <paramref name="standby"/> (the x-colo capability), it also accepts a replication: the
+/// rounds as usual, then the checkpoints, which the <see cref="Replication.StandbyReceiver"/> it
+/// makes takes over.
 /// </summary>
 public sealed class IncomingReceiver(
     Socket listener,
@@ -26,7 +29,8 @@ public sealed class IncomingReceiver(
     Action<MigrationInfo> progress,
     Action<string> notice,
     CancellationToken cancel,
-    Func<MigrationTls?>? tls = null)
+    Func<MigrationTls?>? tls = null,
+    Func<Stream, MigrationStreamReader, Replication.StandbyReceiver?>? standby = null)
 {
     private static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(60);
     /// <summary>How long a new connection may take for its TLS handshake, and then to send the stream header, before it is dropped as a stray.</summary>
@@ -146,14 +150,22 @@ public sealed class IncomingReceiver(
         Report(_info with { Status = MigrationStatus.Active, SetupTimeMs = _clock.ElapsedMilliseconds });
 
         var states = new IncomingStates();
-        bool? wasRunning = null;
-        (long Written, byte[] Tail)? console = null;
+        Replication.StandbyReceiver? replica = null;
         while (true)
         {
             switch (reader.ReadNext())
             {
                 case MigrationSection.RamApplied:
                     break;
+                case MigrationSection.Replicate:
+                    replica = standby?.Invoke(stream, reader)
+                        ?? throw new MigrationFailedException("the source asked for a standby; this side is not one (set the x-colo capability here)");
+                    MigrationBackChannel.Write(stream, new MigrationReply.Ack(MigrationStreamFormat.ReplicateReady));
+                    Report(_info with { TotalTimeMs = _clock.ElapsedMilliseconds });
+                    break;
+                case MigrationSection.Checkpoint first:
+                    Report(_info with { Status = MigrationStatus.Colo, TotalTimeMs = _clock.ElapsedMilliseconds });
+                    return replica!.Run(first, _info);
                 case MigrationSection.SharedRam offer:
                     if (IncomingSharedRam.Take(offer, stream, socket, security is not null, reader, destination.Memory, SilenceLimit))
                         Report(_info with { TotalTimeMs = _clock.ElapsedMilliseconds, Ram = SharedRamInfo(reader) });
@@ -174,22 +186,13 @@ public sealed class IncomingReceiver(
                     });
                     MigrationBackChannel.Write(stream, new MigrationReply.Ack(r.Round)); // the source waits for it before its next step
                     break;
-                case MigrationSection.State s when s.ComponentId == RunStateComponent.Id:
-                    RequireVersion(s, RunStateComponent.Version);
-                    wasRunning = RunStateComponent.Decode(s.Data);
-                    break;
-                case MigrationSection.State s when s.ComponentId == ConsoleComponent.Id:
-                    RequireVersion(s, ConsoleComponent.Version);
-                    if (console is not null) throw new MigrationStreamException($"state '{s.ComponentId}' appears twice");
-                    console = ConsoleComponent.Decode(s.Data);
-                    break;
                 case MigrationSection.State s:
-                    states.Add(s.ComponentId, s.Version, s.Data);
+                    states.Take(s);
                     break;
                 case MigrationSection.Cancel:
                     return (Final(MigrationStatus.Canceled, "the source canceled the migration"), GuestAfterMigration.Discarded);
                 case MigrationSection.End:
-                    return Finish(stream, states.All, wasRunning ?? throw new MigrationFailedException("the stream ended without the guest's run state"), console);
+                    return Finish(stream, states.All, states.WasRunning ?? throw new MigrationFailedException("the stream ended without the guest's run state"), states.Console);
                 case MigrationSection.Config:
                     throw new MigrationFailedException("a second configuration section arrived");
             }
@@ -199,12 +202,6 @@ public sealed class IncomingReceiver(
     /// <summary>RAM that arrived by descriptor: nothing was copied, all of it is here.</summary>
     private RamInfo SharedRamInfo(MigrationStreamReader reader) =>
         new((ulong)reader.BytesRead, 0, destination.Memory.TotalSize, 0, 0, 0, 0, 0, 0);
-
-    /// <summary>The components the receiver reads itself (not the machine's) come in one version each.</summary>
-    private static void RequireVersion(MigrationSection.State s, uint version)
-    {
-        if (s.Version != version) throw new MigrationFailedException($"{s.ComponentId} version {s.Version} is not supported");
-    }
 
     private (MigrationInfo, GuestAfterMigration) Finish(Stream stream, IReadOnlyList<ComponentState> states, bool wasRunning,
         (long Written, byte[] Tail)? console)

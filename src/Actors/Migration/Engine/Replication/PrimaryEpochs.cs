@@ -71,10 +71,16 @@ public sealed record PrimaryEpochs(
 
     private static readonly IReadOnlyList<EpochAction> None = [];
 
-    /// <summary>The initial sync has put a paused standby in place, holding checkpoint 0: epoch 1 begins now.</summary>
+    /// <summary>
+    /// Checkpoint 0, which ends the initial sync, was just taken: epoch 1 begins now, and its output
+    /// is held. Checkpoint 0 must be acknowledged like any other (within fence-after).
+    /// </summary>
     public (PrimaryEpochs, IReadOnlyList<EpochAction>) SyncCompleted(DateTime now) => Phase == ReplicaPhase.Syncing
-        ? (this with { Phase = ReplicaPhase.Protected, EpochStarted = now }, None)
+        ? (this with { Phase = ReplicaPhase.Protected, Taken = 0, Acked = -1, EpochStarted = now, OldestUnackedAt = now }, None)
         : (this, None);
+
+    /// <summary>The standby has committed checkpoint 0 at least: it could take over.</summary>
+    public bool StandbyReady => Acked >= 0 && Phase == ReplicaPhase.Protected;
 
     /// <summary>The clock: takes the next checkpoint when the epoch has run its length (and back-pressure allows), and fences on an overdue acknowledgement.</summary>
     public (PrimaryEpochs, IReadOnlyList<EpochAction>) Tick(DateTime now)
@@ -99,8 +105,11 @@ public sealed record PrimaryEpochs(
         return (this with { Acked = epoch, OldestUnackedAt = epoch == Taken ? null : now }, [new EpochAction.ReleaseOutput(epoch)]);
     }
 
-    /// <summary>The manager persisted that the standby is gone: the guest goes on alone, all its held output released.</summary>
-    public (PrimaryEpochs, IReadOnlyList<EpochAction>) StandbyLost() => Phase is ReplicaPhase.Protected or ReplicaPhase.Syncing
+    /// <summary>
+    /// The manager persisted that the standby is gone (so it was never promoted): the guest goes on
+    /// alone, all its held output released; a guest stopped by fencing may run again.
+    /// </summary>
+    public (PrimaryEpochs, IReadOnlyList<EpochAction>) StandbyLost() => Phase is ReplicaPhase.Protected or ReplicaPhase.Syncing or ReplicaPhase.Fenced
         ? (this with { Phase = ReplicaPhase.Degraded, OldestUnackedAt = null },
             Phase == ReplicaPhase.Protected ? [new EpochAction.ReleaseOutput(Taken + 1)] : None)
         : (this, None);

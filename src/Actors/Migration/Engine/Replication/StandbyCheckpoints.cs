@@ -18,7 +18,8 @@ public abstract record StandbyAction
 
 /// <summary>
 /// The standby's checkpoint state machine, a pure function of the events it is given. The standby
-/// holds a paused guest at its last committed checkpoint (0: the end of the initial sync). A
+/// holds a paused guest at its last committed checkpoint (0 ends the initial sync; -1: none yet,
+/// nothing to resume from). A
 /// checkpoint arrives in parts into a staging area, separate from the guest; only once it is
 /// complete and has passed its checks is it applied and acknowledged. One that fails its checks,
 /// or that does not follow the committed one, is discarded, the committed one stands, and the
@@ -28,6 +29,9 @@ public abstract record StandbyAction
 /// </summary>
 public sealed record StandbyCheckpoints(long Committed, long? Staging, bool Promoted)
 {
+    /// <summary>The initial sync runs: checkpoint 0 comes next.</summary>
+    public static readonly StandbyCheckpoints Syncing = new(-1, null, false);
+
     public static readonly StandbyCheckpoints AfterSync = new(0, null, false);
 
     private static readonly IReadOnlyList<StandbyAction> None = [];
@@ -57,6 +61,7 @@ public sealed record StandbyCheckpoints(long Committed, long? Staging, bool Prom
     public (StandbyCheckpoints, IReadOnlyList<StandbyAction>) Promote()
     {
         if (Promoted) return (this, None);
+        if (Committed < 0) throw new InvalidOperationException("no checkpoint was committed: there is nothing to resume");
         var actions = new List<StandbyAction>();
         if (Staging is { } partial) actions.Add(new StandbyAction.DiscardStaged(partial));
         actions.Add(new StandbyAction.Resume(Committed));

@@ -57,6 +57,8 @@ public sealed class PrecopySender
     private bool _committed;
     private bool _disksHandedOver;
     private ulong _syncs;
+    private volatile Replication.PrimaryReplicator? _replicator;
+    private volatile bool _standbyLost;
 
     /// <param name="secure">The TLS handshake over the main socket, the first step of <see cref="Run"/> (null: plain).</param>
     /// <param name="connectChannel">Opens another connection to the destination, for multifd's data channels (null: one socket only).</param>
@@ -85,6 +87,16 @@ public sealed class PrecopySender
         catch (Exception e) when (e is ObjectDisposedException or SocketException) { } // the migration has ended meanwhile
     }
 
+    /// <summary>What the guest sends out while it is replicated, held until committed (null: nothing held).</summary>
+    public Replication.IReplicaOutput? ReplicaOutput { get; init; }
+
+    /// <summary>From any thread, in a replication: the standby is gone for good, the guest goes on alone here (x-colo-lost-heartbeat).</summary>
+    public void StandbyLost()
+    {
+        _standbyLost = true;
+        _replicator?.StandbyLost();
+    }
+
     /// <summary>Runs the migration to its end and returns the final info and what became of the guest.</summary>
     public (MigrationInfo Info, GuestAfterMigration Guest) Run()
     {
@@ -106,7 +118,9 @@ public sealed class PrecopySender
             if (_secure is not null) _stream = _secure((NetworkStream)_stream);
             var writer = new MigrationStreamWriter(_stream, _source.Memory);
             Setup(writer);
-            if (HandOverRam(writer))
+            bool replicate = _parameters().Colo;
+            if (replicate) OfferReplication(writer);
+            else if (HandOverRam(writer))
             {
                 Report(_info with { Status = MigrationStatus.Active }, newPass: false);
                 _source.RehearseSave(); // nothing runs beside it here; its one-time costs stay out of the pause
@@ -114,7 +128,7 @@ public sealed class PrecopySender
                 return (_info with { Status = MigrationStatus.Completed, DowntimeMs = handedDowntime, TotalTimeMs = Ms(), Ram = _info.Ram! with { Remaining = 0 } },
                     GuestAfterMigration.MovedAway);
             }
-            OpenChannels(writer);
+            if (!replicate) OpenChannels(writer);
             tracker.Start();
             Report(_info with { Status = MigrationStatus.Active }, newPass: false);
             // Rehearsed beside the first pass rather than before it (when the warm-up has not done it
@@ -123,6 +137,7 @@ public sealed class PrecopySender
             _rehearsal = Task.Run(_source.RehearseSave);
             Precopy(writer, tracker);
             _rehearsal.GetAwaiter().GetResult();
+            if (replicate) return Replicate(writer, tracker);
             long downtime = StopAndCopy(writer, tracker);
             var done = _info with { Status = MigrationStatus.Completed, DowntimeMs = downtime, TotalTimeMs = Ms(), Ram = _info.Ram! with { Remaining = 0 } };
             return (done, GuestAfterMigration.MovedAway);
@@ -204,6 +219,31 @@ public sealed class PrecopySender
         writer.Flush();
         ExpectAck(0, "configuration");
         _info = _info with { SetupTimeMs = Ms(), Ram = EmptyRam() };
+    }
+
+    /// <summary>x-colo: asks the destination to be a standby; it must agree before any page goes.</summary>
+    private void OfferReplication(MigrationStreamWriter writer)
+    {
+        writer.WriteReplicate((uint)_parameters().CheckpointDelayMs);
+        writer.Flush();
+        ExpectAck(MigrationStreamFormat.ReplicateReady, "replication");
+    }
+
+    /// <summary>
+    /// The rounds converged: instead of stopping and copying, checkpoint 0 and the epochs follow
+    /// (<see cref="Replication.PrimaryReplicator"/>) until the standby is declared lost or the
+    /// replication is canceled; the guest stays here either way.
+    /// </summary>
+    private (MigrationInfo, GuestAfterMigration) Replicate(MigrationStreamWriter writer, DirtyPageTracker tracker)
+    {
+        var p = _parameters();
+        var replicator = new Replication.PrimaryReplicator(_source, writer, _stream, tracker,
+            TimeSpan.FromMilliseconds(p.CheckpointDelayMs), TimeSpan.FromMilliseconds(p.ReplicationFenceAfterMs), ReplicaOutput,
+            info => Report(_info with { Status = MigrationStatus.Colo, TotalTimeMs = Ms(), Checkpoints = info }, newPass: false), _cancel);
+        _replicator = replicator;
+        if (_standbyLost) replicator.StandbyLost();
+        var (status, error, guest) = replicator.Run(_runs);
+        return (_info with { Status = status, ErrorDesc = error, TotalTimeMs = Ms() }, guest);
     }
 
     /// <summary>Multifd: announces the data channels on the main socket, then connects them.</summary>
@@ -425,6 +465,7 @@ public sealed class PrecopySender
     {
         MigrationReply.Ack a => $"Ack({a.Seq})",
         MigrationReply.Error e => $"error '{e.Text}'",
+        MigrationReply.Committed c => $"Committed({c.Epoch})",
         _ => "Done",
     };
 

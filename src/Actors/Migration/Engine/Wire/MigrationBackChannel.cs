@@ -37,11 +37,17 @@ public abstract record MigrationReply
     {
         public static readonly Done Instance = new();
     }
+
+    /// <summary>
+    /// Destination to source, in replication only: checkpoints up to <paramref name="Epoch"/> are
+    /// applied on the standby (cumulative), so their output may go out.
+    /// </summary>
+    public sealed record Committed(ulong Epoch) : MigrationReply;
 }
 
 /// <summary>
 /// The back channel: frames that are not stream sections, on the main socket. The destination
-/// writes them against the stream's direction throughout: Ack, Error, and its final Done. The
+/// writes them against the stream's direction throughout: Ack, Error, Committed (replication), and its final Done. The
 /// source writes exactly one, in the stream's direction, once the destination has answered End
 /// with Ack(<see cref="MigrationStreamFormat.RestoredSeq"/>): Done to commit, or Error to refuse
 /// or cancel the switch-over; the destination, past End, reads a frame there rather than a
@@ -52,6 +58,7 @@ public abstract record MigrationReply
 /// type 1 Ack     payload: seq u32                                    (4 bytes)
 /// type 2 Error   payload: text length u16 | text (UTF-8, 0..1024 bytes)  (2 + text length)
 /// type 3 Done    payload: none
+/// type 4 Committed  payload: epoch u64                               (8 bytes)
 /// </code>
 /// <c>crc</c> is CRC32C of the frame from the magic to the end of the payload. Each side reads
 /// the other's frames as untrusted: a wrong magic, an unknown type, a payload length that does not
@@ -64,7 +71,7 @@ public static class MigrationBackChannel
     public const byte Magic = 0xB7;
     public const int MaxErrorTextBytes = 1024;
     private const int HeadBytes = 4;
-    private const byte AckType = 1, ErrorType = 2, DoneType = 3;
+    private const byte AckType = 1, ErrorType = 2, DoneType = 3, CommittedType = 4;
 
     public static byte[] Encode(MigrationReply reply)
     {
@@ -72,14 +79,19 @@ public static class MigrationBackChannel
         int payload = reply switch
         {
             MigrationReply.Ack => 4,
+            MigrationReply.Committed => 8,
             MigrationReply.Error => 2 + text.Length,
             _ => 0,
         };
         var frame = new byte[HeadBytes + payload + 4];
         frame[0] = Magic;
-        frame[1] = reply switch { MigrationReply.Ack => AckType, MigrationReply.Error => ErrorType, _ => DoneType };
+        frame[1] = reply switch
+        {
+            MigrationReply.Ack => AckType, MigrationReply.Error => ErrorType, MigrationReply.Committed => CommittedType, _ => DoneType,
+        };
         BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(2), (ushort)payload);
         if (reply is MigrationReply.Ack ack) BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(HeadBytes), ack.Seq);
+        if (reply is MigrationReply.Committed c) BinaryPrimitives.WriteUInt64LittleEndian(frame.AsSpan(HeadBytes), c.Epoch);
         if (reply is MigrationReply.Error)
         {
             BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(HeadBytes), (ushort)text.Length);
@@ -129,6 +141,7 @@ public static class MigrationBackChannel
             AckType => length == 4,
             ErrorType => length is >= 2 and <= 2 + MaxErrorTextBytes,
             DoneType => length == 0,
+            CommittedType => length == 8,
             _ => throw new MigrationStreamException($"back-channel message type 0x{head[1]:x2} unknown"),
         };
         if (!fits) throw new MigrationStreamException($"back-channel {TypeName(head[1])} with a payload of {length} bytes");
@@ -145,6 +158,8 @@ public static class MigrationBackChannel
         {
             case AckType:
                 return new MigrationReply.Ack(BinaryPrimitives.ReadUInt32LittleEndian(payload));
+            case CommittedType:
+                return new MigrationReply.Committed(BinaryPrimitives.ReadUInt64LittleEndian(payload));
             case ErrorType:
                 int textLength = BinaryPrimitives.ReadUInt16LittleEndian(payload);
                 if (textLength != payload.Length - 2)
@@ -162,6 +177,7 @@ public static class MigrationBackChannel
         AckType => "Ack",
         ErrorType => "Error",
         DoneType => "Done",
+        CommittedType => "Committed",
         _ => $"type 0x{type:x2}",
     };
 

@@ -16,6 +16,21 @@ public abstract record MigrationSection
     /// <summary>The source offers its shared RAM, <paramref name="RamBytes"/> long, by descriptor instead of by copy.</summary>
     public sealed record SharedRam(ulong RamBytes) : MigrationSection;
 
+    /// <summary>The source asks this side to be a standby, checkpointed every <paramref name="EpochMs"/> ms.</summary>
+    public sealed record Replicate(uint EpochMs) : MigrationSection;
+
+    /// <summary>Checkpoint <paramref name="Epoch"/> begins: stage what follows apart from the guest.</summary>
+    public sealed record Checkpoint(ulong Epoch) : MigrationSection;
+
+    /// <summary>Pages of the open checkpoint, checked: <paramref name="Gpas"/> increasing and inside guest RAM, <paramref name="Data"/> one page each (the array is the reader's payload, from offset <paramref name="DataOffset"/>).</summary>
+    public sealed record CheckpointRam(ulong[] Gpas, byte[] Payload, int DataOffset) : MigrationSection
+    {
+        public ReadOnlySpan<byte> Page(int index) => Payload.AsSpan(DataOffset + index * MigrationStreamFormat.PageSize, MigrationStreamFormat.PageSize);
+    }
+
+    /// <summary>Checkpoint <paramref name="Epoch"/> arrived whole: its counts and digest matched.</summary>
+    public sealed record CheckpointEnd(ulong Epoch, ulong Pages, uint States) : MigrationSection;
+
     /// <summary>A batch of pages now written into guest memory.</summary>
     public sealed record RamApplied(RamTransferStats Stats) : MigrationSection;
 

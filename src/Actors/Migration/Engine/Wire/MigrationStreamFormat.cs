@@ -91,6 +91,12 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// 6 Cancel      empty: the migration is abandoned; the destination discards the VM
 /// 7 Channel     session id (16 random bytes), data channel count u16 (1..64), this socket's index u16
 /// 8 SharedRam   guest RAM bytes u64: an offer to hand RAM over by descriptor (below)
+/// 9 Replicate   epoch length in ms u32 (1..60000): the source asks to replicate (below)
+/// 10 Checkpoint epoch u64: checkpoint <i>epoch</i> begins
+/// 11 CheckpointRam  count u32 (1..1024), count x gpa u64 (page-aligned, increasing, inside guest
+///               RAM), then count pages of 4 KiB: all inside the payload, so the section's crc
+///               covers the data
+/// 12 CheckpointEnd  epoch u64, pages u64, states u32, digest u32: checkpoint <i>epoch</i> is whole
 /// </code>
 /// <para><b>Shared RAM handed over</b> (same host): when the source's RAM is a shared mapping of a file
 /// no one else can open (<c>-machine mem-share=on</c>: a memfd), the socket is a UNIX socket without
@@ -120,6 +126,38 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// Neither side punches the shared pages out of the file afterwards (a discard only unmaps). The
 /// marker byte is outside the section framing; the reader requires an empty buffer after SharedRam,
 /// and the source sends the byte only after Ack(0xFFFFFFF1), so no buffered read can swallow it.</para>
+/// <para><b>Continuous replication</b> (the <c>x-colo</c> capability on both sides; issue 18's
+/// protected VMs): the source is the primary, the destination a standby that never runs the guest
+/// unless promoted. The source sends Replicate right after Config's Ack(0) (the RAM is never
+/// handed over and no Channel follows: one socket), then the rounds as above with the guest
+/// running, applied straight into the standby's memory. Where a migration would stop and copy,
+/// the checkpoints begin and go on until one side ends them:</para>
+/// <code>
+/// source writes                       destination answers
+/// Replicate(epoch ms)                 Ack(0xFFFFFFF3) a standby, ready; or Error "... not a standby"
+/// Ram* RoundEnd(n)                    Ack(n)   the initial sync, as the rounds above
+/// -- every epoch, with the guest paused on the source only while it copies into a local buffer --
+/// Checkpoint(e)                       (none)   e = 0, 1, 2 ... in order; 0 ends the initial sync
+/// CheckpointRam*                      (none)   the pages dirtied in epoch e, staged apart from the guest
+/// State* ... "vm/run" ["vm/console"]  (none)   every component's state, staged
+/// CheckpointEnd(e, pages, states, digest)
+///                                     Committed(e) the checkpoint was whole and verified, and is applied:
+///                                              the pages copied into guest memory, the state restored
+///                                              (the guest still does not run)
+/// Cancel                              (none)   replication ended by the source: the standby discards
+/// </code>
+/// <para>The source may write checkpoint e+1 before Committed(e) arrives (at most a few in
+/// flight); Committed is cumulative. CheckpointEnd's <c>pages</c> and <c>states</c> count the
+/// checkpoint's pages and State sections, and <c>digest</c> is CRC32C over every byte of its
+/// sections from Checkpoint to the last before CheckpointEnd (headers, payloads and crcs), so a
+/// section lost, repeated or reordered is caught though each section's own crc holds. The reader
+/// checks a checkpoint as it does every section, and also: Checkpoint only after the initial rounds
+/// began (Replicate accepted) and with the next epoch number, never while one is open; Checkpoint
+/// Ram and State only inside one; CheckpointEnd with the open epoch, the counts and the digest;
+/// no Ram, RoundEnd or End section once the checkpoints began. A checkpoint that fails a check
+/// is never applied: the standby keeps the last committed one, answers Error and closes; the
+/// source must sync afresh. A broken connection leaves the standby holding its last committed
+/// checkpoint, paused, until it is promoted (its guest resumes from there) or discarded.</para>
 /// <para><b>Ram page data</b>: right after a Ram section's crc come the bytes of its data ranges, in
 /// table order, with no framing. The writer sends them straight from guest memory and the reader
 /// receives them straight into guest memory, so no page is copied through a buffer on either
@@ -191,6 +229,18 @@ public static class MigrationStreamFormat
     /// <summary>Ack of the descriptor: it is mapped here as the guest's RAM; send the state.</summary>
     public const uint SharedRamMapped = 0xFFFF_FFF2;
 
+    /// <summary>Ack of Replicate: this side is a standby and takes checkpoints.</summary>
+    public const uint ReplicateReady = 0xFFFF_FFF3;
+    public const int ReplicateBytes = 4;
+    public const uint MaxEpochMs = 60_000;
+    public const int CheckpointBytes = 8;
+    public const int CheckpointEndBytes = 8 + 8 + 4 + 4;
+    /// <summary>count, gpas, pages: at most 4 MiB of page data per CheckpointRam section.</summary>
+    public const int MaxCheckpointRamBytes = 4 + MaxRamDataPages * (8 + PageSize);
+
+    /// <summary>The payload length a CheckpointRam section of <paramref name="pages"/> pages has.</summary>
+    public static int CheckpointRamBytes(int pages) => 4 + pages * (8 + PageSize);
+
     /// <summary>
     /// The destination's back-channel Ack of End: the final state is restored and the image locks
     /// are taken; the guest does not run there before the source's commit (see the sequence).
@@ -212,4 +262,8 @@ public enum MigrationSectionKind : byte
     Cancel = 6,
     Channel = 7,
     SharedRam = 8,
+    Replicate = 9,
+    Checkpoint = 10,
+    CheckpointRam = 11,
+    CheckpointEnd = 12,
 }

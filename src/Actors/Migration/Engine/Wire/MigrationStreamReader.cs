@@ -26,6 +26,13 @@ public sealed class MigrationStreamReader
     private Phase _phase = Phase.Header;
     private uint _lastRound;
     private ulong _pagesSinceRoundEnd;
+    private readonly GuestMemory _memory;
+    /// <summary>Replicate was read: checkpoints may follow the rounds.</summary>
+    private bool _replicating;
+    /// <summary>The last checkpoint that ended (null: none yet, the rounds may still run).</summary>
+    private ulong? _lastCheckpoint;
+    /// <summary>The open checkpoint: its epoch, digest so far and what it carried.</summary>
+    private (ulong Epoch, uint Digest, ulong Pages, uint States)? _checkpoint;
 
     /// <param name="unverified">Shared when several sockets carry one migration; a fresh ledger otherwise.</param>
     public MigrationStreamReader(Stream stream, GuestMemory memory, UnverifiedPages? unverified = null)
@@ -36,6 +43,7 @@ public sealed class MigrationStreamReader
     private MigrationStreamReader(Stream stream, GuestMemory memory, UnverifiedPages? unverified, bool dataChannel)
     {
         _dataChannel = dataChannel;
+        _memory = memory;
         _input = new StreamInput(stream);
         Unverified = unverified ?? new UnverifiedPages(memory);
         _ram = new RamSectionApplier(memory, _input, Unverified);
@@ -94,6 +102,7 @@ public sealed class MigrationStreamReader
         var section = ReadSection(phase);
         _phase = section is MigrationSection.End or MigrationSection.Cancel ? Phase.Finished
             : phase is Phase.Config ? Phase.FirstBody
+            : section is MigrationSection.Replicate ? Phase.Body
             : section is MigrationSection.SharedRam ? phase // a declined offer: Channel may still come
             : _dataChannel ? Phase.DataBody : Phase.Body;
         return section;
@@ -132,7 +141,7 @@ public sealed class MigrationStreamReader
         CheckPayloadLimit(kind, payloadLength);
 
         int length = (int)payloadLength;
-        byte[] owned = kind is MigrationSectionKind.Config or MigrationSectionKind.State ? new byte[length] : _table;
+        byte[] owned = kind is MigrationSectionKind.Config or MigrationSectionKind.State or MigrationSectionKind.CheckpointRam ? new byte[length] : _table;
         var payload = owned.AsSpan(0, length);
         _input.ReadExactly(payload, $"the {kind} section");
         Span<byte> crcBytes = stackalloc byte[CrcBytes];
@@ -145,12 +154,23 @@ public sealed class MigrationStreamReader
         if (kind != MigrationSectionKind.State && version != SectionVersion)
             throw new MigrationStreamException($"{kind} section version {version} unsupported (expected {SectionVersion})");
         long sectionBytes = headerLength + length + CrcBytes;
+        if (_checkpoint is { } open && kind != MigrationSectionKind.CheckpointEnd)
+            _checkpoint = open with { Digest = Crc32C.Append(Crc32C.Append(Crc32C.Append(open.Digest, h[..headerLength]), payload), crcBytes) };
 
         switch (kind)
         {
+            case MigrationSectionKind.Replicate:
+                return Replicate(payload);
+            case MigrationSectionKind.Checkpoint:
+                return BeginCheckpoint(payload, h[..headerLength], crcBytes);
+            case MigrationSectionKind.CheckpointRam:
+                return CheckpointRam(owned);
+            case MigrationSectionKind.CheckpointEnd:
+                return EndCheckpoint(payload);
             case MigrationSectionKind.Config:
                 return new MigrationSection.Config(DecodeFingerprint(payload));
             case MigrationSectionKind.State:
+                if (_checkpoint is { } c) _checkpoint = c with { States = c.States + 1 };
                 return new MigrationSection.State(id, version, owned);
             case MigrationSectionKind.Ram:
                 var stats = _ram.Apply(payload, sectionBytes);
@@ -202,9 +222,87 @@ public sealed class MigrationStreamReader
             Phase.FirstBody or Phase.Body when kind == MigrationSectionKind.Config => "second Config section",
             Phase.Body when kind == MigrationSectionKind.Channel => "Channel section after the migration began",
             Phase.Body when kind == MigrationSectionKind.SharedRam => "SharedRam section after the migration began",
-            _ => null,
+            _ => CheckReplicationOrder(phase, kind),
         };
         if (wrong is not null) throw new MigrationStreamException(wrong);
+    }
+
+    /// <summary>The replication part's order (see the format): null when <paramref name="kind"/> may come now.</summary>
+    private string? CheckReplicationOrder(Phase phase, MigrationSectionKind kind)
+    {
+        bool inCheckpoint = _checkpoint is not null, began = _lastCheckpoint is not null || inCheckpoint;
+        return kind switch
+        {
+            MigrationSectionKind.Replicate when phase != Phase.FirstBody || _replicating => "Replicate section after the migration began",
+            MigrationSectionKind.Channel or MigrationSectionKind.SharedRam when _replicating => $"{kind} section in a replication",
+            MigrationSectionKind.Checkpoint when !_replicating => "Checkpoint section in a migration that is not a replication",
+            MigrationSectionKind.Checkpoint when inCheckpoint => $"Checkpoint section inside checkpoint {_checkpoint!.Value.Epoch}",
+            MigrationSectionKind.CheckpointRam or MigrationSectionKind.CheckpointEnd when !inCheckpoint => $"{kind} section outside a checkpoint",
+            MigrationSectionKind.State when _replicating && !inCheckpoint => "State section outside a checkpoint",
+            MigrationSectionKind.End when _replicating => "End section in a replication (it ends with Cancel)",
+            MigrationSectionKind.Ram or MigrationSectionKind.RoundEnd when began => $"{kind} section after the checkpoints began",
+            MigrationSectionKind.Cancel when inCheckpoint => $"Cancel section inside checkpoint {_checkpoint!.Value.Epoch}",
+            _ => null,
+        };
+    }
+
+    private MigrationSection Replicate(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != ReplicateBytes) throw new MigrationStreamException($"Replicate payload of {payload.Length} bytes (expected {ReplicateBytes})");
+        uint epochMs = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+        if (epochMs is < 1 or > MaxEpochMs) throw new MigrationStreamException($"Replicate epoch of {epochMs} ms is outside 1..{MaxEpochMs}");
+        _replicating = true;
+        return new MigrationSection.Replicate(epochMs);
+    }
+
+    private MigrationSection BeginCheckpoint(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> header, ReadOnlySpan<byte> crc)
+    {
+        if (payload.Length != CheckpointBytes) throw new MigrationStreamException($"Checkpoint payload of {payload.Length} bytes (expected {CheckpointBytes})");
+        ulong epoch = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+        ulong expected = _lastCheckpoint is { } last ? last + 1 : 0;
+        if (epoch != expected) throw new MigrationStreamException($"Checkpoint {epoch} where checkpoint {expected} was due");
+        _checkpoint = (epoch, Crc32C.Append(Crc32C.Append(Crc32C.Append(Crc32C.Start, header), payload), crc), 0, 0);
+        return new MigrationSection.Checkpoint(epoch);
+    }
+
+    private MigrationSection CheckpointRam(byte[] payload)
+    {
+        if (payload.Length < 4) throw new MigrationStreamException($"CheckpointRam payload of {payload.Length} bytes");
+        uint count = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+        if (count is < 1 or > MaxRamDataPages) throw new MigrationStreamException($"CheckpointRam with {count} pages (1..{MaxRamDataPages} allowed)");
+        if (payload.Length != CheckpointRamBytes((int)count))
+            throw new MigrationStreamException($"CheckpointRam payload of {payload.Length} bytes does not fit {count} pages ({CheckpointRamBytes((int)count)})");
+        var gpas = new ulong[count];
+        for (int i = 0; i < count; i++)
+        {
+            ulong gpa = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(4 + i * 8));
+            if (gpa % PageSize != 0) throw new MigrationStreamException($"CheckpointRam page 0x{gpa:x} is not page-aligned");
+            if (i > 0 && gpa <= gpas[i - 1]) throw new MigrationStreamException($"CheckpointRam page 0x{gpa:x} does not follow 0x{gpas[i - 1]:x}");
+            if (!_memory.IsRam(gpa, PageSize)) throw new MigrationStreamException($"CheckpointRam page 0x{gpa:x} is not guest RAM");
+            gpas[i] = gpa;
+        }
+        var c = _checkpoint!.Value;
+        _checkpoint = c with { Pages = c.Pages + count };
+        return new MigrationSection.CheckpointRam(gpas, payload, 4 + (int)count * 8);
+    }
+
+    private MigrationSection EndCheckpoint(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != CheckpointEndBytes) throw new MigrationStreamException($"CheckpointEnd payload of {payload.Length} bytes (expected {CheckpointEndBytes})");
+        var c = _checkpoint!.Value;
+        ulong epoch = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+        ulong pages = BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]);
+        uint states = BinaryPrimitives.ReadUInt32LittleEndian(payload[16..]);
+        uint digest = BinaryPrimitives.ReadUInt32LittleEndian(payload[20..]);
+        string? wrong = epoch != c.Epoch ? $"CheckpointEnd of {epoch} closes checkpoint {c.Epoch}"
+            : pages != c.Pages ? $"checkpoint {epoch} claims {pages} pages, {c.Pages} arrived"
+            : states != c.States ? $"checkpoint {epoch} claims {states} states, {c.States} arrived"
+            : digest != Crc32C.Finish(c.Digest) ? $"checkpoint {epoch} digest 0x{digest:x8} does not match its sections (0x{Crc32C.Finish(c.Digest):x8})"
+            : null;
+        if (wrong is not null) throw new MigrationStreamException(wrong);
+        _checkpoint = null;
+        _lastCheckpoint = epoch;
+        return new MigrationSection.CheckpointEnd(epoch, pages, states);
     }
 
     private MigrationSection Channel(ReadOnlySpan<byte> payload)
@@ -232,6 +330,10 @@ public sealed class MigrationStreamReader
             MigrationSectionKind.RoundEnd => RoundEndBytes,
             MigrationSectionKind.Channel => ChannelBytes,
             MigrationSectionKind.SharedRam => SharedRamBytes,
+            MigrationSectionKind.Replicate => ReplicateBytes,
+            MigrationSectionKind.Checkpoint => CheckpointBytes,
+            MigrationSectionKind.CheckpointRam => MaxCheckpointRamBytes,
+            MigrationSectionKind.CheckpointEnd => CheckpointEndBytes,
             _ => 0,
         };
         if (length <= limit) return;

@@ -31,6 +31,8 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
     private readonly byte[] _section = new byte[MaxSectionHeaderBytes + MaxRamTableBytes + CrcBytes];
     private uint _round;
     private ulong _pagesThisRound;
+    /// <summary>The open checkpoint: its digest so far and what it carried (see the format's replication part).</summary>
+    private (ulong Epoch, uint Digest, ulong Pages, uint States)? _checkpoint;
 
     /// <summary>Every byte written so far.</summary>
     public long BytesWritten { get; private set; }
@@ -83,6 +85,7 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
         if (state.Length > MaxStateBytes)
             throw new ArgumentException($"state of {state.Length} bytes is over the {MaxStateBytes >> 20} MiB limit", nameof(state));
         WriteSection(MigrationSectionKind.State, componentId, version, state);
+        if (_checkpoint is { } c) _checkpoint = c with { States = c.States + 1 };
     }
 
     /// <summary>Closes the current round: its number (1, 2, ...) and the pages sent since the previous RoundEnd.</summary>
@@ -100,6 +103,54 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
     }
 
     public void WriteEnd() => WriteSection(MigrationSectionKind.End, "", SectionVersion, []);
+
+    /// <summary>Asks the destination to be a standby, taking a checkpoint every <paramref name="epochMs"/> ms.</summary>
+    public void WriteReplicate(uint epochMs)
+    {
+        Span<byte> payload = stackalloc byte[ReplicateBytes];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, epochMs);
+        WriteSection(MigrationSectionKind.Replicate, "", SectionVersion, payload);
+    }
+
+    /// <summary>Opens checkpoint <paramref name="epoch"/>: its pages and states follow, then <see cref="WriteCheckpointEnd"/>.</summary>
+    public void WriteCheckpoint(ulong epoch)
+    {
+        if (_checkpoint is not null) throw new InvalidOperationException("a checkpoint is already open");
+        _checkpoint = (epoch, Crc32C.Start, 0, 0);
+        Span<byte> payload = stackalloc byte[CheckpointBytes];
+        BinaryPrimitives.WriteUInt64LittleEndian(payload, epoch);
+        WriteSection(MigrationSectionKind.Checkpoint, "", SectionVersion, payload);
+    }
+
+    /// <summary>Pages of the open checkpoint: <paramref name="gpas"/> increasing, <paramref name="data"/> their bytes in order, in sections of at most 1024 pages.</summary>
+    public void WriteCheckpointRam(ReadOnlySpan<ulong> gpas, ReadOnlySpan<byte> data)
+    {
+        if (_checkpoint is null) throw new InvalidOperationException("no checkpoint is open");
+        if (data.Length != gpas.Length * PageSize) throw new ArgumentException("one page of data per address", nameof(data));
+        for (int at = 0; at < gpas.Length; at += MaxRamDataPages)
+        {
+            int pages = Math.Min(MaxRamDataPages, gpas.Length - at);
+            var payload = new byte[CheckpointRamBytes(pages)];
+            BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)pages);
+            for (int i = 0; i < pages; i++) BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(4 + i * 8), gpas[at + i]);
+            data.Slice(at * PageSize, pages * PageSize).CopyTo(payload.AsSpan(4 + pages * 8));
+            WriteSection(MigrationSectionKind.CheckpointRam, "", SectionVersion, payload);
+            _checkpoint = _checkpoint.Value with { Pages = _checkpoint.Value.Pages + (ulong)pages };
+        }
+    }
+
+    /// <summary>Closes the open checkpoint with its counts and digest.</summary>
+    public void WriteCheckpointEnd()
+    {
+        var c = _checkpoint ?? throw new InvalidOperationException("no checkpoint is open");
+        _checkpoint = null;
+        Span<byte> payload = stackalloc byte[CheckpointEndBytes];
+        BinaryPrimitives.WriteUInt64LittleEndian(payload, c.Epoch);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], c.Pages);
+        BinaryPrimitives.WriteUInt32LittleEndian(payload[16..], c.States);
+        BinaryPrimitives.WriteUInt32LittleEndian(payload[20..], Crc32C.Finish(c.Digest));
+        WriteSection(MigrationSectionKind.CheckpointEnd, "", SectionVersion, payload);
+    }
 
     public void WriteCancel() => WriteSection(MigrationSectionKind.Cancel, "", SectionVersion, []);
 
@@ -234,6 +285,7 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
 
     private void Send(ReadOnlySpan<byte> bytes)
     {
+        if (_checkpoint is { } c) _checkpoint = c with { Digest = Crc32C.Append(c.Digest, bytes) };
         stream.Write(bytes);
         BytesWritten += bytes.Length;
     }

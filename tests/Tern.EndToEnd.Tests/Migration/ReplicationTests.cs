@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using Tern.EndToEnd.Tests.Qmp;
+using Tern.EndToEnd.Tests.Support;
+using Tern.Host.Qmp.Client;
+using Tern.TestSupport.Qmp;
+using static Tern.EndToEnd.Tests.Migration.MigrationVm;
+
+namespace Tern.EndToEnd.Tests.Migration;
+
+/// <summary>
+/// Issue 18's replication, standalone with QEMU COLO's QMP names: x-colo on both sides, `migrate`
+/// puts a paused standby in place and checkpoints it every x-checkpoint-delay ms;
+/// x-colo-lost-heartbeat on the standby resumes the guest from the last committed checkpoint,
+/// on the primary lets the guest go on alone.
+/// </summary>
+public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+{
+    /// <summary>A soak guest: ticks every 100 ms, its 16 MiB region checked every fifth tick.</summary>
+    private const string Soak = "mode=soak mib=16 tick_ms=100 check_every=5 busy=5";
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static void Colo(QmpClient qmp) => qmp.Return("migrate-set-capabilities", new JsonObject
+    {
+        ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "x-colo", ["state"] = true }),
+    });
+
+    /// <summary>query-migrate until <paramref name="until"/> holds of its x-checkpoints, or fails naming the last answer.</summary>
+    private static JsonNode WaitCheckpoints(QmpClient qmp, Func<JsonNode, bool> until)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (true)
+        {
+            var info = qmp.Return("query-migrate")!;
+            if (info["x-checkpoints"] is { } c && until(c)) return info;
+            if (DateTime.UtcNow > deadline || (string?)info["status"] is "failed" or "canceled" or "completed")
+                throw new TimeoutException($"checkpoints never got there; last query-migrate: {info.ToJsonString()}");
+            Thread.Sleep(25);
+        }
+    }
+
+    private (QmpVm Primary, QmpVm Standby, QmpClient P, QmpClient S) Protect()
+    {
+        string uri = UnixUri(_dir);
+        var primary = Source(Soak, "128M", []);
+        var standby = Destination(Soak, "128M", [], uri);
+        primary.Process.WaitForLine("SOAK check tick=5 ok", Long);
+        var p = primary.Connect();
+        var s = standby.Connect();
+        Colo(s);
+        Colo(p);
+        p.Return("migrate-set-parameters", new JsonObject { ["x-checkpoint-delay"] = 50 });
+        p.Return("migrate", new JsonObject { ["uri"] = uri });
+        return (primary, standby, p, s);
+    }
+
+    [KvmFact]
+    public void The_standby_resumes_from_its_last_checkpoint_when_the_primary_is_killed()
+    {
+        var (primary, standby, p, s) = Protect();
+        using (primary)
+        using (standby)
+        using (p)
+        using (s)
+        {
+            var committed = WaitCheckpoints(p, c => (long?)c["committed"] >= 20);
+            Assert.Equal("colo", (string?)committed["status"]);
+            var figures = committed["x-checkpoints"]!;
+            output.WriteLine($"primary after 20 checkpoints: {figures.ToJsonString()}");
+            Assert.InRange((double)figures["pause-p50"]!, 0.0, 50.0);
+            Assert.Equal("colo", (string?)WaitCheckpoints(s, c => (long?)c["committed"] >= 20)["status"]);
+            Assert.Equal("inmigrate", (string?)Status(s)["status"]); // the standby's guest does not run
+            primary.Process.WaitForLine(l => l.StartsWith("SOAK check tick=", StringComparison.Ordinal) && l != "SOAK check tick=5 ok", Long);
+
+            primary.Process.KillAlone();
+            primary.Process.WaitForExit(TimeSpan.FromSeconds(10));
+            s.Return("x-colo-lost-heartbeat");
+            Thread.Sleep(300); // the primary's last lines, still in its pipe
+            int lastBefore = primary.LastTick;
+
+            Assert.Equal("running", StatusAfterArrival(s));
+            Assert.Equal("completed", (string?)s.Return("query-migrate")!["status"]);
+            standby.WaitForTick(lastBefore + 12); // past two more memory checks
+            var lines = standby.Process.Stdout;
+            Assert.DoesNotContain(lines, l => l.StartsWith("SOAK filled", StringComparison.Ordinal)); // no second boot
+            Assert.DoesNotContain(lines, l => l.Contains("BAD") || l.Contains("FAIL"));
+            Assert.Contains(lines, l => l.StartsWith("SOAK check tick=", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal));
+            // Resumed from a checkpoint at most a few epochs before the kill: its first tick follows one the primary printed.
+            int first = standby.Ticks[0];
+            output.WriteLine($"primary's last tick {lastBefore}; the standby's first {first}");
+            Assert.InRange(first, lastBefore - 5, lastBefore + 1);
+        }
+    }
+
+    [KvmFact]
+    public void A_silent_standby_stops_the_primary_s_guest_until_the_operator_lets_it_go_on_alone()
+    {
+        var (primary, standby, p, s) = Protect();
+        using (primary)
+        using (standby)
+        using (p)
+        using (s)
+        {
+            WaitCheckpoints(p, c => (long?)c["committed"] >= 5);
+            standby.Process.KillAlone();
+            var broken = WaitCheckpoints(p, c => c["broken"] is not null);
+            Assert.Equal("colo", (string?)broken["status"]);
+            // Fenced after 2 s without a commit: the guest no longer runs, since the standby might.
+            Thread.Sleep(2500);
+            int stoppedAt = primary.LastTick;
+            Thread.Sleep(1000);
+            Assert.InRange(primary.LastTick, stoppedAt, stoppedAt + 1);
+
+            p.Return("x-colo-lost-heartbeat");
+            var info = WaitForEnd(p);
+            Assert.Equal("completed", (string?)info["status"]);
+            primary.WaitForTick(stoppedAt + 10);
+            Assert.Equal("running", (string?)Status(p)["status"]);
+            Assert.DoesNotContain(primary.Process.Stdout, l => l.Contains("BAD"));
+        }
+    }
+
+    [KvmFact]
+    public void A_destination_without_x_colo_refuses_and_the_primary_goes_on()
+    {
+        string uri = UnixUri(_dir);
+        using var primary = Source(Soak, "128M", []);
+        using var destination = Destination(Soak, "128M", [], uri);
+        using var p = primary.Connect();
+        Colo(p);
+        p.Return("migrate", new JsonObject { ["uri"] = uri });
+        var info = WaitForEnd(p);
+        Assert.Equal("failed", (string?)info["status"]);
+        Assert.Contains("not one (set the x-colo capability here)", (string?)info["error-desc"]);
+        Assert.Equal("running", (string?)Status(p)["status"]);
+        primary.AssertTicksContinue();
+        var refused = p.Execute("x-colo-lost-heartbeat");
+        Assert.Equal("GenericError", QmpClient.ErrorClass(refused));
+        Assert.Contains("no replication", QmpClient.ErrorDesc(refused));
+    }
+}
