@@ -26,6 +26,7 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public Tern.Kvm.Vm Vm => machine.Vm;
     public bool GuestWasRunning => guestWasRunning;
     public IConsoleHistory? ConsoleHistory => machine.ConsoleHistory;
+    public Engine.Replication.IReplicaOutput Output { get; } = new Engine.Replication.HeldMachineOutput(machine.Console);
 
     public long PauseGuest()
     {

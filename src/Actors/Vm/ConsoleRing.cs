@@ -12,6 +12,8 @@ public sealed class ConsoleRing(int capacity) : WriteOnlyStream, IConsoleHistory
     private readonly byte[] _buffer = new byte[capacity];
     private readonly Lock _gate = new();
     private long _written;
+    /// <summary>Bytes written since the last <see cref="Continue"/> (or ever): the guest's own output here.</summary>
+    private long _own;
 
     /// <summary>How many bytes the guest has written in all (the offset the next byte gets).</summary>
     public long Written
@@ -49,14 +51,18 @@ public sealed class ConsoleRing(int capacity) : WriteOnlyStream, IConsoleHistory
         return (next, data);
     }
 
+    /// <summary>
+    /// Goes on where another history left off. A standby takes each committed checkpoint's history
+    /// this way, so it may be called again as long as its own guest has written nothing.
+    /// </summary>
     public void Continue(long written, ReadOnlySpan<byte> tail)
     {
         lock (_gate)
         {
-            if (_written != 0) throw new InvalidOperationException("the console already has output of its own");
+            if (_own != 0) throw new InvalidOperationException("the console already has output of its own");
             if (tail.Length > written) throw new ArgumentException($"a tail of {tail.Length} bytes cannot follow {written} bytes in all", nameof(tail));
             _written = written - tail.Length;
-            Write(tail);
+            Append(tail);
         }
     }
 
@@ -64,19 +70,25 @@ public sealed class ConsoleRing(int capacity) : WriteOnlyStream, IConsoleHistory
     {
         lock (_gate)
         {
-            if (data.Length > _buffer.Length)
-            {
-                _written += data.Length - _buffer.Length;
-                data = data[^_buffer.Length..];
-            }
-            while (!data.IsEmpty)
-            {
-                int at = (int)(_written % _buffer.Length);
-                int run = Math.Min(data.Length, _buffer.Length - at);
-                data[..run].CopyTo(_buffer.AsSpan(at));
-                _written += run;
-                data = data[run..];
-            }
+            _own += data.Length;
+            Append(data);
+        }
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        if (data.Length > _buffer.Length)
+        {
+            _written += data.Length - _buffer.Length;
+            data = data[^_buffer.Length..];
+        }
+        while (!data.IsEmpty)
+        {
+            int at = (int)(_written % _buffer.Length);
+            int run = Math.Min(data.Length, _buffer.Length - at);
+            data[..run].CopyTo(_buffer.AsSpan(at));
+            _written += run;
+            data = data[run..];
         }
     }
 }

@@ -22,9 +22,10 @@ public sealed class Machine : IDisposable
     private readonly SerialInputPump? _inputPump;
 
     private Machine(VmConfig config, KvmSystem kvm, Vm vm, GuestMemory memory, DeviceBus io, DeviceBus mmio,
-        LegacyDevices legacy, PciPlatform pci, Vcpu[] vcpus, SerialInputPump? inputPump, PowerLatch power, IConsoleHistory? consoleHistory)
+        LegacyDevices legacy, PciPlatform pci, Vcpu[] vcpus, SerialInputPump? inputPump, PowerLatch power, HeldConsole console)
     {
-        ConsoleHistory = consoleHistory;
+        Console = console;
+        ConsoleHistory = console.HasHistory ? console : null;
         Config = config;
         _kvm = kvm;
         _vm = vm;
@@ -49,6 +50,9 @@ public sealed class Machine : IDisposable
 
     /// <summary>The console's kept output when its sink keeps one (a cluster VM), which a live migration carries along.</summary>
     public IConsoleHistory? ConsoleHistory { get; }
+
+    /// <summary>The serial console's output, which a replication holds until each checkpoint is committed.</summary>
+    public HeldConsole Console { get; }
 
     /// <summary>Drains in-flight block I/O and flushes disks: the devices are quiet and their state final.</summary>
     public void PauseDevices() => Pci.PauseDevices();
@@ -127,7 +131,8 @@ public sealed class Machine : IDisposable
             var io = new DeviceBus("port I/O");
             var mmio = new DeviceBus("MMIO");
             ISerialSink sink = console.Output is { } output ? new StreamSerialSink(output) : new NullSerialSink();
-            var legacy = LegacyDevices.Create(vm, io, config.MemoryBytes, sink, onPower);
+            var held = new HeldConsole(sink, console.Output as IConsoleHistory);
+            var legacy = LegacyDevices.Create(vm, io, config.MemoryBytes, held, onPower);
 
             var pci = Own(owned, BuildPci(config, memory, vm));
             pci.Attach(io, mmio, () => onPower(MachinePowerEvent.Reset));
@@ -141,7 +146,7 @@ public sealed class Machine : IDisposable
 
             pci.StartIo();
             var pump = console.Input is { } input ? SerialInputPump.Start(input, legacy.Serial) : null;
-            return new Machine(config, kvm, vm, memory, io, mmio, legacy, pci, vcpus, pump, power, console.Output as IConsoleHistory);
+            return new Machine(config, kvm, vm, memory, io, mmio, legacy, pci, vcpus, pump, power, held);
         }
         catch
         {

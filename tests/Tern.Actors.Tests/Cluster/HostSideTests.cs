@@ -65,6 +65,18 @@ public sealed class HostSideTests
     }
 
     [Fact]
+    public void A_standby_s_console_ring_takes_each_committed_checkpoint_s_history_until_its_guest_writes()
+    {
+        var standby = new ConsoleRing(16);
+        standby.Continue(7, "TICK 1\n"u8);
+        standby.Continue(14, "TICK 1\nTICK 2\n"u8); // the next checkpoint's, with more output
+        Assert.Equal("TICK 2\n", Encoding.ASCII.GetString(standby.Read(7, 100).Data));
+        standby.Write("TICK 3\n"u8); // promoted: its own guest runs
+        Assert.Equal(21, standby.Written);
+        Assert.Throws<InvalidOperationException>(() => standby.Continue(28, "TICK 4\n"u8));
+    }
+
+    [Fact]
     public void Keep_majority_fencing_rule()
     {
         string[] three = ["a", "b", "c"];

@@ -86,10 +86,13 @@ public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output
             Assert.DoesNotContain(lines, l => l.StartsWith("SOAK filled", StringComparison.Ordinal)); // no second boot
             Assert.DoesNotContain(lines, l => l.Contains("BAD") || l.Contains("FAIL"));
             Assert.Contains(lines, l => l.StartsWith("SOAK check tick=", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal));
-            // Resumed from a checkpoint at most a few epochs before the kill: its first tick follows one the primary printed.
+            // The primary let out only what committed checkpoints produced, and the standby resumed from
+            // the last committed one: no tick the world saw is printed again. Output of a checkpoint
+            // committed but not yet released when the primary died is lost (at most an epoch or two;
+            // +2 also when the takeover fell inside a line).
             int first = standby.Ticks[0];
             output.WriteLine($"primary's last tick {lastBefore}; the standby's first {first}");
-            Assert.InRange(first, lastBefore - 5, lastBefore + 1);
+            Assert.InRange(first, lastBefore + 1, lastBefore + 3);
         }
     }
 

@@ -40,7 +40,7 @@ public sealed class QmpCommandTableTests
             ["qmp_capabilities", "query-version", "query-commands", "stop", "cont", "system_reset", "system_powerdown", "quit",
              "query-status", "query-name", "query-cpus-fast", "query-block",
              "migrate", "migrate_cancel", "query-migrate", "migrate-set-parameters", "query-migrate-parameters",
-             "migrate-set-capabilities", "query-migrate-capabilities", "migrate-incoming"],
+             "migrate-set-capabilities", "query-migrate-capabilities", "migrate-incoming", "x-colo-lost-heartbeat"],
             table.AvailableNames);
         Assert.Equal("""{"return":{}}""" + "\r\n", Reply(table, """{"execute":"qmp_capabilities","arguments":{"enable":[]}}"""));
         Assert.Contains("'oob' is not offered", Reply(table, """{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"""));

@@ -30,7 +30,7 @@ public sealed class PrimaryReplicator
     private readonly MigrationStreamWriter _writer;
     private readonly Stream _stream;
     private readonly DirtyPageTracker _tracker;
-    private readonly IReplicaOutput? _output;
+    private readonly IReplicaOutput _output;
     private readonly Action<CheckpointInfo> _progress;
     private readonly CancellationToken _cancel;
     private readonly BlockingCollection<object> _events = new();
@@ -49,7 +49,7 @@ public sealed class PrimaryReplicator
     }
 
     public PrimaryReplicator(IMigrationSource source, MigrationStreamWriter writer, Stream stream, DirtyPageTracker tracker,
-        TimeSpan epoch, TimeSpan fenceAfter, IReplicaOutput? output, Action<CheckpointInfo> progress, CancellationToken cancel)
+        TimeSpan epoch, TimeSpan fenceAfter, IReplicaOutput output, Action<CheckpointInfo> progress, CancellationToken cancel)
     {
         _source = source;
         _writer = writer;
@@ -97,7 +97,7 @@ public sealed class PrimaryReplicator
                             var (alone, actions) = _epochs.StandbyLost();
                             _epochs = alone;
                             Apply(actions, alone);
-                            _output?.ReleaseAll();
+                            _output.ReleaseAll();
                             if (_stopped) _source.ResumeGuest();
                             return (MigrationStatus.Completed, null, GuestAfterMigration.Unchanged);
                     }
@@ -114,7 +114,7 @@ public sealed class PrimaryReplicator
             _outbox.CompleteAdding();
             sending.Join(TimeSpan.FromSeconds(2));
             TryCancel();
-            _output?.ReleaseAll();
+            _output.ReleaseAll();
             if (_stopped) return (MigrationStatus.Canceled, "replication canceled after the guest was stopped for a silent standby", GuestAfterMigration.InDoubt);
             return (MigrationStatus.Canceled, null, GuestAfterMigration.Unchanged);
         }
@@ -134,12 +134,12 @@ public sealed class PrimaryReplicator
                     Capture(t.Epoch, []);
                     break;
                 case EpochAction.ReleaseOutput r:
-                    _output?.Release(r.Epoch);
+                    _output.Release(r.Epoch);
                     break;
                 case EpochAction.StopGuest s:
                     _source.PauseGuest();
                     _stopped = true;
-                    _output?.Discard();
+                    _output.Discard();
                     Report(_info with { Broken = s.Why });
                     break;
             }
@@ -165,7 +165,7 @@ public sealed class PrimaryReplicator
             for (int i = 0; i < gpas.Length; i++) _source.Memory.ReadSpan(gpas[i], PageSize).CopyTo(pages.AsSpan(i * PageSize));
             var states = _source.SaveState();
             var console = _source.ConsoleHistory?.Snapshot();
-            _output?.Begin(epoch + 1);
+            _output.Begin(epoch + 1);
             captured = new Captured(epoch, gpas, pages, states, _source.GuestWasRunning, console is var (w, t) ? (w, t) : null);
         }
         finally

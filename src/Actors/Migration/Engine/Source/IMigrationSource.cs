@@ -46,4 +46,7 @@ public interface IMigrationSource
 
     /// <summary>The console's kept output, when it keeps one: sent with the final state.</summary>
     IConsoleHistory? ConsoleHistory { get; }
+
+    /// <summary>What the guest sends to the world, which a replication holds until its checkpoint is committed.</summary>
+    Replication.IReplicaOutput Output { get; }
 }

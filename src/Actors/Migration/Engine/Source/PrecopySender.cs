@@ -87,9 +87,6 @@ public sealed class PrecopySender
         catch (Exception e) when (e is ObjectDisposedException or SocketException) { } // the migration has ended meanwhile
     }
 
-    /// <summary>What the guest sends out while it is replicated, held until committed (null: nothing held).</summary>
-    public Replication.IReplicaOutput? ReplicaOutput { get; init; }
-
     /// <summary>From any thread, in a replication: the standby is gone for good, the guest goes on alone here (x-colo-lost-heartbeat).</summary>
     public void StandbyLost()
     {
@@ -238,11 +235,20 @@ public sealed class PrecopySender
     {
         var p = _parameters();
         var replicator = new Replication.PrimaryReplicator(_source, writer, _stream, tracker,
-            TimeSpan.FromMilliseconds(p.CheckpointDelayMs), TimeSpan.FromMilliseconds(p.ReplicationFenceAfterMs), ReplicaOutput,
+            TimeSpan.FromMilliseconds(p.CheckpointDelayMs), TimeSpan.FromMilliseconds(p.ReplicationFenceAfterMs), _source.Output,
             info => Report(_info with { Status = MigrationStatus.Colo, TotalTimeMs = Ms(), Checkpoints = info }, newPass: false), _cancel);
         _replicator = replicator;
         if (_standbyLost) replicator.StandbyLost();
-        var (status, error, guest) = replicator.Run(_runs);
+        var (status, error, guest) = (MigrationStatus.Failed, "replication ended unexpectedly", GuestAfterMigration.Unchanged);
+        try
+        {
+            (status, error, guest) = replicator.Run(_runs);
+        }
+        finally
+        {
+            // Whatever ended it, a guest that goes on here lets its output flow again (a stopped one keeps nothing).
+            if (guest != GuestAfterMigration.InDoubt) _source.Output.ReleaseAll();
+        }
         return (_info with { Status = status, ErrorDesc = error, TotalTimeMs = Ms() }, guest);
     }
 
