@@ -20,7 +20,8 @@ namespace Tern.Actors.Tests.Cluster;
 /// </summary>
 public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Create(Path.Combine(Path.GetTempPath(), "unused.db")))
 {
-    private static readonly VmDefinition Definition = new("v1", "/k", "/i", "mode=ticks", 256 * MiB, 2, ["/d0", "/d1"], "grp");
+    private static readonly VmDefinition Definition = new("v1", "/k", "/i", "mode=ticks", 256 * MiB, 2, ["/d0", "/d1"], "grp",
+        [new VmNic("br0", "52:54:00:12:34:56"), new VmNic("br1", "52:54:00:12:34:57")]);
     private static readonly HostLoad SampleLoad = new(T0, 4, 0.25, 16 * 1024 * MiB, 8 * 1024 * MiB, 15 * 1024 * MiB, 512 * MiB, 3);
     private static readonly VmRuntime Runtime = new("v1", 3, VmRunPhase.Running, 256 * MiB, 2, 0.5);
     private static readonly MigrationReport Report = new("v1", "h1", "h2", "active", 3, 12 * MiB, 256 * MiB, 300 * MiB, 812.5, 40, null, 1200, null);
@@ -29,7 +30,7 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
     [
         new CreateVm(Definition), new StartVm("v1"),
         // As the HTTP API builds them: lists from JSON, not the compiler's collection types.
-        new CreateVm(Definition with { Disks = new List<VmDisk> { new("/d0", true) } }),
+        new CreateVm(Definition with { Disks = new List<VmDisk> { new("/d0", true) }, Nics = new List<VmNic> { new("br0") } }),
         new HostReport("h1", "a", SampleLoad, new List<VmRuntime> { Runtime }), new StopVm("v1"), new DeleteVm("v1"), new MigrateVm("v1", "h2"), new UpgradeVm("v1"),
         new DrainHost("h1"), new UndrainHost("h1"), new GetHosts(), new GetVms(), new GetEvents(7), new GetConsole("v1", 99),
         new Done("ok"), new Failed(FailureKind.NoRoom, "full"),
@@ -149,6 +150,28 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         // A client knows only the package's types; their old names read as today's there too.
         Assert.Equal("Tern.Actors.Cluster.Protocol.MigrationReport, Tern.Actors.Cluster.Protocol",
             ClusterTypeRenames.Protocol.Current("Tern.Actors.Cluster.MigrationReport, Tern.Actors"));
+    }
+
+    /// <summary>VmDefinition as protocol 2.2 and earlier wrote it, before it had NICs.</summary>
+    public sealed record DefinitionWithoutNics(string Name, string Kernel, string? Initrd, string Append, ulong MemoryBytes, int Vcpus,
+        IReadOnlyList<VmDisk> Disks, string? AntiAffinityGroup = null);
+
+    [Fact]
+    public void A_definition_stored_before_vms_had_nics_reads_with_none()
+    {
+        // Hyperion reads fields by position: without VmDefinitionLayouts a journal of protocol 2.2
+        // would fail to recover on the field NICs added.
+        var serializer = Sys.Serialization.FindSerializerFor(new GetVms());
+        var old = new DefinitionWithoutNics("v1", "/k", null, "mode=ticks", 256 * MiB, 2, ["/d0"], "grp");
+        var unfiltered = new Akka.Serialization.HyperionSerializer((ExtendedActorSystem)Sys, Akka.Serialization.HyperionSerializerSettings.Default);
+        byte[] written = HyperionTypeNames.Rename(unfiltered.ToBinary(old),
+            $"{typeof(DefinitionWithoutNics).FullName}, {typeof(DefinitionWithoutNics).Assembly.GetName().Name}",
+            $"{typeof(VmDefinition).FullName}, {typeof(VmDefinition).Assembly.GetName().Name}");
+        var back = Assert.IsType<VmDefinition>(serializer.FromBinary(written, typeof(object)));
+        Assert.Null(back.Nics);
+        Assert.Equal(old.Name, back.Name);
+        Assert.Equal("grp", back.AntiAffinityGroup);
+        Assert.Equal(["/d0"], back.Disks.Select(d => d.Path));
     }
 
     [Fact]

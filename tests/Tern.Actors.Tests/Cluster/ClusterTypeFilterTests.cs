@@ -12,6 +12,8 @@ public sealed class ClusterTypeFilterTests
     [InlineData("Tern.Actors.Cluster.ClusterProtocol+PrepareIncoming, Tern.Actors")]
     [InlineData("Tern.Actors.Cluster.VmDisk[], Tern.Actors")]
     [InlineData("System.Collections.Generic.List`1[[Tern.Actors.Cluster.VmDisk, Tern.Actors]], System.Private.CoreLib,%core%")]
+    [InlineData("System.Collections.Generic.List`1[[Tern.Actors.Cluster.Protocol.VmNic, Tern.Actors.Cluster.Protocol]], System.Private.CoreLib,%core%")]
+    [InlineData("Tern.Actors.Cluster.Protocol.VmDefinitionLayouts+WithNics, Tern.Actors.Cluster.Protocol")]
     [InlineData("System.Collections.Generic.List`1[[System.String, System.Private.CoreLib,%core%]], System.Private.CoreLib,%core%")]
     [InlineData("<>z__ReadOnlyArray`1[[Tern.Actors.Cluster.HostView, Tern.Actors]], Tern.Host")]
     [InlineData("System.Nullable`1[[System.DateTime, System.Private.CoreLib,%core%]], System.Private.CoreLib,%core%")]

@@ -9,7 +9,8 @@ namespace Tern.Actors.Cluster.Protocol;
 /// with its type filter set to <see cref="ClusterTypeFilter"/>. It keeps Hyperion's identifier, so
 /// the bytes on the wire and in existing journals are the same; only what it will build from them
 /// is limited, and names of types that have since moved are read as today's
-/// (<see cref="ClusterTypeRenames"/>). (Akka's own HyperionSerializer takes a type filter from a
+/// (<see cref="ClusterTypeRenames"/>); a type whose fields changed is read in the layout it was
+/// written in (<see cref="VmDefinitionLayouts"/>). (Akka's own HyperionSerializer takes a type filter from a
 /// setup but does not pass it on to Hyperion in 1.5.73, so the filter is given here directly.)
 /// </summary>
 public class ClusterSerializer : Serializer
@@ -28,7 +29,7 @@ public class ClusterSerializer : Serializer
             HyperionSerializerSettings.Default.VersionTolerance,
             HyperionSerializerSettings.Default.KnownTypesProvider,
             [renames.Current],
-            HyperionSerializerSettings.Default.Surrogates,
+            [.. HyperionSerializerSettings.Default.Surrogates, .. VmDefinitionLayouts.Surrogates],
             disallowUnsafeType: true,
             new ClusterTypeFilter()));
 

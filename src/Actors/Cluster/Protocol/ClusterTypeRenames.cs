@@ -13,7 +13,8 @@ namespace Tern.Actors.Cluster.Protocol;
 /// (<c>Tern.Actors.Cluster.Registry.ManagerEvents+VmDefined</c>), and the public protocol to this
 /// assembly (<c>Tern.Actors.Cluster.Protocol.ClusterProtocol+CreateVm, Tern.Actors.Cluster.Protocol</c>).
 /// A name of the old flat form is looked up among the types of the given assemblies by the part
-/// after its namespace; names of today's form pass unchanged.
+/// after its namespace; names of today's form pass unchanged. A type whose fields changed is read
+/// as the layout its name stood for then (<see cref="VmDefinitionLayouts"/>).
 /// </summary>
 public sealed partial class ClusterTypeRenames
 {
@@ -44,9 +45,16 @@ public sealed partial class ClusterTypeRenames
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "runs only in untrimmed builds")]
     private static Type[] TypesOf(Assembly assembly) => assembly.GetTypes();
 
-    /// <summary>The name with each type written in the old flat form, in the Tern.Actors assembly, named as it is today.</summary>
-    public string Current(string typeName) => FlatClusterType().Replace(typeName, m =>
-        Find(m.Groups["name"].Value) is var (full, assembly) ? $"{full}{m.Groups["array"].Value}, {assembly}" : m.Value);
+    /// <summary>
+    /// The name with each type written in the old flat form, in the Tern.Actors assembly, named as
+    /// it is today; and VmDefinition as written before it had layouts, as the layout it was written in.
+    /// </summary>
+    public string Current(string typeName)
+    {
+        string moved = FlatClusterType().Replace(typeName, m =>
+            Find(m.Groups["name"].Value) is var (full, assembly) ? $"{full}{m.Groups["array"].Value}, {assembly}" : m.Value);
+        return UnversionedDefinition().Replace(moved, $"{typeof(VmDefinitionLayouts.BeforeNics).FullName}${{array}}, {typeof(VmDefinition).Assembly.GetName().Name}");
+    }
 
     private (string, string)? Find(string name)
     {
@@ -60,4 +68,7 @@ public sealed partial class ClusterTypeRenames
     // assembly Tern.Actors; what follows ends the assembly name (']', ',' or the end).
     [GeneratedRegex(@"(?<![\w.])Tern\.Actors\.Cluster\.(?<name>\w+(?:\+\w+)*)(?<array>(?:\[\])*), Tern\.Actors(?![\w.])")]
     private static partial Regex FlatClusterType();
+
+    [GeneratedRegex(@"(?<![\w.+])Tern\.Actors\.Cluster\.Protocol\.VmDefinition(?<array>(?:\[\])*), Tern\.Actors\.Cluster\.Protocol(?![\w.])")]
+    private static partial Regex UnversionedDefinition();
 }

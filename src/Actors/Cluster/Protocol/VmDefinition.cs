@@ -8,6 +8,10 @@ namespace Tern.Actors.Cluster.Protocol;
 /// every host sees the same (shared storage). The manager checks a definition before it stores
 /// it and answers a bad one with Failed(Invalid) listing each problem.
 /// </summary>
+/// <param name="Nics">
+/// Its network cards, in PCI order after the disks; null (a definition an older Tern stored)
+/// means none.
+/// </param>
 public sealed partial record VmDefinition(
     string Name,
     string Kernel,
@@ -16,7 +20,8 @@ public sealed partial record VmDefinition(
     ulong MemoryBytes,
     int Vcpus,
     IReadOnlyList<VmDisk> Disks,
-    string? AntiAffinityGroup = null)
+    string? AntiAffinityGroup = null,
+    IReadOnlyList<VmNic>? Nics = null)
 {
     /// <summary>The rule for VM, host and group names: they appear in actor paths, URLs and file names.</summary>
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
