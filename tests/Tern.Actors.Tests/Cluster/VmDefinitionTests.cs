@@ -60,6 +60,70 @@ public sealed class VmDefinitionTests
     }
 
     [Fact]
+    public void Nics_on_valid_bridges_with_distinct_unicast_macs_or_none_are_accepted()
+    {
+        var nics = new List<VmNic> { new("br0"), new("virbr-lan.15", "52:54:00:AB:cd:01"), new("x", "02:00:00:00:00:01"), new(new string('b', 15)) };
+        Assert.Empty((Valid() with { Nics = nics }).Problems());
+    }
+
+    [Fact]
+    public void More_than_four_nics_is_a_problem()
+    {
+        var nics = Enumerable.Range(0, VmDefinitionMachine.MaxNics + 1).Select(_ => new VmNic("br0")).ToList();
+        Assert.Equal("5 NICs is more than 4", Assert.Single((Valid() with { Nics = nics }).Problems()));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("sixteen-chars-no")]
+    [InlineData("br/0")]
+    [InlineData("br 0")]
+    [InlineData("br:0")]
+    [InlineData("..")]
+    public void A_bridge_that_is_no_interface_name_is_a_problem_naming_it(string bridge)
+    {
+        var problem = Assert.Single((Valid() with { Nics = [new VmNic(bridge)] }).Problems());
+        Assert.StartsWith($"nic 0 bridge '{bridge}' is not an interface name", problem);
+    }
+
+    [Theory]
+    [InlineData("52:54:00:12:34", "six pairs")]
+    [InlineData("52-54-00-12-34-56", "six pairs")]
+    [InlineData("01:00:5e:00:00:01", "multicast")]
+    [InlineData("ff:ff:ff:ff:ff:ff", "multicast")]
+    [InlineData("00:00:00:00:00:00", "all zeros")]
+    public void A_mac_that_is_no_unicast_address_is_a_problem_naming_it(string mac, string why)
+    {
+        var problem = Assert.Single((Valid() with { Nics = [new VmNic("br0", mac)] }).Problems());
+        Assert.StartsWith($"nic 0 mac '{mac}' is not a unicast MAC", problem);
+        Assert.Contains(why, problem);
+    }
+
+    [Fact]
+    public void A_mac_two_nics_share_is_a_problem_whatever_its_case()
+    {
+        var problem = Assert.Single((Valid() with { Nics = [new VmNic("br0", "52:54:00:0a:0b:0c"), new VmNic("br1", "52:54:00:0A:0B:0C")] }).Problems());
+        Assert.Equal("nic 1 mac 52:54:00:0a:0b:0c is another NIC's of this VM too", problem);
+    }
+
+    [Fact]
+    public void A_null_nic_from_the_wire_is_a_problem() =>
+        Assert.Equal("nic 0 must be given", Assert.Single((Valid() with { Nics = [null!] }).Problems()));
+
+    [Fact]
+    public void Nics_become_taps_and_virtio_net_devices_in_the_slots_after_the_disks()
+    {
+        var d = Valid() with { Disks = ["/d0", "/d1"], Nics = [new VmNic("br0", "52:54:00:00:00:01"), new VmNic("br1", "52:54:00:00:00:02")] };
+        var config = d.ToVmConfig(["tapa", "tapb"]);
+        Assert.Equal(["tapa", "tapb"], config.Netdevs.Select(n => n.IfName));
+        Assert.Equal(config.Netdevs.Select(n => n.Id), config.NetDevices.Select(n => n.NetdevId));
+        Assert.Equal([4, 5], config.NetDevices.Select(n => (int)n.Address.Slot));
+        Assert.Equal(["52:54:00:00:00:01", "52:54:00:00:00:02"], config.NetDevices.Select(n => n.Mac.ToString()));
+        Assert.Empty(config.Problems());
+        Assert.Throws<ArgumentException>(() => d.ToVmConfig());
+    }
+
+    [Fact]
     public void Every_kind_of_vm_config_problem_has_a_cluster_wording()
     {
         var samples = new VmConfigProblem[]
