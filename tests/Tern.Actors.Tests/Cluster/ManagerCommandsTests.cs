@@ -48,6 +48,42 @@ public sealed class ManagerCommandsTests
     }
 
     [Fact]
+    public void Create_gives_each_nic_without_a_mac_one_of_its_own_and_stores_it()
+    {
+        var r = TwoHosts.Place(Def("v0") with { Nics = [new VmNic("br0", "52:54:00:11:22:33")] }, "a");
+        var vm = Def("v1") with { Nics = [new VmNic("br0"), new VmNic("br1", "52:54:00:AA:BB:CC"), new VmNic("br0")] };
+        var o = Decide(r, new CreateVm(vm));
+        var stored = Assert.IsType<VmDefined>(o.Events[0]).Definition.Nics!;
+        Assert.Equal(["br0", "br1", "br0"], stored.Select(n => n.Bridge));
+        Assert.Equal("52:54:00:aa:bb:cc", stored[1].Mac); // given: kept, written the one way
+        var macs = stored.Select(n => Tern.Devices.Config.MacAddress.TryParse(n.Mac!, out _)!.Value).ToArray();
+        Assert.All(macs, m => Assert.StartsWith("52:54:00:", m.ToString()));
+        Assert.Equal(4, macs.Append(Tern.Devices.Config.MacAddress.TryParse("52:54:00:11:22:33", out _)!.Value).Distinct().Count()); // none twice, none v0's
+        Assert.Empty(Assert.IsType<VmDefined>(o.Events[0]).Definition.Problems());
+        // Pure: the same registry and command give the same MACs.
+        Assert.Equal(stored, Assert.IsType<VmDefined>(Decide(r, new CreateVm(vm)).Events[0]).Definition.Nics);
+    }
+
+    [Fact]
+    public void Create_passes_over_a_mac_another_vm_already_has()
+    {
+        var first = NicMacs.Candidate("v1", 0, 0);
+        var r = TwoHosts.Place(Def("v0") with { Nics = [new VmNic("br0", first.ToString())] }, "a");
+        var stored = Assert.IsType<VmDefined>(Decide(r, new CreateVm(Def("v1") with { Nics = [new VmNic("br0")] })).Events[0]).Definition.Nics!;
+        Assert.Equal(NicMacs.Candidate("v1", 0, 1).ToString(), Assert.Single(stored).Mac);
+    }
+
+    [Fact]
+    public void Create_refuses_a_mac_another_vm_has()
+    {
+        var r = TwoHosts.Place(Def("v0") with { Nics = [new VmNic("br0", "52:54:00:11:22:33")] }, "a");
+        var reason = Refused(Decide(r, new CreateVm(Def("v1") with { Nics = [new VmNic("br1", "52:54:00:11:22:33".ToUpperInvariant())] })), FailureKind.Conflict).Reason;
+        Assert.Equal("mac 52:54:00:11:22:33 is already vm v0's", reason);
+        var bad = Refused(Decide(r, new CreateVm(Def("v1") with { Nics = [new VmNic("br0", "01:00:00:00:00:01")] })), FailureKind.Invalid).Reason;
+        Assert.Contains("nic 0 mac '01:00:00:00:00:01' is not a unicast MAC", bad);
+    }
+
+    [Fact]
     public void Stop_start_and_delete_follow_the_vm_state()
     {
         var r = TwoHosts.Place(Def("v1"), "a");

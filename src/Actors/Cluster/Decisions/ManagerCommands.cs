@@ -1,5 +1,6 @@
 using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
+using Tern.Devices.Config;
 
 using static Tern.Actors.Cluster.NodeProtocol;
 using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
@@ -50,6 +51,10 @@ public static class ManagerCommands
         var problems = vm.Problems();
         if (problems.Count > 0) return CommandOutcome.Refuse(FailureKind.Invalid, string.Join("; ", problems));
         if (registry.Vm(vm.Name) is not null) return CommandOutcome.Refuse(FailureKind.Conflict, $"a VM named '{vm.Name}' already exists");
+        foreach (var mac in (vm.Nics ?? []).Select(n => n.Mac).OfType<string>().Select(m => MacAddress.TryParse(m, out _)!.Value))
+            if (NicMacs.Holder(registry, mac, vm.Name) is { } holder)
+                return CommandOutcome.Refuse(FailureKind.Conflict, $"mac {mac} is already vm {holder}'s");
+        vm = NicMacs.Assign(vm, registry);
         string? host = Placement.Choose(vm, hosts);
         if (host is null) return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot place '{vm.Name}': {Placement.NoRoomReason(vm, hosts)}");
         return CommandOutcome.Accept($"vm {vm.Name} created on {host}",
