@@ -33,6 +33,12 @@ public class KvmStructSizeTests
     [Fact] public void Kvm_xcr_is_16_bytes() => AssertSize<kvm_xcr>(16);
     [Fact] public void Msghdr_is_56_bytes() => AssertSize<Tern.Kvm.Interop.Libc.msghdr>(56);
     [Fact] public void Cmsghdr_is_16_bytes() => AssertSize<Tern.Kvm.Interop.Libc.cmsghdr>(16);
+    [Fact] public void Ifreq_with_an_index_is_40_bytes() => AssertSize<Tern.Kvm.Interop.Libc.IfReqIndex>(40);
+    [Fact] public void If_nameindex_is_16_bytes() => AssertSize<Tern.Kvm.Interop.Libc.if_nameindex>(16);
+    [Fact] public void Nlmsghdr_is_16_bytes() => AssertSize<Tern.Kvm.Interop.Libc.nlmsghdr>(16);
+    [Fact] public void Ifinfomsg_is_16_bytes() => AssertSize<Tern.Kvm.Interop.Libc.ifinfomsg>(16);
+    [Fact] public void A_link_request_is_a_header_and_an_ifinfomsg() => AssertSize<Tern.Kvm.Interop.Libc.LinkRequest>(32);
+    [Fact] public void A_netlink_ack_is_a_header_and_an_nlmsgerr() => AssertSize<Tern.Kvm.Interop.Libc.NetlinkAck>(36);
     [Fact] public void Kvm_xcrs_is_392_bytes() => AssertSize<kvm_xcrs>(392);
     [Fact] public void Kvm_clock_data_is_48_bytes() => AssertSize<kvm_clock_data>(48);
     [Fact] public void Kvm_pic_state_is_16_bytes() => AssertSize<kvm_pic_state>(16);

@@ -80,7 +80,7 @@ public sealed class TapDevice : PollSource
     }
 
     /// <summary>Brings a TAP this process created up, as `ip link set NAME up` would.</summary>
-    private static unsafe void SetUp(string name)
+    internal static unsafe void SetUp(string name)
     {
         int sock = Libc.Socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
         if (sock < 0) throw new TapException(Marshal.GetLastPInvokeError(), $"cannot set TAP '{name}' up: no socket");
