@@ -7,15 +7,15 @@ namespace Tern.Host.CommandLine;
 /// The StratoVirt command line that <see cref="VmCommandLine.Parse(IReadOnlyList{string})"/> reads
 /// back as the same VM: how a node hands a cluster VM to its `tern vm` process (and what `ps`
 /// shows of it). It spells what cluster VMs use — name, machine, memory, vCPUs, kernel, disks,
-/// an incoming migration — and refuses anything else rather than drop it.
+/// NICs on TAPs, an incoming migration — and refuses anything else rather than drop it.
 /// </summary>
 public static class VmConfigArguments
 {
     public static IReadOnlyList<string> For(VmConfig config)
     {
-        if (config.Netdevs.Count > 0 || config.NetDevices.Count > 0 || config.Qmp is not null || config.IncomingDeferred
+        if (config.Qmp is not null || config.IncomingDeferred
             || config.MemoryBacking.Path is not null || config.StartPaused || config.TlsCreds.Count > 0 || config.Serial.Kind != SerialKind.None)
-            throw new ArgumentException("a VM process is given disks, a kernel and an incoming migration only; this config has more", nameof(config));
+            throw new ArgumentException("a VM process is given disks, NICs, a kernel and an incoming migration only; this config has more", nameof(config));
         var args = new List<string>();
         if (config.Name is { } name) args.AddRange(["-name", name]);
         args.AddRange(["-machine", $"{config.MachineType},dump-guest-core={OnOff(config.Machine.DumpGuestCore)},mem-share={OnOff(config.Machine.MemShare)}"]);
@@ -29,6 +29,12 @@ public static class VmConfigArguments
         foreach (var b in config.BlockDevices)
             args.AddRange(["-device", $"virtio-blk-pci,drive={b.DriveId},id={b.Id},bus={b.Bus},addr={b.Address}"
                 + (b.Serial is { } serial ? $",serial={Value(serial, "a disk serial")}" : "")]);
+        foreach (var n in config.Netdevs) args.AddRange(["-netdev", $"tap,id={n.Id},ifname={Value(n.IfName, "a TAP name")}"]);
+        foreach (var n in config.NetDevices)
+        {
+            if (n.Multifunction) throw new ArgumentException($"NIC {n.Id} is multifunction, which a cluster VM never is", nameof(config));
+            args.AddRange(["-device", $"virtio-net-pci,netdev={n.NetdevId},id={n.Id},bus={n.Bus},addr={n.Address},mac={n.Mac}"]);
+        }
         if (config.IncomingEndpoint is { } incoming) args.AddRange(["-incoming", incoming.ToString()]);
         return args;
     }

@@ -64,6 +64,8 @@ public sealed class VmProcessLauncher(TimeSpan nodeGoneAfter, int consoleBytes, 
         return process;
     }
 
+    public uint? Uid(long incarnation, VmProcessFiles? sameUserAs = null) => UserFor(incarnation, sameUserAs)?.Uid;
+
     /// <summary>
     /// The user of incarnation <paramref name="incarnation"/>'s process: none without a uid range;
     /// the user of the process it takes over when that has one of its own (a local migration, whose

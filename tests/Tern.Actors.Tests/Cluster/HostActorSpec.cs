@@ -78,6 +78,24 @@ public sealed class HostActorSpec : TestKit
         Assert.Empty(manager.FishForMessage<HostReport>(_ => true).Vms);
     }
 
+    [KvmFact]
+    public void A_vm_on_a_bridge_the_host_lacks_fails_to_boot_or_arrive_naming_the_bridge_and_the_host()
+    {
+        var manager = CreateTestProbe();
+        var settings = HostSettings.From(Sys.Settings.Config) with { ReportInterval = TimeSpan.FromMilliseconds(200) };
+        var host = Sys.ActorOf(HostActor.Props("h1", settings, manager.Ref, new FixedProbe(), _ => { }), "host");
+        string bridge = $"tn{Guid.NewGuid().ToString("N")[..12]}";
+        var vm = Ticks("v1", TestGuest.Kernel) with { Nics = [new VmNic(bridge, "52:54:00:00:00:01")] };
+
+        host.Tell(new RunInstance(vm, 1), manager.Ref);
+        var failed = manager.FishForMessage<VmEnded>(_ => true, TimeSpan.FromSeconds(30));
+        Assert.Equal((VmEndReason.BootFailed, $"boot failed: bridge {bridge} does not exist on host h1"), (failed.Reason, failed.Detail));
+
+        host.Tell(new PrepareIncoming(vm, 2), manager.Ref);
+        var refused = manager.FishForMessage<IncomingFailed>(_ => true, TimeSpan.FromSeconds(30));
+        Assert.Equal($"bridge {bridge} does not exist on host h1", refused.Reason);
+    }
+
     /// <summary>
     /// Hosts h1 ("source") and h2 ("target"): v1 incarnation 1 runs on h1, incarnation 2 listens on
     /// h2. The target reports only at start, so nothing it learns later comes from a report.

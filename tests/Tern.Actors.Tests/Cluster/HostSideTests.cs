@@ -100,4 +100,26 @@ public sealed class HostSideTests
         Assert.Equal([2, 3], config.BlockDevices.Select(b => (int)b.Address.Slot));
         Assert.Empty(d.Problems());
     }
+
+    [Fact]
+    public void Tap_names_fit_an_interface_name_differ_per_nic_instance_and_node_and_read_back()
+    {
+        var taps = new VmTaps("0123456789abcdef");
+        Assert.Equal("t01234501", taps.Name(1, 0));
+        Assert.Equal("t0123453z", taps.Name(35, 3));
+        string longest = taps.Name(long.MaxValue, 3);
+        Assert.True(longest.Length <= VmDefinitionMachine.MaxInterfaceName, longest);
+        Assert.True(VmDefinitionMachine.IsInterfaceName(longest));
+        var names = new[] { taps.Name(7, 0), taps.Name(7, 1), taps.Name(8, 0), new VmTaps("fedcba9876543210").Name(7, 0) };
+        Assert.Equal(names.Length, names.Distinct().Count());
+        foreach (long incarnation in new long[] { 0, 1, 36, 123_456_789, 78_364_164_095 })
+            Assert.Equal(incarnation, taps.IncarnationOf(taps.Name(incarnation, 2)));
+        // Only this node's own names: another node's, a NIC index past the limit, other interfaces.
+        Assert.Null(taps.IncarnationOf(new VmTaps("fedcba9876543210").Name(7, 0)));
+        Assert.Null(taps.IncarnationOf("t0123454a"));
+        Assert.Null(taps.IncarnationOf("t0123450"));
+        Assert.Null(taps.IncarnationOf("t0123450A"));
+        Assert.Null(taps.IncarnationOf("eth0"));
+        Assert.Equal(["t01234505", "t01234515"], taps.For(new VmDefinition("v", "/k", null, "", 64UL << 20, 1, [], null, [new VmNic("a"), new VmNic("b")]), 5));
+    }
 }

@@ -70,7 +70,7 @@ public sealed partial class HostActor
                 return;
             }
         }
-        var config = p.Definition.ToVmConfig() with { IncomingEndpoint = relay is null ? endpoint : local };
+        var config = p.Definition.ToVmConfig(Taps.For(p.Definition, p.Incarnation)) with { IncomingEndpoint = relay is null ? endpoint : local };
         var instance = StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming, sameUserAs: p.Local ? Holding(name)?.Files : null);
         instance.Listening = endpoint;
         instance.IncomingRelay = relay;
@@ -101,6 +101,11 @@ public sealed partial class HostActor
         System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(_settings.VmProcessDirectory))).AsSpan(0, 8));
 
     private string? _nodeTag;
+
+    /// <summary>This node's VMs' TAPs, named after its tag.</summary>
+    private VmTaps Taps => _taps ??= new VmTaps(NodeTag);
+
+    private VmTaps? _taps;
 
     private IncomingPrepared Prepared(VmInstance instance) => instance.Listening!.Transport == MigrationTransport.Unix
         ? new IncomingPrepared(_name, instance.Name, instance.Incarnation, ListenAddress, 0, instance.Listening.PathOrHost)

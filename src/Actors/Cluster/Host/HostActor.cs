@@ -95,6 +95,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     {
         _lastCpu = _probe.CpuTicks();
         if (_settings.VmProcesses is not null) FindOrphans();
+        SweepTaps();
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.IMemberEvent));
         Timers.StartPeriodicTimer("report", new Report(), TimeSpan.Zero, _settings.ReportInterval);
@@ -121,13 +122,14 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             if (ended.Incarnation == run.Incarnation) Sender.Tell(ended);
             return;
         }
+        var config = run.Definition.ToVmConfig(Taps.For(run.Definition, run.Incarnation));
         if (_orphans.Remove(run.Incarnation, out var orphan) && VmOrphans.IsAlive(orphan))
         {
-            StartInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), VmRunPhase.Booting, orphan);
+            StartInstance(run.Definition, run.Incarnation, config, VmRunPhase.Booting, orphan);
             _log.Info("re-adopting vm {0} (incarnation {1}) in its running process {2}", name, run.Incarnation, orphan.Pid);
             return;
         }
-        StartInstance(run.Definition, run.Incarnation, run.Definition.ToVmConfig(), VmRunPhase.Booting);
+        StartInstance(run.Definition, run.Incarnation, config, VmRunPhase.Booting);
         _log.Info("starting vm {0} (incarnation {1})", name, run.Incarnation);
     }
 
@@ -140,6 +142,27 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Removes the TAPs an earlier run of this node left that no VM process still running holds.</summary>
+    private void SweepTaps()
+    {
+        try
+        {
+            var (removed, failed) = Taps.Sweep(_orphans.Keys.ToHashSet());
+            if (removed.Count > 0) _log.Info("removed TAPs of VMs that ended while the node was away: {0}", string.Join(", ", removed));
+            foreach (string f in failed) _log.Warning("{0}", f);
+        }
+        catch (Tern.Kvm.Net.TapException e)
+        {
+            _log.Warning("could not look for leftover TAPs: {0}", e.Message);
+        }
+    }
+
+    /// <summary>Removes an ended instance's TAPs (any it may have; none is there for a VM without NICs).</summary>
+    private void RemoveTaps(long incarnation)
+    {
+        foreach (string failed in Taps.Delete(incarnation)) _log.Warning("{0}", failed);
+    }
+
     /// <summary>Forgets the orphans that have ended their guests (nobody re-adopted them) and removes their directories, and the cgroups of those (adopted or not) that have ended.</summary>
     private void PruneOrphans()
     {
@@ -148,6 +171,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         {
             _orphans.Remove(orphan.Incarnation);
             VmOrphans.Remove(orphan.Files);
+            RemoveTaps(orphan.Incarnation);
         }
     }
 
@@ -193,6 +217,12 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             Self.Tell(new BootResult(name, incarnation, new VmProtocol.BootFailed(string.Join("; ", refused)), null));
             return;
         }
+        // Its TAPs, before its process starts and opens them (a re-adopted one has them still).
+        if (instance.Orphan is null && instance.Definition.Nics is { Count: > 0 } && CreateTaps(instance) is { } tapsFailed)
+        {
+            Self.Tell(new BootResult(name, incarnation, new VmProtocol.BootFailed(tapsFailed), null));
+            return;
+        }
         // Before Boot, so that the arrival cannot come before the subscription (OnIncomingEnded).
         if (instance.Phase == VmRunPhase.Incoming) instance.Actor.Tell(new VmProtocol.Subscribe(Self));
         instance.Actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: true), _settings.BootTimeout)
@@ -200,6 +230,21 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
                 ? new BootResult(name, incarnation, t.Result, null)
                 : new BootResult(name, incarnation, null, $"boot did not answer within {_settings.BootTimeout.TotalSeconds:0} s"))
             .PipeTo(Self);
+    }
+
+    /// <summary>Makes the instance's TAPs, owned by the user its VM process becomes; null when done, else why not.</summary>
+    private string? CreateTaps(VmInstance instance)
+    {
+        uint? owner;
+        try
+        {
+            owner = _settings.VmProcesses?.Uid(instance.Incarnation, instance.SameUserAs);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            return $"no user for its VM process: {e.Message}";
+        }
+        return Taps.Create(instance.Definition, instance.Incarnation, owner, _name);
     }
 
     private void OnBootResult(BootResult result)
@@ -291,6 +336,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     private void Finish(VmInstance instance, VmEndReason reason, string detail)
     {
         _instances.Remove(instance.Incarnation);
+        RemoveTaps(instance.Incarnation);
         instance.IncomingRelay?.Dispose();
         instance.OutgoingRelay?.Dispose();
         var ended = new VmEnded(_name, instance.Name, instance.Incarnation, reason, detail);

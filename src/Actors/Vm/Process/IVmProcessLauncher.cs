@@ -35,6 +35,12 @@ public interface IVmProcessLauncher
     System.Diagnostics.Process Start(VmConfig config, long incarnation, VmProcessFiles files, VmProcessFiles? sameUserAs = null);
 
     /// <summary>
+    /// The uid the process <see cref="Start"/> starts for these arguments becomes once its machine
+    /// is built (what the node gives the VM's TAPs to); null when it keeps the node's.
+    /// </summary>
+    uint? Uid(long incarnation, VmProcessFiles? sameUserAs = null);
+
+    /// <summary>
     /// What the running VM process of <paramref name="name"/>'s incarnation <paramref name="incarnation"/>
     /// uses (for the host's load accounting); null when there is none, or it has no cgroup (a host without cgroups).
     /// </summary>
