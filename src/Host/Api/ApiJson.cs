@@ -43,7 +43,8 @@ public static class ApiJson
 
 /// <summary>
 /// POST /v1/vms. <see cref="Memory"/> is a size as <c>-m</c> takes it ("512M", a bare number is MiB);
-/// each of <see cref="Disks"/> a path (read-only) or <c>{"path","writable"}</c>.
+/// each of <see cref="Disks"/> a path (read-only) or <c>{"path","writable"}</c>; each of
+/// <see cref="Nics"/> <c>{"bridge","mac"}</c>, the MAC optional (the cluster then gives one).
 /// </summary>
 public sealed record CreateVmRequest(
     string? Name,
@@ -53,7 +54,8 @@ public sealed record CreateVmRequest(
     string? Memory,
     int? Smp,
     IReadOnlyList<VmDisk>? Disks,
-    string? AntiAffinityGroup);
+    string? AntiAffinityGroup,
+    IReadOnlyList<VmNic>? Nics = null);
 
 /// <summary>POST /v1/vms/NAME/migrate.</summary>
 public sealed record MigrateRequest(string? To);

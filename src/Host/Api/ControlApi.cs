@@ -75,7 +75,7 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
         {
             return Error(StatusCodes.Status400BadRequest, "invalid", e.Message);
         }
-        var definition = new VmDefinition(r.Name ?? "", r.Kernel ?? "", r.Initrd, r.Append ?? "", memory, r.Smp ?? 1, r.Disks ?? [], r.AntiAffinityGroup);
+        var definition = new VmDefinition(r.Name ?? "", r.Kernel ?? "", r.Initrd, r.Append ?? "", memory, r.Smp ?? 1, r.Disks ?? [], r.AntiAffinityGroup, r.Nics);
         // Files must be allowed and exist where this node sees them (hosts share storage), so a typo
         // or a file outside the image directories fails now; each host checks again before it boots.
         if (definition.Problems().Count == 0 && images.Problems(definition) is { Count: > 0 } refused)

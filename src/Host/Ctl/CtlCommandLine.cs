@@ -62,7 +62,7 @@ public static partial class CtlCommandLine
                 await action(client, parsed, parsed.GetValue(JsonOption), cancel);
                 return 0;
             }
-            catch (ControlApiException e)
+            catch (Exception e) when (e is ControlApiException or CtlUsageException)
             {
                 Console.Error.WriteLine($"tern ctl: {CtlText.Printable(e.Message)}");
                 return 1;
@@ -92,12 +92,14 @@ public static partial class CtlCommandLine
         var smp = new Option<int?>("--smp") { Description = "vCPUs (1 by default)" };
         var disks = new Option<string[]>("--disk") { Description = "disk image PATH[,rw] (repeatable), on shared storage; read-only unless ',rw' follows" };
         var group = new Option<string?>("--anti-affinity") { Description = "VMs of one group never share a host" };
-        return Verb("create", "define a VM and start it on the host placement chooses", [name, kernel, initrd, append, memory, smp, disks, group],
+        var nics = new Option<string[]>("--nic") { Description = "a NIC on every host's bridge BR: bridge=BR[,mac=MAC] (repeatable, up to 4); without mac= the cluster gives it one" };
+        return Verb("create", "define a VM and start it on the host placement chooses", [name, kernel, initrd, append, memory, smp, disks, group, nics],
             async (c, p, json, cancel) =>
             {
                 static string? Full(string? path) => path is null ? null : Path.GetFullPath(path);
                 var request = new CreateVmRequest(p.GetValue(name), Full(p.GetValue(kernel)), Full(p.GetValue(initrd)), p.GetValue(append),
-                    p.GetValue(memory), p.GetValue(smp), (p.GetValue(disks) ?? []).Select(Disk).ToArray(), p.GetValue(group));
+                    p.GetValue(memory), p.GetValue(smp), (p.GetValue(disks) ?? []).Select(Disk).ToArray(), p.GetValue(group),
+                    (p.GetValue(nics) ?? []).Select(NicOption.Parse).ToArray());
                 PrintMessage(json, await c.PostAsync(ApiRoutes.Vms, request, cancel));
             });
     }

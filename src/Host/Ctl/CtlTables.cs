@@ -22,11 +22,13 @@ public static class CtlTables
 
     public static void Vms(IAnsiConsole console, IReadOnlyList<VmView> vms)
     {
-        var table = new Table().AddColumns("NAME", "HOST", "STATE", "MEMORY", "USED", "VCPUS", "CPU", "LAST ERROR");
+        var table = new Table().AddColumns("NAME", "HOST", "STATE", "MEMORY", "USED", "VCPUS", "CPU", "NICS", "LAST ERROR");
         foreach (var v in vms)
             table.AddRow(
                 Cell(v.Name), Cell(v.Host ?? "-"), Word(v.State), Mib(v.MemoryBytes), v.MemoryUsedBytes is { } used ? Mib(used) : "-",
-                v.Vcpus.ToString(CultureInfo.InvariantCulture), v.CpuLoad is { } cpu ? $"{cpu * 100:0}%" : "-", Cell(v.LastError ?? ""));
+                v.Vcpus.ToString(CultureInfo.InvariantCulture), v.CpuLoad is { } cpu ? $"{cpu * 100:0}%" : "-",
+                v.Definition.Nics is { Count: > 0 } nics ? Cell(string.Join(", ", nics.Select(n => $"{n.Bridge} {n.Mac}"))) : "-",
+                Cell(v.LastError ?? ""));
         console.Write(table);
     }
 

@@ -57,7 +57,8 @@ public static class ManagerCommands
         vm = NicMacs.Assign(vm, registry);
         string? host = Placement.Choose(vm, hosts);
         if (host is null) return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot place '{vm.Name}': {Placement.NoRoomReason(vm, hosts)}");
-        return CommandOutcome.Accept($"vm {vm.Name} created on {host}",
+        string macs = string.Concat((vm.Nics ?? []).Select((n, i) => $"; nic {i} mac {n.Mac}"));
+        return CommandOutcome.Accept($"vm {vm.Name} created on {host}{macs}",
             new VmDefined(vm, now), new VmPlaced(vm.Name, host, registry.NextIncarnation, "created", now));
     }
 
