@@ -27,7 +27,7 @@ bool poll_timer_expired(struct poll_timer *t);
 
 /* options.c */
 enum mode { MODE_TICKS, MODE_FILL, MODE_DIRTY, MODE_BLK, MODE_IDLE, MODE_SOAK, MODE_NET };
-enum net_role { NET_ECHO, NET_TX, NET_RX, NET_STALL };
+enum net_role { NET_ECHO, NET_TX, NET_RX, NET_STALL, NET_COUNTER };
 enum then_action { THEN_HALT, THEN_POWEROFF, THEN_REBOOT, THEN_TRIPLEFAULT };
 struct options {
     enum mode mode;

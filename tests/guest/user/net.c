@@ -1,6 +1,7 @@
 /* mode=net: traffic through the first virtio-net device of bus 0 (see tests/guest/README.md). */
 #include "lib.h"
 #include "net_frame.h"
+#include "svc.h"
 #include "virtio_net.h"
 #include "x86.h"
 
@@ -9,6 +10,8 @@
 #define ECHO_REPORT_MS 1000
 #define PRINT_FIRST 4
 #define TX_BATCH 32
+#define COUNTER_REPORT_EVERY 100
+#define COUNTER_IDLE_MS 1
 
 static const u8 BROADCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -187,6 +190,52 @@ static void run_rx(const struct options *o, struct net_dev *d)
     print("NET rx frames=%lu bytes=%lu us=%lu lost=%lu bad=%lu\n", count, bytes, clock_tsc_to_us(last - first), lost, bad);
 }
 
+/*
+ * Answers every intact data frame with a counter reply (NET_TYPE_COUNTER, to the frame's sender):
+ * "TNET", the request's seq, then `counter`, which lives in guest memory and goes up by one per
+ * reply. A client that sees a value twice or out of order saw the guest's memory go back. With no
+ * frame waiting the guest sleeps a millisecond, so an idle counter does not hold a host CPU.
+ */
+static void run_counter(struct net_dev *d)
+{
+    static u64 counter;
+    print("NET counter ready\n");
+    for (;;) {
+        u32 len;
+        const u8 *f;
+        bool any = false;
+        while ((f = net_rx_peek(d, &len))) {
+            any = true;
+            u32 seq;
+            u8 *out;
+            if (net_frame_type(f, len) == NET_TYPE_DATA && net_frame_check(f, len, &seq) && (out = tx_wait_buffer(d))) {
+                memset(out, 0, NET_FRAME_MIN);
+                memcpy(out, f + 6, 6);
+                memcpy(out + 6, d->mac, 6);
+                out[12] = NET_TYPE_COUNTER >> 8;
+                out[13] = NET_TYPE_COUNTER & 0xff;
+                memcpy(out + 14, "TNET", 4);
+                counter++;
+                for (int i = 0; i < 4; i++)
+                    out[18 + i] = (u8)(seq >> (8 * i));
+                for (int i = 0; i < 8; i++)
+                    out[22 + i] = (u8)(counter >> (8 * i));
+                net_tx_queue(d, NET_FRAME_MIN);
+                if (counter % COUNTER_REPORT_EVERY == 0)
+                    print("NET counter n=%lu\n", counter);
+            }
+            net_rx_release(d);
+        }
+        if (any) {
+            net_tx_kick(d);
+            net_rx_kick(d);
+        }
+        net_tx_reclaim(d);
+        if (!any)
+            svc_call(SVC_SLEEP_UNTIL, rdtsc() + clock_ms_to_tsc(COUNTER_IDLE_MS), 0);
+    }
+}
+
 /* Posts every receive buffer, then never takes a frame: the device must stop reading its backend. */
 static void run_stall(struct net_dev *d)
 {
@@ -208,5 +257,6 @@ void run_net(const struct options *o, const struct acpi_info *acpi)
     case NET_TX: run_tx(o, &d); break;
     case NET_RX: run_rx(o, &d); break;
     case NET_STALL: run_stall(&d); break;
+    case NET_COUNTER: run_counter(&d); break;
     }
 }

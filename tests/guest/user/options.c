@@ -33,6 +33,7 @@ static void apply(const char *key, size_t klen, const char *val, size_t vlen, st
         else if (is(val, vlen, "tx")) o->net = NET_TX;
         else if (is(val, vlen, "rx")) o->net = NET_RX;
         else if (is(val, vlen, "stall")) o->net = NET_STALL;
+        else if (is(val, vlen, "counter")) o->net = NET_COUNTER;
     } else if (is(key, klen, "frames")) {
         parse_u64(val, vlen, &o->frames);
     } else if (is(key, klen, "size")) {
