@@ -16,10 +16,15 @@ public sealed class FrameCollector : IDisposable
     private readonly Thread _reader;
     private volatile bool _stopping;
 
-    public FrameCollector(TapInterface tap)
+    public FrameCollector(TapInterface tap) : this(new PacketSocket(tap), tap.Name)
     {
-        _socket = new PacketSocket(tap);
-        _reader = new Thread(Read) { IsBackground = true, Name = $"frames-{tap.Name}" };
+    }
+
+    /// <summary>Collects what arrives on <paramref name="socket"/>, which it then owns.</summary>
+    public FrameCollector(PacketSocket socket, string name)
+    {
+        _socket = socket;
+        _reader = new Thread(Read) { IsBackground = true, Name = $"frames-{name}" };
         _reader.Start();
     }
 

@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace Tern.TestSupport.Net;
 
 /// <summary>
-/// An AF_PACKET socket bound to one interface: the host's end of a TAP. What the guest sends
-/// through Tern arrives here; what is sent here goes to Tern (and on to the guest).
+/// An AF_PACKET socket bound to one interface: the host's end of a TAP, or any interface a guest's
+/// frames reach. What the guest sends through Tern arrives here; what is sent here goes to Tern (and on to the guest).
 /// </summary>
 public sealed class PacketSocket : IDisposable
 {
@@ -15,12 +15,17 @@ public sealed class PacketSocket : IDisposable
 
     private const int SolSocket = 1, SoRcvBufForce = 33;
 
-    public PacketSocket(TapInterface tap, int receiveBuffer = 64 << 20)
+    public PacketSocket(TapInterface tap, int receiveBuffer = 64 << 20) : this(tap.Index, receiveBuffer)
+    {
+    }
+
+    /// <summary>On the interface of index <paramref name="ifindex"/> in the network namespace of the calling thread.</summary>
+    public PacketSocket(int ifindex, int receiveBuffer = 64 << 20)
     {
         _socket = new Socket(AddressFamily.Packet, SocketType.Raw, (ProtocolType)IPAddress.HostToNetworkOrder((short)EthPAll));
         // Root may exceed rmem_max: a burst from the guest must not overflow the socket while the test reads.
         _socket.SetRawSocketOption(SolSocket, SoRcvBufForce, BitConverter.GetBytes(receiveBuffer));
-        _socket.Bind(new LinkEndPoint(tap.Index));
+        _socket.Bind(new LinkEndPoint(ifindex));
     }
 
     public void Send(ReadOnlySpan<byte> frame) => _socket.Send(frame);

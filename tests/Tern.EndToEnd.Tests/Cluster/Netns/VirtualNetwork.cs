@@ -38,6 +38,9 @@ public sealed class VirtualNetwork : IDisposable
         }
     }
 
+    /// <summary>What makes this network's names its own: the test process's id (hex) and a random part.</summary>
+    public string Tag => _tag;
+
     public string Subnet { get; }
     public string Bridge { get; }
 
@@ -103,7 +106,7 @@ public sealed class VirtualNetwork : IDisposable
 
     private static void Ip(params string[] args) => Run("ip", args);
 
-    private static string Run(string program, params string[] args)
+    internal static string Run(string program, params string[] args)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
