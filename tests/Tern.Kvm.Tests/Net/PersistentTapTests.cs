@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Tern.Kvm.Net;
 using Tern.TestSupport;
+using static Tern.TestSupport.Net.TapInterface;
 
 namespace Tern.Kvm.Tests.Net;
 
@@ -73,14 +73,4 @@ public sealed class PersistentTapTests : IDisposable
     }
 
     private string Sys(string file) => File.ReadAllText($"/sys/class/net/{Tap}/{file}").Trim();
-
-    private static void Ip(params string[] args)
-    {
-        var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"ip {string.Join(' ', args)}: {err.Trim()}");
-    }
 }

@@ -39,7 +39,8 @@ public sealed class TapInterface : IDisposable
         if (Exists(Name)) Ip(["link", "del", Name]);
     }
 
-    private static void Ip(string[] args)
+    /// <summary>Runs <c>ip ARGS</c>; throws with its error when it fails.</summary>
+    public static void Ip(params string[] args)
     {
         var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args) info.ArgumentList.Add(a);
