@@ -26,7 +26,7 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public Tern.Kvm.Vm Vm => machine.Vm;
     public bool GuestWasRunning => guestWasRunning;
     public IConsoleHistory? ConsoleHistory => machine.ConsoleHistory;
-    public Engine.Replication.IReplicaOutput Output { get; } = new Engine.Replication.HeldMachineOutput(machine.Console);
+    public IHeldOutput Output { get; } = machine.Output;
 
     public long PauseGuest()
     {
@@ -76,6 +76,10 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     public IReadOnlyList<ComponentState> SaveState() => machine.SaveState();
 
     public void RestoreState(IReadOnlyList<ComponentState> states) => machine.RestoreState(states);
+
+    public void PauseDevices() => machine.PauseDevices();
+
+    public void ResumeDevices() => machine.ResumeDevices();
 
     void IMigrationDestination.ResumeGuest() => AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
 

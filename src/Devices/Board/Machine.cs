@@ -54,6 +54,9 @@ public sealed class Machine : IDisposable
     /// <summary>The serial console's output, which a replication holds until each checkpoint is committed.</summary>
     public HeldConsole Console { get; }
 
+    /// <summary>Everything the guest sends to the world (console, NIC frames), held as one by a replication.</summary>
+    public IHeldOutput Output => new HeldOutputs([Console, .. Pci.HeldFrames]);
+
     /// <summary>Drains in-flight block I/O and flushes disks: the devices are quiet and their state final.</summary>
     public void PauseDevices() => Pci.PauseDevices();
 

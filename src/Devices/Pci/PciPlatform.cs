@@ -29,6 +29,7 @@ public sealed class PciPlatform : IDisposable
     private readonly List<VirtioBlock> _blocks = [];
     private readonly List<(string DriveId, DiskImage Disk)> _disks = [];
     private readonly List<NetFunction> _nets = [];
+    private readonly List<HeldFrames> _heldFrames = [];
 
     private PciPlatform() { }
 
@@ -143,7 +144,9 @@ public sealed class PciPlatform : IDisposable
             throw new PciBuildException($"netdev '{netdev.Id}': {e.Message}", e);
         }
         var backend = new TapBackend(tap);
-        var net = new VirtioNet(backend, dev.Mac);
+        var held = new HeldFrames(backend);
+        _heldFrames.Add(held);
+        var net = new VirtioNet(held, dev.Mac);
         var transport = new VirtioPciDevice(dev.Id, net, memory, msi, intx);
         _nets.Add(new NetFunction(dev.Id, net, transport));
         _transports.Add(transport);
@@ -153,6 +156,9 @@ public sealed class PciPlatform : IDisposable
         IoThread.Register(transport.QueueEvents[VirtioNet.TxQueue], () => transport.ProcessQueue(VirtioNet.TxQueue));
         IoThread.Register(backend.Source, () => transport.ProcessQueue(VirtioNet.RxQueue), () => net.WantsFrames);
     }
+
+    /// <summary>Each NIC's sent frames, which a replication holds until their checkpoint is committed.</summary>
+    public IReadOnlyList<HeldFrames> HeldFrames => _heldFrames;
 
     /// <summary>Sends each NIC's announce frame once (one round of the post-migration announcement).</summary>
     public void AnnounceNetwork()

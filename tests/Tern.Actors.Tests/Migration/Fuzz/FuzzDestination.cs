@@ -43,6 +43,10 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
 
     public void UnlockDisks() => machine.UnlockDisks();
 
+    public void PauseDevices() => machine.PauseDevices();
+
+    public void ResumeDevices() => machine.ResumeDevices();
+
     /// <summary>The guest would run now; it must not here, so only note it.</summary>
     public void ResumeGuest()
     {

@@ -25,4 +25,13 @@ public interface IMigrationDestination
 
     /// <summary>Lets the restored guest run.</summary>
     void ResumeGuest();
+
+    /// <summary>
+    /// A standby's devices stay still: restoring a checkpoint activates them, and a NIC must not
+    /// write arriving frames into the memory of a guest that does not run (nor a disk serve it).
+    /// </summary>
+    void PauseDevices();
+
+    /// <summary>A promoted standby's devices work again, before its guest resumes.</summary>
+    void ResumeDevices();
 }

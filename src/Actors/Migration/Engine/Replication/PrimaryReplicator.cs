@@ -30,7 +30,7 @@ public sealed class PrimaryReplicator
     private readonly MigrationStreamWriter _writer;
     private readonly Stream _stream;
     private readonly DirtyPageTracker _tracker;
-    private readonly IReplicaOutput _output;
+    private readonly IHeldOutput _output;
     private readonly Action<CheckpointInfo> _progress;
     private readonly CancellationToken _cancel;
     private readonly BlockingCollection<object> _events = new();
@@ -49,7 +49,7 @@ public sealed class PrimaryReplicator
     }
 
     public PrimaryReplicator(IMigrationSource source, MigrationStreamWriter writer, Stream stream, DirtyPageTracker tracker,
-        TimeSpan epoch, TimeSpan fenceAfter, IReplicaOutput output, Action<CheckpointInfo> progress, CancellationToken cancel)
+        TimeSpan epoch, TimeSpan fenceAfter, IHeldOutput output, Action<CheckpointInfo> progress, CancellationToken cancel)
     {
         _source = source;
         _writer = writer;
@@ -270,24 +270,4 @@ public sealed class PrimaryReplicator
         _info = info;
         _progress(info);
     }
-}
-
-/// <summary>
-/// What the guest sends to the outside world while it is replicated (console output, network
-/// frames): held by epoch and let out only once the checkpoint that produced it is committed.
-/// Called from the replication thread; <see cref="Begin"/> with the guest paused.
-/// </summary>
-public interface IReplicaOutput
-{
-    /// <summary>Output from now on belongs to epoch <paramref name="epoch"/> (holding starts at the first call).</summary>
-    void Begin(long epoch);
-
-    /// <summary>Lets out what epochs up to <paramref name="epoch"/> produced.</summary>
-    void Release(long epoch);
-
-    /// <summary>Replication ended with the guest here: everything held goes out, and output flows freely again.</summary>
-    void ReleaseAll();
-
-    /// <summary>The guest stopped because the standby may have taken over: nothing held may ever go out.</summary>
-    void Discard();
 }

@@ -48,6 +48,7 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
     public (MigrationInfo Info, GuestAfterMigration Guest) Run(MigrationSection.Checkpoint first, MigrationInfo info)
     {
         string? broken = null;
+        destination.PauseDevices();
         try
         {
             Begin(first.Epoch);
@@ -102,6 +103,7 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
         var (next, _) = _checkpoints.Promote();
         _checkpoints = next;
         destination.LockDisks();
+        destination.ResumeDevices();
         destination.ResumeGuest();
         return (Final(info, MigrationStatus.Completed, null), GuestAfterMigration.Arrived);
     }

@@ -48,5 +48,5 @@ public interface IMigrationSource
     IConsoleHistory? ConsoleHistory { get; }
 
     /// <summary>What the guest sends to the world, which a replication holds until its checkpoint is committed.</summary>
-    Replication.IReplicaOutput Output { get; }
+    IHeldOutput Output { get; }
 }

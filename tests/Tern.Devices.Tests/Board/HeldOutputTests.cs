@@ -1,7 +1,7 @@
 using System.Text;
-using Tern.Actors.Migration.Engine.Replication;
+using Tern.Devices.Board;
 
-namespace Tern.Actors.Tests.Migration.Replication;
+namespace Tern.Devices.Tests.Board;
 
 /// <summary>Issue 18: output held by epoch until its checkpoint is acknowledged.</summary>
 public sealed class HeldOutputTests

@@ -1,8 +1,8 @@
-namespace Tern.Actors.Migration.Engine.Replication;
+namespace Tern.Devices.Board;
 
 /// <summary>
 /// What a protected guest sent to the outside world (network frames, console bytes), held by epoch
-/// until the checkpoint that produced it is acknowledged (<see cref="PrimaryEpochs"/>): items
+/// until the checkpoint that produced it is acknowledged (the replication's PrimaryEpochs): items
 /// added during epoch N leave, in the order they were added, at <see cref="Release"/>(N) or a
 /// later one. Bounded: past <see cref="LimitBytes"/> held, <see cref="Add"/> refuses, and the
 /// caller drops the item as a congested link would (a network frame) or waits (console output).
@@ -19,6 +19,9 @@ public sealed class HeldOutput<T>(long limitBytes, Func<T, long> sizeOf)
     public long HeldBytes { get; private set; }
 
     public int Count => _held.Count;
+
+    /// <summary>What is held now, oldest first.</summary>
+    public IEnumerable<T> Items => _held.Select(h => h.Item);
 
     /// <summary>Holds <paramref name="item"/>, sent during <paramref name="epoch"/>; false (nothing held) when it would pass the limit.</summary>
     public bool Add(long epoch, T item)
@@ -50,5 +53,52 @@ public sealed class HeldOutput<T>(long limitBytes, Func<T, long> sizeOf)
     {
         _held.Clear();
         HeldBytes = 0;
+    }
+}
+
+/// <summary>
+/// One of a machine's outputs to the world (its console, a NIC's frames) under Remus's output
+/// commit while the machine is replicated: the replication calls these from its own thread, the
+/// device writes from its own; implementations lock.
+/// </summary>
+public interface IHeldOutput
+{
+    /// <summary>
+    /// With the guest paused at checkpoint <paramref name="epoch"/> - 1: what was sent so far belongs
+    /// to that checkpoint, what comes next to epoch <paramref name="epoch"/>. Holding starts at the first call.
+    /// </summary>
+    void Begin(long epoch);
+
+    /// <summary>The checkpoints up to <paramref name="epoch"/> are committed: their output goes out.</summary>
+    void Release(long epoch);
+
+    /// <summary>Replication ended with the guest here: everything held goes out and output flows freely.</summary>
+    void ReleaseAll();
+
+    /// <summary>The guest stopped because the standby may have taken over: nothing held may ever go out.</summary>
+    void Discard();
+}
+
+/// <summary>All of a machine's held outputs as one.</summary>
+public sealed class HeldOutputs(IReadOnlyList<IHeldOutput> outputs) : IHeldOutput
+{
+    public void Begin(long epoch)
+    {
+        foreach (var o in outputs) o.Begin(epoch);
+    }
+
+    public void Release(long epoch)
+    {
+        foreach (var o in outputs) o.Release(epoch);
+    }
+
+    public void ReleaseAll()
+    {
+        foreach (var o in outputs) o.ReleaseAll();
+    }
+
+    public void Discard()
+    {
+        foreach (var o in outputs) o.Discard();
     }
 }
