@@ -77,6 +77,12 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
 
     public void RestoreState(IReadOnlyList<ComponentState> states) => machine.RestoreState(states);
 
+    public IReadOnlyList<DiskWrite> DiskWritesOf(long epoch) => machine.DiskWritesOf(epoch);
+
+    public string? CheckDiskWrite(string driveId, long offset, int length) => machine.CheckDiskWrite(driveId, offset, length);
+
+    public void ApplyDiskWrites(IEnumerable<DiskWrite> writes) => machine.ApplyDiskWrites(writes);
+
     public void PauseDevices() => machine.PauseDevices();
 
     public void ResumeDevices() => machine.ResumeDevices();

@@ -54,8 +54,25 @@ public sealed class Machine : IDisposable
     /// <summary>The serial console's output, which a replication holds until each checkpoint is committed.</summary>
     public HeldConsole Console { get; }
 
-    /// <summary>Everything the guest sends to the world (console, NIC frames), held as one by a replication.</summary>
-    public IHeldOutput Output => new HeldOutputs([Console, .. Pci.HeldFrames]);
+    /// <summary>Everything the guest sends to the world (console, NIC frames, disk writes), held as one by a replication.</summary>
+    public IHeldOutput Output => new HeldOutputs([Console, .. Pci.HeldFrames, .. Pci.Disks.Select(d => d.Disk.Held)]);
+
+    /// <summary>The disk writes epoch <paramref name="epoch"/> of a replication made, held until its checkpoint is committed.</summary>
+    public IReadOnlyList<DiskWrite> DiskWritesOf(long epoch) =>
+        [.. Pci.Disks.SelectMany(d => d.Disk.Held.WritesOf(epoch).Select(w => new DiskWrite(d.DriveId, w.Offset, w.Data)))];
+
+    /// <summary>Why a write of <paramref name="length"/> bytes at <paramref name="offset"/> to <paramref name="driveId"/> cannot be applied, or null.</summary>
+    public string? CheckDiskWrite(string driveId, long offset, int length) =>
+        Pci.Disks.FirstOrDefault(d => d.DriveId == driveId).Disk is not { } disk ? $"no drive '{driveId}'"
+        : disk.ReadOnly ? $"drive '{driveId}' is read-only"
+        : offset < 0 || offset % 512 != 0 || length % 512 != 0 || offset > disk.Length - length ? $"a write of {length} bytes at {offset} does not fit drive '{driveId}' ({disk.Length} bytes)"
+        : null;
+
+    /// <summary>A promoted standby writes the committed checkpoints' disk writes its primary may not have flushed, in order.</summary>
+    public void ApplyDiskWrites(IEnumerable<DiskWrite> writes)
+    {
+        foreach (var w in writes) Pci.Disks.First(d => d.DriveId == w.DriveId).Disk.WriteThrough(w.Data, w.Offset);
+    }
 
     /// <summary>Drains in-flight block I/O and flushes disks: the devices are quiet and their state final.</summary>
     public void PauseDevices() => Pci.PauseDevices();

@@ -210,6 +210,9 @@ public sealed class PciPlatform : IDisposable
         }
     }
 
+    /// <summary>Each drive's id and image, in the order they were added.</summary>
+    public IReadOnlyList<(string DriveId, DiskImage Disk)> Disks => _disks;
+
     /// <summary>Lets go of every disk's image lock (a migration's source, paused and flushed, hands them over).</summary>
     public void UnlockDisks()
     {

@@ -15,8 +15,8 @@ namespace Tern.EndToEnd.Tests.Migration;
 /// </summary>
 public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
-    /// <summary>A soak guest: ticks every 100 ms, its 16 MiB region checked every fifth tick.</summary>
-    private const string Soak = "mode=soak mib=16 tick_ms=100 check_every=5 busy=5";
+    /// <summary>A soak guest: ticks every 100 ms, its 16 MiB region checked and a disk sector written every fifth tick.</summary>
+    private const string Soak = "mode=soak mib=16 tick_ms=100 check_every=5 busy=5 blk=1";
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
@@ -43,8 +43,10 @@ public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output
     private (QmpVm Primary, QmpVm Standby, QmpClient P, QmpClient S) Protect()
     {
         string uri = UnixUri(_dir);
-        var primary = Source(Soak, "128M", []);
-        var standby = Destination(Soak, "128M", [], uri);
+        // One image both open, as a cluster's shared storage: the standby without its lock until it takes over.
+        string disk = _dir.Disk("shared.img", 1 << 20);
+        var primary = Source(Soak, "128M", DiskArgs(disk));
+        var standby = Destination(Soak, "128M", DiskArgs(disk), uri);
         primary.Process.WaitForLine("SOAK check tick=5 ok", Long);
         var p = primary.Connect();
         var s = standby.Connect();
@@ -83,6 +85,20 @@ public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output
             Assert.Equal("completed", (string?)s.Return("query-migrate")!["status"]);
             standby.WaitForTick(lastBefore + 12); // past two more memory checks
             var lines = standby.Process.Stdout;
+            Assert.Contains(lines, l => l.StartsWith("SOAK blk read tick=", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal));
+            // Every disk write the world saw reported, by the primary or the standby, is on the image:
+            // held writes of committed checkpoints were written by one or the other.
+            s.Return("stop");
+            var seen = primary.Process.Stdout.Concat(lines).Where(l => l.StartsWith("SOAK blk write tick=", StringComparison.Ordinal) && l.EndsWith("status=0", StringComparison.Ordinal)).ToArray();
+            Assert.True(seen.Length >= 4, string.Join("\n", seen));
+            var image = File.ReadAllBytes(_dir.File("shared.img"));
+            foreach (var line in seen)
+            {
+                var parts = line.Split(' '); // SOAK blk write tick=N sector=S status=0
+                int tick = int.Parse(parts[3][5..]), sector = int.Parse(parts[4][7..]);
+                string onDisk = System.Text.Encoding.ASCII.GetString(image, sector * 512, 32).TrimEnd('\0');
+                Assert.Equal($"SOAK-TICK {tick}\n", onDisk);
+            }
             Assert.DoesNotContain(lines, l => l.StartsWith("SOAK filled", StringComparison.Ordinal)); // no second boot
             Assert.DoesNotContain(lines, l => l.Contains("BAD") || l.Contains("FAIL"));
             Assert.Contains(lines, l => l.StartsWith("SOAK check tick=", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal));

@@ -18,7 +18,14 @@ public sealed unsafe class DiskImage : IDisposable
     private readonly HostFile _file;
     private byte* _bounce;
 
-    private DiskImage(HostFile file) => _file = file;
+    private DiskImage(HostFile file)
+    {
+        _file = file;
+        Held = new DiskWriteHold(WriteThrough);
+    }
+
+    /// <summary>The writes a replication holds until their checkpoint is committed (see <see cref="DiskWriteHold"/>).</summary>
+    public DiskWriteHold Held { get; }
 
     /// <summary>Opens an existing image; throws <see cref="KvmException"/> naming the path when it cannot.</summary>
     public static DiskImage Open(string path, bool readOnly, bool direct) => new(HostFile.Open(path, writable: !readOnly, direct));
@@ -50,6 +57,17 @@ public sealed unsafe class DiskImage : IDisposable
     /// <summary>Reads <paramref name="offset"/>.. into the guest ranges (their total length is a multiple of 512).</summary>
     public void Read(GuestMemory memory, IReadOnlyList<GuestRange> ranges, long offset)
     {
+        ReadImage(memory, ranges, offset);
+        if (!Held.Holding) return;
+        // The guest reads its own held writes back.
+        var bytes = new byte[Total(ranges)];
+        ChainBytes.Gather(memory, ranges, 0, bytes);
+        Held.Overlay(bytes, offset);
+        ChainBytes.Scatter(memory, ranges, 0, bytes);
+    }
+
+    private void ReadImage(GuestMemory memory, IReadOnlyList<GuestRange> ranges, long offset)
+    {
         if (!Direct || AllAligned(memory, ranges, offset))
         {
             foreach (var r in ranges)
@@ -73,9 +91,16 @@ public sealed unsafe class DiskImage : IDisposable
         }
     }
 
-    /// <summary>Writes the guest ranges' bytes at <paramref name="offset"/>.</summary>
+    /// <summary>Writes the guest ranges' bytes at <paramref name="offset"/> (held, while replicated).</summary>
     public void Write(GuestMemory memory, IReadOnlyList<GuestRange> ranges, long offset)
     {
+        if (Held.Holding)
+        {
+            var bytes = new byte[Total(ranges)];
+            ChainBytes.Gather(memory, ranges, 0, bytes);
+            if (!Held.TryWrite(bytes, offset)) throw new KvmException(105, $"holding more than {DiskWriteHold.MaxHeldBytes >> 20} MiB of writes for the standby"); // ENOBUFS
+            return;
+        }
         if (!Direct || AllAligned(memory, ranges, offset))
         {
             foreach (var r in ranges)
@@ -97,6 +122,32 @@ public sealed unsafe class DiskImage : IDisposable
     }
 
     public void Flush() => _file.DataSync();
+
+    /// <summary>
+    /// Writes <paramref name="data"/> (a multiple of 512 bytes) at <paramref name="offset"/> from any
+    /// thread: held writes as they are released, and a promoted standby's committed ones. With
+    /// O_DIRECT it goes through a buffer of its own (the bounce buffer is the I/O thread's).
+    /// </summary>
+    public void WriteThrough(ReadOnlySpan<byte> data, long offset)
+    {
+        if (!Direct)
+        {
+            _file.WriteAt(data, offset);
+            return;
+        }
+        var aligned = (byte*)NativeMemory.AlignedAlloc((nuint)data.Length, BounceAlignment);
+        try
+        {
+            // SAFETY: aligned points to data.Length bytes allocated above and freed below.
+            var span = new Span<byte>(aligned, data.Length);
+            data.CopyTo(span);
+            _file.WriteAt(span, offset);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(aligned);
+        }
+    }
 
     private static long Total(IReadOnlyList<GuestRange> ranges)
     {

@@ -43,6 +43,10 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
 
     public void UnlockDisks() => machine.UnlockDisks();
 
+    public string? CheckDiskWrite(string driveId, long offset, int length) => machine.CheckDiskWrite(driveId, offset, length);
+
+    public void ApplyDiskWrites(IEnumerable<DiskWrite> writes) => machine.ApplyDiskWrites(writes);
+
     public void PauseDevices() => machine.PauseDevices();
 
     public void ResumeDevices() => machine.ResumeDevices();

@@ -29,12 +29,13 @@ public sealed class CheckpointStreamTests
         writer.WriteReplicate(50);
         writer.WriteRam([new PageRun(0, 4)]);
         writer.WriteRoundEnd();
-        writer.WriteCheckpoint(0);
+        writer.WriteCheckpoint(0, -1);
         writer.WriteCheckpointRam(FirstPages, PageData(FirstPages, 1));
+        writer.WriteCheckpointDisk("rootfs", 4096, new byte[1024]);
         writer.WriteState("vcpu0", 3, [1, 2, 3]);
         writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(true));
         writer.WriteCheckpointEnd();
-        writer.WriteCheckpoint(1);
+        writer.WriteCheckpoint(1, 0);
         writer.WriteCheckpointRam(SecondPages, PageData(SecondPages, 9));
         writer.WriteState("vcpu0", 3, [4, 5, 6]);
         writer.WriteCheckpointEnd();
@@ -66,6 +67,9 @@ public sealed class CheckpointStreamTests
         Assert.Equal(FirstPages, first.Gpas);
         var expected = PageData(FirstPages, 1);
         for (int i = 0; i < FirstPages.Length; i++) Assert.True(first.Page(i).SequenceEqual(expected.AsSpan(i * Page, Page)));
+        Assert.Equal([-1L, 0L], sections.OfType<MigrationSection.Checkpoint>().Select(c => c.Flushed));
+        var disk = Assert.Single(sections.OfType<MigrationSection.CheckpointDisk>());
+        Assert.Equal(("rootfs", 4096L, 1024), (disk.DriveId, disk.Offset, disk.Data.Length));
         Assert.IsType<MigrationSection.Cancel>(sections[^1]);
     }
 
@@ -79,7 +83,7 @@ public sealed class CheckpointStreamTests
         writer.WriteHeader();
         writer.WriteConfig(RoundTripFixtures.Fingerprint());
         writer.WriteReplicate(25);
-        writer.WriteCheckpoint(0);
+        writer.WriteCheckpoint(0, -1);
         writer.WriteCheckpointRam(gpas, new byte[gpas.Length * Page]);
         writer.WriteCheckpointEnd();
         writer.WriteCancel();
@@ -102,6 +106,8 @@ public sealed class CheckpointStreamTests
         return b;
     }
 
+    private static byte[] Cp(ulong epoch, long flushed = -1) => [.. U64(epoch), .. U64(unchecked((ulong)flushed))];
+
     private static RawStream Replicating() => RawStream.Started().Section(Kind.Replicate, payload: U32(50));
 
     private static byte[] CheckpointRam(params ulong[] gpas) =>
@@ -113,33 +119,45 @@ public sealed class CheckpointStreamTests
         ["Replicate epoch 0"] = (() => RawStream.Started().Section(Kind.Replicate, payload: U32(0)).ToArray(), "Replicate epoch of 0 ms is outside 1..60000"),
         ["Replicate after a round"] = (() => RawStream.Started().RoundEnd(1, 0).Section(Kind.Replicate, payload: U32(50)).ToArray(),
             "Replicate section after the migration began"),
-        ["Checkpoint in a migration"] = (() => RawStream.Started().Section(Kind.Checkpoint, payload: U64(0)).ToArray(),
+        ["Checkpoint in a migration"] = (() => RawStream.Started().Section(Kind.Checkpoint, payload: Cp(0)).ToArray(),
             "Checkpoint section in a migration that is not a replication"),
-        ["Checkpoint 1 first"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(1)).ToArray(), "Checkpoint 1 where checkpoint 0 was due"),
-        ["Checkpoint inside a checkpoint"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0)).Section(Kind.Checkpoint, payload: U64(1)).ToArray(),
+        ["Checkpoint 1 first"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(1)).ToArray(), "Checkpoint 1 where checkpoint 0 was due"),
+        ["Checkpoint inside a checkpoint"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0)).Section(Kind.Checkpoint, payload: Cp(1)).ToArray(),
             "Checkpoint section inside checkpoint 0"),
         ["CheckpointRam outside"] = (() => Replicating().Section(Kind.CheckpointRam, payload: CheckpointRam(0)).ToArray(),
             "CheckpointRam section outside a checkpoint"),
         ["State outside a checkpoint"] = (() => Replicating().Section(Kind.State, id: "vcpu0"u8.ToArray(), payload: [1]).ToArray(),
             "State section outside a checkpoint"),
         ["End in a replication"] = (() => Replicating().End().ToArray(), "End section in a replication (it ends with Cancel)"),
-        ["Ram after the checkpoints began"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0)).Section(Kind.Ram, payload: U32(0)).ToArray(),
+        ["Ram after the checkpoints began"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0)).Section(Kind.Ram, payload: U32(0)).ToArray(),
             "Ram section after the checkpoints began"),
-        ["unaligned page"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0)).Section(Kind.CheckpointRam, payload: CheckpointRam(100)).ToArray(),
+        ["unaligned page"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0)).Section(Kind.CheckpointRam, payload: CheckpointRam(100)).ToArray(),
             "CheckpointRam page 0x64 is not page-aligned"),
-        ["pages out of order"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0)).Section(Kind.CheckpointRam, payload: CheckpointRam(Page, 0)).ToArray(),
+        ["pages out of order"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0)).Section(Kind.CheckpointRam, payload: CheckpointRam(Page, 0)).ToArray(),
             "CheckpointRam page 0x0 does not follow 0x1000"),
-        ["page outside RAM"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0)).Section(Kind.CheckpointRam, payload: CheckpointRam(TestMemory.LowSize)).ToArray(),
+        ["page outside RAM"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0)).Section(Kind.CheckpointRam, payload: CheckpointRam(TestMemory.LowSize)).ToArray(),
             "CheckpointRam page 0x4000000 is not guest RAM"),
-        ["CheckpointRam length"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0)).Section(Kind.CheckpointRam, payload: CheckpointRam(0)[..^1]).ToArray(),
+        ["CheckpointRam length"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0)).Section(Kind.CheckpointRam, payload: CheckpointRam(0)[..^1]).ToArray(),
             "CheckpointRam payload of 4107 bytes does not fit 1 pages (4108)"),
-        ["CheckpointEnd of another epoch"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0))
+        ["CheckpointEnd of another epoch"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0))
             .Section(Kind.CheckpointEnd, payload: [.. U64(1), .. U64(0), .. U32(0), .. U32(0)]).ToArray(), "CheckpointEnd of 1 closes checkpoint 0"),
-        ["CheckpointEnd counting a page that never came"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0))
+        ["CheckpointEnd counting a page that never came"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0))
             .Section(Kind.CheckpointEnd, payload: [.. U64(0), .. U64(1), .. U32(0), .. U32(0)]).ToArray(), "checkpoint 0 claims 1 pages, 0 arrived"),
-        ["CheckpointEnd with a wrong digest"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0))
+        ["CheckpointEnd with a wrong digest"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0))
             .Section(Kind.CheckpointEnd, payload: [.. U64(0), .. U64(0), .. U32(0), .. U32(0)]).ToArray(), "checkpoint 0 digest 0x00000000 does not match its sections*"),
-        ["Cancel inside a checkpoint"] = (() => Replicating().Section(Kind.Checkpoint, payload: U64(0)).Section(Kind.Cancel).ToArray(), "Cancel section inside checkpoint 0"),
+        ["flushed not below its checkpoint"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0, 0)).ToArray(),
+            "Checkpoint 0 says disk writes are flushed up to epoch 0 (after -1, before 0 expected)"),
+        ["CheckpointDisk outside"] = (() => Replicating().Section(Kind.CheckpointDisk, id: "rootfs"u8.ToArray(), payload: [.. U64(0), .. new byte[512]]).ToArray(),
+            "CheckpointDisk section outside a checkpoint"),
+        ["CheckpointDisk without a drive"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0))
+            .Section(Kind.CheckpointDisk, payload: [.. U64(0), .. new byte[512]]).ToArray(), "CheckpointDisk section without a component id"),
+        ["CheckpointDisk of half a sector"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0))
+            .Section(Kind.CheckpointDisk, id: "rootfs"u8.ToArray(), payload: [.. U64(0), .. new byte[256]]).ToArray(),
+            "CheckpointDisk payload of 264 bytes (an offset and whole sectors expected)"),
+        ["CheckpointDisk off a sector boundary"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0))
+            .Section(Kind.CheckpointDisk, id: "rootfs"u8.ToArray(), payload: [.. U64(100), .. new byte[512]]).ToArray(),
+            "CheckpointDisk offset 100 is not a sector boundary"),
+        ["Cancel inside a checkpoint"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0)).Section(Kind.Cancel).ToArray(), "Cancel section inside checkpoint 0"),
     };
 
     public static TheoryData<string> CaseNames => [.. Cases.Keys];
@@ -203,6 +221,11 @@ public sealed class CheckpointStreamTests
                 case MigrationSection.CheckpointRam r:
                     foreach (var g in r.Gpas) open.AddRange(U64(g));
                     open.AddRange(r.Payload.AsSpan(r.DataOffset).ToArray());
+                    break;
+                case MigrationSection.CheckpointDisk d:
+                    open.AddRange(System.Text.Encoding.UTF8.GetBytes(d.DriveId));
+                    open.AddRange(U64((ulong)d.Offset));
+                    open.AddRange(d.Data);
                     break;
                 case MigrationSection.State st:
                     open.AddRange(System.Text.Encoding.UTF8.GetBytes(st.ComponentId));

@@ -34,4 +34,10 @@ public interface IMigrationDestination
 
     /// <summary>A promoted standby's devices work again, before its guest resumes.</summary>
     void ResumeDevices();
+
+    /// <summary>Why a replicated disk write cannot be applied here (no such drive, does not fit), or null.</summary>
+    string? CheckDiskWrite(string driveId, long offset, int length);
+
+    /// <summary>A promoted standby writes the committed disk writes its primary may not have flushed, in order, before its guest runs.</summary>
+    void ApplyDiskWrites(IEnumerable<DiskWrite> writes);
 }

@@ -12,7 +12,7 @@ public enum ReplicaPhase
     /// <summary>The manager declared the standby lost: the guest runs unprotected, its output flows, no checkpoints.</summary>
     Degraded,
 
-    /// <summary>No acknowledgement for fence-after and no word from the manager: the guest is stopped, its held output never released.</summary>
+    /// <summary>No acknowledgement for fence-after and no word from the manager: the guest is stopped, its output held until the standby is declared lost (else never released).</summary>
     Fenced,
 }
 
@@ -45,7 +45,8 @@ public abstract record EpochAction
 /// taken back. Acknowledgements are cumulative.
 ///
 /// Losing the standby. An acknowledgement overdue by <see cref="FenceAfter"/> stops the guest,
-/// since the manager may have promoted the standby meanwhile; the held output is never released.
+/// since the manager may have promoted the standby meanwhile; its held output stays held, and is
+/// released only if the standby is then declared lost (a promoted standby's primary never runs again).
 /// Only the manager, having persisted that the standby is gone, may let the primary go on alone
 /// (<see cref="StandbyLost"/>): then all held output is released and checkpoints stop.
 /// </summary>

@@ -17,8 +17,9 @@ namespace Tern.Actors.Migration.Engine.Replication;
 /// when the guest must stop.
 /// <para>It ends when the operator (or the cluster) says the standby is gone (<see cref="StandbyLost"/>:
 /// the guest goes on alone, its held output released), or on cancel (the standby is told, the
-/// guest goes on alone). A standby that stops answering for fence-after stops the guest here, since
-/// it may have been promoted; only <see cref="StandbyLost"/> lets it run again.</para>
+/// guest goes on alone). A standby that stops answering for fence-after stops the guest here, its
+/// output still held, since it may have been promoted; only <see cref="StandbyLost"/> lets it run
+/// again, and lets its output out.</para>
 /// </summary>
 public sealed class PrimaryReplicator
 {
@@ -40,7 +41,8 @@ public sealed class PrimaryReplicator
     private CheckpointInfo _info = new();
     private bool _stopped;
 
-    private sealed record Captured(long Epoch, ulong[] Gpas, byte[] Pages, IReadOnlyList<ComponentState> States, bool Running, (long Written, byte[] Tail)? Console);
+    private sealed record Captured(long Epoch, long Flushed, ulong[] Gpas, byte[] Pages, IReadOnlyList<DiskWrite> Disk,
+        IReadOnlyList<ComponentState> States, bool Running, (long Written, byte[] Tail)? Console);
     private sealed record Committed(long Epoch);
     private sealed record LinkLost(string Why);
     private sealed record Lost
@@ -137,9 +139,11 @@ public sealed class PrimaryReplicator
                     _output.Release(r.Epoch);
                     break;
                 case EpochAction.StopGuest s:
+                    // Held output stays held: if the standby took over, none of it may go out (it dies
+                    // with this process); if it is declared lost, this guest goes on and its output
+                    // (disk writes above all, which it believes done) must not be lost.
                     _source.PauseGuest();
                     _stopped = true;
-                    _output.Discard();
                     Report(_info with { Broken = s.Why });
                     break;
             }
@@ -165,8 +169,10 @@ public sealed class PrimaryReplicator
             for (int i = 0; i < gpas.Length; i++) _source.Memory.ReadSpan(gpas[i], PageSize).CopyTo(pages.AsSpan(i * PageSize));
             var states = _source.SaveState();
             var console = _source.ConsoleHistory?.Snapshot();
+            var disk = _source.DiskWritesOf(epoch);
             _output.Begin(epoch + 1);
-            captured = new Captured(epoch, gpas, pages, states, _source.GuestWasRunning, console is var (w, t) ? (w, t) : null);
+            // Disk writes are released (flushed to the images) as their checkpoint is acknowledged.
+            captured = new Captured(epoch, Math.Min(_epochs.Acked, epoch - 1), gpas, pages, disk, states, _source.GuestWasRunning, console is var (w, t) ? (w, t) : null);
         }
         finally
         {
@@ -183,8 +189,8 @@ public sealed class PrimaryReplicator
             P50PauseMs = sorted[sorted.Length / 2],
             P99PauseMs = sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * 0.99))],
             MaxPauseMs = Math.Max(_info.MaxPauseMs, pauseMs),
-            LastBytes = (ulong)captured.Pages.Length,
-            TotalBytes = _info.TotalBytes + (ulong)captured.Pages.Length,
+            LastBytes = (ulong)(captured.Pages.Length + captured.Disk.Sum(d => d.Data.Length)),
+            TotalBytes = _info.TotalBytes + (ulong)(captured.Pages.Length + captured.Disk.Sum(d => d.Data.Length)),
         });
         _outbox.Add(captured);
     }
@@ -206,8 +212,9 @@ public sealed class PrimaryReplicator
         {
             foreach (var c in _outbox.GetConsumingEnumerable())
             {
-                _writer.WriteCheckpoint((ulong)c.Epoch);
+                _writer.WriteCheckpoint((ulong)c.Epoch, c.Flushed);
                 _writer.WriteCheckpointRam(c.Gpas, c.Pages);
+                foreach (var d in c.Disk) _writer.WriteCheckpointDisk(d.DriveId, d.Offset, d.Data);
                 foreach (var s in c.States) _writer.WriteState(s.Id, s.Version, s.Data);
                 _writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(c.Running));
                 if (c.Console is var (written, tail))

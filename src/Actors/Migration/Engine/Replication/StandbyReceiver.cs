@@ -12,7 +12,9 @@ namespace Tern.Actors.Migration.Engine.Replication;
 /// the last committed checkpoint, whatever was staged after it discarded
 /// (<see cref="StandbyCheckpoints"/> decides each step).
 /// A checkpoint that fails a check, or a link that breaks, leaves the committed one standing: the
-/// standby stays paused, holding it, until it is promoted or abandoned.
+/// standby stays paused, holding it, until it is promoted or abandoned. It keeps the committed
+/// checkpoints' disk writes past the primary's flushed epoch and writes them before a promoted
+/// guest runs (the format's "Disks").
 /// </summary>
 public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader, IMigrationDestination destination,
     Action<CheckpointInfo> progress, CancellationToken abandon)
@@ -20,6 +22,9 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
     private readonly ManualResetEventSlim _promoted = new();
     private StandbyCheckpoints _checkpoints = StandbyCheckpoints.Syncing;
     private readonly List<MigrationSection.CheckpointRam> _pages = [];
+    private readonly List<DiskWrite> _disk = [];
+    /// <summary>The committed checkpoints' disk writes the primary may not have flushed yet, by epoch.</summary>
+    private readonly SortedDictionary<long, IReadOnlyList<DiskWrite>> _unflushed = [];
     private IncomingStates _states = new();
     private CheckpointInfo _info = new();
 
@@ -51,16 +56,19 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
         destination.PauseDevices();
         try
         {
-            Begin(first.Epoch);
+            Begin(first);
             while (!_promoted.IsSet)
             {
                 switch (reader.ReadNext())
                 {
                     case MigrationSection.Checkpoint c:
-                        Begin(c.Epoch);
+                        Begin(c);
                         break;
                     case MigrationSection.CheckpointRam r:
                         _pages.Add(r);
+                        break;
+                    case MigrationSection.CheckpointDisk d:
+                        _disk.Add(new DiskWrite(d.DriveId, d.Offset, d.Data));
                         break;
                     case MigrationSection.State s:
                         _states.Take(s);
@@ -103,6 +111,7 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
         var (next, _) = _checkpoints.Promote();
         _checkpoints = next;
         destination.LockDisks();
+        destination.ApplyDiskWrites(_unflushed.Values.SelectMany(w => w));
         destination.ResumeDevices();
         destination.ResumeGuest();
         return (Final(info, MigrationStatus.Completed, null), GuestAfterMigration.Arrived);
@@ -111,12 +120,14 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
     private MigrationInfo Final(MigrationInfo info, MigrationStatus status, string? error) =>
         info with { Status = status, ErrorDesc = error, Checkpoints = _info };
 
-    private void Begin(ulong epoch)
+    private void Begin(MigrationSection.Checkpoint checkpoint)
     {
-        var (next, actions) = _checkpoints.Begin((long)epoch);
+        var (next, actions) = _checkpoints.Begin((long)checkpoint.Epoch);
         _checkpoints = next;
         if (actions.OfType<StandbyAction.RequestResync>().FirstOrDefault() is { } resync) throw new MigrationFailedException(resync.Why);
+        foreach (long flushed in _unflushed.Keys.Where(e => e <= checkpoint.Flushed).ToArray()) _unflushed.Remove(flushed);
         _pages.Clear();
+        _disk.Clear();
         _states = new IncomingStates();
     }
 
@@ -126,7 +137,10 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
         if (actions.OfType<StandbyAction.ApplyAndAcknowledge>().Any())
         {
             if (_states.WasRunning is null) throw new MigrationFailedException($"checkpoint {epoch} carries no run state");
+            foreach (var w in _disk)
+                if (destination.CheckDiskWrite(w.DriveId, w.Offset, w.Data.Length) is { } wrong) throw new MigrationFailedException($"checkpoint {epoch}: {wrong}");
             Apply();
+            if (_disk.Count > 0) _unflushed[epoch] = _disk.ToArray();
             _checkpoints = next;
             MigrationBackChannel.Write(stream, new MigrationReply.Committed((ulong)epoch));
             Report(_info with
@@ -163,6 +177,7 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
     {
         if (_checkpoints.Staging is { } staged) (_checkpoints, _) = _checkpoints.Complete(staged, verified: false, why);
         _pages.Clear();
+        _disk.Clear();
         _states = new IncomingStates();
         try
         {

@@ -49,4 +49,7 @@ public interface IMigrationSource
 
     /// <summary>What the guest sends to the world, which a replication holds until its checkpoint is committed.</summary>
     IHeldOutput Output { get; }
+
+    /// <summary>The disk writes a replication's epoch <paramref name="epoch"/> made (held until committed), with the guest paused.</summary>
+    IReadOnlyList<DiskWrite> DiskWritesOf(long epoch);
 }

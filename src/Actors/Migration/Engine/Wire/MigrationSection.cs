@@ -19,8 +19,11 @@ public abstract record MigrationSection
     /// <summary>The source asks this side to be a standby, checkpointed every <paramref name="EpochMs"/> ms.</summary>
     public sealed record Replicate(uint EpochMs) : MigrationSection;
 
-    /// <summary>Checkpoint <paramref name="Epoch"/> begins: stage what follows apart from the guest.</summary>
-    public sealed record Checkpoint(ulong Epoch) : MigrationSection;
+    /// <summary>Checkpoint <paramref name="Epoch"/> begins: stage what follows apart from the guest. The source wrote its held disk writes up to epoch <paramref name="Flushed"/> (-1: none).</summary>
+    public sealed record Checkpoint(ulong Epoch, long Flushed) : MigrationSection;
+
+    /// <summary>A disk write of the open checkpoint: <paramref name="Data"/> at byte <paramref name="Offset"/> of drive <paramref name="DriveId"/> (not yet checked against the drives).</summary>
+    public sealed record CheckpointDisk(string DriveId, long Offset, byte[] Data) : MigrationSection;
 
     /// <summary>Pages of the open checkpoint, checked: <paramref name="Gpas"/> increasing and inside guest RAM, <paramref name="Data"/> one page each (the array is the reader's payload, from offset <paramref name="DataOffset"/>).</summary>
     public sealed record CheckpointRam(ulong[] Gpas, byte[] Payload, int DataOffset) : MigrationSection

@@ -74,7 +74,7 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// </code>
 /// <c>crc</c> is CRC32C (Castagnoli) of every section byte from <c>kind</c> to the end of the
 /// payload: a damaged header is caught like a damaged payload. Component ids are at most 64 bytes
-/// of UTF-8 without control characters, empty for every kind but State. The version is the
+/// of UTF-8 without control characters, empty for every kind but State and CheckpointDisk. The version is the
 /// component's own for State and the section layout version (1) for the others.
 /// <code>
 /// kind          payload
@@ -92,11 +92,14 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// 7 Channel     session id (16 random bytes), data channel count u16 (1..64), this socket's index u16
 /// 8 SharedRam   guest RAM bytes u64: an offer to hand RAM over by descriptor (below)
 /// 9 Replicate   epoch length in ms u32 (1..60000): the source asks to replicate (below)
-/// 10 Checkpoint epoch u64: checkpoint <i>epoch</i> begins
+/// 10 Checkpoint epoch u64, flushed i64: checkpoint <i>epoch</i> begins; the source has written the
+///               held disk writes of every epoch up to <i>flushed</i> (-1: none) to the images
 /// 11 CheckpointRam  count u32 (1..1024), count x gpa u64 (page-aligned, increasing, inside guest
 ///               RAM), then count pages of 4 KiB: all inside the payload, so the section's crc
 ///               covers the data
 /// 12 CheckpointEnd  epoch u64, pages u64, states u32, digest u32: checkpoint <i>epoch</i> is whole
+/// 13 CheckpointDisk id = the drive's id; offset u64, then the written bytes (512 .. 4 MiB, a
+///               multiple of 512): one guest write of the epoch, in the order the guest made them
 /// </code>
 /// <para><b>Shared RAM handed over</b> (same host): when the source's RAM is a shared mapping of a file
 /// no one else can open (<c>-machine mem-share=on</c>: a memfd), the socket is a UNIX socket without
@@ -139,6 +142,7 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// -- every epoch, with the guest paused on the source only while it copies into a local buffer --
 /// Checkpoint(e)                       (none)   e = 0, 1, 2 ... in order; 0 ends the initial sync
 /// CheckpointRam*                      (none)   the pages dirtied in epoch e, staged apart from the guest
+/// CheckpointDisk*                     (none)   the disk writes of epoch e, staged
 /// State* ... "vm/run" ["vm/console"]  (none)   every component's state, staged
 /// CheckpointEnd(e, pages, states, digest)
 ///                                     Committed(e) the checkpoint was whole and verified, and is applied:
@@ -152,12 +156,18 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// sections from Checkpoint to the last before CheckpointEnd (headers, payloads and crcs), so a
 /// section lost, repeated or reordered is caught though each section's own crc holds. The reader
 /// checks a checkpoint as it does every section, and also: Checkpoint only after the initial rounds
-/// began (Replicate accepted) and with the next epoch number, never while one is open; Checkpoint
-/// Ram and State only inside one; CheckpointEnd with the open epoch, the counts and the digest;
+/// began (Replicate accepted) and with the next epoch number, never while one is open, its flushed
+/// epoch below it and never going back; CheckpointRam, CheckpointDisk and State only inside one; CheckpointEnd with the open epoch, the counts and the digest;
 /// no Ram, RoundEnd or End section once the checkpoints began. A checkpoint that fails a check
 /// is never applied: the standby keeps the last committed one, answers Error and closes; the
 /// source must sync afresh. A broken connection leaves the standby holding its last committed
 /// checkpoint, paused, until it is promoted (its guest resumes from there) or discarded.</para>
+/// <para><b>Disks</b> in a replication are shared, as in a migration, and the source holds each
+/// guest write in memory until its epoch's checkpoint is committed, then writes it to the image, so
+/// the image never runs ahead of the standby. The standby keeps the writes of committed checkpoints
+/// past the source's flushed epoch; when it takes over it writes those, in order, before its guest
+/// runs (rewriting what the source may already have written is harmless: same bytes, same order).
+/// A CheckpointDisk naming a drive the standby lacks, or not fitting it, refuses the checkpoint.</para>
 /// <para><b>Ram page data</b>: right after a Ram section's crc come the bytes of its data ranges, in
 /// table order, with no framing. The writer sends them straight from guest memory and the reader
 /// receives them straight into guest memory, so no page is copied through a buffer on either
@@ -176,7 +186,7 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// magic, format version; per section: kind known and legal here (Config first and once, no section
 /// after End or Cancel, and no byte that arrived with them: the source's commit frame after End comes
 /// only once the destination has answered, and is read as a back-channel frame), id length, payload length within the kind's limit, the stream not ending
-/// inside the section, crc; then the meaning: id empty or (State) non-empty, valid UTF-8 without
+/// inside the section, crc; then the meaning: id empty or (State, CheckpointDisk) non-empty, valid UTF-8 without
 /// control characters; section version; Config JSON (MigrationFingerprintJson); Ram count 1..1024,
 /// payload length matching the table, each range's flags, non-zero length, page alignment, inside
 /// one guest RAM region, data at most 4 MiB; RoundEnd exactly 12 bytes and the next round number;
@@ -233,7 +243,10 @@ public static class MigrationStreamFormat
     public const uint ReplicateReady = 0xFFFF_FFF3;
     public const int ReplicateBytes = 4;
     public const uint MaxEpochMs = 60_000;
-    public const int CheckpointBytes = 8;
+    public const int CheckpointBytes = 16;
+    public const int CheckpointDiskHeaderBytes = 8;
+    public const int MaxCheckpointDiskBytes = CheckpointDiskHeaderBytes + (4 << 20);
+    public const int DiskSectorSize = 512;
     public const int CheckpointEndBytes = 8 + 8 + 4 + 4;
     /// <summary>count, gpas, pages: at most 4 MiB of page data per CheckpointRam section.</summary>
     public const int MaxCheckpointRamBytes = 4 + MaxRamDataPages * (8 + PageSize);
@@ -266,4 +279,5 @@ public enum MigrationSectionKind : byte
     Checkpoint = 10,
     CheckpointRam = 11,
     CheckpointEnd = 12,
+    CheckpointDisk = 13,
 }

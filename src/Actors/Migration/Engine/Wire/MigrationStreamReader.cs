@@ -31,6 +31,7 @@ public sealed class MigrationStreamReader
     private bool _replicating;
     /// <summary>The last checkpoint that ended (null: none yet, the rounds may still run).</summary>
     private ulong? _lastCheckpoint;
+    private long _flushed = -1;
     /// <summary>The open checkpoint: its epoch, digest so far and what it carried.</summary>
     private (ulong Epoch, uint Digest, ulong Pages, uint States)? _checkpoint;
 
@@ -141,7 +142,8 @@ public sealed class MigrationStreamReader
         CheckPayloadLimit(kind, payloadLength);
 
         int length = (int)payloadLength;
-        byte[] owned = kind is MigrationSectionKind.Config or MigrationSectionKind.State or MigrationSectionKind.CheckpointRam ? new byte[length] : _table;
+        byte[] owned = kind is MigrationSectionKind.Config or MigrationSectionKind.State or MigrationSectionKind.CheckpointRam or MigrationSectionKind.CheckpointDisk
+            ? new byte[length] : _table;
         var payload = owned.AsSpan(0, length);
         _input.ReadExactly(payload, $"the {kind} section");
         Span<byte> crcBytes = stackalloc byte[CrcBytes];
@@ -167,6 +169,8 @@ public sealed class MigrationStreamReader
                 return CheckpointRam(owned);
             case MigrationSectionKind.CheckpointEnd:
                 return EndCheckpoint(payload);
+            case MigrationSectionKind.CheckpointDisk:
+                return CheckpointDisk(id, owned);
             case MigrationSectionKind.Config:
                 return new MigrationSection.Config(DecodeFingerprint(payload));
             case MigrationSectionKind.State:
@@ -237,7 +241,8 @@ public sealed class MigrationStreamReader
             MigrationSectionKind.Channel or MigrationSectionKind.SharedRam when _replicating => $"{kind} section in a replication",
             MigrationSectionKind.Checkpoint when !_replicating => "Checkpoint section in a migration that is not a replication",
             MigrationSectionKind.Checkpoint when inCheckpoint => $"Checkpoint section inside checkpoint {_checkpoint!.Value.Epoch}",
-            MigrationSectionKind.CheckpointRam or MigrationSectionKind.CheckpointEnd when !inCheckpoint => $"{kind} section outside a checkpoint",
+            MigrationSectionKind.CheckpointRam or MigrationSectionKind.CheckpointEnd or MigrationSectionKind.CheckpointDisk when !inCheckpoint
+                => $"{kind} section outside a checkpoint",
             MigrationSectionKind.State when _replicating && !inCheckpoint => "State section outside a checkpoint",
             MigrationSectionKind.End when _replicating => "End section in a replication (it ends with Cancel)",
             MigrationSectionKind.Ram or MigrationSectionKind.RoundEnd when began => $"{kind} section after the checkpoints began",
@@ -259,10 +264,14 @@ public sealed class MigrationStreamReader
     {
         if (payload.Length != CheckpointBytes) throw new MigrationStreamException($"Checkpoint payload of {payload.Length} bytes (expected {CheckpointBytes})");
         ulong epoch = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+        long flushed = BinaryPrimitives.ReadInt64LittleEndian(payload[8..]);
         ulong expected = _lastCheckpoint is { } last ? last + 1 : 0;
         if (epoch != expected) throw new MigrationStreamException($"Checkpoint {epoch} where checkpoint {expected} was due");
+        if (flushed < _flushed || flushed >= (long)Math.Min(epoch, long.MaxValue))
+            throw new MigrationStreamException($"Checkpoint {epoch} says disk writes are flushed up to epoch {flushed} (after {_flushed}, before {epoch} expected)");
+        _flushed = flushed;
         _checkpoint = (epoch, Crc32C.Append(Crc32C.Append(Crc32C.Append(Crc32C.Start, header), payload), crc), 0, 0);
-        return new MigrationSection.Checkpoint(epoch);
+        return new MigrationSection.Checkpoint(epoch, flushed);
     }
 
     private MigrationSection CheckpointRam(byte[] payload)
@@ -284,6 +293,16 @@ public sealed class MigrationStreamReader
         var c = _checkpoint!.Value;
         _checkpoint = c with { Pages = c.Pages + count };
         return new MigrationSection.CheckpointRam(gpas, payload, 4 + (int)count * 8);
+    }
+
+    private static MigrationSection CheckpointDisk(string driveId, byte[] payload)
+    {
+        int data = payload.Length - CheckpointDiskHeaderBytes;
+        if (data < DiskSectorSize || data % DiskSectorSize != 0)
+            throw new MigrationStreamException($"CheckpointDisk payload of {payload.Length} bytes (an offset and whole sectors expected)");
+        long offset = BinaryPrimitives.ReadInt64LittleEndian(payload);
+        if (offset < 0 || offset % DiskSectorSize != 0) throw new MigrationStreamException($"CheckpointDisk offset {offset} is not a sector boundary");
+        return new MigrationSection.CheckpointDisk(driveId, offset, payload[CheckpointDiskHeaderBytes..]);
     }
 
     private MigrationSection EndCheckpoint(ReadOnlySpan<byte> payload)
@@ -334,6 +353,7 @@ public sealed class MigrationStreamReader
             MigrationSectionKind.Checkpoint => CheckpointBytes,
             MigrationSectionKind.CheckpointRam => MaxCheckpointRamBytes,
             MigrationSectionKind.CheckpointEnd => CheckpointEndBytes,
+            MigrationSectionKind.CheckpointDisk => MaxCheckpointDiskBytes,
             _ => 0,
         };
         if (length <= limit) return;
@@ -345,14 +365,14 @@ public sealed class MigrationStreamReader
 
     private static string CheckId(MigrationSectionKind kind, ReadOnlySpan<byte> idBytes)
     {
-        if (kind != MigrationSectionKind.State)
+        if (kind is not (MigrationSectionKind.State or MigrationSectionKind.CheckpointDisk))
         {
             if (idBytes.Length != 0)
                 throw new MigrationStreamException($"{kind} section has a component id of {idBytes.Length} bytes (expected none)");
             return "";
         }
-        if (idBytes.Length == 0) throw new MigrationStreamException("State section without a component id");
-        return ComponentId.TryDecode(idBytes, out string error) ?? throw new MigrationStreamException($"State section {error}");
+        if (idBytes.Length == 0) throw new MigrationStreamException($"{kind} section without a component id");
+        return ComponentId.TryDecode(idBytes, out string error) ?? throw new MigrationStreamException($"{kind} section {error}");
     }
 
     private static MigrationFingerprint DecodeFingerprint(ReadOnlySpan<byte> json)

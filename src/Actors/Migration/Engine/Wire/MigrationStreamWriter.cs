@@ -112,14 +112,30 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
         WriteSection(MigrationSectionKind.Replicate, "", SectionVersion, payload);
     }
 
-    /// <summary>Opens checkpoint <paramref name="epoch"/>: its pages and states follow, then <see cref="WriteCheckpointEnd"/>.</summary>
-    public void WriteCheckpoint(ulong epoch)
+    /// <summary>Opens checkpoint <paramref name="epoch"/> (disk writes flushed up to <paramref name="flushed"/>): its pages, disk writes and states follow, then <see cref="WriteCheckpointEnd"/>.</summary>
+    public void WriteCheckpoint(ulong epoch, long flushed)
     {
         if (_checkpoint is not null) throw new InvalidOperationException("a checkpoint is already open");
         _checkpoint = (epoch, Crc32C.Start, 0, 0);
         Span<byte> payload = stackalloc byte[CheckpointBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(payload, epoch);
+        BinaryPrimitives.WriteInt64LittleEndian(payload[8..], flushed);
         WriteSection(MigrationSectionKind.Checkpoint, "", SectionVersion, payload);
+    }
+
+    /// <summary>One disk write of the open checkpoint, in sections of at most 4 MiB of data.</summary>
+    public void WriteCheckpointDisk(string driveId, long offset, ReadOnlySpan<byte> data)
+    {
+        if (_checkpoint is null) throw new InvalidOperationException("no checkpoint is open");
+        if (data.Length == 0 || data.Length % DiskSectorSize != 0) throw new ArgumentException("a disk write is whole sectors", nameof(data));
+        for (int at = 0; at < data.Length; at += MaxCheckpointDiskBytes - CheckpointDiskHeaderBytes)
+        {
+            var chunk = data.Slice(at, Math.Min(MaxCheckpointDiskBytes - CheckpointDiskHeaderBytes, data.Length - at));
+            var payload = new byte[CheckpointDiskHeaderBytes + chunk.Length];
+            BinaryPrimitives.WriteInt64LittleEndian(payload, offset + at);
+            chunk.CopyTo(payload.AsSpan(CheckpointDiskHeaderBytes));
+            WriteSection(MigrationSectionKind.CheckpointDisk, driveId, SectionVersion, payload);
+        }
     }
 
     /// <summary>Pages of the open checkpoint: <paramref name="gpas"/> increasing, <paramref name="data"/> their bytes in order, in sections of at most 1024 pages.</summary>
