@@ -16,7 +16,8 @@ namespace Tern.Actors.Vm.Process;
 ///
 /// A VM must not outlive its node for long: the cluster restarts the VMs of a host it has lost
 /// elsewhere (Cluster.Host.OrphanVmWindow has the timing). When no node has greeted it for
-/// <paramref name="nodeGoneAfter"/>, or the node vanished while it counted down to fencing itself
+/// <paramref name="nodeGoneAfter"/> since its node went away (<see cref="FirstGreetingWait"/> at the
+/// start, when no guest runs yet), or the node vanished while it counted down to fencing itself
 /// (<see cref="FenceCountdown"/>) and that countdown ran out first, the server quits the VM (its
 /// guest ends; the process exits) and greets no node after that.
 /// </summary>
@@ -25,6 +26,13 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     /// <summary>Console output is read from the ring and sent this often while a node is connected.</summary>
     public static readonly TimeSpan ConsoleInterval = TimeSpan.FromMilliseconds(50);
     private const int ConsoleChunkBytes = 64 * 1024;
+    /// <summary>
+    /// How long a new VM process waits for its first node before it quits. No guest runs until a
+    /// node has greeted it and asked it to boot, so waiting longer than node-gone-after risks no
+    /// second copy; it spares the VM when the whole machine stalls for seconds just after the start.
+    /// </summary>
+    public static readonly TimeSpan FirstGreetingWait = TimeSpan.FromSeconds(30);
+
     /// <summary>Boot builds the machine and a migration connects first: answers may take a while.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromMinutes(2);
 
@@ -39,6 +47,8 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     private bool _greeted;
     private DateTime? _fenceBy;
     private bool _quitting;
+    /// <summary>No node has greeted this process yet (so no guest runs).</summary>
+    private bool _waitingForFirstNode;
     private long _consoleSent;
     private long _nextId;
     private readonly Dictionary<long, IActorRef> _commitAskers = [];
@@ -78,7 +88,8 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     {
         _vm.Tell(new Subscribe(Self));
         _vm.Tell(new WatchExit());
-        Timers.StartSingleTimer("node-gone", new NodeGone(), _nodeGoneAfter);
+        Timers.StartSingleTimer("node-gone", new NodeGone(), _nodeGoneAfter > FirstGreetingWait ? _nodeGoneAfter : FirstGreetingWait);
+        _waitingForFirstNode = true;
         var self = Self;
         _ = Task.Run(async () =>
         {
@@ -122,6 +133,7 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
                 break;
             case { Kind: VmChannelFrameKind.Hello, Body: NodeHello hello }:
                 _greeted = true;
+                _waitingForFirstNode = false;
                 _fenceBy = null; // a countdown was the previous node's
                 Timers.Cancel("node-gone");
                 _log.Info("node {0} connected; console from offset {1}", hello.Node, hello.ConsoleFrom);
@@ -215,7 +227,9 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     {
         if (_greeted) return;
         _quitting = true;
-        _log.Warning(_fenceBy is null
+        _log.Warning(_waitingForFirstNode
+            ? $"no node greeted this VM process within {FirstGreetingWait.TotalSeconds:0} s: quitting (no guest ran)"
+            : _fenceBy is null
             ? $"no node for {_nodeGoneAfter.TotalSeconds:0.#} s: quitting the VM so that it never runs beside a copy the cluster restarted"
             : "the node went away while fencing itself: quitting the VM so that it never runs beside a copy the cluster restarted");
         _vm.Tell(new Command(VmCommand.Quit));

@@ -187,6 +187,19 @@ public sealed class VmChannelServerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [TestKernelFact]
+    public void A_process_no_node_has_greeted_yet_waits_past_the_window_since_no_guest_runs()
+    {
+        // A machine that stalls for seconds right after the node started the process must not cost the VM.
+        Start(TimeSpan.FromMilliseconds(300));
+        Thread.Sleep(1500);
+        using var node = new Node(SocketPath);
+        node.Send(VmChannelFrame.Hello(new NodeHello("h1", 0)));
+        node.Expect<VmHello>(VmChannelFrameKind.Hello);
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 1, new Boot()));
+        node.Expect<Booted>(VmChannelFrameKind.Reply, 1);
+    }
+
+    [TestKernelFact]
     public void A_connection_that_never_greets_does_not_stop_the_countdown_and_a_late_node_is_refused()
     {
         var (vm, _) = Start(TimeSpan.FromMilliseconds(800));
