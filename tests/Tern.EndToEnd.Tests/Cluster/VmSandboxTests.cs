@@ -71,7 +71,9 @@ public sealed class VmSandboxTests
         ulong charged = ulong.Parse(File.ReadAllText(usageFile).Trim(), CultureInfo.InvariantCulture);
         Assert.InRange(used, 1UL << 20, GuestRam + Overhead);
         Assert.InRange((double)used, charged * 0.8, charged * 1.25);
-        Assert.InRange(cpu, 0.01, 1.0);
+        // Measured soon after boot, the process's own threads (JIT, device setup) may use more than
+        // one core for a moment, and the vCPU's run-queue wait adds to it: at most every core and the vCPU.
+        Assert.InRange(cpu, 0.01, Environment.ProcessorCount + 1.0);
 
         // A node that restarts re-adopts the process, measures it from the cgroup its earlier run
         // made, and removes that cgroup once the process ends.
