@@ -33,6 +33,9 @@
 #   bench/run.sh --cluster-tls   a 1 GiB VM live-migrated between two tern nodes on loopback, plain and with
 #                                --tls (3 rounds each; TERN_CLUSTER_BENCH_ROUNDS overrides): total time,
 #                                throughput, pause, CPU per GiB on each side; its own section
+#   bench/run.sh --replication   a standalone guest replicated (x-colo) at epochs of 25, 50 and 100 ms, idle and
+#                                rewriting 32 MiB: checkpoint pauses, checkpoints/s, replication bandwidth and the
+#                                guest's work rate against itself unprotected and QEMU q35 (about 3 minutes); its own section
 #
 # Other arguments go to tern-bench (see bench/Tern.Bench/BenchOptions.cs). Build output goes to
 # $TERN_BENCH_ARTIFACTS (default /tmp/tern-bench) so it never collides with other builds.
@@ -66,6 +69,7 @@ case "${1:-}" in
   --cluster-tls) e2e_bench TERN_CLUSTER_TLS_BENCH_RESULTS Cluster.Bench.ClusterTlsBenchmark ;;
   --vm-processes) e2e_bench TERN_VM_PROCESS_BENCH_RESULTS Cluster.Bench.VmProcessBenchmark ;;
   --cluster) e2e_bench TERN_CLUSTER_BENCH_RESULTS Cluster.Netns.Bench.ClusterBenchmark ;;
+  --replication) e2e_bench TERN_REPLICATION_BENCH_RESULTS Migration.Bench.ReplicationBenchmark ;;
 esac
 
 # No lingering MSBuild nodes or compiler server: they would share the machine with the measurements.

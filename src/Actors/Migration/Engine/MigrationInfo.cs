@@ -32,8 +32,9 @@ public sealed record MigrationInfo(MigrationStatus Status)
 
 /// <summary>
 /// Replication's figures as query-migrate reports them under "x-checkpoints": on the primary what it
-/// took and what the standby committed, with the guest's pause per checkpoint; on the standby what
-/// it committed. Pauses in ms; bytes of page data.
+/// took and what the standby committed, with the guest's pause per checkpoint (percentiles and max
+/// over the last 1000 checkpoints but checkpoint 0, which ends the initial sync); on the standby what
+/// it committed. Pauses in ms; bytes of page data and disk writes.
 /// </summary>
 public sealed record CheckpointInfo
 {

@@ -179,16 +179,17 @@ public sealed class PrimaryReplicator
             _source.ResumeGuest();
         }
         double pauseMs = Stopwatch.GetElapsedTime(stoppedAt).TotalMilliseconds;
-        _pauses.Add(pauseMs);
+        // Checkpoint 0 ends the initial sync (the last round's pages): a migration's pause, not an epoch's.
+        if (epoch > 0) _pauses.Add(pauseMs);
         if (_pauses.Count > 1000) _pauses.RemoveRange(0, _pauses.Count - 1000);
-        var sorted = _pauses.Order().ToArray();
+        var sorted = _pauses.Count > 0 ? _pauses.Order().ToArray() : [pauseMs];
         Report(_info with
         {
             Taken = epoch,
             LastPauseMs = pauseMs,
             P50PauseMs = sorted[sorted.Length / 2],
             P99PauseMs = sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * 0.99))],
-            MaxPauseMs = Math.Max(_info.MaxPauseMs, pauseMs),
+            MaxPauseMs = sorted[^1],
             LastBytes = (ulong)(captured.Pages.Length + captured.Disk.Sum(d => d.Data.Length)),
             TotalBytes = _info.TotalBytes + (ulong)(captured.Pages.Length + captured.Disk.Sum(d => d.Data.Length)),
         });
