@@ -37,7 +37,6 @@ public sealed class HeldFramesTests
         var big = new byte[1 << 20];
         for (int i = 0; i < 16; i++) Assert.True(nic.Send(big));
         Assert.False(nic.Send(big));
-        Assert.Equal(1, nic.Dropped);
     }
 
     [Fact]
