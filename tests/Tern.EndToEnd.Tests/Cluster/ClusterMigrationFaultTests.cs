@@ -9,6 +9,10 @@ namespace Tern.EndToEnd.Tests.Cluster;
 /// guest goes on at the source as if nothing happened; when it is the source, the VM fails over to
 /// the survivor (the would-be target) from its definition. Either way exactly one instance runs.
 /// </summary>
+// Alone: its nodes fence themselves by timer (issue 19 brings leases), so a node starved of CPU by
+// tests beside it fences and ends the migration before the fault; seen once beside another
+// cluster test (its restarted node could not rejoin in time) and once beside a CPU hog.
+[Collection(AloneCollection.Name)]
 public sealed class ClusterMigrationFaultTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(90);
