@@ -58,9 +58,10 @@ public sealed unsafe class DiskImage : IDisposable
     public void Read(GuestMemory memory, IReadOnlyList<GuestRange> ranges, long offset)
     {
         ReadImage(memory, ranges, offset);
-        if (!Held.Holding) return;
+        long total = Total(ranges);
+        if (!Held.Holding || !Held.Covers(offset, total)) return;
         // The guest reads its own held writes back.
-        var bytes = new byte[Total(ranges)];
+        var bytes = new byte[total];
         ChainBytes.Gather(memory, ranges, 0, bytes);
         Held.Overlay(bytes, offset);
         ChainBytes.Scatter(memory, ranges, 0, bytes);

@@ -52,6 +52,18 @@ public sealed class DiskWriteHold(Action<ReadOnlySpan<byte>, long> writeThrough)
         }
     }
 
+    /// <summary>Whether any held sector lies in the <paramref name="length"/> bytes at <paramref name="offset"/>: only then must a read be patched.</summary>
+    public bool Covers(long offset, long length)
+    {
+        lock (_gate)
+        {
+            if (_overlay.Count == 0) return false;
+            for (long sector = offset / SectorSize; sector < (offset + length + SectorSize - 1) / SectorSize; sector++)
+                if (_overlay.ContainsKey(sector)) return true;
+            return false;
+        }
+    }
+
     /// <summary>Lays the held sectors over <paramref name="read"/>, which the image gave for <paramref name="offset"/>.</summary>
     public void Overlay(Span<byte> read, long offset)
     {
