@@ -96,6 +96,26 @@ public static class MigrationVm
 
     public static JsonNode Status(QmpClient qmp) => qmp.Return("query-status")!;
 
+    /// <summary>Turns the x-colo capability on (replication: the primary's and the standby's side alike).</summary>
+    public static void SetColo(QmpClient qmp) => qmp.Return("migrate-set-capabilities", new JsonObject
+    {
+        ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "x-colo", ["state"] = true }),
+    });
+
+    /// <summary>query-migrate until <paramref name="until"/> holds of its x-checkpoints; fails naming the last answer when the replication ends or <see cref="Long"/> passes.</summary>
+    public static JsonNode WaitCheckpoints(QmpClient qmp, Func<JsonNode, bool> until)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (true)
+        {
+            var info = qmp.Return("query-migrate")!;
+            if (info["x-checkpoints"] is { } c && until(c)) return info;
+            if (DateTime.UtcNow > deadline || (string?)info["status"] is "failed" or "canceled" or "completed")
+                throw new TimeoutException($"checkpoints never got there; last query-migrate: {info.ToJsonString()}");
+            Thread.Sleep(25);
+        }
+    }
+
     /// <summary>
     /// The destination's status once it has taken the guest. The source reports `completed` when the
     /// destination's Done reaches it; the destination's VM actor learns of the resume from its

@@ -21,25 +21,6 @@ public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output
 
     public void Dispose() => _dir.Dispose();
 
-    private static void Colo(QmpClient qmp) => qmp.Return("migrate-set-capabilities", new JsonObject
-    {
-        ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "x-colo", ["state"] = true }),
-    });
-
-    /// <summary>query-migrate until <paramref name="until"/> holds of its x-checkpoints, or fails naming the last answer.</summary>
-    private static JsonNode WaitCheckpoints(QmpClient qmp, Func<JsonNode, bool> until)
-    {
-        var deadline = DateTime.UtcNow + Long;
-        while (true)
-        {
-            var info = qmp.Return("query-migrate")!;
-            if (info["x-checkpoints"] is { } c && until(c)) return info;
-            if (DateTime.UtcNow > deadline || (string?)info["status"] is "failed" or "canceled" or "completed")
-                throw new TimeoutException($"checkpoints never got there; last query-migrate: {info.ToJsonString()}");
-            Thread.Sleep(25);
-        }
-    }
-
     private (QmpVm Primary, QmpVm Standby, QmpClient P, QmpClient S) Protect()
     {
         string uri = UnixUri(_dir);
@@ -50,8 +31,8 @@ public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output
         primary.Process.WaitForLine("SOAK check tick=5 ok", Long);
         var p = primary.Connect();
         var s = standby.Connect();
-        Colo(s);
-        Colo(p);
+        SetColo(s);
+        SetColo(p);
         p.Return("migrate-set-parameters", new JsonObject { ["x-checkpoint-delay"] = 50 });
         p.Return("migrate", new JsonObject { ["uri"] = uri });
         return (primary, standby, p, s);
@@ -147,7 +128,7 @@ public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output
         using var primary = Source(Soak, "128M", []);
         using var destination = Destination(Soak, "128M", [], uri);
         using var p = primary.Connect();
-        Colo(p);
+        SetColo(p);
         p.Return("migrate", new JsonObject { ["uri"] = uri });
         var info = WaitForEnd(p);
         Assert.Equal("failed", (string?)info["status"]);

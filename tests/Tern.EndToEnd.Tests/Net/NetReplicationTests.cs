@@ -38,11 +38,6 @@ public sealed class NetReplicationTests(ITestOutputHelper output) : IDisposable
     private static (uint Seq, ulong Counter) Reply(byte[] f) =>
         (BinaryPrimitives.ReadUInt32LittleEndian(f.AsSpan(18)), BinaryPrimitives.ReadUInt64LittleEndian(f.AsSpan(22)));
 
-    private static void Colo(Tern.Host.Qmp.Client.QmpClient qmp) => qmp.Return("migrate-set-capabilities", new JsonObject
-    {
-        ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "x-colo", ["state"] = true }),
-    });
-
     [NetFact]
     public void Across_a_takeover_the_client_never_sees_a_counter_twice_or_out_of_order()
     {
@@ -69,16 +64,11 @@ public sealed class NetReplicationTests(ITestOutputHelper output) : IDisposable
 
         using var p = primary.Connect();
         using var s = standby.Connect();
-        Colo(s);
-        Colo(p);
+        SetColo(s);
+        SetColo(p);
         p.Return("migrate-set-parameters", new JsonObject { ["x-checkpoint-delay"] = 50 });
         p.Return("migrate", new JsonObject { ["uri"] = uri });
-        var deadline = DateTime.UtcNow + Long;
-        while ((long?)p.Return("query-migrate")!["x-checkpoints"]?["committed"] is not >= 5)
-        {
-            Assert.True(DateTime.UtcNow < deadline, p.Return("query-migrate")!.ToJsonString());
-            Thread.Sleep(20);
-        }
+        WaitCheckpoints(p, c => (long?)c["committed"] >= 5);
 
         latencies.Clear();
         for (int i = 0; i < 20; i++) Ask(onPrimary);

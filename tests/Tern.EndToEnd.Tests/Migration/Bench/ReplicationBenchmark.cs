@@ -62,14 +62,11 @@ public sealed class ReplicationBenchmark(ITestOutputHelper output)
 
         using var p = primary.Connect();
         using var s = standby.Connect();
-        foreach (var qmp in new[] { s, p })
-            qmp.Return("migrate-set-capabilities", new JsonObject
-            {
-                ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "x-colo", ["state"] = true }),
-            });
+        SetColo(s);
+        SetColo(p);
         p.Return("migrate-set-parameters", new JsonObject { ["x-checkpoint-delay"] = epochMs });
         p.Return("migrate", new JsonObject { ["uri"] = uri });
-        var first = WaitCheckpoints(p, 10);
+        var first = WaitCheckpoints(p, c => (long?)c["committed"] >= 10)["x-checkpoints"]!;
         var at = DateTime.UtcNow;
         double? during = dirty ? DirtyRate(primary.Process, Window) : Sleep(Window);
         var last = Checkpoints(p);
@@ -88,18 +85,6 @@ public sealed class ReplicationBenchmark(ITestOutputHelper output)
     }
 
     private static JsonNode Checkpoints(QmpClient qmp) => qmp.Return("query-migrate")!["x-checkpoints"]!;
-
-    private static JsonNode WaitCheckpoints(QmpClient qmp, long committed)
-    {
-        var deadline = DateTime.UtcNow + Long;
-        while (true)
-        {
-            var info = qmp.Return("query-migrate")!;
-            if ((long?)info["x-checkpoints"]?["committed"] >= committed) return info["x-checkpoints"]!;
-            Assert.True(DateTime.UtcNow < deadline && (string?)info["status"] is "active" or "colo" or "setup", info.ToJsonString());
-            Thread.Sleep(20);
-        }
-    }
 
     /// <summary>The pass number of a "DIRTY pass=N ok" line, else -1.</summary>
     private static int DirtyPass(string line) =>
