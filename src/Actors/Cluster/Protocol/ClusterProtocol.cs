@@ -15,8 +15,12 @@ public static class ClusterProtocol
     /// <summary>A command or query for the cluster manager.</summary>
     public interface IManagerCommand : IClusterMessage;
 
-    /// <summary>Define a VM and start it on the host placement chooses. Done, or Failed(Invalid | Conflict | NoRoom).</summary>
-    public sealed record CreateVm(VmDefinition Definition) : IManagerCommand;
+    /// <summary>
+    /// Define a VM and start it on the host placement chooses; with <paramref name="Protect"/>, also
+    /// protect it (as <see cref="ProtectVm"/>) once it runs. Done, or Failed(Invalid | Conflict |
+    /// NoRoom, also when no host could take its standby).
+    /// </summary>
+    public sealed record CreateVm(VmDefinition Definition, ProtectionRequest? Protect = null) : IManagerCommand;
 
     /// <summary>Start a stopped VM (placing it anew). Done, or Failed(NotFound | NoRoom).</summary>
     public sealed record StartVm(string Name) : IManagerCommand;
@@ -40,6 +44,18 @@ public static class ClusterProtocol
     /// Failed(NotFound | Conflict).
     /// </summary>
     public sealed record UpgradeVm(string Name) : IManagerCommand;
+
+    /// <summary>
+    /// Keep a running copy of the VM on a standby host (<paramref name="Standby"/>, or where the
+    /// manager chooses: never the VM's own host), checkpointed every <paramref name="EpochMs"/>, with
+    /// the guest's output held until the standby has the checkpoint that produced it; if the VM's
+    /// host is lost the standby takes over from its last checkpoint. Done once the protection is
+    /// persisted (it is syncing then); Failed(NotFound | Invalid | Conflict | NoRoom), nothing changed.
+    /// </summary>
+    public sealed record ProtectVm(string Name, string? Standby = null, int EpochMs = ProtectionRequest.DefaultEpochMs) : IManagerCommand;
+
+    /// <summary>End a VM's protection: its standby is discarded, the VM runs on alone. Done, or Failed(NotFound).</summary>
+    public sealed record UnprotectVm(string Name) : IManagerCommand;
 
     /// <summary>Replied with the VM's <see cref="MigrationReport"/> (the one under way, else the last one), or Failed(NotFound).</summary>
     public sealed record GetMigration(string Name) : IManagerCommand;
