@@ -168,9 +168,10 @@ public sealed partial class VmActor
 
     private void OnMigrationProgress(MigrationInfo info, bool newPass)
     {
-        var before = _migrationInfo.Status;
+        var before = _migrationInfo;
         _migrationInfo = info;
-        bool changed = info.Status != before;
+        // A replication that breaks is news at once: the cluster may promote the standby on it.
+        bool changed = info.Status != before.Status || (info.Checkpoints?.Broken is not null && before.Checkpoints?.Broken is null);
         if (changed || newPass) PublishMigrationProgress(changed, newPass);
     }
 

@@ -51,4 +51,6 @@ public sealed record CheckpointInfo
     public long Stretched { get; init; }
     /// <summary>Why replication stopped, when it did (the link broke, a checkpoint was refused).</summary>
     public string? Broken { get; init; }
+    /// <summary>It stopped because the standby refused a checkpoint (the link itself held): the standby must be synced afresh, not promoted.</summary>
+    public bool Refused { get; init; }
 }

@@ -22,7 +22,8 @@ public static class VmChannelTypes
         typeof(QueryStatus), typeof(Status), typeof(QueryCpus), typeof(Cpus),
         typeof(CommitApproved), typeof(CommitRefused), typeof(MigrateStarted), typeof(MigrateRefused),
         typeof(MigrateCancel), typeof(CancelAccepted), typeof(CancelRefused), typeof(QueryMigrate), typeof(MigrationInfo),
-        typeof(SetParameters), typeof(ParametersReply), typeof(ParametersRefused),
+        typeof(SetParameters), typeof(ParametersReply), typeof(ParametersRefused), typeof(SetCapabilities),
+        typeof(LostHeartbeat), typeof(FailoverStarted), typeof(FailoverRefused),
         typeof(VmEvent.Stopped), typeof(VmEvent.Resumed), typeof(VmEvent.Shutdown), typeof(VmEvent.Reset),
         typeof(VmEvent.Powerdown), typeof(VmEvent.MigrationProgress), typeof(VmEvent.MigrationEnded),
     ];

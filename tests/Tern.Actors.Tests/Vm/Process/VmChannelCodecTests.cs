@@ -18,6 +18,7 @@ public sealed class VmChannelCodecTests
     {
         TotalTimeMs = 1200, Round = 3, ExpectedDowntimeMs = 40,
         Ram = new RamInfo(1000, 200, 4096, 1, 2, 8192, 12.5, 800.25, 3),
+        Checkpoints = new CheckpointInfo { Taken = 5, Committed = 4, LastCommittedAt = At, P99PauseMs = 2.5, Broken = "link lost", Refused = true },
     };
 
     /// <summary>One message of every type the channel carries.</summary>
@@ -32,6 +33,7 @@ public sealed class VmChannelCodecTests
         new MigrateCancel(), new CancelAccepted(), new CancelRefused("none"), new QueryMigrate(), Info,
         new SetParameters(DowntimeLimitMs: 50, MaxBandwidth: 1 << 20, ForceSwitchover: true),
         new ParametersReply(new MigrationParameters { DowntimeLimitMs = 70, MaxBandwidth = 5 }), new ParametersRefused("bad"),
+        new SetCapabilities(new Dictionary<string, bool> { ["x-colo"] = true }), new LostHeartbeat(), new FailoverStarted(), new FailoverRefused("no checkpoint"),
         new VmEvent.Stopped(At), new VmEvent.Resumed(At), new VmEvent.Shutdown(At, true, "guest-shutdown"),
         new VmEvent.Reset(At, false, "host-qmp-system-reset"), new VmEvent.Powerdown(At),
         new VmEvent.MigrationProgress(At, MigrationSide.Outgoing, Info, StatusChanged: true, PassEnded: false, EventsCapability: true),

@@ -44,7 +44,7 @@ public sealed class PrimaryReplicator
     private sealed record Captured(long Epoch, long Flushed, ulong[] Gpas, byte[] Pages, IReadOnlyList<DiskWrite> Disk,
         IReadOnlyList<ComponentState> States, bool Running, (long Written, byte[] Tail)? Console);
     private sealed record Committed(long Epoch);
-    private sealed record LinkLost(string Why);
+    private sealed record LinkLost(string Why, bool Refused = false);
     private sealed record Lost
     {
         public static readonly Lost Instance = new();
@@ -93,7 +93,7 @@ public sealed class PrimaryReplicator
                             Report(_info with { Committed = _epochs.Acked, LastCommittedAt = DateTimeOffset.UtcNow });
                             break;
                         case LinkLost l:
-                            if (_info.Broken is null) Report(_info with { Broken = l.Why });
+                            if (_info.Broken is null) Report(_info with { Broken = l.Why, Refused = l.Refused });
                             break;
                         case Lost:
                             var (alone, actions) = _epochs.StandbyLost();
@@ -246,7 +246,7 @@ public sealed class PrimaryReplicator
                         _events.Add(new Committed((long)Math.Min(c.Epoch, long.MaxValue)));
                         break;
                     case MigrationReply.Error e:
-                        _events.Add(new LinkLost($"the standby refused a checkpoint: {e.Text}"));
+                        _events.Add(new LinkLost($"the standby refused a checkpoint: {e.Text}", Refused: true));
                         return;
                     default:
                         _events.Add(new LinkLost("the standby answered out of turn"));

@@ -53,6 +53,7 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
     public (MigrationInfo Info, GuestAfterMigration Guest) Run(MigrationSection.Checkpoint first, MigrationInfo info)
     {
         string? broken = null;
+        bool refused = false;
         destination.PauseDevices();
         try
         {
@@ -84,6 +85,7 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
         catch (Exception e) when (e is MigrationStreamException or MigrationFailedException)
         {
             broken = $"checkpoint {_checkpoints.Staging?.ToString() ?? "?"} refused: {e.Message}";
+            refused = true;
             Refuse(broken);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
@@ -97,7 +99,7 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
         }
         if (_checkpoints.Committed < 0)
             return (Final(info, MigrationStatus.Failed, $"{broken}; no checkpoint was committed"), GuestAfterMigration.Discarded);
-        if (broken is not null) Report(_info with { Broken = broken });
+        if (broken is not null) Report(_info with { Broken = broken, Refused = refused });
         info = info with { Status = MigrationStatus.Colo };
         // Holding the committed checkpoint: wait for the decision.
         try
