@@ -11,7 +11,8 @@ namespace Tern.Actors.Cluster.Decisions;
 /// host went down and that finds no room is recorded as waiting. A VM that was stopping there is
 /// recorded as stopped. The VMs of a lost host that may still be running there (its VM processes
 /// outlive their node for a while, see <see cref="Host.OrphanVmWindow"/>) are left alone until
-/// the caller says their wait is over.
+/// the caller says their wait is over. A protected VM whose standby holds a committed checkpoint
+/// is not restarted: its standby is promoted (<see cref="ProtectionPlan.PromotionsFor"/>).
 /// </summary>
 public static class FailoverPlan
 {
@@ -23,8 +24,11 @@ public static class FailoverPlan
             .Where(v => v.Desired == DesiredState.Stopped && v.Host is not null && registry.Host(v.Host)?.Up != true)
             .Select(v => (IManagerEvent)new VmHalted(v.Name, v.Incarnation, $"host {v.Host} is down", null, now))
             .ToList();
+        // A protected VM's synced standby takes over at once, held or not (ProtectionPlan says why that is safe).
+        var promoted = ProtectionPlan.PromotionsFor(registry, now);
+        events.AddRange(promoted);
         var homeless = registry.Vms.Values
-            .Where(v => v.Desired == DesiredState.Running && !registry.Migrations.ContainsKey(v.Name))
+            .Where(v => v.Desired == DesiredState.Running && !registry.Migrations.ContainsKey(v.Name) && !promoted.Any(p => p.Name == v.Name))
             .Where(v => v.Host is null || (registry.Host(v.Host)?.Up != true && held?.Contains(v.Host) != true))
             .ToDictionary(v => v.Name);
         long incarnation = registry.LastIncarnation;

@@ -32,7 +32,7 @@ public sealed record HostCandidate(
 
     /// <summary>
     /// The schedulable hosts: up, not draining, and reported (capacity is unknown before the first
-    /// report). Committed memory counts the VMs placed there and migrations heading there.
+    /// report). Committed memory counts the VMs placed there, migrations heading there and standbys kept there.
     /// </summary>
     public static IReadOnlyList<HostCandidate> From(ClusterRegistry registry, IReadOnlyDictionary<string, HostLoad> loads) =>
         registry.Hosts.Values
@@ -41,6 +41,7 @@ public sealed record HostCandidate(
             {
                 var placed = registry.VmsOn(h.Name).Select(v => v.Definition)
                     .Concat(registry.Migrations.Values.Where(m => m.To == h.Name).Select(m => registry.Vms[m.Vm].Definition))
+                    .Concat(registry.StandbysOn(h.Name).Select(p => registry.Vms[p.Vm].Definition))
                     .ToArray();
                 return new HostCandidate(
                     h.Name,

@@ -28,7 +28,9 @@ public static class ManagerCommands
         limits ??= new MigrationLimits(int.MaxValue, int.MaxValue);
         return command switch
         {
-            CreateVm c => Create(registry, hosts, c.Definition, now),
+            CreateVm c => Create(registry, hosts, c.Definition, c.Protect, now),
+            ProtectVm p => ProtectionPlan.Protect(registry, hosts, p, now),
+            UnprotectVm u => ProtectionPlan.Unprotect(registry, u, now),
             StartVm s => WithVm(registry, s.Name, vm => Start(registry, hosts, vm, now)),
             StopVm s => WithVm(registry, s.Name, vm => Stop(vm, now)),
             DeleteVm d => WithVm(registry, d.Name, vm => Delete(vm, now)),
@@ -46,7 +48,7 @@ public static class ManagerCommands
         };
     }
 
-    private static CommandOutcome Create(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, VmDefinition vm, DateTime now)
+    private static CommandOutcome Create(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, VmDefinition vm, ProtectionRequest? protect, DateTime now)
     {
         var problems = vm.Problems();
         if (problems.Count > 0) return CommandOutcome.Refuse(FailureKind.Invalid, string.Join("; ", problems));
@@ -58,8 +60,16 @@ public static class ManagerCommands
         string? host = Placement.Choose(vm, hosts);
         if (host is null) return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot place '{vm.Name}': {Placement.NoRoomReason(vm, hosts)}");
         string macs = string.Concat((vm.Nics ?? []).Select((n, i) => $"; nic {i} mac {n.Mac}"));
-        return CommandOutcome.Accept($"vm {vm.Name} created on {host}{macs}",
-            new VmDefined(vm, now), new VmPlaced(vm.Name, host, registry.NextIncarnation, "created", now));
+        var created = new List<IManagerEvent> { new VmDefined(vm, now), new VmPlaced(vm.Name, host, registry.NextIncarnation, "created", now) };
+        if (protect is not null)
+        {
+            if (protect.Standby is { } wanted && registry.Host(wanted) is null) return CommandOutcome.Refuse(FailureKind.NotFound, $"no host named '{wanted}'");
+            if (ProtectionPlan.CreateRefusal(vm, host, hosts, protect) is { } refusal)
+                return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot protect '{vm.Name}': {refusal}; nothing changed");
+            // Its standby is assigned once it runs (the manager's next look).
+            created.Add(new VmProtected(vm.Name, protect.EpochMs, protect.Standby, now));
+        }
+        return CommandOutcome.Accept($"vm {vm.Name} created on {host}{macs}{(protect is null ? "" : ", protected")}", [.. created]);
     }
 
     private static CommandOutcome Start(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, VmEntry vm, DateTime now)
@@ -121,9 +131,11 @@ public static class ManagerCommands
         if (plan.Stuck.Count > 0)
             return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot drain {host.Name}: no other host has room for {string.Join(", ", plan.Stuck)}; nothing changed");
         var drained = new HostDrainChanged(host.Name, true, now);
-        if (plan.Moves.Count == 0 && !registry.VmsOn(host.Name).Any()) return CommandOutcome.Accept($"host {host.Name} is drained", drained);
+        // Standbys there are synced afresh elsewhere: their VMs stay protected meanwhile only by what runs.
+        var standbys = ProtectionPlan.StandbysLostWith(registry, host.Name, $"host {host.Name} is draining", now);
+        if (plan.Moves.Count == 0 && !registry.VmsOn(host.Name).Any()) return CommandOutcome.Accept($"host {host.Name} is drained", [drained, .. standbys]);
         var began = MigrationStarts.Begin(registry, plan.Moves, limits, now);
-        return CommandOutcome.Accept($"host {host.Name} draining: moving {plan.Moves.Count} VMs", [drained, .. began]);
+        return CommandOutcome.Accept($"host {host.Name} draining: moving {plan.Moves.Count} VMs", [drained, .. standbys, .. began]);
     }
 
     private static CommandOutcome IssueToken(ClusterRegistry registry, ApiTokenEntry token, DateTime now)

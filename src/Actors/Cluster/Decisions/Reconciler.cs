@@ -18,7 +18,8 @@ public abstract record HostOrder(string Host)
 /// incarnation, another host, stopped, deleted) is ordered to stop. The source and destination of
 /// a migration under way are both legitimate, and so is an instance its host reports as migrating
 /// out: its migration decides where the guest ends up (after a commit the registry already names
-/// the destination, but the source must not be stopped before the switch-over is done).
+/// the destination, but the source must not be stopped before the switch-over is done). A
+/// protected VM's standby is wanted on its host; the manager starts it itself (PrepareStandby).
 /// </summary>
 public static class Reconciler
 {
@@ -40,6 +41,8 @@ public static class Reconciler
         if (registry.Migrations.TryGetValue(r.Name, out var m)
             && ((m.From == host && registry.Vm(r.Name)?.Incarnation == r.Incarnation) || (m.To == host && m.Incarnation == r.Incarnation)))
             return true;
+        // The standby of a protected VM's current instance.
+        if (registry.StandbyOf(r.Name) is { } p && p.Standby == host && p.StandbyIncarnation == r.Incarnation) return true;
         return registry.Vm(r.Name) is { } vm
             && vm.Host == host
             && vm.Incarnation == r.Incarnation

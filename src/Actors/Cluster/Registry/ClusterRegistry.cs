@@ -16,20 +16,32 @@ public sealed record ClusterRegistry(
     ImmutableSortedDictionary<string, HostEntry> Hosts,
     ImmutableSortedDictionary<string, MigrationEntry> Migrations,
     long LastIncarnation,
-    ImmutableSortedDictionary<string, ApiTokenEntry> Tokens)
+    ImmutableSortedDictionary<string, ApiTokenEntry> Tokens,
+    ImmutableSortedDictionary<string, ProtectionEntry> Protections)
 {
     public static readonly ClusterRegistry Empty = new(
         ImmutableSortedDictionary.Create<string, VmEntry>(StringComparer.Ordinal),
         ImmutableSortedDictionary.Create<string, HostEntry>(StringComparer.Ordinal),
         ImmutableSortedDictionary.Create<string, MigrationEntry>(StringComparer.Ordinal),
         0,
-        ImmutableSortedDictionary.Create<string, ApiTokenEntry>(StringComparer.Ordinal));
+        ImmutableSortedDictionary.Create<string, ApiTokenEntry>(StringComparer.Ordinal),
+        ImmutableSortedDictionary.Create<string, ProtectionEntry>(StringComparer.Ordinal));
 
     public long NextIncarnation => LastIncarnation + 1;
 
     public VmEntry? Vm(string name) => Vms.GetValueOrDefault(name);
 
     public HostEntry? Host(string name) => Hosts.GetValueOrDefault(name);
+
+    public ProtectionEntry? Protection(string name) => Protections.GetValueOrDefault(name);
+
+    /// <summary>The standby of the VM's current instance, if one is assigned (none while the VM migrates: the migration ends its replication).</summary>
+    public ProtectionEntry? StandbyOf(string name) =>
+        Protection(name) is { } p && Vm(name) is { } vm && p.HasStandbyFor(vm) && !Migrations.ContainsKey(name) ? p : null;
+
+    /// <summary>Standbys of current instances assigned to <paramref name="host"/>.</summary>
+    public IEnumerable<ProtectionEntry> StandbysOn(string host) =>
+        Protections.Values.Where(p => p.Standby == host && StandbyOf(p.Vm) is not null);
 
     public HostEntry? HostAt(string address) => Hosts.Values.FirstOrDefault(h => h.Address == address);
 
@@ -45,15 +57,16 @@ public sealed record ClusterRegistry(
         VmHalted h => UpdateVm(h.Name, v => v.Incarnation != h.Incarnation
             ? v // an older instance ended; the current one is unaffected
             : v with { Desired = DesiredState.Stopped, Host = null, LastError = h.Error }),
-        VmUnplaced u => UpdateVm(u.Name, v => v with { Host = null }),
-        VmDeleted d => this with { Vms = Vms.Remove(d.Name), Migrations = Migrations.Remove(d.Name) },
+        // The instance a standby replicated is gone (or, below, migrating away): that standby is of no more use.
+        VmUnplaced u => UpdateVm(u.Name, v => v with { Host = null }).UpdateProtection(u.Name, p => p.WithoutStandby()),
+        VmDeleted d => this with { Vms = Vms.Remove(d.Name), Migrations = Migrations.Remove(d.Name), Protections = Protections.Remove(d.Name) },
         HostJoined j => this with
         {
             Hosts = Hosts.SetItem(j.Name, Host(j.Name) is { } h ? h with { Address = j.Address, Up = true } : new HostEntry(j.Name, j.Address, true, false)),
         },
         HostLeft l => UpdateHost(l.Name, h => h with { Up = false }),
         HostDrainChanged c => UpdateHost(c.Name, h => h with { Draining = c.Draining }),
-        MigrationBegan b => this with
+        MigrationBegan b => UpdateProtection(b.Name, p => p.WithoutStandby()) with
         {
             Migrations = Migrations.SetItem(b.Name, new MigrationEntry(b.Name, b.From, b.To, b.Incarnation, b.At)),
             LastIncarnation = Math.Max(LastIncarnation, b.Incarnation),
@@ -61,6 +74,19 @@ public sealed record ClusterRegistry(
         MigrationEnded m => EndMigration(m),
         ApiTokenIssued t => this with { Tokens = Tokens.SetItem(t.Token.Id, t.Token) },
         ApiTokenRevoked r => this with { Tokens = Tokens.Remove(r.Id) },
+        VmProtected p => Vm(p.Name) is null ? this : this with
+        {
+            Protections = Protections.SetItem(p.Name, (Protection(p.Name) ?? new ProtectionEntry(p.Name, p.EpochMs, null, null, 0, 0, false))
+                with { EpochMs = p.EpochMs, RequestedStandby = p.RequestedStandby }),
+        },
+        VmUnprotected u => this with { Protections = Protections.Remove(u.Name) },
+        StandbyAssigned a => UpdateProtection(a.Name, p => p with { Standby = a.Host, StandbyIncarnation = a.Incarnation, PrimaryIncarnation = a.PrimaryIncarnation, Synced = false })
+            with { LastIncarnation = Math.Max(LastIncarnation, a.Incarnation) },
+        StandbySynced s => UpdateProtection(s.Name, p => p.StandbyIncarnation == s.Incarnation && p.Standby is not null ? p with { Synced = true } : p),
+        StandbyDropped d => UpdateProtection(d.Name, p => p.StandbyIncarnation == d.Incarnation ? p.WithoutStandby() : p),
+        StandbyPromoted p => UpdateProtection(p.Name, e => e.WithoutStandby())
+            .UpdateVm(p.Name, v => v with { Desired = DesiredState.Running, Host = p.Host, Incarnation = p.Incarnation, LastError = null })
+            with { LastIncarnation = Math.Max(LastIncarnation, p.Incarnation) },
         _ => throw new ArgumentException($"unknown registry event {e.GetType().Name}"),
     };
 
@@ -76,10 +102,25 @@ public sealed record ClusterRegistry(
     private ClusterRegistry UpdateVm(string name, Func<VmEntry, VmEntry> change) =>
         Vms.TryGetValue(name, out var v) ? this with { Vms = Vms.SetItem(name, change(v)) } : this;
 
+    private ClusterRegistry UpdateProtection(string name, Func<ProtectionEntry, ProtectionEntry> change) =>
+        Protections.TryGetValue(name, out var p) ? this with { Protections = Protections.SetItem(name, change(p)) } : this;
+
     private ClusterRegistry UpdateHost(string name, Func<HostEntry, HostEntry> change) =>
         Hosts.TryGetValue(name, out var h) ? this with { Hosts = Hosts.SetItem(name, change(h)) } : this;
 
-    public RegistrySnapshot ToSnapshot() => new([.. Vms.Values], [.. Hosts.Values], [.. Migrations.Values], LastIncarnation, [.. Tokens.Values]);
+    public RegistrySnapshotWithProtections ToSnapshot() =>
+        new(new RegistrySnapshot([.. Vms.Values], [.. Hosts.Values], [.. Migrations.Values], LastIncarnation, [.. Tokens.Values]), [.. Protections.Values]);
+
+    /// <summary>The registry a snapshot holds, of either layout (<see cref="RegistrySnapshotWithProtections"/>).</summary>
+    public static ClusterRegistry FromStoredSnapshot(object snapshot) => snapshot switch
+    {
+        RegistrySnapshotWithProtections p => FromSnapshot(p.Registry) with
+        {
+            Protections = Empty.Protections.AddRange((p.Protections ?? []).Select(e => KeyValuePair.Create(e.Vm, e))),
+        },
+        RegistrySnapshot s => FromSnapshot(s),
+        _ => throw new ArgumentException($"unknown registry snapshot {snapshot.GetType().Name}"),
+    };
 
     public static ClusterRegistry FromSnapshot(RegistrySnapshot s) => Empty with
     {

@@ -97,4 +97,45 @@ public static class ManagerEvents
     {
         public string Describe() => $"api token {Id} revoked";
     }
+
+    // ---- protected VMs (issue 18) ----
+
+    /// <summary>The VM is to be protected: a standby copy kept on another host, checkpointed every <paramref name="EpochMs"/>.</summary>
+    public sealed record VmProtected(string Name, int EpochMs, string? RequestedStandby, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name} protected (epoch {EpochMs} ms{(RequestedStandby is null ? "" : $", standby on {RequestedStandby}")})";
+    }
+
+    /// <summary>The VM's protection ended; its standby, if any, is discarded.</summary>
+    public sealed record VmUnprotected(string Name, string Reason, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name} unprotected: {Reason}";
+    }
+
+    /// <summary>A standby of the VM's instance <paramref name="PrimaryIncarnation"/> is to run on <paramref name="Host"/> as incarnation <paramref name="Incarnation"/>.</summary>
+    public sealed record StandbyAssigned(string Name, string Host, long Incarnation, long PrimaryIncarnation, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name}: standby syncing on {Host}";
+    }
+
+    /// <summary>The standby <paramref name="Incarnation"/> committed its first checkpoint: it can take over.</summary>
+    public sealed record StandbySynced(string Name, long Incarnation, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name}: standby synced, protected";
+    }
+
+    /// <summary>The standby <paramref name="Incarnation"/> is given up (lost, refused a checkpoint, or its host leaves): the VM runs on alone until a new one is synced.</summary>
+    public sealed record StandbyDropped(string Name, long Incarnation, string Reason, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name}: standby dropped ({Reason}), degraded";
+    }
+
+    /// <summary>
+    /// The primary is lost: the standby on <paramref name="Host"/> takes over as the VM's instance
+    /// <paramref name="Incarnation"/>, from its last committed checkpoint. Stored before the standby runs.
+    /// </summary>
+    public sealed record StandbyPromoted(string Name, string Host, long Incarnation, string Why, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name}: standby on {Host} takes over ({Why})";
+    }
 }
