@@ -105,6 +105,43 @@ public static class NodeProtocol
     /// </summary>
     public sealed record MigrationOutcome(MigrationReport Report, long SourceIncarnation, long TargetIncarnation, bool GuestStayed) : IClusterMessage;
 
+    // ---- a protected VM (issue 18): manager -> standby's host, manager -> primary's host, both -> manager ----
+    // 1. manager persists StandbyAssigned, sends PrepareStandby to the standby's host;
+    // 2. that host starts the instance waiting as a standby (x-colo set before the source can
+    //    connect): IncomingPrepared (or IncomingFailed), as for a migration's target;
+    // 3. once the primary runs, manager sends StartReplication to the primary's host, whose VM
+    //    replicates (the initial pre-copy, then a checkpoint every epoch) until told otherwise;
+    // 4. both hosts report ReplicationStatus as their VMs publish figures; the standby's first
+    //    committed checkpoint makes the manager persist StandbySynced;
+    // 5. the primary's host lost, or the standby's stream from it broken: the manager persists
+    //    StandbyPromoted, then sends PromoteStandby; the standby resumes from its last committed
+    //    checkpoint and its host reports VmStarted (PromotionFailed if it could not);
+    // 6. a standby dropped (or the VM unprotected, or migrating): the manager sends EndReplication
+    //    to the primary's host, whose guest goes on alone; a replication that ends there by itself
+    //    is reported with ReplicationEnded. A standby instance no longer wanted is stopped like any.
+
+    /// <summary>Manager -> standby's host: start this incarnation as a standby, waiting for its primary's replication.</summary>
+    public sealed record PrepareStandby(VmDefinition Definition, long Incarnation) : IClusterMessage;
+
+    /// <summary>Manager -> primary's host: replicate the instance <paramref name="Incarnation"/> to the standby listening at <paramref name="Address"/>:<paramref name="Port"/>, a checkpoint every <paramref name="EpochMs"/>.</summary>
+    public sealed record StartReplication(string Name, long Incarnation, string To, long StandbyIncarnation, string Address, int Port, int EpochMs) : IClusterMessage;
+
+    /// <summary>Host -> manager: a replication's figures on one side (<paramref name="Standby"/>: the standby's), as its VM publishes them.</summary>
+    public sealed record ReplicationStatus(string Host, string Name, long Incarnation, bool Standby, ReplicationFigures Figures) : IClusterMessage;
+
+    /// <summary>
+    /// Primary's host -> manager: the replication to <paramref name="StandbyIncarnation"/> ended; the
+    /// guest goes on here alone, unless its VM ended too (<paramref name="PrimaryGone"/>: its end is
+    /// reported apart, and the standby may take over).
+    /// </summary>
+    public sealed record ReplicationEnded(string Host, string Name, long Incarnation, long StandbyIncarnation, string Reason, bool PrimaryGone) : IClusterMessage;
+
+    /// <summary>Manager -> standby's host: the promotion is stored; resume the guest from the last committed checkpoint.</summary>
+    public sealed record PromoteStandby(string Name, long Incarnation) : IClusterMessage;
+
+    /// <summary>Manager -> primary's host: the standby is gone or unwanted; end the replication and let the guest go on alone.</summary>
+    public sealed record EndReplication(string Name, long Incarnation) : IClusterMessage;
+
     // ---- the control API's tokens: manager commands, but not in the public protocol ----
     // (a token means something only to the nodes' HTTP API; an Akka client is not asked for one)
 
@@ -120,11 +157,25 @@ public static class NodeProtocol
     public sealed record ApiTokenList(IReadOnlyList<ApiTokenEntry> Tokens) : IClusterMessage;
 }
 
-/// <summary>Why an instance ended; <see cref="MigrationDiscarded"/>: an incoming instance that never got its guest (the migration's outcome decides, not this); <see cref="VmProcessDied"/>: its `tern vm` process crashed or was killed (Hyperion sends the number: new reasons go last).</summary>
-public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced, MigrationDiscarded, VmProcessDied }
+/// <summary>
+/// A replication's figures on one side, from the VM's checkpoint counters: the last checkpoint
+/// taken and committed (-1: none yet), when it was committed, the guest's pause per checkpoint,
+/// checkpoint sizes, epochs stretched by back-pressure, and why the replication broke, if it did
+/// (<paramref name="Refused"/>: the standby refused a checkpoint, rather than the link breaking).
+/// </summary>
+public sealed record ReplicationFigures(long Taken, long Committed, DateTime? LastCommittedAt, double LastPauseMs, double P50PauseMs, double P99PauseMs,
+    double MaxPauseMs, ulong LastBytes, ulong TotalBytes, long Stretched, string? Broken, bool Refused)
+{
+    public static ReplicationFigures From(Migration.Engine.CheckpointInfo c) => new(c.Taken, c.Committed, c.LastCommittedAt?.UtcDateTime, c.LastPauseMs,
+        c.P50PauseMs, c.P99PauseMs, c.MaxPauseMs, c.LastBytes, c.TotalBytes, c.Stretched, c.Broken, c.Refused);
+}
 
-/// <summary>Incoming: waiting for a migration's guest; MigratingOut: its migration away decides its fate.</summary>
-public enum VmRunPhase { Booting, Running, Stopping, Incoming, MigratingOut }
+/// <summary>Why an instance ended; <see cref="MigrationDiscarded"/>: an incoming instance that never got its guest (the migration's outcome decides, not this); <see cref="VmProcessDied"/>: its `tern vm` process crashed or was killed (Hyperion sends the number: new reasons go last).</summary>
+/// <see cref="PromotionFailed"/>: a standby told to take over could not (it held no committed checkpoint).
+public enum VmEndReason { BootFailed, GuestPoweredOff, GuestFailed, Stopped, Fenced, MigrationDiscarded, VmProcessDied, PromotionFailed }
+
+/// <summary>Incoming: waiting for a migration's guest; MigratingOut: its migration away decides its fate; Standby: a protected VM's copy, paused, taking checkpoints (new phases go last: Hyperion sends the number).</summary>
+public enum VmRunPhase { Booting, Running, Stopping, Incoming, MigratingOut, Standby }
 
 /// <summary>One VM instance as its host sees it.</summary>
 /// <param name="CpuLoad">Host cores it wanted, running or waiting to run (1.0 = one core): its VM process's CPU time when that has a cgroup, else its vCPU threads'.</param>

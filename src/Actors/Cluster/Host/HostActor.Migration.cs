@@ -35,46 +35,62 @@ public sealed partial class HostActor
         Receive<ArrivalChecked>(OnArrivalChecked);
     }
 
-    private void OnPrepareIncoming(PrepareIncoming p)
+    private void OnPrepareIncoming(PrepareIncoming p) => PrepareArrival(p.Definition, p.Incarnation, p.Local, VmRunPhase.Incoming);
+
+    /// <summary>
+    /// Starts an instance that waits for a guest from another: a migration's target
+    /// (<see cref="VmRunPhase.Incoming"/>) or a protected VM's standby (<see cref="VmRunPhase.Standby"/>),
+    /// listening where <see cref="Prepared"/> tells the manager once it has booted.
+    /// </summary>
+    private void PrepareArrival(VmDefinition definition, long incarnation, bool local, VmRunPhase phase)
     {
-        string name = p.Definition.Name;
-        if (Current(name, p.Incarnation) is { } prepared)
+        string name = definition.Name;
+        if (Current(name, incarnation) is { } prepared)
         {
-            if (prepared.Listening is not null && prepared.Phase == VmRunPhase.Incoming) Sender.Tell(Prepared(prepared));
+            if (prepared.Listening is not null && prepared.Phase == phase) Sender.Tell(Prepared(prepared));
+            return;
+        }
+        if (_ended.TryGetValue(name, out var ended) && ended.Incarnation >= incarnation)
+        {
+            Sender.Tell(new IncomingFailed(_name, name, incarnation, $"instance {ended.Incarnation} of it already ended on {_name}"));
             return;
         }
         // Another instance of it here is the source of a local migration, or stale.
-        if (Holding(name) is { } other && !(p.Local && other.Phase == VmRunPhase.Running))
+        if (Holding(name) is { } other && !(local && other.Phase == VmRunPhase.Running))
         {
-            Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, $"{_name} already runs instance {other.Incarnation} of it"));
+            Sender.Tell(new IncomingFailed(_name, name, incarnation, $"{_name} already runs instance {other.Incarnation} of it"));
             return;
         }
         if (_fenced)
         {
-            Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, $"{_name} has fenced itself off"));
+            Sender.Tell(new IncomingFailed(_name, name, incarnation, $"{_name} has fenced itself off"));
             return;
         }
-        var local = LocalEndpoint(p.Incarnation);
-        var endpoint = p.Local ? local : new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, FreePort(ListenAddress));
+        var localEndpoint = LocalEndpoint(incarnation);
+        var endpoint = local ? localEndpoint : new MigrationEndpoint(MigrationTransport.Tcp, ListenAddress, FreePort(ListenAddress));
         // A VM process holds no key: in a TLS cluster it listens locally, and this node's relay takes the TLS at the port the source is told.
         MigrationTlsRelay? relay = null;
-        if (!p.Local && RelayTls is { } tls)
+        if (!local && RelayTls is { } tls)
         {
             try
             {
-                relay = MigrationTlsRelay.Incoming(endpoint, tls, local, RelayNotice);
+                relay = MigrationTlsRelay.Incoming(endpoint, tls, localEndpoint, RelayNotice);
             }
             catch (MigrationRefusedException e)
             {
-                Sender.Tell(new IncomingFailed(_name, name, p.Incarnation, e.Message));
+                Sender.Tell(new IncomingFailed(_name, name, incarnation, e.Message));
                 return;
             }
         }
-        var config = p.Definition.ToVmConfig(Taps.For(p.Definition, p.Incarnation)) with { IncomingEndpoint = relay is null ? endpoint : local };
-        var instance = StartInstance(p.Definition, p.Incarnation, config, VmRunPhase.Incoming, sameUserAs: p.Local ? Holding(name)?.Files : null);
+        var config = definition.ToVmConfig(Taps.For(definition, incarnation)) with { IncomingEndpoint = relay is null ? endpoint : localEndpoint };
+        var instance = StartInstance(definition, incarnation, config, phase, sameUserAs: local ? Holding(name)?.Files : null);
         instance.Listening = endpoint;
         instance.IncomingRelay = relay;
-        _log.Info("vm {0} (incarnation {1}) waits for its migration at {2}{3}", name, p.Incarnation, endpoint, relay is null ? "" : " (relayed with TLS)");
+        // Before any source can connect (the manager hears of the listener only once it is up): a standby accepts a replication.
+        if (phase == VmRunPhase.Standby)
+            instance.Actor.Tell(new Migration.MigrationProtocol.SetCapabilities(new Dictionary<string, bool> { ["x-colo"] = true }));
+        _log.Info("vm {0} (incarnation {1}) waits for its {2} at {3}{4}", name, incarnation, phase == VmRunPhase.Standby ? "primary's replication" : "migration",
+            endpoint, relay is null ? "" : " (relayed with TLS)");
     }
 
     /// <summary>The TLS this node's relays run, when its migrations need them: its VMs run in VM processes of a TLS cluster.</summary>
@@ -92,9 +108,29 @@ public sealed partial class HostActor
     private MigrationEndpoint LocalEndpoint(long incarnation) =>
         new(MigrationTransport.Unix, $"@tern/{NodeTag}/{incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}/migration");
 
-    /// <summary>Where the VM process of a migration's source connects to this node's outgoing relay (same rules as <see cref="LocalEndpoint"/>).</summary>
-    private MigrationEndpoint OutgoingRelayEndpoint(StartMigration order) =>
-        new(MigrationTransport.Unix, $"@tern/{NodeTag}/{order.Incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}/to-{order.TargetIncarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    /// <summary>Where the VM process of a migration's (or replication's) source connects to this node's outgoing relay (same rules as <see cref="LocalEndpoint"/>).</summary>
+    private MigrationEndpoint OutgoingRelayEndpoint(long incarnation, long targetIncarnation) =>
+        new(MigrationTransport.Unix, $"@tern/{NodeTag}/{incarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}/to-{targetIncarnation.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+
+    /// <summary>
+    /// Where the instance's VM connects to reach <paramref name="target"/>: the target itself, or
+    /// in a TLS cluster whose VMs run in processes of their own, this node's relay to it (started
+    /// here, kept on the instance). Null with the reason when the relay could not start.
+    /// </summary>
+    private (MigrationEndpoint? Destination, string? Refusal) OutgoingDestination(VmInstance instance, MigrationEndpoint target, string targetAddress, long targetIncarnation)
+    {
+        if (target.Transport != MigrationTransport.Tcp || RelayTls is not { } tls) return (target, null);
+        try
+        {
+            // The VM process migrates to this node's relay, which connects to the target with TLS naming its address.
+            instance.OutgoingRelay = MigrationTlsRelay.Outgoing(OutgoingRelayEndpoint(instance.Incarnation, targetIncarnation), target, tls with { Hostname = targetAddress }, RelayNotice);
+            return (instance.OutgoingRelay.Endpoint, null);
+        }
+        catch (MigrationRefusedException e)
+        {
+            return (null, e.Message);
+        }
+    }
 
     /// <summary>This node's abstract sockets' common part: a digest of its VM process directory, so two nodes on one machine never meet.</summary>
     private string NodeTag => _nodeTag ??= Convert.ToHexStringLower(
@@ -151,12 +187,13 @@ public sealed partial class HostActor
     /// <summary>An incoming instance whose guest runs (or is paused, as it was on the source) has arrived.</summary>
     private void MarkArrived(string name, long incarnation, VmRunState? state)
     {
-        if (Current(name, incarnation) is not { Phase: VmRunPhase.Incoming } instance) return;
+        // A standby arrives only when promoted: its guest resumed from the last committed checkpoint.
+        if (Current(name, incarnation) is not { Phase: VmRunPhase.Incoming or VmRunPhase.Standby } instance) return;
         if (state is not (VmRunState.Running or VmRunState.Paused)) return;
         instance.Phase = VmRunPhase.Running;
         instance.IncomingRelay?.StopAccepting(); // its connections close once the VM process has said its last
         _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
-        _log.Info("vm {0} (incarnation {1}) arrived by migration", instance.Name, instance.Incarnation);
+        _log.Info("vm {0} (incarnation {1}) arrived by {2}", instance.Name, instance.Incarnation, instance.Promoted ? "promotion of its standby" : "migration");
     }
 
     private void OnStartMigration(StartMigration order)
@@ -173,20 +210,18 @@ public sealed partial class HostActor
             RefuseStart(order, Sender, $"vm {order.Name} does not run on {_name}");
             return;
         }
-        var destination = order.Destination;
-        if (order.UnixSocket is null && RelayTls is { } tls)
+        if (instance.Replication is { } replication)
         {
-            try
-            {
-                // The VM process migrates to this node's relay, which connects to the target with TLS naming its address.
-                instance.OutgoingRelay = MigrationTlsRelay.Outgoing(OutgoingRelayEndpoint(order), order.Destination, tls with { Hostname = order.Address }, RelayNotice);
-            }
-            catch (MigrationRefusedException e)
-            {
-                RefuseStart(order, Sender, e.Message);
-                return;
-            }
-            destination = instance.OutgoingRelay.Endpoint;
+            // A protected VM: the migration supersedes its replication, which ends first (the manager ends it too).
+            instance.PendingMigration = (order, Sender);
+            replication.Tell(new EndReplication(order.Name, order.Incarnation));
+            return;
+        }
+        var (destination, refusal) = OutgoingDestination(instance, order.Destination, order.Address, order.TargetIncarnation);
+        if (destination is null)
+        {
+            RefuseStart(order, Sender, refusal!);
+            return;
         }
         instance.Phase = VmRunPhase.MigratingOut;
         instance.Outgoing = Context.ActorOf(OutgoingMigration.Props(order, _name, instance.Actor, _manager, destination),

@@ -81,6 +81,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.IMemberEvent>(e => OnMemberEvent(e));
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
         Receive<FenceCheck>(_ => OnFenceCheck());
+        ProtectionHandlers();
         MigrationHandlers();
     }
 
@@ -186,7 +187,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             Orphan = orphan,
             SameUserAs = sameUserAs,
             Phase = phase,
-            ContinuesEarlierOutput = phase == VmRunPhase.Incoming,
+            ContinuesEarlierOutput = phase is VmRunPhase.Incoming or VmRunPhase.Standby,
             ImageWaitUntil = DateTime.UtcNow + _settings.ImageLockWait,
         };
         _instances[incarnation] = instance;
@@ -224,7 +225,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             return;
         }
         // Before Boot, so that the arrival cannot come before the subscription (OnIncomingEnded).
-        if (instance.Phase == VmRunPhase.Incoming) instance.Actor.Tell(new VmProtocol.Subscribe(Self));
+        if (instance.Phase is VmRunPhase.Incoming or VmRunPhase.Standby) instance.Actor.Tell(new VmProtocol.Subscribe(Self));
         instance.Actor.Ask<VmProtocol.IVmMessage>(new VmProtocol.Boot(PrepareMigration: true), _settings.BootTimeout)
             .ContinueWith(t => t.IsCompletedSuccessfully
                 ? new BootResult(name, incarnation, t.Result, null)
@@ -260,12 +261,13 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
                 Timers.StartSingleTimer($"boot-{instance.Name}", new RetryBoot(instance.Name, instance.Incarnation), _settings.ImageLockRetry);
                 return;
             }
-            if (instance.Phase == VmRunPhase.Incoming) _manager.Tell(new IncomingFailed(_name, instance.Name, instance.Incarnation, reason));
+            bool arriving = instance.Phase is VmRunPhase.Incoming or VmRunPhase.Standby;
+            if (arriving) _manager.Tell(new IncomingFailed(_name, instance.Name, instance.Incarnation, reason));
             if (instance.Orphan is not null) Finish(instance, VmEndReason.VmProcessDied, $"its VM process could not be re-adopted: {reason}");
-            else Finish(instance, instance.Phase == VmRunPhase.Incoming ? VmEndReason.MigrationDiscarded : VmEndReason.BootFailed, $"boot failed: {reason}");
+            else Finish(instance, arriving ? VmEndReason.MigrationDiscarded : VmEndReason.BootFailed, $"boot failed: {reason}");
             return;
         }
-        if (instance.Phase == VmRunPhase.Incoming)
+        if (instance.Phase is VmRunPhase.Incoming or VmRunPhase.Standby)
         {
             OnIncomingListening(instance);
             return;
@@ -327,7 +329,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         if (Current(exited.Name, exited.Incarnation) is not { } instance) return;
         Context.Stop(instance.Actor); // disposes the machine: guest memory and vCPU fds go back to the host
         var (reason, detail) = instance.Ending
-            ?? (instance.Phase == VmRunPhase.Incoming ? (VmEndReason.MigrationDiscarded, exited.Exit.Reason)
+            ?? (instance.Phase is VmRunPhase.Incoming or VmRunPhase.Standby ? (VmEndReason.MigrationDiscarded, exited.Exit.Reason)
                 : exited.Exit.ProcessDied ? (VmEndReason.VmProcessDied, exited.Exit.Reason)
                 : exited.Exit.ExitCode == 0 ? (VmEndReason.GuestPoweredOff, exited.Exit.Reason) : (VmEndReason.GuestFailed, exited.Exit.Reason));
         Finish(instance, reason, detail);

@@ -37,6 +37,14 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern
     public Migration.Engine.Transport.MigrationTlsRelay? IncomingRelay { get; set; }
     public Migration.Engine.Transport.MigrationTlsRelay? OutgoingRelay { get; set; }
     public VmCpuAccount Usage { get; } = new();
+    /// <summary>A protected VM's replication to its standby, while it runs (this instance is the primary).</summary>
+    public IActorRef? Replication { get; set; }
+    /// <summary>The standby incarnation <see cref="Replication"/> feeds.</summary>
+    public long ReplicatingTo { get; set; }
+    /// <summary>A migration ordered while the replication ran: it starts once the replication has ended.</summary>
+    public (NodeProtocol.StartMigration Order, IActorRef ReplyTo)? PendingMigration { get; set; }
+    /// <summary>A standby told to take over (it arrives when its guest resumes).</summary>
+    public bool Promoted { get; set; }
 
     public string Name => Definition.Name;
 

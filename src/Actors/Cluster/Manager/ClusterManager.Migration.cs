@@ -30,7 +30,10 @@ public sealed partial class ClusterManager
         Command<GetMigration>(OnGetMigration);
         Command<CancelMigration>(OnCancelMigration);
         Command<IncomingPrepared>(OnIncomingPrepared);
-        Command<IncomingFailed>(f => AbandonMigration(f.Name, f.Incarnation, $"the target {f.Host} could not receive it: {f.Reason}"));
+        Command<IncomingFailed>(f =>
+        {
+            if (!OnStandbyFailed(f)) AbandonMigration(f.Name, f.Incarnation, $"the target {f.Host} could not receive it: {f.Reason}");
+        });
         Command<MigrationProgressed>(OnProgressed);
         Command<CommitRequest>(OnCommitRequest);
         Command<MigrationOutcome>(OnMigrationOutcome);
@@ -53,6 +56,7 @@ public sealed partial class ClusterManager
 
     private void OnIncomingPrepared(IncomingPrepared p)
     {
+        if (OnStandbyPrepared(p)) return;
         if (Current(p.Name, p.Incarnation) is not { } m || _registry.Vm(p.Name) is not { } vm || !_hostActors.TryGetValue(m.From, out var source))
         {
             Sender.Tell(new StopInstance(p.Name, p.Incarnation)); // a migration given up meanwhile

@@ -49,16 +49,17 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _events = new EventLog(settings.EventLogSize);
 
-        Recover<SnapshotOffer>(o => _registry = ClusterRegistry.FromSnapshot((RegistrySnapshot)o.Snapshot));
+        Recover<SnapshotOffer>(o => _registry = ClusterRegistry.FromStoredSnapshot(o.Snapshot));
         Recover<IManagerEvent>(Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<GetHosts>(_ => Sender.Tell(new HostList(ClusterViews.Hosts(_registry, _loads))));
-        Command<GetVms>(_ => Sender.Tell(new VmList(ClusterViews.Vms(_registry, _reported))));
+        Command<GetVms>(_ => Sender.Tell(new VmList(ClusterViews.Vms(_registry, _reported, _replicationFigures, _protectionProblems, DateTime.UtcNow))));
         Command<GetEvents>(g => Sender.Tell(new EventList(_events.After(g.After))));
         Command<GetApiTokens>(_ => Sender.Tell(new ApiTokenList([.. _registry.Tokens.Values])));
         Command<GetConsole>(OnGetConsole);
         MigrationCommands();
+        ProtectionCommands();
         Command<IManagerCommand>(OnCommand);
         Command<HostReport>(OnHostReport);
         Command<VmStarted>(s => _events.Add(DateTime.UtcNow, s.Adopted
@@ -113,11 +114,14 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             return;
         }
         int remaining = events.Count;
+        var before = _registry;
         PersistAll(events, e =>
         {
             Apply(e);
             if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_registry.ToSnapshot());
-            if (--remaining == 0) then();
+            if (--remaining > 0) return;
+            ActOnProtection(events, before);
+            then();
         });
     }
 
@@ -169,18 +173,28 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             _reported[report.Host] = report.Vms;
             _overload = OverloadPolicy.Observe(_overload, _settings.Overload, report.Host, report.Load.CpuLoad, report.Load.At);
             SendOrders(report.Host);
+            ProtectionOnReport(report.Host, report.Vms);
         });
     }
 
     private void OnVmEnded(VmEnded ended)
     {
         _events.Add(DateTime.UtcNow, $"vm {ended.Name} ended on {ended.Host}: {ended.Detail}");
+        var now = DateTime.UtcNow;
+        if (ProtectionPlan.OnStandbyEnded(_registry, ended.Name, ended.Incarnation, $"its standby ended on {ended.Host}: {ended.Detail}", now) is { Count: > 0 } dropped)
+        {
+            PersistThen(dropped, () => SendOrders());
+            return;
+        }
         // A discarded incoming instance: its migration's outcome decides, not its end.
         if (ended.Reason == VmEndReason.MigrationDiscarded) return;
         if (_registry.Vm(ended.Name) is not { } vm || vm.Host != ended.Host || vm.Incarnation != ended.Incarnation) return;
-        var now = DateTime.UtcNow;
         IManagerEvent e = ended.Reason switch
         {
+            // Its VMM process or its host's side is gone, not the guest: a synced standby takes over.
+            VmEndReason.VmProcessDied or VmEndReason.Fenced when ProtectionPlan.Promotion(_registry, vm.Name, ended.Detail, now) is { } promoted => promoted,
+            // A standby told to take over could not: the VM starts again, as after a host's death.
+            VmEndReason.PromotionFailed when vm.Desired == DesiredState.Running => new VmUnplaced(vm.Name, ended.Detail, now),
             // The host fenced itself off: the VM must come back elsewhere (or there, later) as a new incarnation.
             VmEndReason.Fenced when vm.Desired == DesiredState.Running => new VmUnplaced(vm.Name, ended.Detail, now),
             // Its VMM process crashed or was killed, not the guest: the VM starts again, as a host's death would have it.
@@ -228,7 +242,8 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         _leaving.Remove(host.Name);
         var now = DateTime.UtcNow;
         Hold(host.Name, address, now);
-        PersistThen([new HostLeft(host.Name, why, now), .. MigrationsLostWith(host.Name, now)], OnReconcile);
+        PersistThen([new HostLeft(host.Name, why, now), .. MigrationsLostWith(host.Name, now),
+            .. ProtectionPlan.StandbysLostWith(_registry, host.Name, $"host {host.Name} is down", now)], OnReconcile);
     }
 
     /// <summary>
@@ -247,7 +262,11 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
     private void OnHostLeaving(Address address)
     {
         if (_registry.HostAt(address.ToString()) is { Up: true } host && _leaving.Add(host.Name))
+        {
             _events.Add(DateTime.UtcNow, $"host {host.Name} is leaving the cluster");
+            // Its standbys go with it: synced afresh elsewhere.
+            PersistThen(ProtectionPlan.StandbysLostWith(_registry, host.Name, $"host {host.Name} is leaving the cluster", DateTime.UtcNow), () => SendOrders());
+        }
     }
 
     /// <summary>Periodic and after a host is lost: quiet migrations given up, homes for homeless VMs, then drains and overload shedding.</summary>
@@ -258,10 +277,11 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         foreach (var (host, until) in _heldUntil.ToArray())
             if (until <= now) _heldUntil.Remove(host);
         PersistThen(FailoverPlan.For(_registry, Candidates(), now, _heldUntil.Keys.ToHashSet(StringComparer.Ordinal)), () =>
-        {
-            SendOrders();
-            StartPlannedMoves(now);
-        });
+            PersistThen(ProtectionRepairs(now), () =>
+            {
+                SendOrders();
+                StartPlannedMoves(now);
+            }));
     }
 
     private IReadOnlyList<HostCandidate> Candidates() =>
