@@ -56,6 +56,18 @@ public sealed class NamespacedNode : IDisposable
     /// <summary>SIGKILL: the host dies without a word to the cluster.</summary>
     public void Kill() => _process.Dispose();
 
+    /// <summary>
+    /// SIGKILL of every process in the host's namespace at once (the node, its VM processes and any
+    /// ctl running there), as a host whose power fails: its sockets close with it.
+    /// </summary>
+    public void KillWhole()
+    {
+        var pids = TernProcess.Run(["netns", "pids", Namespace], TimeSpan.FromSeconds(10), "ip").Stdout;
+        using var kill = System.Diagnostics.Process.Start("kill", ["-9", .. pids.Where(p => p.Length > 0)])!;
+        kill.WaitForExit();
+        _process.Dispose();
+    }
+
     /// <summary>Starts the node again with the same name, address and data directory (after a kill or its own exit).</summary>
     public void Restart()
     {
