@@ -17,6 +17,7 @@ public static class ApiJson
         {
             new JsonStringEnumConverter<HostState>(JsonNamingPolicy.KebabCaseLower),
             new JsonStringEnumConverter<VmState>(JsonNamingPolicy.KebabCaseLower),
+            new JsonStringEnumConverter<ProtectionState>(JsonNamingPolicy.KebabCaseLower),
             new VmDiskJson(),
         },
         WriteIndented = true,
