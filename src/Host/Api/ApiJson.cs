@@ -45,7 +45,8 @@ public static class ApiJson
 /// <summary>
 /// POST /v1/vms. <see cref="Memory"/> is a size as <c>-m</c> takes it ("512M", a bare number is MiB);
 /// each of <see cref="Disks"/> a path (read-only) or <c>{"path","writable"}</c>; each of
-/// <see cref="Nics"/> <c>{"bridge","mac"}</c>, the MAC optional (the cluster then gives one).
+/// <see cref="Nics"/> <c>{"bridge","mac"}</c>, the MAC optional (the cluster then gives one);
+/// <see cref="Protect"/>, when given, <c>{"standby","epochMs"}</c> as for POST /v1/vms/NAME/protect.
 /// </summary>
 public sealed record CreateVmRequest(
     string? Name,
@@ -56,7 +57,8 @@ public sealed record CreateVmRequest(
     int? Smp,
     IReadOnlyList<VmDisk>? Disks,
     string? AntiAffinityGroup,
-    IReadOnlyList<VmNic>? Nics = null);
+    IReadOnlyList<VmNic>? Nics = null,
+    ProtectionRequest? Protect = null);
 
 /// <summary>POST /v1/vms/NAME/migrate.</summary>
 public sealed record MigrateRequest(string? To);

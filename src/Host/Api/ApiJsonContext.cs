@@ -20,6 +20,7 @@ namespace Tern.Host.Api;
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(CreateVmRequest))]
 [JsonSerializable(typeof(MigrateRequest))]
+[JsonSerializable(typeof(ProtectionRequest))]
 [JsonSerializable(typeof(CreateTokenRequest))]
 [JsonSerializable(typeof(TokenCreatedResponse))]
 [JsonSerializable(typeof(TokenView[]))]

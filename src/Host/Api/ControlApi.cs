@@ -3,6 +3,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Host;
 using Tern.Actors.Cluster.Protocol;
@@ -39,6 +40,8 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
         app.MapGet(ApiRoutes.Vms + "/{name}/migration", (string name) => Query<MigrationReport>(new GetMigration(name), r => r));
         app.MapPost(ApiRoutes.Vms + "/{name}/migration/cancel", (string name) => Command(new CancelMigration(name)));
         app.MapPost(ApiRoutes.Vms + "/{name}/upgrade", (string name) => Command(new UpgradeVm(name)));
+        app.MapPost(ApiRoutes.Vms + "/{name}/protect", ProtectAsync);
+        app.MapPost(ApiRoutes.Vms + "/{name}/unprotect", (string name) => Command(new UnprotectVm(name)));
         app.MapPost(ApiRoutes.Hosts + "/{name}/drain", (string name) => Command(new DrainHost(name)));
         app.MapPost(ApiRoutes.Hosts + "/{name}/undrain", (string name) => Command(new UndrainHost(name)));
         app.MapGet(ApiRoutes.Vms + "/{name}/console", ConsoleAsync);
@@ -75,12 +78,23 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
         {
             return Error(StatusCodes.Status400BadRequest, "invalid", e.Message);
         }
+        if (r.Protect?.Problem() is { } protection) return Error(StatusCodes.Status400BadRequest, "invalid", protection);
         var definition = new VmDefinition(r.Name ?? "", r.Kernel ?? "", r.Initrd, r.Append ?? "", memory, r.Smp ?? 1, r.Disks ?? [], r.AntiAffinityGroup, r.Nics);
         // Files must be allowed and exist where this node sees them (hosts share storage), so a typo
         // or a file outside the image directories fails now; each host checks again before it boots.
         if (definition.Problems().Count == 0 && images.Problems(definition) is { Count: > 0 } refused)
             return Error(StatusCodes.Status400BadRequest, "invalid", string.Join("; ", refused));
-        return await Command(new CreateVm(definition), StatusCodes.Status201Created);
+        return await Command(new CreateVm(definition, r.Protect), StatusCodes.Status201Created);
+    }
+
+    /// <summary>POST /v1/vms/NAME/protect, its body <c>{"standby","epochMs"}</c> (each optional; no body at all asks for the defaults).</summary>
+    private async Task<IResult> ProtectAsync(string name, HttpRequest request)
+    {
+        var body = await ReadAsync(request, whenEmpty: new ProtectionRequest());
+        if (body.Error is { } error) return error;
+        var r = body.Value!;
+        if (r.Problem() is { } problem) return Error(StatusCodes.Status400BadRequest, "invalid", problem);
+        return await Command(new ProtectVm(name, r.Standby, r.EpochMs));
     }
 
     private async Task<IResult> MigrateAsync(string name, HttpRequest request)
@@ -135,9 +149,13 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
         }
     }
 
-    /// <summary>Reads a JSON body; a missing, malformed or mistyped one is a 400 naming the problem.</summary>
-    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request) where T : class
+    /// <summary>
+    /// Reads a JSON body; a malformed or mistyped one is a 400 naming the problem, and so is a
+    /// missing one unless the endpoint takes <paramref name="whenEmpty"/> for it.
+    /// </summary>
+    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, T? whenEmpty = null) where T : class
     {
+        if (whenEmpty is not null && !HasBody(request)) return (whenEmpty, null);
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, ApiJson.Options);
@@ -154,6 +172,10 @@ public sealed class ControlApi(IActorRef manager, TimeSpan askTimeout, ApiTokenS
             return (null, Error(StatusCodes.Status400BadRequest, "invalid", $"malformed JSON{where} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})"));
         }
     }
+
+    /// <summary>False for a request that carries no body (Content-Length 0, or no length and no chunks); the server knows, the stream would only say so by being empty.</summary>
+    private static bool HasBody(HttpRequest request) =>
+        request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
 
     private static IResult ReplyError(object reply) => reply switch
     {

@@ -50,6 +50,17 @@ public sealed class ProtectionJsonTests
             json.EnumerateObject().Select(p => p.Name));
     }
 
+    [Fact]
+    public void What_ctl_sends_to_protect_and_create_is_known_without_reflection()
+    {
+        var protect = new ProtectionRequest("h2", 100);
+        Assert.Equal("""{"standby":"h2","epochMs":100}""", Compact(JsonSerializer.Serialize(protect, NativeOptions)));
+        var create = new CreateVmRequest("v1", "/k", null, null, "64M", null, [], null, null, protect);
+        Assert.Equal(protect, JsonSerializer.Deserialize<CreateVmRequest>(JsonSerializer.Serialize(create, NativeOptions), NativeOptions)!.Protect);
+    }
+
     /// <summary>The API's options as the native executable has them: compile-time metadata only.</summary>
     private static readonly JsonSerializerOptions NativeOptions = new(ApiJson.Options) { TypeInfoResolver = ApiJsonContext.Default };
+
+    private static string Compact(string json) => JsonSerializer.Serialize(JsonDocument.Parse(json).RootElement);
 }
