@@ -36,6 +36,8 @@ public static partial class CtlCommandLine
         root.Add(NameVerb("undrain", "make a drained host schedulable again", (c, n, cancel) => c.PostAsync(ApiRoutes.HostAction(n, "undrain"), null, cancel)));
         root.Add(MigrateVerb());
         root.Add(UpgradeVerb());
+        root.Add(ProtectVerb());
+        root.Add(UnprotectVerb());
         root.Add(ConsoleVerb());
         root.Add(EventsVerb());
         root.Add(TokenVerb());
@@ -93,13 +95,19 @@ public static partial class CtlCommandLine
         var disks = new Option<string[]>("--disk") { Description = "disk image PATH[,rw] (repeatable), on shared storage; read-only unless ',rw' follows" };
         var group = new Option<string?>("--anti-affinity") { Description = "VMs of one group never share a host" };
         var nics = new Option<string[]>("--nic") { Description = "a NIC on every host's bridge BR: bridge=BR[,mac=MAC] (repeatable, up to 4); without mac= the cluster gives it one" };
-        return Verb("create", "define a VM and start it on the host placement chooses", [name, kernel, initrd, append, memory, smp, disks, group, nics],
+        var protect = new Option<bool>("--protect") { Description = "protect it once it runs, as tern ctl protect does" };
+        var standby = ProtectionOptions.Standby();
+        var epoch = ProtectionOptions.Epoch();
+        standby.Description += "; with --protect";
+        epoch.Description += "; with --protect";
+        return Verb("create", "define a VM and start it on the host placement chooses", [name, kernel, initrd, append, memory, smp, disks, group, nics, protect, standby, epoch],
             async (c, p, json, cancel) =>
             {
                 static string? Full(string? path) => path is null ? null : Path.GetFullPath(path);
                 var request = new CreateVmRequest(p.GetValue(name), Full(p.GetValue(kernel)), Full(p.GetValue(initrd)), p.GetValue(append),
                     p.GetValue(memory), p.GetValue(smp), (p.GetValue(disks) ?? []).Select(Disk).ToArray(), p.GetValue(group),
-                    (p.GetValue(nics) ?? []).Select(NicOption.Parse).ToArray());
+                    (p.GetValue(nics) ?? []).Select(NicOption.Parse).ToArray(),
+                    ProtectionOptions.ForCreate(p.GetValue(protect), p.GetValue(standby), p.GetValue(epoch)));
                 PrintMessage(json, await c.PostAsync(ApiRoutes.Vms, request, cancel));
             });
     }

@@ -26,7 +26,11 @@ public sealed class ControlApiHost : IAsyncDisposable
     public HttpClient Http { get; }
     public string Kernel => Path.Combine(_images, "kernel");
 
-    private ControlApiHost(WebApplication app, string images, HttpClient http) => (_app, _images, Http) = (app, images, http);
+    /// <summary>What <c>tern ctl</c> takes to reach this API: <c>--api</c> and <c>--token</c>.</summary>
+    public string[] CtlOptions { get; }
+
+    private ControlApiHost(WebApplication app, string images, HttpClient http, string token) =>
+        (_app, _images, Http, CtlOptions) = (app, images, http, ["--api", http.BaseAddress!.ToString(), "--token", token]);
 
     public static async Task<ControlApiHost> StartAsync(IActorRef manager)
     {
@@ -53,7 +57,7 @@ public sealed class ControlApiHost : IAsyncDisposable
         guard = new RequestGuard(tokens, ApiHostNames.For((address.Host, address.Port), []), "http");
         var http = new HttpClient { BaseAddress = address };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return new ControlApiHost(app, images, http);
+        return new ControlApiHost(app, images, http, token);
     }
 
     /// <summary>A POST whose body is <paramref name="json"/> as given (the empty string: Content-Length 0), typed application/json as the guard requires.</summary>
