@@ -26,7 +26,7 @@ public static partial class CtlCommandLine
         var root = new RootCommand("tern ctl: drive a Tern cluster through a node's control API") { ApiOption, TokenOption, CaOption, JsonOption };
         root.Add(Verb("hosts", "list the hosts: name, address, state, load", [], async (c, p, json, cancel) =>
             Show(json, await c.GetAsync(ApiRoutes.Hosts, cancel), text => CtlTables.Hosts(AnsiConsole.Console, ControlClient.Read<HostView[]>(text)))));
-        root.Add(Verb("vms", "list the VMs: name, host, state, memory", [], async (c, p, json, cancel) =>
+        root.Add(Verb("vms", "list the VMs: name, host, state, memory, protection", [], async (c, p, json, cancel) =>
             Show(json, await c.GetAsync(ApiRoutes.Vms, cancel), text => CtlTables.Vms(AnsiConsole.Console, ControlClient.Read<VmView[]>(text)))));
         root.Add(CreateVerb());
         root.Add(NameVerb("start", "start a stopped VM on the host placement chooses", (c, n, cancel) => c.PostAsync(ApiRoutes.VmAction(n, "start"), null, cancel)));

@@ -67,8 +67,6 @@ internal static class MigrationFollower
 
     /// <summary>One line for the end of a migration: how long it took and the guest's pause.</summary>
     public static string Summary(MigrationReport r) => r.From == r.To
-        ? CtlText.Printable($"vm {r.Name} moved into a new VMM process on {r.To}") + $" in {r.TotalTimeMs} ms (guest paused {r.DowntimeMs ?? 0} ms, {Sent(r.TransferredBytes)} sent)"
+        ? CtlText.Printable($"vm {r.Name} moved into a new VMM process on {r.To}") + $" in {r.TotalTimeMs} ms (guest paused {r.DowntimeMs ?? 0} ms, {CtlUnits.Size(r.TransferredBytes)} sent)"
         : CtlText.Printable($"vm {r.Name} migrated {r.From} -> {r.To}") + $" in {r.TotalTimeMs} ms (guest paused {r.DowntimeMs ?? 0} ms)";
-
-    private static string Sent(ulong bytes) => bytes < 1 << 20 ? $"{bytes / 1024.0:0.#} KiB" : $"{bytes / (1024.0 * 1024):0.#} MiB";
 }
