@@ -59,7 +59,7 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
         }
         catch
         {
-            output.WriteLine(cluster.Describe());
+            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
             throw;
         }
         finally

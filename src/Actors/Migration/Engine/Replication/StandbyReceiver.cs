@@ -82,6 +82,11 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
                 }
             }
         }
+        catch (MigrationStreamException e) when (e.LinkLost)
+        {
+            // The primary (or the link to it) is gone: the committed checkpoint stands, nothing is refused.
+            broken = _promoted.IsSet ? null : $"connection to the primary lost: {e.Message}";
+        }
         catch (Exception e) when (e is MigrationStreamException or MigrationFailedException)
         {
             broken = $"checkpoint {_checkpoints.Staging?.ToString() ?? "?"} refused: {e.Message}";

@@ -123,7 +123,7 @@ public sealed class MigrationStreamReader
 
     private MigrationSection ReadSection(Phase phase)
     {
-        if (_input.AtEnd("the next section")) throw new MigrationStreamException("stream ended before its End section");
+        if (_input.AtEnd("the next section")) throw new MigrationStreamException("stream ended before its End section", linkLost: true);
         var h = _header.AsSpan();
         _input.ReadExactly(h[..3], "a section header");
         byte kindByte = h[0];

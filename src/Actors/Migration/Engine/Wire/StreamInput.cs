@@ -59,9 +59,9 @@ internal sealed class StreamInput(Stream stream)
         }
         catch (IOException e)
         {
-            throw new MigrationStreamException($"connection failed while reading {what}", e);
+            throw new MigrationStreamException($"connection failed while reading {what}", e, linkLost: true);
         }
-        if (n == 0 && missing > 0) throw new MigrationStreamException($"stream ended inside {what} ({missing} bytes missing)");
+        if (n == 0 && missing > 0) throw new MigrationStreamException($"stream ended inside {what} ({missing} bytes missing)", linkLost: true);
         return n;
     }
 }
