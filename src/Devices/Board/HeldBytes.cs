@@ -43,7 +43,7 @@ public sealed class HeldBytes(long limitBytes, HeldBytes.Sink sink) : IHeldOutpu
     {
         lock (_gate)
         {
-            foreach (var piece in _held.Release(long.MaxValue)) sink(piece);
+            foreach (var piece in _held.ReleaseAll()) sink(piece);
             _holding = false;
         }
     }

@@ -48,11 +48,23 @@ public sealed class HeldOutput<T>(long limitBytes, Func<T, long> sizeOf)
         return released;
     }
 
+    /// <summary>
+    /// Takes out everything held, oldest first: the replication ended with the guest here. A later
+    /// replication numbers its epochs from the start again, so the order check starts afresh too.
+    /// </summary>
+    public IReadOnlyList<T> ReleaseAll()
+    {
+        var released = Release(long.MaxValue);
+        _newestEpoch = long.MinValue;
+        return released;
+    }
+
     /// <summary>Forgets everything held: the guest was stopped before its checkpoint was acknowledged, so none of it may ever be seen.</summary>
     public void Discard()
     {
         _held.Clear();
         HeldBytes = 0;
+        _newestEpoch = long.MinValue;
     }
 }
 

@@ -43,4 +43,18 @@ public sealed class HeldOutputTests
         held.Add(5, "y");
         Assert.Throws<ArgumentException>(() => held.Add(4, "z"));
     }
+
+    [Fact]
+    public void After_a_replication_ends_the_next_numbers_its_epochs_from_the_start_again()
+    {
+        var held = Held();
+        held.Add(40, "old");
+        Assert.Equal(["old"], held.ReleaseAll());
+        // A new standby: its checkpoints count from 0 again (a primary crashed on this before).
+        Assert.True(held.Add(1, "new"));
+        Assert.Equal(["new"], held.Release(1));
+        held.Add(7, "gone");
+        held.Discard();
+        Assert.True(held.Add(1, "again"));
+    }
 }

@@ -96,7 +96,7 @@ public sealed class DiskWriteHold(Action<ReadOnlySpan<byte>, long> writeThrough)
     {
         lock (_gate)
         {
-            Flush(_writes.Release(long.MaxValue));
+            Flush(_writes.ReleaseAll());
             _holding = false;
         }
     }
