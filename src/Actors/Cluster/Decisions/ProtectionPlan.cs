@@ -109,6 +109,15 @@ public static class ProtectionPlan
         return [new StandbyDropped(name, incarnation, why, now)];
     }
 
+    /// <summary>
+    /// The primary <paramref name="incarnation"/> says its stream to the standby broke: the standby
+    /// is dropped and the primary goes on alone. Whichever side's report comes first decides (the
+    /// manager takes one at a time): the other finds the standby no longer the VM's. Keeping the
+    /// primary, when it can still say so, replays nothing.
+    /// </summary>
+    public static IReadOnlyList<IManagerEvent> OnPrimaryBroken(ClusterRegistry registry, string name, long incarnation, string why, DateTime now) =>
+        registry.StandbyOf(name) is { } p && p.PrimaryIncarnation == incarnation ? [new StandbyDropped(name, p.StandbyIncarnation, why, now)] : [];
+
     /// <summary>The standby's first committed checkpoint: the VM is protected.</summary>
     public static IReadOnlyList<IManagerEvent> OnStandbyCommitted(ClusterRegistry registry, string name, long incarnation, DateTime now) =>
         registry.StandbyOf(name) is { Synced: false } p && p.StandbyIncarnation == incarnation ? [new StandbySynced(name, incarnation, now)] : [];

@@ -192,6 +192,8 @@ public sealed partial class HostActor
         if (state is not (VmRunState.Running or VmRunState.Paused)) return;
         instance.Phase = VmRunPhase.Running;
         instance.IncomingRelay?.StopAccepting(); // its connections close once the VM process has said its last
+        // A promoted standby runs as any VM now: its next migration must not offer a replication.
+        if (instance.Promoted) instance.Actor.Tell(new Migration.MigrationProtocol.SetCapabilities(new Dictionary<string, bool> { ["x-colo"] = false }));
         _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
         _log.Info("vm {0} (incarnation {1}) arrived by {2}", instance.Name, instance.Incarnation, instance.Promoted ? "promotion of its standby" : "migration");
     }

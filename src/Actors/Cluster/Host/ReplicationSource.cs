@@ -60,6 +60,8 @@ internal sealed class ReplicationSource : ReceiveActor
         Receive<FailoverRefused>(_ => _vm.Tell(new MigrateCancel()));
         Receive<CancelAccepted>(_ => { });
         Receive<CancelRefused>(_ => { });
+        Receive<ParametersReply>(_ => { });
+        Receive<ParametersRefused>(_ => { });
     }
 
     protected override void PreStart()
@@ -115,6 +117,8 @@ internal sealed class ReplicationSource : ReceiveActor
     private void Finish(string reason, bool vmGone = false)
     {
         _vm.Tell(new VmProtocol.Unsubscribe(Self));
+        // A later migration of this VM is a plain one: it must not offer the target a replication.
+        if (!vmGone) _vm.Tell(new SetCapabilities(new Dictionary<string, bool> { ["x-colo"] = false }));
         Context.Parent.Tell(new Ended(_order.Name, _order.Incarnation, _order.StandbyIncarnation, reason, vmGone));
         Context.Stop(Self);
     }

@@ -111,7 +111,12 @@ public sealed partial class ClusterManager
         var now = DateTime.UtcNow;
         if (!s.Standby)
         {
-            if (_registry.Vm(s.Name)?.Incarnation == s.Incarnation && _registry.StandbyOf(s.Name) is not null) _replicationFigures[s.Name] = s.Figures;
+            if (_registry.Vm(s.Name)?.Incarnation != s.Incarnation || _registry.StandbyOf(s.Name) is null) return;
+            _replicationFigures[s.Name] = s.Figures;
+            // The primary lost its standby: it goes on alone now (its guest stops after fence-after
+            // without commits), unless the standby's own report of the break came first and promoted it.
+            if (s.Figures.Broken is { } lost)
+                PersistThen(ProtectionPlan.OnPrimaryBroken(_registry, s.Name, s.Incarnation, $"the primary lost it: {lost}", now), () => SendOrders());
             return;
         }
         if (_registry.StandbyOf(s.Name) is not { } standby || standby.StandbyIncarnation != s.Incarnation) return;

@@ -284,8 +284,9 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             }));
     }
 
+    /// <summary>Where VMs and standbys may go now: schedulable hosts neither leaving nor unreachable (one that is may be dying).</summary>
     private IReadOnlyList<HostCandidate> Candidates() =>
-        HostCandidate.From(_registry, _loads).Where(h => !_leaving.Contains(h.Name)).ToArray();
+        HostCandidate.From(_registry, _loads).Where(h => !_leaving.Contains(h.Name) && !Unreachable(h.Name)).ToArray();
 
     /// <summary>Sends each reporting host (or just <paramref name="only"/>) what it must start or stop.</summary>
     private void SendOrders(string? only = null)
