@@ -67,4 +67,189 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             guest.Dispose();
         }
     }
+
+    /// <summary>Guest memory the host says its instances hold (standbys included), from <c>ctl hosts --json</c>.</summary>
+    private static ulong Committed(NamespacedNode via, string host) =>
+        via.CtlJson("hosts").EnumerateArray().Single(h => h.GetProperty("name").GetString() == host).GetProperty("load").GetProperty("guestCommittedBytes").GetUInt64();
+
+    [NetnsFact]
+    public void Killing_the_standby_s_host_leaves_the_primary_running_and_a_third_host_takes_the_next_standby()
+    {
+        using var cluster = new NetnsCluster(3);
+        var (h1, h2) = (cluster[1], cluster[2]);
+        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
+        try
+        {
+            Assert.Equal(0, h1.Ctl("protect", "p", "--standby", "h3").ExitCode);
+            NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            int lastTickBefore = guest.LastTick;
+            cluster[3].KillWhole();
+
+            var again = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p is { State: "protected", Standby: "h1" }, VmTimeout, "p protected again on h1");
+            Assert.Equal("h2", NetnsCluster.Vms(h1)["p"].Host);
+            // The primary never stopped for good and never rebooted: the same instance goes on.
+            guest.AssertWentOnAfterMove(h1, lastTickBefore, VmTimeout);
+            var arrivals = guest.Incarnation(0).Where(l => TestKernel.Ticks([l.Line]).Count == 1).Select(l => l.At).ToArray();
+            var stall = arrivals.Zip(arrivals.Skip(1), (a, b) => b - a).Max();
+            output.WriteLine($"standby's host killed: longest wait between two ticks at the follower {stall.TotalMilliseconds:0} ms; {again.Json}");
+            output.WriteLine(string.Join("\n", h1.Ctl("events").Stdout.TakeLast(8)));
+        }
+        catch
+        {
+            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
+            throw;
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+    }
+
+    [NetnsFact]
+    public void Protect_is_refused_cleanly_without_room_and_unprotect_stop_and_delete_leave_no_standby()
+    {
+        using var cluster = new NetnsCluster(2);
+        var (h1, h2) = (cluster[1], cluster[2]);
+        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
+        try
+        {
+            // No host but its own to take the standby: refused by name, nothing changed.
+            Assert.Equal(0, h1.Ctl("drain", "h1").ExitCode);
+            var none = h1.Ctl("protect", "p");
+            Assert.NotEqual(0, none.ExitCode);
+            Assert.Contains("no host but h2 to take vm p's standby; nothing changed", none.Output);
+            Assert.Equal(0, h1.Ctl("undrain", "h1").ExitCode);
+            var own = h1.Ctl("protect", "p", "--standby", "h2");
+            Assert.NotEqual(0, own.ExitCode);
+            Assert.Contains("its standby must be on another host", own.Output);
+            var epoch = h1.Ctl("protect", "p", "--epoch", "5ms");
+            Assert.NotEqual(0, epoch.ExitCode);
+            Assert.Contains("--epoch", epoch.Output);
+            Assert.Equal("off", Protection(h1, "p").State);
+            Assert.Equal(0UL, Committed(h1, "h1"));
+
+            Assert.Equal(0, h1.Ctl("protect", "p", "--epoch", "25ms").ExitCode);
+            var synced = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            Assert.Equal(25, synced.Json.GetProperty("epochMs").GetInt32());
+            NetnsCluster.WaitFor(() => Committed(h1, "h1"), c => c == 64UL << 20, VmTimeout, "h1 holding p's standby");
+
+            // Unprotected: the standby goes, the guest runs on where it was.
+            int lastTickBefore = guest.LastTick;
+            Assert.Equal(0, h1.Ctl("unprotect", "p").ExitCode);
+            Assert.Equal("off", Protection(h1, "p").State);
+            NetnsCluster.WaitFor(() => Committed(h1, "h1"), c => c == 0, VmTimeout, "h1 rid of p's standby");
+            guest.AssertWentOnAfterMove(h1, lastTickBefore, VmTimeout);
+            Assert.Equal("h2", NetnsCluster.Vms(h1)["p"].Host);
+
+            // Stopped while protected: primary and standby both go; started again, it is protected again.
+            Assert.Equal(0, h1.Ctl("protect", "p").ExitCode);
+            NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            Assert.Equal(0, h1.Ctl("stop", "p").ExitCode);
+            NetnsCluster.WaitFor(() => NetnsCluster.Vms(h1)["p"].State, s => s == "stopped", VmTimeout, "p stopped");
+            NetnsCluster.WaitFor(() => Committed(h1, "h1") + Committed(h1, "h2"), c => c == 0, VmTimeout, "no instance of p anywhere");
+            Assert.Equal("degraded", Protection(h1, "p").State);
+            Assert.Equal(0, h1.Ctl("start", "p").ExitCode);
+            var restarted = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected after its start");
+            Assert.NotEqual(NetnsCluster.Vms(h1)["p"].Host, restarted.Standby);
+
+            // Deleted: stopped first, then forgotten with its protection.
+            Assert.NotEqual(0, h1.Ctl("delete", "p").ExitCode);
+            Assert.Equal(0, h1.Ctl("stop", "p").ExitCode);
+            NetnsCluster.WaitFor(() => NetnsCluster.Vms(h1)["p"].State, s => s == "stopped", VmTimeout, "p stopped");
+            Assert.Equal(0, h1.Ctl("delete", "p").ExitCode);
+            Assert.Empty(NetnsCluster.Vms(h1));
+            NetnsCluster.WaitFor(() => Committed(h1, "h1") + Committed(h1, "h2"), c => c == 0, VmTimeout, "nothing left running");
+        }
+        catch
+        {
+            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
+            throw;
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+    }
+
+    [NetnsFact]
+    public void A_protected_vm_live_migrates_and_its_standby_s_host_drains_with_one_running_copy_throughout()
+    {
+        using var cluster = new NetnsCluster(3);
+        var (h1, h2) = (cluster[1], cluster[2]);
+        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
+        try
+        {
+            Assert.Equal(0, h1.Ctl("protect", "p", "--standby", "h3").ExitCode);
+            NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+
+            // Live migration: the replication ends first, the guest moves, a standby is synced for its new instance.
+            int lastTickBefore = guest.LastTick;
+            var migrated = h1.Ctl(TimeSpan.FromSeconds(120), "migrate", "p", "--to", "h1");
+            Assert.True(migrated.ExitCode == 0, migrated.Output);
+            Assert.Equal("h1", NetnsCluster.Vms(h1)["p"].Host);
+            var after = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected after its migration");
+            Assert.NotEqual("h1", after.Standby);
+            guest.AssertWentOnAfterMove(h1, lastTickBefore, VmTimeout);
+
+            // The standby's host drained: the standby moves to the other host; the primary stays put.
+            lastTickBefore = guest.LastTick;
+            string other = after.Standby == "h2" ? "h3" : "h2";
+            Assert.Equal(0, h1.Ctl("drain", after.Standby!).ExitCode);
+            var moved = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p is { State: "protected" } && p.Standby == other, VmTimeout, $"p's standby on {other}");
+            NetnsCluster.WaitFor(() => Committed(h1, after.Standby!), c => c == 0, VmTimeout, $"{after.Standby} rid of p's standby");
+            Assert.Equal("h1", NetnsCluster.Vms(h1)["p"].Host);
+            guest.AssertWentOnAfterMove(h1, lastTickBefore, VmTimeout);
+            output.WriteLine(string.Join("\n", h1.Ctl("events").Stdout.TakeLast(14)));
+        }
+        catch
+        {
+            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
+            throw;
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+    }
+
+    [NetnsFact]
+    public void A_primary_cut_off_stops_its_guest_and_the_standby_takes_over_and_the_healed_host_never_runs_it_again()
+    {
+        using var cluster = new NetnsCluster(3);
+        var (h1, h2) = (cluster[1], cluster[2]);
+        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
+        try
+        {
+            Assert.Equal(0, h1.Ctl("protect", "p", "--standby", "h3").ExitCode);
+            NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            int lastTickBefore = guest.LastTick;
+            var cutAt = DateTime.UtcNow;
+            cluster.Network.CutOff(2);
+
+            NetnsCluster.WaitFor(() => NetnsCluster.Vms(h1)["p"], v => v is { Host: "h3", State: "running" }, VmTimeout, "p running on h3");
+            // What the outside saw never went back: one instance, ticks without a repeat or a gap.
+            guest.AssertWentOnAfterMove(h1, lastTickBefore, VmTimeout);
+            var firstNew = guest.Incarnation(0).First(l => TestKernel.Ticks([l.Line]) is [var n] && n > lastTickBefore && l.At > cutAt);
+            output.WriteLine($"h2 cut off -> p ticking on h3: {(firstNew.At - cutAt).TotalSeconds:0.0} s (the split brain resolver's decision first)");
+
+            cluster.Network.Reconnect(2);
+            NetnsCluster.WaitFor(() => h2.Process.HasExited, exited => exited, VmTimeout, "h2 ending itself once downed");
+            h2.Restart();
+            NetnsCluster.WaitFor(() => NetnsCluster.Hosts(h1), h => h.Values.All(s => s == "up"), VmTimeout, "h2 up again");
+            Thread.Sleep(2000); // time for a stale copy to show up, if one were to
+            Assert.Equal("h3", NetnsCluster.Vms(h1)["p"].Host);
+            Assert.Empty(guest.Incarnation(1));
+            TestKernel.AssertTicksContinue(guest.Incarnation(0).Select(l => l.Line).ToArray(), $"p followed across the cut:\n{guest.Describe()}", gaps: 0);
+            output.WriteLine(string.Join("\n", h1.Ctl("events").Stdout.TakeLast(12)));
+        }
+        catch
+        {
+            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
+            throw;
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+    }
 }
