@@ -322,4 +322,93 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
 
     private static readonly TimeSpan ReplyWait = TimeSpan.FromMilliseconds(300);
     private const ushort CounterType = 0x88b7;
+
+    [NetnsFact]
+    public void When_the_manager_dies_with_the_primary_the_standby_takes_over_once_the_manager_is_back()
+    {
+        using var cluster = new NetnsCluster(3);
+        var (h1, h2) = (cluster[1], cluster[2]);
+        // On h1, the manager's host.
+        var guest = SoakGuest.CreateAllOn(cluster, h1, ["p"], VmTimeout).Single();
+        try
+        {
+            Assert.Equal(0, h2.Ctl("protect", "p", "--standby", "h2").ExitCode);
+            NetnsCluster.WaitFor(() => Protection(h2, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            int lastTickBefore = guest.LastTick;
+            var killedAt = DateTime.UtcNow;
+            h1.KillWhole();
+
+            // The follower ran on h1 and died with it: read the console through h2 from now on.
+            var lines = NetnsCluster.WaitFor(() => h2.ConsoleLines("p"), l => TestKernel.Ticks(l).DefaultIfEmpty(0).Max() > lastTickBefore + 10, VmTimeout, "p ticking on h2");
+            var took = DateTime.UtcNow - killedAt;
+            Assert.Equal("h2", NetnsCluster.Vms(h2)["p"].Host);
+            Assert.True(lines.Count(l => l.StartsWith("SOAK filled", StringComparison.Ordinal)) <= 1, $"p booted again:\n{string.Join("\n", lines)}");
+            TestKernel.AssertTicksContinue(lines, $"p on h2:\n{string.Join("\n", lines)}", gaps: 0);
+            Assert.DoesNotContain(lines, l => l.Contains(" BAD", StringComparison.Ordinal));
+            output.WriteLine($"SIGKILL of h1 (whole, with the manager) -> p ticking on h2, as its console through h2 shows: within {took.TotalSeconds:0.0} s");
+            output.WriteLine(string.Join("\n", h2.Ctl("events").Stdout.TakeLast(10)));
+        }
+        catch
+        {
+            output.WriteLine(cluster.Describe());
+            throw;
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+    }
+
+    /// <summary>Kills of the primary's whole host in a row; the issue asks for 20.</summary>
+    private const int KillRounds = 20;
+
+    [NetnsFact]
+    public void Twenty_kills_of_the_primary_s_host_at_random_moments_each_resume_from_a_committed_checkpoint()
+    {
+        using var cluster = new NetnsCluster(3);
+        var h1 = cluster[1];
+        var guest = SoakGuest.CreateAllOn(cluster, cluster[2], ["p"], VmTimeout).Single();
+        var random = new Random(18);
+        var took = new List<TimeSpan>();
+        try
+        {
+            // h1 keeps the manager and the test's follower: it takes no standby, so the two others trade places.
+            Assert.Equal(0, h1.Ctl("drain", "h1").ExitCode);
+            Assert.Equal(0, h1.Ctl("protect", "p").ExitCode);
+            for (int round = 1; round <= KillRounds; round++)
+            {
+                var synced = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, $"p protected (round {round})");
+                string primary = NetnsCluster.Vms(h1)["p"].Host!;
+                Assert.NotEqual(primary, synced.Standby);
+                // Anywhere in an epoch, in a checkpoint's copy, or its send.
+                Thread.Sleep(random.Next(0, 1000));
+                int lastTickBefore = guest.LastTick;
+                var killedAt = DateTime.UtcNow;
+                var victim = cluster.Node(primary);
+                victim.KillWhole();
+
+                NetnsCluster.WaitFor(() => guest.LastTick, t => t > lastTickBefore + 5, VmTimeout, $"p ticking again after kill {round}");
+                var first = guest.Incarnation(0).First(l => TestKernel.Ticks([l.Line]) is [var n] && n > lastTickBefore && l.At > killedAt);
+                took.Add(first.At - killedAt);
+                output.WriteLine($"kill {round} ({primary}): ticking on {synced.Standby} after {took[^1].TotalMilliseconds:0} ms");
+                if (took[^1] > TimeSpan.FromSeconds(2)) output.WriteLine(string.Join("\n", h1.Ctl("events").Stdout.TakeLast(8)));
+                Assert.Equal(synced.Standby, NetnsCluster.Vms(h1)["p"].Host);
+                Assert.Empty(guest.Incarnation(1));
+                victim.Restart();
+            }
+            guest.AssertWentOnAfterMove(h1, guest.LastTick, VmTimeout);
+            var sorted = took.Order().ToArray();
+            output.WriteLine($"{KillRounds} kills of the primary's whole host -> ticking on the standby: median {sorted[sorted.Length / 2].TotalMilliseconds:0} ms, " +
+                $"max {sorted[^1].TotalMilliseconds:0} ms (follower polls every 300 ms)");
+        }
+        catch
+        {
+            output.WriteLine($"after {took.Count} kills; the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout.TakeLast(40))}\n{cluster.Describe()}");
+            throw;
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+    }
 }
