@@ -148,8 +148,21 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             // whole ask timeout, so a follower asks again (and finds the VM restarted elsewhere) soon.
             Sender.Tell(new Failed(FailureKind.Unavailable, $"vm {g.Name}'s host {vm.Host} is unreachable"));
         else
-            host.Forward(new ReadConsole(g.Name, g.From));
+        {
+            // Its host may have died a moment ago, before anyone noticed: a reader (a follower) is
+            // told so soon and asks again, rather than waiting out the API's whole ask timeout
+            // while the VM may already run elsewhere (a promoted standby).
+            string hostName = vm.Host;
+            host.Ask<object>(new ReadConsole(g.Name, g.From), ConsoleReadTimeout)
+                .ContinueWith(t => t.IsCompletedSuccessfully
+                    ? t.Result
+                    : new Failed(FailureKind.Unavailable, $"vm {g.Name}'s host {hostName} did not answer within {ConsoleReadTimeout.TotalSeconds:0} s"))
+                .PipeTo(Sender);
+        }
     }
+
+    /// <summary>How long a console read waits for the VM's host (a read is a few KiB from memory).</summary>
+    private static readonly TimeSpan ConsoleReadTimeout = TimeSpan.FromSeconds(2);
 
     private void OnHostReport(HostReport report)
     {
