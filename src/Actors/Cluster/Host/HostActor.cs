@@ -329,7 +329,8 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         if (Current(exited.Name, exited.Incarnation) is not { } instance) return;
         Context.Stop(instance.Actor); // disposes the machine: guest memory and vCPU fds go back to the host
         var (reason, detail) = instance.Ending
-            ?? (instance.Phase is VmRunPhase.Incoming or VmRunPhase.Standby ? (VmEndReason.MigrationDiscarded, exited.Exit.Reason)
+            ?? (instance is { Promoted: true, Phase: VmRunPhase.Standby } ? (VmEndReason.PromotionFailed, $"its standby could not take over: {exited.Exit.Reason}")
+                : instance.Phase is VmRunPhase.Incoming or VmRunPhase.Standby ? (VmEndReason.MigrationDiscarded, exited.Exit.Reason)
                 : exited.Exit.ProcessDied ? (VmEndReason.VmProcessDied, exited.Exit.Reason)
                 : exited.Exit.ExitCode == 0 ? (VmEndReason.GuestPoweredOff, exited.Exit.Reason) : (VmEndReason.GuestFailed, exited.Exit.Reason));
         Finish(instance, reason, detail);

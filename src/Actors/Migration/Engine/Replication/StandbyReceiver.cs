@@ -117,11 +117,36 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
         }
         var (next, _) = _checkpoints.Promote();
         _checkpoints = next;
-        destination.LockDisks();
+        LockDisksOnceFree();
         destination.ApplyDiskWrites(_unflushed.Values.SelectMany(w => w));
         destination.ResumeDevices();
         destination.ResumeGuest();
         return (Final(info, MigrationStatus.Completed, null), GuestAfterMigration.Arrived);
+    }
+
+    /// <summary>How long a promoted standby waits for its disks' locks: the primary's process may still be ending.</summary>
+    private static readonly TimeSpan DiskLockWait = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Takes the disks' image locks, waiting while another process holds them: a primary killed a
+    /// moment ago lets go of them only as its process finishes ending, and a primary cut off stops
+    /// its guest and ends once its host fences itself or is told. The guest runs only with them.
+    /// </summary>
+    private void LockDisksOnceFree()
+    {
+        var deadline = DateTime.UtcNow + DiskLockWait;
+        while (true)
+        {
+            try
+            {
+                destination.LockDisks();
+                return;
+            }
+            catch (Tern.Devices.Board.MachineException) when (DateTime.UtcNow < deadline && !abandon.IsCancellationRequested)
+            {
+                Thread.Sleep(50);
+            }
+        }
     }
 
     private MigrationInfo Final(MigrationInfo info, MigrationStatus status, string? error) =>
