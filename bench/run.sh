@@ -33,6 +33,10 @@
 #   bench/run.sh --cluster-tls   a 1 GiB VM live-migrated between two tern nodes on loopback, plain and with
 #                                --tls (3 rounds each; TERN_CLUSTER_BENCH_ROUNDS overrides): total time,
 #                                throughput, pause, CPU per GiB on each side; its own section
+#   bench/run.sh --failover      a protected VM's host killed whole (needs root, PostgreSQL): time to the guest
+#                                ticking on its standby (10 rounds; and 3 rounds with the manager's host as the
+#                                primary's, a fresh cluster each) against Tern's cold failover of the same guest
+#                                unprotected in the same run (about 6 minutes); its own section
 #   bench/run.sh --replication   a standalone guest replicated (x-colo) at epochs of 25, 50 and 100 ms, idle and
 #                                rewriting 32 MiB: checkpoint pauses, checkpoints/s, replication bandwidth and the
 #                                guest's work rate against itself unprotected and QEMU q35 (about 3 minutes); its own section
@@ -70,6 +74,7 @@ case "${1:-}" in
   --vm-processes) e2e_bench TERN_VM_PROCESS_BENCH_RESULTS Cluster.Bench.VmProcessBenchmark ;;
   --cluster) e2e_bench TERN_CLUSTER_BENCH_RESULTS Cluster.Netns.Bench.ClusterBenchmark ;;
   --replication) e2e_bench TERN_REPLICATION_BENCH_RESULTS Migration.Bench.ReplicationBenchmark ;;
+  --failover) e2e_bench TERN_FAILOVER_BENCH_RESULTS Cluster.Netns.Bench.FailoverBenchmark ;;
 esac
 
 # No lingering MSBuild nodes or compiler server: they would share the machine with the measurements.
