@@ -19,8 +19,6 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 public sealed class NicMigrationTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan VmTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan ReplyWait = TimeSpan.FromMilliseconds(300);
-    private const ushort CounterType = 0x88b7;
 
     [NetnsFact]
     public void A_guest_keeps_its_mac_and_its_counter_across_a_live_migration_between_hosts()
@@ -49,42 +47,29 @@ public sealed class NicMigrationTests(ITestOutputHelper output)
             Assert.NotEqual("-1", tap.Value); // owned by the VM process's user
             Assert.Empty(lan.Taps(target));
 
-            using var client = new FrameCollector(lan.Client(), "client");
-            bool IsReply(byte[] f) => TestFrames.Type(f) == CounterType && f.AsSpan(6, 6).SequenceEqual(mac) && f.AsSpan(14, 4).SequenceEqual("TNET"u8);
-            // Every reply the client received, in arrival order, late ones included.
-            (uint Seq, ulong Counter, DateTime At)[] Replies() => client.Log.Where(e => IsReply(e.Frame))
-                .Select(e => (BinaryPrimitives.ReadUInt32LittleEndian(e.Frame.AsSpan(18)), BinaryPrimitives.ReadUInt64LittleEndian(e.Frame.AsSpan(22)), e.At)).ToArray();
-            uint seq = 0;
-            bool Ask()
-            {
-                seq++;
-                client.Send(TestFrames.Build(mac, lan.ClientMac, TestFrames.Data, seq, 64));
-                return client.Next(f => IsReply(f) && BinaryPrimitives.ReadUInt32LittleEndian(f.AsSpan(18)) == seq, ReplyWait) is not null;
-            }
-            for (int i = 0; i < 20; i++) Assert.True(Ask(), $"no reply to request {seq} before the migration\n{cluster.Describe()}");
+            using var client = new CounterClient(lan, mac);
+            for (int i = 0; i < 20; i++) Assert.True(client.Ask(), $"no reply to request {client.Sent} before the migration\n{cluster.Describe()}");
 
             // Requests go on while the VM moves; some may be lost at the switch-over, none answered twice.
             using var stop = new CancellationTokenSource();
-            var asking = Task.Run(() => { while (!stop.IsCancellationRequested) Ask(); });
+            var asking = Task.Run(() => { while (!stop.IsCancellationRequested) client.Ask(); });
             var migrated = h1.Ctl(TimeSpan.FromSeconds(120), "migrate", "c1", "--to", $"h{target}");
             var movedAt = DateTime.UtcNow;
             Assert.True(migrated.ExitCode == 0, $"{migrated.Output}\n{cluster.Describe()}");
             Assert.Equal($"h{target}", NetnsCluster.Vms(h1)["c1"].Host);
-            NetnsCluster.WaitFor(() => Replies().Count(r => r.At > movedAt), n => n >= 20, VmTimeout, "20 replies from the guest on its new host");
+            NetnsCluster.WaitFor(() => client.Replies().Count(r => r.At > movedAt), n => n >= 20, VmTimeout, "20 replies from the guest on its new host");
             stop.Cancel();
             asking.Wait();
-            Thread.Sleep(ReplyWait); // the last request's reply
+            Thread.Sleep(CounterClient.ReplyWait); // the last request's reply
 
-            var seen = Replies();
-            output.WriteLine($"{seq} requests, {seen.Length} replies, counter {seen[0].Counter}..{seen[^1].Counter}, moved {from} -> h{target}");
+            var seen = client.Replies();
+            output.WriteLine($"{client.Sent} requests, {seen.Length} replies, counter {seen[0].Counter}..{seen[^1].Counter}, moved {from} -> h{target}");
             // The counter in guest memory went on: each reply one more than the last, across the move.
-            for (int i = 1; i < seen.Length; i++)
-                Assert.True(seen[i].Counter == seen[i - 1].Counter + 1,
-                    $"reply to {seen[i].Seq} carries {seen[i].Counter} after {seen[i - 1].Counter} (request {seen[i - 1].Seq})\n{cluster.Describe()}");
+            client.AssertCounterGoesOn(cluster.Describe());
             Assert.True(seen.Length - 20 >= 20, $"only {seen.Length - 20} replies during and after the move");
 
             // The destination announced the MAC on its segment (what made the client's requests find it).
-            Assert.Contains(client.Log, e => TestFrames.Type(e.Frame) == TestFrames.Rarp && e.Frame.AsSpan(6, 6).SequenceEqual(mac));
+            Assert.Contains(client.Station.Log, e => TestFrames.Type(e.Frame) == TestFrames.Rarp && e.Frame.AsSpan(6, 6).SequenceEqual(mac));
             // The guest did not boot again: its console carries on and says ready once.
             Assert.Single(h1.ConsoleLines("c1"), l => l.Contains("NET counter ready"));
             // The TAP moved too: one on the target's bridge, none left on the source's.
