@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text.Json;
 using Tern.EndToEnd.Tests.Net;
 using Tern.EndToEnd.Tests.Support;
@@ -26,17 +25,39 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
         return (p.GetProperty("state").GetString()!, p.GetProperty("standby").ValueKind == JsonValueKind.String ? p.GetProperty("standby").GetString() : null, p);
     }
 
+    /// <summary>
+    /// A cluster of <paramref name="hosts"/> hosts with the soak guest p on host <paramref name="home"/>
+    /// (the others drained while it is created); runs <paramref name="test"/>, and on a failure prints
+    /// the manager's events (through host <paramref name="reader"/>, one that survives the test) and
+    /// every node's output.
+    /// </summary>
+    private void WithGuest(int hosts, int home, Action<NetnsCluster, SoakGuest> test, int reader = 1)
+    {
+        using var cluster = new NetnsCluster(hosts);
+        var guest = SoakGuest.CreateAllOn(cluster, cluster[home], ["p"], VmTimeout).Single();
+        try
+        {
+            test(cluster, guest);
+        }
+        catch
+        {
+            var events = cluster[reader].Ctl("events");
+            output.WriteLine($"the manager's events:\n{string.Join("\n", events.Stdout.TakeLast(60))}\n{cluster.Describe()}");
+            throw;
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+    }
+
     [NetnsFact]
     public void A_protected_guest_goes_on_on_its_standby_when_its_host_dies_whole_without_a_reboot_a_repeat_or_a_gap()
     {
-        using var cluster = new NetnsCluster(3);
-        var (h1, h2) = (cluster[1], cluster[2]);
-        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
-        try
+        WithGuest(3, 2, (cluster, guest) =>
         {
-            var protect = h1.Ctl("protect", "p", "--standby", "h3", "--epoch", "50ms");
-            Assert.True(protect.ExitCode == 0, protect.Output);
-            var synced = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            var (h1, h2) = (cluster[1], cluster[2]);
+            var synced = ProtectAndWait(h1, "--standby", "h3", "--epoch", "50ms");
             Assert.Equal("h3", synced.Standby);
             // Protected, the guest still runs and its output still reaches the follower.
             int protectedAt = guest.LastTick;
@@ -59,16 +80,15 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             // Its standby is gone with the promotion; h1 is the only host left for a new one.
             var again = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected again");
             Assert.Equal("h1", again.Standby);
-        }
-        catch
-        {
-            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
-            throw;
-        }
-        finally
-        {
-            guest.Dispose();
-        }
+        });
+    }
+
+    /// <summary>Protects p through <paramref name="via"/> (ctl protect with <paramref name="options"/>) and waits until its standby is synced.</summary>
+    /// <remarks>Asked again while refused: on a loaded machine the failure detector may find the standby's host unreachable for a moment, and a refusal changes nothing.</remarks>
+    private static (string State, string? Standby, JsonElement Json) ProtectAndWait(NamespacedNode via, params string[] options)
+    {
+        NetnsCluster.WaitFor(() => via.Ctl(["protect", "p", .. options]), r => r.ExitCode == 0, VmTimeout, "ctl protect accepted", pollMs: 1000);
+        return NetnsCluster.WaitFor(() => Protection(via, "p"), p => p.State == "protected", VmTimeout, "p protected");
     }
 
     /// <summary>Guest memory the host says its instances hold (standbys included), from <c>ctl hosts --json</c>.</summary>
@@ -78,13 +98,10 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
     [NetnsFact]
     public void Killing_the_standby_s_host_leaves_the_primary_running_and_a_third_host_takes_the_next_standby()
     {
-        using var cluster = new NetnsCluster(3);
-        var (h1, h2) = (cluster[1], cluster[2]);
-        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
-        try
+        WithGuest(3, 2, (cluster, guest) =>
         {
-            Assert.Equal(0, h1.Ctl("protect", "p", "--standby", "h3").ExitCode);
-            NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            var (h1, h2) = (cluster[1], cluster[2]);
+            ProtectAndWait(h1, "--standby", "h3");
             int lastTickBefore = guest.LastTick;
             cluster[3].KillWhole();
 
@@ -96,26 +113,15 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             var stall = arrivals.Zip(arrivals.Skip(1), (a, b) => b - a).Max();
             output.WriteLine($"standby's host killed: longest wait between two ticks at the follower {stall.TotalMilliseconds:0} ms; {again.Json}");
             output.WriteLine(string.Join("\n", h1.Ctl("events").Stdout.TakeLast(8)));
-        }
-        catch
-        {
-            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
-            throw;
-        }
-        finally
-        {
-            guest.Dispose();
-        }
+        });
     }
 
     [NetnsFact]
     public void Protect_is_refused_cleanly_without_room_and_unprotect_stop_and_delete_leave_no_standby()
     {
-        using var cluster = new NetnsCluster(2);
-        var (h1, h2) = (cluster[1], cluster[2]);
-        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
-        try
+        WithGuest(2, 2, (cluster, guest) =>
         {
+            var (h1, h2) = (cluster[1], cluster[2]);
             // No host but its own to take the standby: refused by name, nothing changed.
             Assert.Equal(0, h1.Ctl("drain", "h1").ExitCode);
             var none = h1.Ctl("protect", "p");
@@ -162,28 +168,16 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             Assert.Equal(0, h1.Ctl("delete", "p").ExitCode);
             Assert.Empty(NetnsCluster.Vms(h1));
             NetnsCluster.WaitFor(() => Committed(h1, "h1") + Committed(h1, "h2"), c => c == 0, VmTimeout, "nothing left running");
-        }
-        catch
-        {
-            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
-            throw;
-        }
-        finally
-        {
-            guest.Dispose();
-        }
+        });
     }
 
     [NetnsFact]
     public void A_protected_vm_live_migrates_and_its_standby_s_host_drains_with_one_running_copy_throughout()
     {
-        using var cluster = new NetnsCluster(3);
-        var (h1, h2) = (cluster[1], cluster[2]);
-        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
-        try
+        WithGuest(3, 2, (cluster, guest) =>
         {
-            Assert.Equal(0, h1.Ctl("protect", "p", "--standby", "h3").ExitCode);
-            NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            var (h1, h2) = (cluster[1], cluster[2]);
+            ProtectAndWait(h1, "--standby", "h3");
 
             // Live migration: the replication ends first, the guest moves, a standby is synced for its new instance.
             int lastTickBefore = guest.LastTick;
@@ -203,28 +197,16 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             Assert.Equal("h1", NetnsCluster.Vms(h1)["p"].Host);
             guest.AssertWentOnAfterMove(h1, lastTickBefore, VmTimeout);
             output.WriteLine(string.Join("\n", h1.Ctl("events").Stdout.TakeLast(14)));
-        }
-        catch
-        {
-            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
-            throw;
-        }
-        finally
-        {
-            guest.Dispose();
-        }
+        });
     }
 
     [NetnsFact]
     public void A_primary_cut_off_stops_its_guest_and_the_standby_takes_over_and_the_healed_host_never_runs_it_again()
     {
-        using var cluster = new NetnsCluster(3);
-        var (h1, h2) = (cluster[1], cluster[2]);
-        var guest = SoakGuest.CreateAllOn(cluster, h2, ["p"], VmTimeout).Single();
-        try
+        WithGuest(3, 2, (cluster, guest) =>
         {
-            Assert.Equal(0, h1.Ctl("protect", "p", "--standby", "h3").ExitCode);
-            NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            var (h1, h2) = (cluster[1], cluster[2]);
+            ProtectAndWait(h1, "--standby", "h3");
             int lastTickBefore = guest.LastTick;
             var cutAt = DateTime.UtcNow;
             cluster.Network.CutOff(2);
@@ -244,16 +226,7 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             Assert.Empty(guest.Incarnation(1));
             TestKernel.AssertTicksContinue(guest.Incarnation(0).Select(l => l.Line).ToArray(), $"p followed across the cut:\n{guest.Describe()}", gaps: 0);
             output.WriteLine(string.Join("\n", h1.Ctl("events").Stdout.TakeLast(12)));
-        }
-        catch
-        {
-            output.WriteLine($"the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout)}\n{cluster.Describe()}");
-            throw;
-        }
-        finally
-        {
-            guest.Dispose();
-        }
+        });
     }
 
     [NetnsFact]
@@ -280,38 +253,27 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             NetnsCluster.WaitFor(() => h1.ConsoleLines("c1"), l => l.Contains("NET counter ready"), VmTimeout, "the counter guest ready");
             NetnsCluster.WaitFor(() => Protection(h1, "c1"), p => p is { State: "protected", Standby: "h3" }, VmTimeout, "c1 protected");
 
-            using var client = new FrameCollector(lan.Client(), "client");
-            bool IsReply(byte[] f) => TestFrames.Type(f) == CounterType && f.AsSpan(6, 6).SequenceEqual(mac) && f.AsSpan(14, 4).SequenceEqual("TNET"u8);
-            (uint Seq, ulong Counter, DateTime At)[] Replies() => client.Log.Where(e => IsReply(e.Frame))
-                .Select(e => (BinaryPrimitives.ReadUInt32LittleEndian(e.Frame.AsSpan(18)), BinaryPrimitives.ReadUInt64LittleEndian(e.Frame.AsSpan(22)), e.At)).ToArray();
-            uint seq = 0;
-            bool Ask()
-            {
-                seq++;
-                client.Send(TestFrames.Build(mac, lan.ClientMac, TestFrames.Data, seq, 64));
-                return client.Next(f => IsReply(f) && BinaryPrimitives.ReadUInt32LittleEndian(f.AsSpan(18)) == seq, ReplyWait) is not null;
-            }
-            for (int i = 0; i < 20; i++) Assert.True(Ask(), $"no reply to request {seq} while protected");
+            using var client = new CounterClient(lan, mac);
+            for (int i = 0; i < 20; i++) Assert.True(client.Ask(), $"no reply to request {client.Sent} while protected");
 
             using var stop = new CancellationTokenSource();
-            var asking = Task.Run(() => { while (!stop.IsCancellationRequested) Ask(); });
+            var asking = Task.Run(() => { while (!stop.IsCancellationRequested) client.Ask(); });
             Thread.Sleep(500);
             var killedAt = DateTime.UtcNow;
             h2.KillWhole();
-            NetnsCluster.WaitFor(() => Replies().Count(r => r.At > killedAt), n => n >= 20, VmTimeout, "20 replies from the guest after the kill");
+            NetnsCluster.WaitFor(() => client.Replies().Count(r => r.At > killedAt), n => n >= 20, VmTimeout, "20 replies from the guest after the kill");
             stop.Cancel();
             asking.Wait();
-            Thread.Sleep(ReplyWait);
+            Thread.Sleep(CounterClient.ReplyWait);
 
             Assert.Equal("h3", NetnsCluster.Vms(h1)["c1"].Host);
-            var seen = Replies();
+            var seen = client.Replies();
             var longest = seen.Zip(seen.Skip(1), (a, b) => b.At - a.At).Max();
-            output.WriteLine($"{seq} requests, {seen.Length} replies, counter {seen[0].Counter}..{seen[^1].Counter}; " +
+            output.WriteLine($"{client.Sent} requests, {seen.Length} replies, counter {seen[0].Counter}..{seen[^1].Counter}; " +
                 $"longest wait between two replies around the kill {longest.TotalMilliseconds:0} ms");
             // Only what a committed checkpoint produced ever left: the standby's counter goes on from the last reply seen.
-            for (int i = 1; i < seen.Length; i++)
-                Assert.True(seen[i].Counter == seen[i - 1].Counter + 1, $"reply to {seen[i].Seq} carries {seen[i].Counter} after {seen[i - 1].Counter} (request {seen[i - 1].Seq})");
-            Assert.Contains(client.Log, e => e.At > killedAt && TestFrames.Type(e.Frame) == TestFrames.Rarp && e.Frame.AsSpan(6, 6).SequenceEqual(mac));
+            client.AssertCounterGoesOn("across the failover");
+            Assert.Contains(client.Station.Log, e => e.At > killedAt && TestFrames.Type(e.Frame) == TestFrames.Rarp && e.Frame.AsSpan(6, 6).SequenceEqual(mac));
             Assert.Single(h1.ConsoleLines("c1"), l => l.Contains("NET counter ready"));
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
@@ -320,20 +282,14 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
         }
     }
 
-    private static readonly TimeSpan ReplyWait = TimeSpan.FromMilliseconds(300);
-    private const ushort CounterType = 0x88b7;
-
     [NetnsFact]
     public void When_the_manager_dies_with_the_primary_the_standby_takes_over_once_the_manager_is_back()
     {
-        using var cluster = new NetnsCluster(3);
-        var (h1, h2) = (cluster[1], cluster[2]);
-        // On h1, the manager's host.
-        var guest = SoakGuest.CreateAllOn(cluster, h1, ["p"], VmTimeout).Single();
-        try
+        WithGuest(3, 1, (cluster, guest) =>
         {
-            Assert.Equal(0, h2.Ctl("protect", "p", "--standby", "h2").ExitCode);
-            NetnsCluster.WaitFor(() => Protection(h2, "p"), p => p.State == "protected", VmTimeout, "p protected");
+            var (h1, h2) = (cluster[1], cluster[2]);
+            // On h1, the manager's host.
+            ProtectAndWait(h2, "--standby", "h2");
             int lastTickBefore = guest.LastTick;
             var killedAt = DateTime.UtcNow;
             h1.KillWhole();
@@ -347,16 +303,7 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             Assert.DoesNotContain(lines, l => l.Contains(" BAD", StringComparison.Ordinal));
             output.WriteLine($"SIGKILL of h1 (whole, with the manager) -> p ticking on h2, as its console through h2 shows: within {took.TotalSeconds:0.0} s");
             output.WriteLine(string.Join("\n", h2.Ctl("events").Stdout.TakeLast(10)));
-        }
-        catch
-        {
-            output.WriteLine(cluster.Describe());
-            throw;
-        }
-        finally
-        {
-            guest.Dispose();
-        }
+        }, reader: 2);
     }
 
     /// <summary>Kills of the primary's whole host in a row; the issue asks for 20.</summary>
@@ -364,26 +311,30 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
 
     private static readonly TimeSpan ClusterSettles = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// And the restarted victim must have become a full member: a host killed while another is
+    /// still joining leaves no convergence, and keep-majority then removed the joining one too.
+    /// </summary>
+    private static readonly TimeSpan JoinSettles = TimeSpan.FromSeconds(8);
+
     [NetnsFact]
     public void Twenty_kills_of_the_primary_s_host_at_random_moments_each_resume_from_a_committed_checkpoint()
     {
-        using var cluster = new NetnsCluster(3);
-        var h1 = cluster[1];
-        var guest = SoakGuest.CreateAllOn(cluster, cluster[2], ["p"], VmTimeout).Single();
-        var random = new Random(18);
-        var took = new List<TimeSpan>();
-        try
+        WithGuest(3, 2, (cluster, guest) =>
         {
+            var h1 = cluster[1];
+            var random = new Random(18);
+            var took = new List<TimeSpan>();
             // h1 keeps the manager and the test's follower: it takes no standby, so the two others trade places.
             Assert.Equal(0, h1.Ctl("drain", "h1").ExitCode);
             Assert.Equal(0, h1.Ctl("protect", "p").ExitCode);
-            var lastKill = DateTime.MinValue;
+            DateTime lastKill = DateTime.MinValue, lastRestart = DateTime.MinValue;
             for (int round = 1; round <= KillRounds; round++)
             {
                 var synced = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, $"p protected (round {round})");
                 // One fault at a time: the cluster must have downed and removed the last victim's old
                 // incarnation (about 7 s), or keep-majority counts it and two of four members are gone.
-                var settle = ClusterSettles - (DateTime.UtcNow - lastKill);
+                var settle = new[] { ClusterSettles - (DateTime.UtcNow - lastKill), JoinSettles - (DateTime.UtcNow - lastRestart) }.Max();
                 if (settle > TimeSpan.Zero) Thread.Sleep(settle);
                 string primary = NetnsCluster.Vms(h1)["p"].Host!;
                 Assert.NotEqual(primary, synced.Standby);
@@ -394,28 +345,22 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
                 var victim = cluster.Node(primary);
                 victim.KillWhole();
 
-                NetnsCluster.WaitFor(() => guest.LastTick, t => t > lastTickBefore + 5, VmTimeout, $"p ticking again after kill {round}");
+                NetnsCluster.WaitFor(() => guest.LastTick, t => t > lastTickBefore + 5 || guest.Incarnation(1).Count > 0, VmTimeout, $"p ticking again after kill {round}");
+                Assert.True(guest.Incarnation(1).Count == 0, $"p booted again after kill {round}");
                 var first = guest.Incarnation(0).First(l => TestKernel.Ticks([l.Line]) is [var n] && n > lastTickBefore && l.At > killedAt);
                 took.Add(first.At - killedAt);
                 output.WriteLine($"kill {round} ({primary}): ticking on {synced.Standby} after {took[^1].TotalMilliseconds:0} ms");
-                if (took[^1] > TimeSpan.FromSeconds(2)) output.WriteLine(string.Join("\n", h1.Ctl("events").Stdout.TakeLast(8)));
                 Assert.Equal(synced.Standby, NetnsCluster.Vms(h1)["p"].Host);
-                Assert.Empty(guest.Incarnation(1));
                 victim.Restart();
+                lastRestart = DateTime.UtcNow;
             }
-            guest.AssertWentOnAfterMove(h1, guest.LastTick, VmTimeout);
+            // As the outside saw it across all twenty: one instance, its ticks never repeated or skipped, every check ok.
+            var seen = guest.Incarnation(0).Select(l => l.Line).ToArray();
+            TestKernel.AssertTicksContinue(seen, $"p across {KillRounds} kills:\n{guest.Describe()}", gaps: 0);
+            Assert.DoesNotContain(seen, l => l.Contains(" BAD", StringComparison.Ordinal));
             var sorted = took.Order().ToArray();
             output.WriteLine($"{KillRounds} kills of the primary's whole host -> ticking on the standby: median {sorted[sorted.Length / 2].TotalMilliseconds:0} ms, " +
                 $"max {sorted[^1].TotalMilliseconds:0} ms (follower polls every 300 ms)");
-        }
-        catch
-        {
-            output.WriteLine($"after {took.Count} kills; the manager's events:\n{string.Join("\n", h1.Ctl("events").Stdout.TakeLast(40))}\n{cluster.Describe()}");
-            throw;
-        }
-        finally
-        {
-            guest.Dispose();
-        }
+        });
     }
 }
