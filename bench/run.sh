@@ -34,9 +34,9 @@
 #                                --tls (3 rounds each; TERN_CLUSTER_BENCH_ROUNDS overrides): total time,
 #                                throughput, pause, CPU per GiB on each side; its own section
 #   bench/run.sh --failover      a protected VM's host killed whole (needs root, PostgreSQL): time to the guest
-#                                ticking on its standby (10 rounds; and 3 rounds with the manager's host as the
+#                                ticking on its standby (20 rounds; and 3 rounds with the manager's host as the
 #                                primary's, a fresh cluster each) against Tern's cold failover of the same guest
-#                                unprotected in the same run (about 6 minutes); its own section
+#                                unprotected in the same run (about 9 minutes); its own section
 #   bench/run.sh --replication   a standalone guest replicated (x-colo) at epochs of 25, 50 and 100 ms, idle and
 #                                rewriting 32 MiB: checkpoint pauses, checkpoints/s, replication bandwidth and the
 #                                guest's work rate against itself unprotected and QEMU q35 (about 3 minutes); its own section

@@ -8,7 +8,10 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns.Bench;
 /// Issue 18's failover benchmark on three namespaced hosts: SIGKILL of every process of a protected
 /// VM's host -> its guest ticking on the standby (rounds with the manager's host surviving, then
 /// rounds where the manager dies with the primary), against Tern's own cold failover of the same
-/// guest unprotected, measured in the same run.
+/// guest unprotected, measured in the same run. Each protected round asserts the guest went on
+/// without a reboot: the issue's 20 kills in a row (not in ./test.sh: under the whole suite's load
+/// a kill soon after the last victim rejoined is two faults for keep-majority, which then removed
+/// the rejoining host as well).
 /// </summary>
 public sealed class FailoverBenchmark(ITestOutputHelper output)
 {
@@ -19,7 +22,7 @@ public sealed class FailoverBenchmark(ITestOutputHelper output)
     [FailoverBenchmarkFact]
     public void Protected_failover_against_cold_failover()
     {
-        int rounds = int.TryParse(Environment.GetEnvironmentVariable("TERN_FAILOVER_BENCH_ROUNDS"), out var r) ? r : 10;
+        int rounds = int.TryParse(Environment.GetEnvironmentVariable("TERN_FAILOVER_BENCH_ROUNDS"), out var r) ? r : 20;
         int managerRounds = int.TryParse(Environment.GetEnvironmentVariable("TERN_FAILOVER_BENCH_MANAGER_ROUNDS"), out var m) ? m : 3;
         var started = DateTime.UtcNow;
         var figures = new FailoverFigures();
