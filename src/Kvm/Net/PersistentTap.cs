@@ -54,6 +54,9 @@ public static class PersistentTap
         }
     }
 
+    /// <summary>Sets TAP <paramref name="name"/> up or down (down: its bridge forwards it nothing). Throws <see cref="TapException"/>.</summary>
+    public static void SetLink(string name, bool up) => TapDevice.SetLink(name, up);
+
     /// <summary>Whether an interface named <paramref name="name"/> exists in this network namespace.</summary>
     public static bool Exists(string name) => Index(name) is not null;
 

@@ -80,22 +80,26 @@ public sealed class TapDevice : PollSource
     }
 
     /// <summary>Brings a TAP this process created up, as `ip link set NAME up` would.</summary>
-    internal static unsafe void SetUp(string name)
+    internal static void SetUp(string name) => SetLink(name, up: true);
+
+    /// <summary>Sets a TAP up or down, as `ip link set NAME up|down` would: a bridge forwards nothing to a port that is down.</summary>
+    internal static unsafe void SetLink(string name, bool up)
     {
+        string what = up ? "up" : "down";
         int sock = Libc.Socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
-        if (sock < 0) throw new TapException(Marshal.GetLastPInvokeError(), $"cannot set TAP '{name}' up: no socket");
+        if (sock < 0) throw new TapException(Marshal.GetLastPInvokeError(), $"cannot set TAP '{name}' {what}: no socket");
         using var socket = new KvmHandle(sock);
         var request = new Libc.IfReqFlags();
         Encoding.ASCII.GetBytes(name).CopyTo(new Span<byte>(request.Name, Libc.IFNAMSIZ));
         // SAFETY: request is a struct ifreq on this stack frame; both ioctls touch only its name and flags.
         bool ok = socket.TryIoctl(Libc.SIOCGIFFLAGS, &request) >= 0;
-        request.Flags |= Libc.IFF_UP;
+        request.Flags = up ? (short)(request.Flags | Libc.IFF_UP) : (short)(request.Flags & ~Libc.IFF_UP);
         // SAFETY: as above.
         ok = ok && socket.TryIoctl(Libc.SIOCSIFFLAGS, &request) >= 0;
         if (!ok)
         {
             int errno = Marshal.GetLastPInvokeError();
-            throw new TapException(errno, $"cannot set TAP '{name}' up: {Marshal.GetPInvokeErrorMessage(errno)}");
+            throw new TapException(errno, $"cannot set TAP '{name}' {what}: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
     }
 

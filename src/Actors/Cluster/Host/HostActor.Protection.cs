@@ -91,6 +91,8 @@ public sealed partial class HostActor
         }
         if (instance.Phase != VmRunPhase.Standby || instance.Promoted) return; // promoted already (a repeated order)
         instance.Promoted = true;
+        // Its TAPs were down while it stood by: from now on the guest's network is this one.
+        if (Taps.SetLinks(instance.Definition, instance.Incarnation, up: true) is { } failed) _log.Warning("vm {0}: {1}", instance.Name, failed);
         string name = instance.Name;
         long incarnation = instance.Incarnation;
         instance.Actor.Ask<IMigrationMessage>(new LostHeartbeat(), PromotionTimeout)

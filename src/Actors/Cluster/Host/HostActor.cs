@@ -219,7 +219,8 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             return;
         }
         // Its TAPs, before its process starts and opens them (a re-adopted one has them still).
-        if (instance.Orphan is null && instance.Definition.Nics is { Count: > 0 } && CreateTaps(instance) is { } tapsFailed)
+        if (instance.Orphan is null && instance.Definition.Nics is { Count: > 0 }
+            && (CreateTaps(instance) ?? (instance.Phase == VmRunPhase.Standby ? Taps.SetLinks(instance.Definition, incarnation, up: false) : null)) is { } tapsFailed)
         {
             Self.Tell(new BootResult(name, incarnation, new VmProtocol.BootFailed(tapsFailed), null));
             return;

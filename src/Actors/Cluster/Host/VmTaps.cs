@@ -78,6 +78,24 @@ internal sealed class VmTaps(string nodeTag)
         }
     }
 
+    /// <summary>
+    /// Sets the TAPs of instance <paramref name="incarnation"/> up or down; null when done, else why
+    /// not. A standby's are down: frames its paused guest cannot take would wait in them and reach it,
+    /// stale, when it takes over (the primary had answered them already).
+    /// </summary>
+    public string? SetLinks(VmDefinition vm, long incarnation, bool up)
+    {
+        try
+        {
+            for (int i = 0; i < (vm.Nics ?? []).Count; i++) PersistentTap.SetLink(Name(incarnation, i), up);
+            return null;
+        }
+        catch (TapException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Removes every TAP instance <paramref name="incarnation"/> may have; the names of those that would not go, with why.</summary>
     public IReadOnlyList<string> Delete(long incarnation)
     {
