@@ -78,7 +78,11 @@ public static class MigrationProtocol
     public sealed record FailoverRefused(string Reason) : IMigrationMessage;
 
     /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events, x-ignore-shared, x-colo); replied like <see cref="SetParameters"/>.</summary>
-    public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage;
+    public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage
+    {
+        /// <summary>x-colo alone: on for a replication's two sides, off once it ended (the VM's next migration is a plain one).</summary>
+        public static SetCapabilities Colo(bool on) => new(new Dictionary<string, bool> { ["x-colo"] = on });
+    }
 
     /// <summary>Replied with <see cref="ParametersReply"/>.</summary>
     public sealed record QueryParameters : IMigrationMessage;

@@ -88,7 +88,7 @@ public sealed partial class HostActor
         instance.IncomingRelay = relay;
         // Before any source can connect (the manager hears of the listener only once it is up): a standby accepts a replication.
         if (phase == VmRunPhase.Standby)
-            instance.Actor.Tell(new Migration.MigrationProtocol.SetCapabilities(new Dictionary<string, bool> { ["x-colo"] = true }));
+            instance.Actor.Tell(Migration.MigrationProtocol.SetCapabilities.Colo(on: true));
         _log.Info("vm {0} (incarnation {1}) waits for its {2} at {3}{4}", name, incarnation, phase == VmRunPhase.Standby ? "primary's replication" : "migration",
             endpoint, relay is null ? "" : " (relayed with TLS)");
     }
@@ -193,7 +193,7 @@ public sealed partial class HostActor
         instance.Phase = VmRunPhase.Running;
         instance.IncomingRelay?.StopAccepting(); // its connections close once the VM process has said its last
         // A promoted standby runs as any VM now: its next migration must not offer a replication.
-        if (instance.Promoted) instance.Actor.Tell(new Migration.MigrationProtocol.SetCapabilities(new Dictionary<string, bool> { ["x-colo"] = false }));
+        if (instance.Promoted) instance.Actor.Tell(Migration.MigrationProtocol.SetCapabilities.Colo(on: false));
         _manager.Tell(new VmStarted(_name, instance.Name, instance.Incarnation));
         _log.Info("vm {0} (incarnation {1}) arrived by {2}", instance.Name, instance.Incarnation, instance.Promoted ? "promotion of its standby" : "migration");
     }

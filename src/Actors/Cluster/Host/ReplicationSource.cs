@@ -87,7 +87,7 @@ internal sealed class ReplicationSource : ReceiveActor
         switch (r.Reply)
         {
             case ParametersReply when r.Stage == "setting the epoch":
-                Ask(new SetCapabilities(new Dictionary<string, bool> { ["x-colo"] = true }), "setting x-colo");
+                Ask(SetCapabilities.Colo(on: true), "setting x-colo");
                 break;
             case ParametersReply:
                 Ask(new Migrate(_destination), "starting the replication");
@@ -118,7 +118,7 @@ internal sealed class ReplicationSource : ReceiveActor
     {
         _vm.Tell(new VmProtocol.Unsubscribe(Self));
         // A later migration of this VM is a plain one: it must not offer the target a replication.
-        if (!vmGone) _vm.Tell(new SetCapabilities(new Dictionary<string, bool> { ["x-colo"] = false }));
+        if (!vmGone) _vm.Tell(SetCapabilities.Colo(on: false));
         Context.Parent.Tell(new Ended(_order.Name, _order.Incarnation, _order.StandbyIncarnation, reason, vmGone));
         Context.Stop(Self);
     }
