@@ -127,6 +127,12 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
 
     private void OnCommand(IManagerCommand command)
     {
+        if (command is MigrateVm { ToHost: var to } && Unreachable(to))
+        {
+            // Not "no room": the target may be back in a moment, and the operator should know why.
+            Sender.Tell(new Failed(FailureKind.Unavailable, $"host {to} is unreachable; try again once it is back"));
+            return;
+        }
         var outcome = ManagerCommands.Decide(_registry, Candidates(), command, DateTime.UtcNow, _settings.MigrationLimits);
         var requester = Sender;
         PersistThen(outcome.Events, () =>

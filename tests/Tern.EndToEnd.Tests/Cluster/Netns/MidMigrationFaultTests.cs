@@ -31,7 +31,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
         using var guest = SoakGuestOn(cluster, h1, "h2");
         try
         {
-            using var migrate = h1.Start([.. h1.CtlPrefix, "migrate", guest.Name, "--to", "h3"]);
+            using var migrate = StartMigration(h1, guest.Name, "h3");
             MigrationWatch.WaitSending(h1.Http(TimeSpan.FromSeconds(10)), guest.Name, "h3", 2_000_000, VmTimeout);
             cluster.Network.CutOff(3);
             AssertMigrateFailed(migrate, h1, cluster);
@@ -62,7 +62,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
         {
             using var holders = new DiskHolderWatch(cluster, [guest.Disk]);
             NetnsCluster.WaitFor(() => holders.Held(guest.Disk, "h2") is not null, held => held, VmTimeout, "h2 seen holding the disk");
-            using var migrate = h1.Start([.. h1.CtlPrefix, "migrate", guest.Name, "--to", "h3"]);
+            using var migrate = StartMigration(h1, guest.Name, "h3");
             MigrationWatch.WaitSending(h1.Http(TimeSpan.FromSeconds(10)), guest.Name, "h3", 2_000_000, VmTimeout);
             var cutAt = DateTime.UtcNow;
             cluster.Network.CutOff(2);
@@ -100,7 +100,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
         using var guest = SoakGuestOn(cluster, h2, "h2");
         try
         {
-            using var migrate = h2.Start([.. h2.CtlPrefix, "migrate", guest.Name, "--to", "h3"]);
+            using var migrate = StartMigration(h2, guest.Name, "h3");
             MigrationWatch.WaitSending(h2.Http(TimeSpan.FromSeconds(10)), guest.Name, "h3", 2_000_000, VmTimeout);
             h1.Kill();
             int exit = migrate.WaitForExit(TimeSpan.FromSeconds(120));
@@ -144,6 +144,26 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>`ctl migrate` ends with exit 1 once the cut is noticed; if not, the failure shows what the cluster recorded and what ctl printed.</summary>
+    /// <summary>
+    /// A running `ctl migrate` of <paramref name="vm"/> to <paramref name="to"/>, ordered again
+    /// while the manager refuses it because some node sees the target unreachable: under the
+    /// suite's load a node's heartbeats are sometimes late for a moment.
+    /// </summary>
+    private static TernProcess StartMigration(NamespacedNode via, string vm, string to)
+    {
+        var deadline = DateTime.UtcNow + VmTimeout;
+        while (true)
+        {
+            var migrate = via.Start([.. via.CtlPrefix, "migrate", vm, "--to", to]);
+            var refusedBy = DateTime.UtcNow.AddSeconds(2);
+            while (!migrate.HasExited && DateTime.UtcNow < refusedBy) Thread.Sleep(50);
+            if (!migrate.HasExited || migrate.WaitForExit(TimeSpan.Zero) == 0 || !(migrate.Stderr + string.Join("\n", migrate.Stdout)).Contains("unreachable") || DateTime.UtcNow > deadline)
+                return migrate;
+            migrate.Dispose();
+            Thread.Sleep(1000);
+        }
+    }
+
     private static void AssertMigrateFailed(TernProcess migrate, NamespacedNode via, NetnsCluster cluster)
     {
         int exit = migrate.WaitForExit(VmTimeout);
