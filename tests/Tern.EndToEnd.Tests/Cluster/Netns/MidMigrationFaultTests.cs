@@ -136,7 +136,10 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
         NetnsCluster.WaitFor(() => NetnsCluster.Vms(via)[guest.Name], v => v.State == "running", VmTimeout, "a running");
         if (NetnsCluster.Vms(via)[guest.Name].Host != host)
         {
-            var moved = via.Ctl("migrate", guest.Name, "--to", host);
+            // Ordered again while refused as unreachable: the cluster has just formed, and under the
+            // suite's load a node's first heartbeats are sometimes late.
+            var moved = NetnsCluster.WaitFor(() => via.Ctl("migrate", guest.Name, "--to", host),
+                r => r.ExitCode == 0 || !r.Stderr.Contains("unreachable"), VmTimeout, $"{guest.Name} migrated to {host}", pollMs: 1000);
             Assert.True(moved.ExitCode == 0, moved.Output);
         }
         guest.WaitHealthy(0, VmTimeout);
