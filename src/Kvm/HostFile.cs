@@ -102,5 +102,16 @@ public sealed partial class HostFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Empties a regular file and sizes it back to <see cref="Length"/>: every byte reads as zero,
+    /// and a sparse file keeps no block (a standby's disk copy, refilled from its primary).
+    /// </summary>
+    public void Clear()
+    {
+        using var fd = _handle.Borrow();
+        if (Libc.FTruncate(fd.Number, 0) < 0 || Libc.FTruncate(fd.Number, Length) < 0)
+            throw new KvmException(Marshal.GetLastPInvokeError(), $"ftruncate {Path} (a disk copy must be a regular file)");
+    }
+
     public void Dispose() => _handle.Dispose();
 }

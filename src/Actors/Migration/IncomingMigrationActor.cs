@@ -31,12 +31,14 @@ public sealed class IncomingMigrationActor : ReceiveActor
 
     /// <param name="tls">Asked when the source connects: the TLS it must use, or null for none.</param>
     /// <param name="standby">Asked when a source offers a replication: whether this side may be its standby (x-colo).</param>
+    /// <param name="ownDiskCopies">Asked at the source's configuration: whether a standby here keeps its own copy of each writable drive (x-colo-disk-copy).</param>
     internal static Props Props(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own,
-        Func<MigrationTls?> tls, Func<bool>? standby = null) =>
-        Akka.Actor.Props.Create(() => new IncomingMigrationActor(listener, endpoint, destination, own, tls, standby ?? (() => false)));
+        Func<MigrationTls?> tls, Func<bool>? standby = null, Func<bool>? ownDiskCopies = null) =>
+        Akka.Actor.Props.Create(() => new IncomingMigrationActor(listener, endpoint, destination, own, tls, standby ?? (() => false),
+            ownDiskCopies ?? (() => false)));
 
     public IncomingMigrationActor(Socket listener, MigrationEndpoint endpoint, IMigrationDestination destination, MigrationFingerprint own,
-        Func<MigrationTls?> tls, Func<bool> standby)
+        Func<MigrationTls?> tls, Func<bool> standby, Func<bool> ownDiskCopies)
     {
         _listener = listener;
         _endpoint = endpoint;
@@ -48,8 +50,8 @@ public sealed class IncomingMigrationActor : ReceiveActor
                 if (!standby()) return null;
                 _standbyStream = stream;
                 return _standby = new StandbyReceiver(stream, reader, destination,
-                    checkpoints => self.Tell(new StandbyProgress(checkpoints)), _worker.Token);
-            });
+                    checkpoints => self.Tell(new StandbyProgress(checkpoints)), _worker.Token, ownDiskCopies());
+            }, ownDiskCopies);
         _worker.Start("migration-receive", receiver.Run, (info, guest) => self.Tell(new ReceiverDone(info, guest)));
 
         Receive<ReceiverProgress>(p => Context.Parent.Tell(new Progress(_info = p.Info, NewPass: false)));

@@ -77,11 +77,15 @@ public static class MigrationProtocol
 
     public sealed record FailoverRefused(string Reason) : IMigrationMessage;
 
-    /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events, x-ignore-shared, x-colo); replied like <see cref="SetParameters"/>.</summary>
+    /// <summary>Changes capabilities by QMP name (auto-converge, multifd, events, x-ignore-shared, x-colo, x-colo-disk-copy); replied like <see cref="SetParameters"/>.</summary>
     public sealed record SetCapabilities(IReadOnlyDictionary<string, bool> Capabilities) : IMigrationMessage
     {
-        /// <summary>x-colo alone: on for a replication's two sides, off once it ended (the VM's next migration is a plain one).</summary>
-        public static SetCapabilities Colo(bool on) => new(new Dictionary<string, bool> { ["x-colo"] = on });
+        /// <summary>
+        /// x-colo, and x-colo-disk-copy with it when the standby keeps its own disks: on for a
+        /// replication's two sides, both off once it ended (the VM's next migration is a plain one).
+        /// </summary>
+        public static SetCapabilities Colo(bool on, bool diskCopy = false) =>
+            new(new Dictionary<string, bool> { ["x-colo"] = on, ["x-colo-disk-copy"] = on && diskCopy });
     }
 
     /// <summary>Replied with <see cref="ParametersReply"/>.</summary>

@@ -83,6 +83,18 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
 
     public void ApplyDiskWrites(IEnumerable<DiskWrite> writes) => machine.ApplyDiskWrites(writes);
 
+    public IReadOnlyList<(string DriveId, long Length)> WritableDrives => machine.WritableDrives;
+
+    public IReadOnlyList<string> WritableDriveIds => [.. machine.WritableDrives.Select(d => d.DriveId)];
+
+    public void HoldDiskWrites(long epoch) => machine.HoldDiskWrites(epoch);
+
+    public void ReadDisk(string driveId, Span<byte> into, long offset) => machine.ReadDisk(driveId, into, offset);
+
+    public string? BeginDiskCopy(string driveId, long length) => machine.BeginDiskCopy(driveId, length);
+
+    public void WriteDiskCopy(string driveId, long offset, ReadOnlySpan<byte> data) => machine.WriteDiskCopy(driveId, offset, data);
+
     public void PauseDevices() => machine.PauseDevices();
 
     public void ResumeDevices() => machine.ResumeDevices();

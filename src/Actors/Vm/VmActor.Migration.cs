@@ -64,7 +64,8 @@ public sealed partial class VmActor
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: false);
         // Read when the source connects: tls-creds set after -incoming (as QEMU's users do) still applies.
         _migration = Context.ActorOf(IncomingMigrationActor.Props(listener, endpoint, access, MigrationFingerprint.From(_config),
-            () => _tls.ForDestination(_migrationParameters), standby: () => _migrationParameters.Colo), "incoming");
+            () => _tls.ForDestination(_migrationParameters), standby: () => _migrationParameters.Colo,
+            ownDiskCopies: () => _migrationParameters.Colo && _migrationParameters.ColoDiskCopy), "incoming");
         StartMigrationProgress(MigrationSide.Incoming);
     }
 
@@ -259,6 +260,7 @@ public sealed partial class VmActor
                 "events" => p with { Events = on },
                 "x-ignore-shared" => p with { IgnoreShared = on },
                 "x-colo" => p with { Colo = on },
+                "x-colo-disk-copy" => p with { ColoDiskCopy = on },
                 _ => null!,
             };
             if (p is null)

@@ -61,6 +61,54 @@ public sealed class Machine : IDisposable
     public IReadOnlyList<DiskWrite> DiskWritesOf(long epoch) =>
         [.. Pci.Disks.SelectMany(d => d.Disk.Held.WritesOf(epoch).Select(w => new DiskWrite(d.DriveId, w.Offset, w.Data)))];
 
+    /// <summary>The writable drives and their sizes: what a standby keeping its own disks gets a copy of.</summary>
+    public IReadOnlyList<(string DriveId, long Length)> WritableDrives =>
+        [.. Pci.Disks.Where(d => !d.Disk.ReadOnly).Select(d => (d.DriveId, d.Disk.Length))];
+
+    /// <summary>
+    /// From now on every guest write to a disk is held as epoch <paramref name="epoch"/>'s (call
+    /// with the devices paused): the images stand still while a replication copies them.
+    /// </summary>
+    public void HoldDiskWrites(long epoch)
+    {
+        foreach (var (_, disk) in Pci.Disks) disk.Held.Begin(epoch);
+    }
+
+    /// <summary>Reads drive <paramref name="driveId"/>'s image, without held writes, at <paramref name="offset"/>.</summary>
+    public void ReadDisk(string driveId, Span<byte> into, long offset) => Drive(driveId).ReadStored(into, offset);
+
+    /// <summary>
+    /// A standby about to receive its own copy of drive <paramref name="driveId"/>, of
+    /// <paramref name="length"/> bytes on the primary: empties it, or says why it cannot take one.
+    /// </summary>
+    public string? BeginDiskCopy(string driveId, long length)
+    {
+        if (Pci.Disks.FirstOrDefault(d => d.DriveId == driveId).Disk is not { } disk) return $"no drive '{driveId}' here";
+        if (disk.ReadOnly) return $"drive '{driveId}' is read-only here";
+        if (disk.Length != length) return $"drive '{driveId}' is {length} bytes on the primary, {disk.Length} here";
+        try
+        {
+            // Its lock first: were it the primary's own image (one file given to both), the
+            // primary's lock refuses this before a byte of it is lost.
+            disk.Lock();
+            disk.Clear();
+            return null;
+        }
+        catch (Tern.Devices.Virtio.Block.ImageLockedException e)
+        {
+            return $"drive '{driveId}' cannot be this standby's own copy: {e.Message}";
+        }
+        catch (KvmException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Part of a standby's copy of drive <paramref name="driveId"/> (checked by the stream's reader and <see cref="BeginDiskCopy"/>).</summary>
+    public void WriteDiskCopy(string driveId, long offset, ReadOnlySpan<byte> data) => Drive(driveId).WriteThrough(data, offset);
+
+    private Tern.Devices.Virtio.Block.DiskImage Drive(string driveId) => Pci.Disks.First(d => d.DriveId == driveId).Disk;
+
     /// <summary>Why a write of <paramref name="length"/> bytes at <paramref name="offset"/> to <paramref name="driveId"/> cannot be applied, or null.</summary>
     public string? CheckDiskWrite(string driveId, long offset, int length) =>
         Pci.Disks.FirstOrDefault(d => d.DriveId == driveId).Disk is not { } disk ? $"no drive '{driveId}'"
@@ -68,10 +116,10 @@ public sealed class Machine : IDisposable
         : offset < 0 || offset % 512 != 0 || length % 512 != 0 || offset > disk.Length - length ? $"a write of {length} bytes at {offset} does not fit drive '{driveId}' ({disk.Length} bytes)"
         : null;
 
-    /// <summary>A promoted standby writes the committed checkpoints' disk writes its primary may not have flushed, in order.</summary>
+    /// <summary>A standby writes committed checkpoints' disk writes, in order: to its own copies at each commit, or to shared images its primary may not have flushed, once promoted.</summary>
     public void ApplyDiskWrites(IEnumerable<DiskWrite> writes)
     {
-        foreach (var w in writes) Pci.Disks.First(d => d.DriveId == w.DriveId).Disk.WriteThrough(w.Data, w.Offset);
+        foreach (var w in writes) Drive(w.DriveId).WriteThrough(w.Data, w.Offset);
     }
 
     /// <summary>Drains in-flight block I/O and flushes disks: the devices are quiet and their state final.</summary>

@@ -91,8 +91,12 @@ public sealed record MigrationFingerprint
     /// Each way <paramref name="destination"/> differs from this (the source's) fingerprint, as one
     /// short phrase; empty when the VM can migrate.
     /// </summary>
-    public IReadOnlyList<string> Differences(MigrationFingerprint destination) =>
-        MigrationFingerprintDifferences.Between(this, destination);
+    /// <param name="ownDiskCopies">
+    /// The destination is a standby that keeps its own copy of each writable drive (x-colo-disk-copy):
+    /// those drives' paths may differ.
+    /// </param>
+    public IReadOnlyList<string> Differences(MigrationFingerprint destination, bool ownDiskCopies = false) =>
+        MigrationFingerprintDifferences.Between(this, destination, ownDiskCopies);
 
     public bool Equals(MigrationFingerprint? other) =>
         other is not null

@@ -9,7 +9,7 @@ namespace Tern.Devices.Config;
 /// </summary>
 internal static class MigrationFingerprintDifferences
 {
-    public static IReadOnlyList<string> Between(MigrationFingerprint source, MigrationFingerprint here)
+    public static IReadOnlyList<string> Between(MigrationFingerprint source, MigrationFingerprint here, bool ownDiskCopies = false)
     {
         var found = new List<string>();
         void Compare<T>(string what, T a, T b, Func<T, string> show)
@@ -36,7 +36,7 @@ internal static class MigrationFingerprintDifferences
             else if (s.Kind != h.Kind)
                 found.Add($"{at} {Escape(s.Kind)} on the source, {Escape(h.Kind)} here");
             else
-                CompareDevice(at, s, h, found);
+                CompareDevice(at, s, h, ownDiskCopies, found);
         }
         foreach (var h in here.Devices)
             if (seen.Add((h.Bus, h.Addr)))
@@ -44,17 +44,17 @@ internal static class MigrationFingerprintDifferences
         return found;
     }
 
-    private static void CompareDevice(string at, MigrationDeviceFingerprint s, MigrationDeviceFingerprint h, List<string> found)
+    private static void CompareDevice(string at, MigrationDeviceFingerprint s, MigrationDeviceFingerprint h, bool ownDiskCopies, List<string> found)
     {
         if (s.Id != h.Id) found.Add($"{at} id {Quote(s.Id)} on the source, {Quote(h.Id)} here");
         string device = $"device {Quote(h.Id)}";
         if (s.Queues != h.Queues) found.Add($"{device} num-queues {Number(s.Queues)} on the source, {Number(h.Queues)} here");
         if (s.QueueSize != h.QueueSize) found.Add($"{device} queue-size {Number(s.QueueSize)} on the source, {Number(h.QueueSize)} here");
         if (s.Mac != h.Mac) found.Add($"{device} MAC {QuoteOrNone(s.Mac)} on the source, {QuoteOrNone(h.Mac)} here");
-        CompareDrive(device, s.Drive, h.Drive, found);
+        CompareDrive(device, s.Drive, h.Drive, ownDiskCopies, found);
     }
 
-    private static void CompareDrive(string device, MigrationDriveFingerprint? s, MigrationDriveFingerprint? h, List<string> found)
+    private static void CompareDrive(string device, MigrationDriveFingerprint? s, MigrationDriveFingerprint? h, bool ownDiskCopies, List<string> found)
     {
         if (s is null && h is null) return;
         if (s is null || h is null || s.Id != h.Id)
@@ -63,7 +63,8 @@ internal static class MigrationFingerprintDifferences
             return;
         }
         string drive = $"drive {Quote(h.Id)}";
-        if (s.Path != h.Path) found.Add($"{drive} path {Quote(s.Path)} on the source, {Quote(h.Path)} here");
+        // A standby's own copy of a writable drive is another file by design; a shared or read-only one is the same file.
+        if (s.Path != h.Path && !(ownDiskCopies && !s.ReadOnly && !h.ReadOnly)) found.Add($"{drive} path {Quote(s.Path)} on the source, {Quote(h.Path)} here");
         if (s.ReadOnly != h.ReadOnly) found.Add($"{drive} {Access(s.ReadOnly)} on the source, {Access(h.ReadOnly)} here");
         if (s.Serial != h.Serial) found.Add($"{drive} serial {QuoteOrNone(s.Serial)} on the source, {QuoteOrNone(h.Serial)} here");
     }

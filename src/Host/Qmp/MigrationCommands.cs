@@ -194,5 +194,6 @@ public static class MigrationJson
         new JsonObject { ["capability"] = "events", ["state"] = p.Events },
         new JsonObject { ["capability"] = "x-ignore-shared", ["state"] = p.IgnoreShared },
         new JsonObject { ["capability"] = "x-colo", ["state"] = p.Colo },
+        new JsonObject { ["capability"] = "x-colo-disk-copy", ["state"] = p.ColoDiskCopy },
     ];
 }

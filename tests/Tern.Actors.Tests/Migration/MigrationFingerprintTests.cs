@@ -148,6 +148,16 @@ public sealed class MigrationFingerprintTests
     }
 
     [Fact]
+    public void A_standby_with_its_own_disk_copies_may_name_other_files_only_for_writable_drives()
+    {
+        var source = MigrationFingerprint.From(Config());
+        var standby = MigrationFingerprint.From(Config(c => WithDrive(WithDrive(c, "rootfs", d => d with { Path = "/copies/root.img" }),
+            "data", d => d with { Path = "/copies/data.img" })));
+        Assert.Equal(["drive 'data' path '/images/data.img' on the source, '/copies/data.img' here"], source.Differences(standby, ownDiskCopies: true));
+        Assert.Equal(2, source.Differences(standby).Count);
+    }
+
+    [Fact]
     public void Several_differences_are_all_named()
     {
         var found = Differences(c => WithDrive(c with { MemoryBytes = 1UL << 30, MachineType = "pc" }, "data", d => d with { ReadOnly = false }));

@@ -43,6 +43,13 @@ public sealed record MigrationParameters
     /// </summary>
     public bool Colo { get; init; }
 
+    /// <summary>
+    /// With x-colo, on both sides: the standby keeps its own copy of each writable drive, which the
+    /// primary copies during the initial sync, instead of sharing the primary's images (see
+    /// MigrationStreamFormat, "Disks"). Tern's own; QEMU's COLO replicates disks with block drivers.
+    /// </summary>
+    public bool ColoDiskCopy { get; init; }
+
     /// <summary>QEMU's x-checkpoint-delay: the epoch between two checkpoints, in ms (QEMU's default is 20000; Tern's 50).</summary>
     public long CheckpointDelayMs { get; init; } = 50;
 

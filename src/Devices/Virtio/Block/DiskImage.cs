@@ -124,6 +124,36 @@ public sealed unsafe class DiskImage : IDisposable
 
     public void Flush() => _file.DataSync();
 
+    /// <summary>Empties the image, every byte zero again (a standby's copy, before its primary refills it).</summary>
+    public void Clear() => _file.Clear();
+
+    /// <summary>
+    /// Reads the image's own bytes at <paramref name="offset"/> (a multiple of 512) into
+    /// <paramref name="into"/> from any thread, held writes left out: a primary copying its disk
+    /// to a standby while every guest write is held. Past the end reads as zeros.
+    /// </summary>
+    public void ReadStored(Span<byte> into, long offset)
+    {
+        if (!Direct)
+        {
+            into[_file.ReadAt(into, offset)..].Clear();
+            return;
+        }
+        var aligned = (byte*)NativeMemory.AlignedAlloc((nuint)into.Length, BounceAlignment);
+        try
+        {
+            // SAFETY: aligned points to into.Length bytes allocated above and freed below.
+            var span = new Span<byte>(aligned, into.Length);
+            int n = _file.ReadAt(span, offset);
+            span[..n].CopyTo(into);
+            into[n..].Clear();
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(aligned);
+        }
+    }
+
     /// <summary>
     /// Writes <paramref name="data"/> (a multiple of 512 bytes) at <paramref name="offset"/> from any
     /// thread: held writes as they are released, and a promoted standby's committed ones. With

@@ -47,6 +47,12 @@ internal sealed class FuzzDestination(Machine machine) : IMigrationDestination
 
     public void ApplyDiskWrites(IEnumerable<DiskWrite> writes) => machine.ApplyDiskWrites(writes);
 
+    public IReadOnlyList<string> WritableDriveIds => [.. machine.WritableDrives.Select(d => d.DriveId)];
+
+    public string? BeginDiskCopy(string driveId, long length) => machine.BeginDiskCopy(driveId, length);
+
+    public void WriteDiskCopy(string driveId, long offset, ReadOnlySpan<byte> data) => machine.WriteDiskCopy(driveId, offset, data);
+
     public void PauseDevices() => machine.PauseDevices();
 
     public void ResumeDevices() => machine.ResumeDevices();

@@ -16,6 +16,9 @@ public sealed class CheckpointStreamTests
     private static readonly ulong[] FirstPages = [1 << 20, (1 << 20) + Page, TestMemory.HighStart];
     private static readonly ulong[] SecondPages = [2 << 20];
 
+    private const long DriveBytes = 1 << 20;
+    private static readonly byte[] CopiedBytes = Enumerable.Range(0, 1024).Select(i => (byte)(i * 13)).ToArray();
+
     private static byte[] PageData(ulong[] gpas, byte seed) =>
         gpas.SelectMany((g, i) => Enumerable.Range(0, Page).Select(j => (byte)(seed + i * 31 + j * 7))).ToArray();
 
@@ -27,6 +30,8 @@ public sealed class CheckpointStreamTests
         writer.WriteHeader();
         writer.WriteConfig(RoundTripFixtures.Fingerprint());
         writer.WriteReplicate(50);
+        writer.WriteDiskCopy("rootfs", DriveBytes, 0, []);
+        writer.WriteDiskCopy("rootfs", DriveBytes, 8192, CopiedBytes);
         writer.WriteRam([new PageRun(0, 4)]);
         writer.WriteRoundEnd();
         writer.WriteCheckpoint(0, -1);
@@ -70,6 +75,9 @@ public sealed class CheckpointStreamTests
         Assert.Equal([-1L, 0L], sections.OfType<MigrationSection.Checkpoint>().Select(c => c.Flushed));
         var disk = Assert.Single(sections.OfType<MigrationSection.CheckpointDisk>());
         Assert.Equal(("rootfs", 4096L, 1024), (disk.DriveId, disk.Offset, disk.Data.Length));
+        var copies = sections.OfType<MigrationSection.DiskCopy>().ToArray();
+        Assert.Equal([("rootfs", DriveBytes, 0L, 0), ("rootfs", DriveBytes, 8192L, 1024)], copies.Select(c => (c.DriveId, c.DriveLength, c.Offset, c.Data.Length)));
+        Assert.Equal(CopiedBytes, copies[1].Data);
         Assert.IsType<MigrationSection.Cancel>(sections[^1]);
     }
 
@@ -157,6 +165,20 @@ public sealed class CheckpointStreamTests
         ["CheckpointDisk off a sector boundary"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0))
             .Section(Kind.CheckpointDisk, id: "rootfs"u8.ToArray(), payload: [.. U64(100), .. new byte[512]]).ToArray(),
             "CheckpointDisk offset 100 is not a sector boundary"),
+        ["DiskCopy in a migration"] = (() => RawStream.Started().Section(Kind.DiskCopy, id: "rootfs"u8.ToArray(), payload: [.. U64(4096), .. U64(0)]).ToArray(),
+            "DiskCopy section in a migration that is not a replication"),
+        ["DiskCopy once the checkpoints began"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0))
+            .Section(Kind.DiskCopy, id: "rootfs"u8.ToArray(), payload: [.. U64(4096), .. U64(0)]).ToArray(), "DiskCopy section after the checkpoints began"),
+        ["DiskCopy without a drive"] = (() => Replicating().Section(Kind.DiskCopy, payload: [.. U64(4096), .. U64(0)]).ToArray(),
+            "DiskCopy section without a component id"),
+        ["DiskCopy without its offset"] = (() => Replicating().Section(Kind.DiskCopy, id: "rootfs"u8.ToArray(), payload: U64(4096)).ToArray(),
+            "DiskCopy payload of 8 bytes (a length, an offset and whole sectors expected)"),
+        ["DiskCopy of half a sector"] = (() => Replicating().Section(Kind.DiskCopy, id: "rootfs"u8.ToArray(), payload: [.. U64(4096), .. U64(0), .. new byte[256]]).ToArray(),
+            "DiskCopy payload of 272 bytes (a length, an offset and whole sectors expected)"),
+        ["DiskCopy off a sector boundary"] = (() => Replicating().Section(Kind.DiskCopy, id: "rootfs"u8.ToArray(), payload: [.. U64(4096), .. U64(100), .. new byte[512]]).ToArray(),
+            "DiskCopy offset 100 is not a sector boundary"),
+        ["DiskCopy past the drive's end"] = (() => Replicating().Section(Kind.DiskCopy, id: "rootfs"u8.ToArray(), payload: [.. U64(1024), .. U64(1024), .. new byte[512]]).ToArray(),
+            "DiskCopy of 512 bytes at 1024 is past the end of its 1024-byte drive"),
         ["Cancel inside a checkpoint"] = (() => Replicating().Section(Kind.Checkpoint, payload: Cp(0)).Section(Kind.Cancel).ToArray(), "Cancel section inside checkpoint 0"),
     };
 
@@ -175,8 +197,9 @@ public sealed class CheckpointStreamTests
 
     /// <summary>
     /// Bit flips, cut-outs and repeated spans of a valid replication: the reader either refuses
-    /// (MigrationStreamException, nothing else) or returns each checkpoint exactly as it was sent,
-    /// so a damaged checkpoint can never be committed by a standby.
+    /// (MigrationStreamException, nothing else) or returns each checkpoint and each part of a disk
+    /// copy exactly as it was sent, so a damaged checkpoint can never be committed by a standby nor
+    /// a damaged copy written to its disk.
     /// </summary>
     [Fact]
     public void Mutated_replication_streams_never_yield_a_checkpoint_other_than_the_one_sent()
@@ -184,6 +207,7 @@ public sealed class CheckpointStreamTests
         using var memory = TestMemory.Create();
         var valid = ValidReplication(memory);
         var sent = Checkpoints(ReadAll(valid, memory));
+        var copied = ReadAll(valid, memory).OfType<MigrationSection.DiskCopy>().Select(Flat).ToArray();
         var random = new Random(18);
         int refused = 0;
         for (int i = 0; i < 3000; i++)
@@ -199,12 +223,17 @@ public sealed class CheckpointStreamTests
                 refused++;
                 continue;
             }
+            foreach (var copy in sections.OfType<MigrationSection.DiskCopy>())
+                Assert.True(copied.Any(c => c.SequenceEqual(Flat(copy))), $"mutation {i} delivered a disk copy at {copy.Offset} that was never sent");
             foreach (var (epoch, content) in Checkpoints(sections))
                 Assert.True(sent.TryGetValue(epoch, out var original) && original.SequenceEqual(content),
                     $"mutation {i} delivered a checkpoint {epoch} that was never sent");
         }
         Assert.True(refused > 2500, $"only {refused} of 3000 mutations were refused");
     }
+
+    private static byte[] Flat(MigrationSection.DiskCopy c) =>
+        [.. System.Text.Encoding.UTF8.GetBytes(c.DriveId), .. U64((ulong)c.DriveLength), .. U64((ulong)c.Offset), .. c.Data];
 
     /// <summary>Each completed checkpoint's pages and states, flattened, by epoch.</summary>
     private static Dictionary<ulong, byte[]> Checkpoints(List<MigrationSection> sections)

@@ -38,6 +38,18 @@ public interface IMigrationDestination
     /// <summary>Why a replicated disk write cannot be applied here (no such drive, does not fit), or null.</summary>
     string? CheckDiskWrite(string driveId, long offset, int length);
 
-    /// <summary>A promoted standby writes the committed disk writes its primary may not have flushed, in order, before its guest runs.</summary>
+    /// <summary>
+    /// Committed disk writes, in order: a standby with its own disks at each commit; one sharing its
+    /// primary's, those the primary may not have flushed, once promoted and before its guest runs.
+    /// </summary>
     void ApplyDiskWrites(IEnumerable<DiskWrite> writes);
+
+    /// <summary>The writable drives' ids: a standby with its own disks must have a copy of each before checkpoint 0.</summary>
+    IReadOnlyList<string> WritableDriveIds { get; }
+
+    /// <summary>Empties a standby's own copy of a drive the primary's is <paramref name="length"/> bytes long, or says why it cannot.</summary>
+    string? BeginDiskCopy(string driveId, long length);
+
+    /// <summary>Writes part of a standby's copy of a drive (after <see cref="BeginDiskCopy"/> accepted it).</summary>
+    void WriteDiskCopy(string driveId, long offset, ReadOnlySpan<byte> data);
 }

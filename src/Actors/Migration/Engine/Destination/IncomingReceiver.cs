@@ -20,7 +20,8 @@ namespace Tern.Actors.Migration.Engine.Destination;
 /// connection's handshake comes first; a failed one fails the migration like a malformed stream.
 /// Given <paramref name="standby"/> (the x-colo capability), it also accepts a replication: the
 /// rounds as usual, then the checkpoints, which the <see cref="Replication.StandbyReceiver"/> it
-/// makes takes over.
+/// makes takes over. Given <paramref name="ownDiskCopies"/> (x-colo-disk-copy) as well, its writable
+/// drives are its own files, which the source fills (so their paths are not compared).
 /// </summary>
 public sealed class IncomingReceiver(
     Socket listener,
@@ -30,7 +31,8 @@ public sealed class IncomingReceiver(
     Action<string> notice,
     CancellationToken cancel,
     Func<MigrationTls?>? tls = null,
-    Func<Stream, MigrationStreamReader, Replication.StandbyReceiver?>? standby = null)
+    Func<Stream, MigrationStreamReader, Replication.StandbyReceiver?>? standby = null,
+    Func<bool>? ownDiskCopies = null)
 {
     private static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(60);
     /// <summary>How long a new connection may take for its TLS handshake, and then to send the stream header, before it is dropped as a stray.</summary>
@@ -144,7 +146,7 @@ public sealed class IncomingReceiver(
     {
         if (reader.ReadNext() is not MigrationSection.Config config)
             throw new MigrationFailedException("the stream did not start with the configuration");
-        var differences = config.Fingerprint.Differences(own);
+        var differences = config.Fingerprint.Differences(own, ownDiskCopies?.Invoke() == true);
         if (differences.Count > 0) throw new MigrationFailedException("configuration differs: " + string.Join("; ", differences));
         MigrationBackChannel.Write(stream, new MigrationReply.Ack(0));
         Report(_info with { Status = MigrationStatus.Active, SetupTimeMs = _clock.ElapsedMilliseconds });
@@ -162,6 +164,9 @@ public sealed class IncomingReceiver(
                         ?? throw new MigrationFailedException("the source asked for a standby; this side is not one (set the x-colo capability here)");
                     MigrationBackChannel.Write(stream, new MigrationReply.Ack(MigrationStreamFormat.ReplicateReady));
                     Report(_info with { TotalTimeMs = _clock.ElapsedMilliseconds });
+                    break;
+                case MigrationSection.DiskCopy copy:
+                    replica!.TakeDiskCopy(copy); // the reader allows DiskCopy only after Replicate
                     break;
                 case MigrationSection.Checkpoint first:
                     Report(_info with { Status = MigrationStatus.Colo, TotalTimeMs = _clock.ElapsedMilliseconds });

@@ -12,13 +12,17 @@ namespace Tern.Actors.Migration.Engine.Replication;
 /// the last committed checkpoint, whatever was staged after it discarded
 /// (<see cref="StandbyCheckpoints"/> decides each step).
 /// A checkpoint that fails a check, or a link that breaks, leaves the committed one standing: the
-/// standby stays paused, holding it, until it is promoted or abandoned. It keeps the committed
-/// checkpoints' disk writes past the primary's flushed epoch and writes them before a promoted
-/// guest runs (the format's "Disks").
+/// standby stays paused, holding it, until it is promoted or abandoned. Sharing its primary's
+/// disks, it keeps the committed checkpoints' disk writes past the primary's flushed epoch and
+/// writes them before a promoted guest runs; with its own copies (<paramref name="ownDiskCopies"/>,
+/// filled during the sync by <see cref="TakeDiskCopy"/>) it writes each checkpoint's at its
+/// commit (the format's "Disks").
 /// </summary>
 public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader, IMigrationDestination destination,
-    Action<CheckpointInfo> progress, CancellationToken abandon)
+    Action<CheckpointInfo> progress, CancellationToken abandon, bool ownDiskCopies = false)
 {
+    /// <summary>The drives whose copy began, with the length the primary gave.</summary>
+    private readonly Dictionary<string, long> _copies = new(StringComparer.Ordinal);
     private readonly ManualResetEventSlim _promoted = new();
     private StandbyCheckpoints _checkpoints = StandbyCheckpoints.Syncing;
     private readonly List<MigrationSection.CheckpointRam> _pages = [];
@@ -45,6 +49,25 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
 
     /// <summary>True once <see cref="Promote"/> was called: the reading thread should stop.</summary>
     public bool PromotionAsked => _promoted.IsSet;
+
+    /// <summary>
+    /// During the initial sync: part of the primary's image of a drive, into this standby's own
+    /// copy (its first part empties the copy). Throws <see cref="MigrationFailedException"/> when
+    /// this standby shares its disks or the drive cannot take it; the replication then fails.
+    /// </summary>
+    public void TakeDiskCopy(MigrationSection.DiskCopy copy)
+    {
+        if (!ownDiskCopies)
+            throw new MigrationFailedException("the primary copies its disks; this standby shares them (set x-colo-disk-copy here to keep copies)");
+        if (!_copies.TryGetValue(copy.DriveId, out long length))
+        {
+            if (destination.BeginDiskCopy(copy.DriveId, copy.DriveLength) is { } refused) throw new MigrationFailedException(refused);
+            _copies[copy.DriveId] = length = copy.DriveLength;
+        }
+        if (copy.DriveLength != length)
+            throw new MigrationFailedException($"drive '{copy.DriveId}' was {length} bytes, now {copy.DriveLength}");
+        if (copy.Data.Length > 0) destination.WriteDiskCopy(copy.DriveId, copy.Offset, copy.Data);
+    }
 
     /// <summary>
     /// Runs from checkpoint <paramref name="first"/> (just read) until the source cancels (the VM is
@@ -154,6 +177,8 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
 
     private void Begin(MigrationSection.Checkpoint checkpoint)
     {
+        if (ownDiskCopies && checkpoint.Epoch == 0 && destination.WritableDriveIds.FirstOrDefault(id => !_copies.ContainsKey(id)) is { } missing)
+            throw new MigrationFailedException($"the initial sync ended without a copy of drive '{missing}' (set x-colo-disk-copy on the primary too)");
         var (next, actions) = _checkpoints.Begin((long)checkpoint.Epoch);
         _checkpoints = next;
         if (actions.OfType<StandbyAction.RequestResync>().FirstOrDefault() is { } resync) throw new MigrationFailedException(resync.Why);
@@ -172,7 +197,8 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
             foreach (var w in _disk)
                 if (destination.CheckDiskWrite(w.DriveId, w.Offset, w.Data.Length) is { } wrong) throw new MigrationFailedException($"checkpoint {epoch}: {wrong}");
             Apply();
-            if (_disk.Count > 0) _unflushed[epoch] = _disk.ToArray();
+            if (ownDiskCopies) WriteToCopies(epoch);
+            else if (_disk.Count > 0) _unflushed[epoch] = _disk.ToArray();
             _checkpoints = next;
             MigrationBackChannel.Write(stream, new MigrationReply.Committed((ulong)epoch));
             Report(_info with
@@ -202,6 +228,19 @@ public sealed class StandbyReceiver(Stream stream, MigrationStreamReader reader,
         catch (MachineException e)
         {
             throw new StandbyUnusableException($"checkpoint state refused after its pages were applied: {e.Message}");
+        }
+    }
+
+    /// <summary>The committed checkpoint's disk writes into this standby's own copies, so they stand as of it.</summary>
+    private void WriteToCopies(long epoch)
+    {
+        try
+        {
+            destination.ApplyDiskWrites(_disk);
+        }
+        catch (Tern.Kvm.KvmException e)
+        {
+            throw new StandbyUnusableException($"checkpoint {epoch}'s disk writes failed on this standby's copies: {e.Message}");
         }
     }
 

@@ -52,4 +52,13 @@ public interface IMigrationSource
 
     /// <summary>The disk writes a replication's epoch <paramref name="epoch"/> made (held until committed), with the guest paused.</summary>
     IReadOnlyList<DiskWrite> DiskWritesOf(long epoch);
+
+    /// <summary>The writable drives and their lengths, which a standby with its own disks gets a copy of.</summary>
+    IReadOnlyList<(string DriveId, long Length)> WritableDrives { get; }
+
+    /// <summary>From now on the guest's disk writes are held as epoch <paramref name="epoch"/>'s (call with the guest paused).</summary>
+    void HoldDiskWrites(long epoch);
+
+    /// <summary>Reads a drive's image, without held writes, from any thread.</summary>
+    void ReadDisk(string driveId, Span<byte> into, long offset);
 }

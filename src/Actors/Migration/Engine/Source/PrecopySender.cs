@@ -56,6 +56,8 @@ public sealed class PrecopySender
     private bool _paused;
     private bool _committed;
     private bool _disksHandedOver;
+    /// <summary>The guest's disk writes are held for a disk copy, and no replicator has taken them over yet.</summary>
+    private bool _holdingForCopy;
     private ulong _syncs;
     private volatile Replication.PrimaryReplicator? _replicator;
     private volatile bool _standbyLost;
@@ -116,7 +118,11 @@ public sealed class PrecopySender
             var writer = new MigrationStreamWriter(_stream, _source.Memory);
             Setup(writer);
             bool replicate = _parameters().Colo;
-            if (replicate) OfferReplication(writer);
+            if (replicate)
+            {
+                OfferReplication(writer);
+                if (_parameters().ColoDiskCopy) CopyDisks(writer);
+            }
             else if (HandOverRam(writer))
             {
                 Report(_info with { Status = MigrationStatus.Active }, newPass: false);
@@ -161,6 +167,8 @@ public sealed class PrecopySender
             WaitForRehearsal(); // its own pause and resume must not interleave with the resume below
             tracker.Stop();
             _source.SetThrottle(0);
+            // A replication that failed before its checkpoints: the writes held for the disk copy go to the images.
+            if (_holdingForCopy) _source.Output.ReleaseAll();
             if (!_committed) TakeDisksBack(); // a failure neither catch took: the locks still come back first
             if (_paused && !_committed) _source.ResumeGuest();
             _channels?.Dispose();
@@ -227,6 +235,26 @@ public sealed class PrecopySender
     }
 
     /// <summary>
+    /// x-colo-disk-copy: after a moment's pause (the devices drain the writes in flight) every guest
+    /// disk write is held as epoch 0's, so the images stand still while they go to the standby;
+    /// checkpoint 0 then carries what the guest wrote meanwhile.
+    /// </summary>
+    private void CopyDisks(MigrationStreamWriter writer)
+    {
+        _source.PauseGuest();
+        try
+        {
+            _source.HoldDiskWrites(0);
+            _holdingForCopy = true;
+        }
+        finally
+        {
+            _source.ResumeGuest();
+        }
+        DiskCopySender.Send(_source, writer, new BandwidthLimiter(() => _parameters().MaxBandwidth), _cancel);
+    }
+
+    /// <summary>
     /// The rounds converged: instead of stopping and copying, checkpoint 0 and the epochs follow
     /// (<see cref="Replication.PrimaryReplicator"/>) until the standby is declared lost or the
     /// replication is canceled; the guest stays here either way.
@@ -238,6 +266,7 @@ public sealed class PrecopySender
             TimeSpan.FromMilliseconds(p.CheckpointDelayMs), TimeSpan.FromMilliseconds(p.ReplicationFenceAfterMs), _source.Output,
             info => Report(_info with { Status = MigrationStatus.Colo, TotalTimeMs = Ms(), Checkpoints = info }, newPass: false), _cancel);
         _replicator = replicator;
+        _holdingForCopy = false; // released as their checkpoints commit, or below
         if (_standbyLost) replicator.StandbyLost();
         var (status, error, guest) = (MigrationStatus.Failed, "replication ended unexpectedly", GuestAfterMigration.Unchanged);
         try

@@ -25,6 +25,12 @@ public abstract record MigrationSection
     /// <summary>A disk write of the open checkpoint: <paramref name="Data"/> at byte <paramref name="Offset"/> of drive <paramref name="DriveId"/> (not yet checked against the drives).</summary>
     public sealed record CheckpointDisk(string DriveId, long Offset, byte[] Data) : MigrationSection;
 
+    /// <summary>
+    /// Part of drive <paramref name="DriveId"/>'s image for a standby's own copy: <paramref name="Data"/>
+    /// at <paramref name="Offset"/>, of a drive <paramref name="DriveLength"/> bytes long (checked to fit it).
+    /// </summary>
+    public sealed record DiskCopy(string DriveId, long DriveLength, long Offset, byte[] Data) : MigrationSection;
+
     /// <summary>Pages of the open checkpoint, checked: <paramref name="Gpas"/> increasing and inside guest RAM, <paramref name="Data"/> one page each (the array is the reader's payload, from offset <paramref name="DataOffset"/>).</summary>
     public sealed record CheckpointRam(ulong[] Gpas, byte[] Payload, int DataOffset) : MigrationSection
     {

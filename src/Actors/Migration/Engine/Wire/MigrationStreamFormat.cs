@@ -100,6 +100,8 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// 12 CheckpointEnd  epoch u64, pages u64, states u32, digest u32: checkpoint <i>epoch</i> is whole
 /// 13 CheckpointDisk id = the drive's id; offset u64, then the written bytes (512 .. 4 MiB, a
 ///               multiple of 512): one guest write of the epoch, in the order the guest made them
+/// 14 DiskCopy   id = the drive's id; drive length u64, offset u64, then the image's bytes there
+///               (0 .. 4 MiB, a multiple of 512; offset a multiple of 512, the bytes inside the drive)
 /// </code>
 /// <para><b>Shared RAM handed over</b> (same host): when the source's RAM is a shared mapping of a file
 /// no one else can open (<c>-machine mem-share=on</c>: a memfd), the socket is a UNIX socket without
@@ -138,6 +140,7 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// <code>
 /// source writes                       destination answers
 /// Replicate(epoch ms)                 Ack(0xFFFFFFF3) a standby, ready; or Error "... not a standby"
+/// DiskCopy*                           (none)   with x-colo-disk-copy: each writable drive's image (below)
 /// Ram* RoundEnd(n)                    Ack(n)   the initial sync, as the rounds above
 /// -- every epoch, with the guest paused on the source only while it copies into a local buffer --
 /// Checkpoint(e)                       (none)   e = 0, 1, 2 ... in order; 0 ends the initial sync
@@ -162,11 +165,23 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// is never applied: the standby keeps the last committed one, answers Error and closes; the
 /// source must sync afresh. A broken connection leaves the standby holding its last committed
 /// checkpoint, paused, until it is promoted (its guest resumes from there) or discarded.</para>
-/// <para><b>Disks</b> in a replication are shared, as in a migration, and the source holds each
-/// guest write in memory until its epoch's checkpoint is committed, then writes it to the image, so
-/// the image never runs ahead of the standby. The standby keeps the writes of committed checkpoints
-/// past the source's flushed epoch; when it takes over it writes those, in order, before its guest
-/// runs (rewriting what the source may already have written is harmless: same bytes, same order).
+/// <para><b>Disks</b> in a replication are shared, as in a migration, unless both sides set
+/// x-colo-disk-copy. Either way the source holds each guest write in memory until its epoch's
+/// checkpoint is committed, then writes it to its image, so that image never runs ahead of the
+/// standby. Shared: the standby keeps the writes of committed checkpoints past the source's
+/// flushed epoch; when it takes over it writes those, in order, before its guest runs (rewriting
+/// what the source may already have written is harmless: same bytes, same order).
+/// Copied (x-colo-disk-copy): each writable drive of the standby is its own file (its path is not
+/// compared with the source's), and the source copies its image into it during the initial sync.
+/// Holding starts before the copy, with the guest's devices paused a moment: the source's images
+/// then stand still while they are read, and every write made during the sync travels in
+/// checkpoint 0. The first DiskCopy of a drive empties the standby's file (it must be a regular
+/// file of the same length); all-zero stretches are not sent. At every commit the standby writes
+/// the checkpoint's disk writes into its copies, so at a takeover its disks are exactly as of its
+/// last committed checkpoint, whatever became of the source's. Checks: DiskCopy only after
+/// Replicate and before checkpoint 0, with the drive's length unchanged; refused by a standby
+/// without x-colo-disk-copy, for a drive it lacks or holds read-only, or of another length; and
+/// checkpoint 0 refused while a writable drive was not copied.
 /// A CheckpointDisk naming a drive the standby lacks, or not fitting it, refuses the checkpoint.</para>
 /// <para><b>Ram page data</b>: right after a Ram section's crc come the bytes of its data ranges, in
 /// table order, with no framing. The writer sends them straight from guest memory and the reader
@@ -186,7 +201,7 @@ namespace Tern.Actors.Migration.Engine.Wire;
 /// magic, format version; per section: kind known and legal here (Config first and once, no section
 /// after End or Cancel, and no byte that arrived with them: the source's commit frame after End comes
 /// only once the destination has answered, and is read as a back-channel frame), id length, payload length within the kind's limit, the stream not ending
-/// inside the section, crc; then the meaning: id empty or (State, CheckpointDisk) non-empty, valid UTF-8 without
+/// inside the section, crc; then the meaning: id empty or (State, CheckpointDisk, DiskCopy) non-empty, valid UTF-8 without
 /// control characters; section version; Config JSON (MigrationFingerprintJson); Ram count 1..1024,
 /// payload length matching the table, each range's flags, non-zero length, page alignment, inside
 /// one guest RAM region, data at most 4 MiB; RoundEnd exactly 12 bytes and the next round number;
@@ -247,6 +262,9 @@ public static class MigrationStreamFormat
     public const int CheckpointDiskHeaderBytes = 8;
     public const int MaxCheckpointDiskBytes = CheckpointDiskHeaderBytes + (4 << 20);
     public const int DiskSectorSize = 512;
+    public const int DiskCopyHeaderBytes = 16;
+    public const int MaxDiskCopyDataBytes = 4 << 20;
+    public const int MaxDiskCopyBytes = DiskCopyHeaderBytes + MaxDiskCopyDataBytes;
     public const int CheckpointEndBytes = 8 + 8 + 4 + 4;
     /// <summary>count, gpas, pages: at most 4 MiB of page data per CheckpointRam section.</summary>
     public const int MaxCheckpointRamBytes = 4 + MaxRamDataPages * (8 + PageSize);
@@ -280,4 +298,5 @@ public enum MigrationSectionKind : byte
     CheckpointRam = 11,
     CheckpointEnd = 12,
     CheckpointDisk = 13,
+    DiskCopy = 14,
 }

@@ -143,6 +143,7 @@ public sealed class MigrationStreamReader
 
         int length = (int)payloadLength;
         byte[] owned = kind is MigrationSectionKind.Config or MigrationSectionKind.State or MigrationSectionKind.CheckpointRam or MigrationSectionKind.CheckpointDisk
+                or MigrationSectionKind.DiskCopy
             ? new byte[length] : _table;
         var payload = owned.AsSpan(0, length);
         _input.ReadExactly(payload, $"the {kind} section");
@@ -171,6 +172,8 @@ public sealed class MigrationStreamReader
                 return EndCheckpoint(payload);
             case MigrationSectionKind.CheckpointDisk:
                 return CheckpointDisk(id, owned);
+            case MigrationSectionKind.DiskCopy:
+                return DiskCopy(id, owned);
             case MigrationSectionKind.Config:
                 return new MigrationSection.Config(DecodeFingerprint(payload));
             case MigrationSectionKind.State:
@@ -240,6 +243,8 @@ public sealed class MigrationStreamReader
             MigrationSectionKind.Replicate when phase != Phase.FirstBody || _replicating => "Replicate section after the migration began",
             MigrationSectionKind.Channel or MigrationSectionKind.SharedRam when _replicating => $"{kind} section in a replication",
             MigrationSectionKind.Checkpoint when !_replicating => "Checkpoint section in a migration that is not a replication",
+            MigrationSectionKind.DiskCopy when !_replicating => "DiskCopy section in a migration that is not a replication",
+            MigrationSectionKind.DiskCopy when began => "DiskCopy section after the checkpoints began",
             MigrationSectionKind.Checkpoint when inCheckpoint => $"Checkpoint section inside checkpoint {_checkpoint!.Value.Epoch}",
             MigrationSectionKind.CheckpointRam or MigrationSectionKind.CheckpointEnd or MigrationSectionKind.CheckpointDisk when !inCheckpoint
                 => $"{kind} section outside a checkpoint",
@@ -305,6 +310,19 @@ public sealed class MigrationStreamReader
         return new MigrationSection.CheckpointDisk(driveId, offset, payload[CheckpointDiskHeaderBytes..]);
     }
 
+    private static MigrationSection DiskCopy(string driveId, byte[] payload)
+    {
+        int data = payload.Length - DiskCopyHeaderBytes;
+        if (data < 0 || data % DiskSectorSize != 0)
+            throw new MigrationStreamException($"DiskCopy payload of {payload.Length} bytes (a length, an offset and whole sectors expected)");
+        long length = BinaryPrimitives.ReadInt64LittleEndian(payload);
+        long offset = BinaryPrimitives.ReadInt64LittleEndian(payload.AsSpan(8));
+        if (length < 0) throw new MigrationStreamException($"DiskCopy drive length {length}");
+        if (offset < 0 || offset % DiskSectorSize != 0) throw new MigrationStreamException($"DiskCopy offset {offset} is not a sector boundary");
+        if (offset > length - data) throw new MigrationStreamException($"DiskCopy of {data} bytes at {offset} is past the end of its {length}-byte drive");
+        return new MigrationSection.DiskCopy(driveId, length, offset, payload[DiskCopyHeaderBytes..]);
+    }
+
     private MigrationSection EndCheckpoint(ReadOnlySpan<byte> payload)
     {
         if (payload.Length != CheckpointEndBytes) throw new MigrationStreamException($"CheckpointEnd payload of {payload.Length} bytes (expected {CheckpointEndBytes})");
@@ -354,6 +372,7 @@ public sealed class MigrationStreamReader
             MigrationSectionKind.CheckpointRam => MaxCheckpointRamBytes,
             MigrationSectionKind.CheckpointEnd => CheckpointEndBytes,
             MigrationSectionKind.CheckpointDisk => MaxCheckpointDiskBytes,
+            MigrationSectionKind.DiskCopy => MaxDiskCopyBytes,
             _ => 0,
         };
         if (length <= limit) return;
@@ -365,7 +384,7 @@ public sealed class MigrationStreamReader
 
     private static string CheckId(MigrationSectionKind kind, ReadOnlySpan<byte> idBytes)
     {
-        if (kind is not (MigrationSectionKind.State or MigrationSectionKind.CheckpointDisk))
+        if (kind is not (MigrationSectionKind.State or MigrationSectionKind.CheckpointDisk or MigrationSectionKind.DiskCopy))
         {
             if (idBytes.Length != 0)
                 throw new MigrationStreamException($"{kind} section has a component id of {idBytes.Length} bytes (expected none)");

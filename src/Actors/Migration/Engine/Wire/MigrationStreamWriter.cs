@@ -112,6 +112,18 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
         WriteSection(MigrationSectionKind.Replicate, "", SectionVersion, payload);
     }
 
+    /// <summary>Part of drive <paramref name="driveId"/>'s image (<paramref name="driveLength"/> bytes) for a standby's own copy: at most 4 MiB, whole sectors.</summary>
+    public void WriteDiskCopy(string driveId, long driveLength, long offset, ReadOnlySpan<byte> data)
+    {
+        if (data.Length > MaxDiskCopyDataBytes || data.Length % DiskSectorSize != 0 || offset % DiskSectorSize != 0)
+            throw new ArgumentException("a disk copy section is whole sectors, at most 4 MiB", nameof(data));
+        var payload = new byte[DiskCopyHeaderBytes + data.Length];
+        BinaryPrimitives.WriteInt64LittleEndian(payload, driveLength);
+        BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(8), offset);
+        data.CopyTo(payload.AsSpan(DiskCopyHeaderBytes));
+        WriteSection(MigrationSectionKind.DiskCopy, driveId, SectionVersion, payload);
+    }
+
     /// <summary>Opens checkpoint <paramref name="epoch"/> (disk writes flushed up to <paramref name="flushed"/>): its pages, disk writes and states follow, then <see cref="WriteCheckpointEnd"/>.</summary>
     public void WriteCheckpoint(ulong epoch, long flushed)
     {
