@@ -120,8 +120,12 @@ public static class NodeProtocol
     //    to the primary's host, whose guest goes on alone; a replication that ends there by itself
     //    is reported with ReplicationEnded. A standby instance no longer wanted is stopped like any.
 
-    /// <summary>Manager -> standby's host: start this incarnation as a standby, waiting for its primary's replication.</summary>
-    public sealed record PrepareStandby(VmDefinition Definition, long Incarnation) : IClusterMessage;
+    /// <summary>
+    /// Manager -> standby's host: start this incarnation as a standby, waiting for its primary's
+    /// replication, on its own copies of the writable disks (<paramref name="Copies"/>: the host
+    /// makes each, empty and of its disk's size; the primary fills them).
+    /// </summary>
+    public sealed record PrepareStandby(VmDefinition Definition, long Incarnation, IReadOnlyList<DiskCopyOrder> Copies) : IClusterMessage;
 
     /// <summary>Manager -> primary's host: replicate the instance <paramref name="Incarnation"/> to the standby listening at <paramref name="Address"/>:<paramref name="Port"/>, a checkpoint every <paramref name="EpochMs"/>.</summary>
     public sealed record StartReplication(string Name, long Incarnation, string To, long StandbyIncarnation, string Address, int Port, int EpochMs) : IClusterMessage;

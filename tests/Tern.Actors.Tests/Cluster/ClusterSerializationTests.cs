@@ -60,11 +60,12 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
         new CreateVm(Definition, new ProtectionRequest("h2", 25)), new ProtectVm("v1", null, 100), new UnprotectVm("v1"),
         new VmList([new VmView("v1", "h1", VmState.Running, 256 * MiB, 2, 4, null, Definition, 0.5, 300 * MiB,
             new ProtectionView(ProtectionState.Protected, "h2", 50, 812, 12.5, 0.7, 2.9, 4.1, 65536, 1 << 30, 3, null))]),
-        new PrepareStandby(Definition, 6), new StartReplication("v1", 4, "h2", 6, "127.0.0.1", 40124, 50),
+        new PrepareStandby(Definition, 6, [new DiskCopyOrder("/images/v1.img", "/images/v1.standby6.0.img")]), new StartReplication("v1", 4, "h2", 6, "127.0.0.1", 40124, 50),
         new ReplicationStatus("h2", "v1", 6, true, Figures), new ReplicationEnded("h1", "v1", 4, 6, "the standby refused a checkpoint", PrimaryGone: false),
         new PromoteStandby("v1", 6), new EndReplication("v1", 4),
         new VmProtected("v1", 50, "h2", T0), new VmUnprotected("v1", "asked by the operator", T0), new StandbyAssigned("v1", "h2", 6, 4, T0),
         new StandbySynced("v1", 6, T0), new StandbyDropped("v1", 6, "host h2 is down", T0), new StandbyPromoted("v1", "h2", 6, "host h1 is down", T0),
+        new VmDisksMoved("v1", [new VmDisk("/images/v1.standby6.0.img", Writable: true)], T0),
         new RegistrySnapshotWithProtections(
             new RegistrySnapshot([new VmEntry(Definition, DesiredState.Running, "h1", 4, null)], [new HostEntry("h1", "a", true, false)], [], 6, []),
             [new ProtectionEntry("v1", 50, null, "h2", 6, 4, true)]),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Tern.Actors.Cluster.Decisions;
 using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Migration.Engine.Transport;
 using Tern.Actors.Vm;
@@ -42,7 +43,8 @@ public sealed partial class HostActor
     /// (<see cref="VmRunPhase.Incoming"/>) or a protected VM's standby (<see cref="VmRunPhase.Standby"/>),
     /// listening where <see cref="Prepared"/> tells the manager once it has booted.
     /// </summary>
-    private void PrepareArrival(VmDefinition definition, long incarnation, bool local, VmRunPhase phase)
+    /// <param name="copies">A standby's own copies of the writable disks, made here before it starts.</param>
+    private void PrepareArrival(VmDefinition definition, long incarnation, bool local, VmRunPhase phase, IReadOnlyList<DiskCopyOrder>? copies = null)
     {
         string name = definition.Name;
         if (Current(name, incarnation) is { } prepared)
@@ -82,13 +84,23 @@ public sealed partial class HostActor
                 return;
             }
         }
+        copies ??= [];
+        if (MakeDiskCopies(copies) is { } noCopy)
+        {
+            relay?.Dispose();
+            Sender.Tell(new IncomingFailed(_name, name, incarnation, noCopy));
+            return;
+        }
+        definition = StandbyDisks.Apply(definition, copies);
         var config = definition.ToVmConfig(Taps.For(definition, incarnation)) with { IncomingEndpoint = relay is null ? endpoint : localEndpoint };
         var instance = StartInstance(definition, incarnation, config, phase, sameUserAs: local ? Holding(name)?.Files : null);
         instance.Listening = endpoint;
         instance.IncomingRelay = relay;
-        // Before any source can connect (the manager hears of the listener only once it is up): a standby accepts a replication.
+        instance.DiskCopies = copies;
+        // Before any source can connect (the manager hears of the listener only once it is up): a
+        // standby accepts a replication, into its own disk copies when it has them.
         if (phase == VmRunPhase.Standby)
-            instance.Actor.Tell(Migration.MigrationProtocol.SetCapabilities.Colo(on: true));
+            instance.Actor.Tell(Migration.MigrationProtocol.SetCapabilities.Colo(on: true, diskCopy: copies.Count > 0));
         _log.Info("vm {0} (incarnation {1}) waits for its {2} at {3}{4}", name, incarnation, phase == VmRunPhase.Standby ? "primary's replication" : "migration",
             endpoint, relay is null ? "" : " (relayed with TLS)");
     }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Migration.Engine;
 using Tern.Actors.Vm;
 using Tern.Devices.Config;
@@ -22,7 +23,7 @@ public sealed partial class HostActor
 
     private void ProtectionHandlers()
     {
-        Receive<PrepareStandby>(p => PrepareArrival(p.Definition, p.Incarnation, local: false, VmRunPhase.Standby));
+        Receive<PrepareStandby>(p => PrepareArrival(p.Definition, p.Incarnation, local: false, VmRunPhase.Standby, p.Copies));
         Receive<StartReplication>(OnStartReplication);
         Receive<ReplicationSource.Ended>(OnReplicationEnded);
         Receive<EndReplication>(e => Current(e.Name, e.Incarnation)?.Replication?.Tell(e));
@@ -52,7 +53,8 @@ public sealed partial class HostActor
             return;
         }
         instance.ReplicatingTo = order.StandbyIncarnation;
-        instance.Replication = Context.ActorOf(ReplicationSource.Props(order, _name, instance.Actor, _manager, destination),
+        instance.Replication = Context.ActorOf(ReplicationSource.Props(order, _name, instance.Actor, _manager, destination,
+                copyDisks: instance.Definition.Disks.Any(d => d.Writable)),
             $"replication-{order.Name}-{order.StandbyIncarnation}");
         _log.Info("vm {0} replicating to its standby on {1} at {2}:{3}, epoch {4} ms", order.Name, order.To, order.Address, order.Port, order.EpochMs);
     }
@@ -77,6 +79,46 @@ public sealed partial class HostActor
     {
         if (_instances.Values.FirstOrDefault(i => i.Actor.Equals(Sender)) is not { Phase: VmRunPhase.Standby } instance) return;
         _manager.Tell(new ReplicationStatus(_name, instance.Name, instance.Incarnation, true, ReplicationFigures.From(progress.Info.Checkpoints!)));
+    }
+
+    /// <summary>
+    /// A standby's own copies of its primary's writable disks, each made empty with the size of the
+    /// disk it copies (which this host sees: shared storage); null, or why one could not be made.
+    /// </summary>
+    private static string? MakeDiskCopies(IReadOnlyList<DiskCopyOrder> copies)
+    {
+        foreach (var copy in copies)
+        {
+            try
+            {
+                long length = new FileInfo(copy.From).Length;
+                Directory.CreateDirectory(Path.GetDirectoryName(copy.To)!);
+                using var file = new FileStream(copy.To, FileMode.Create, FileAccess.Write);
+                file.SetLength(length);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return $"cannot make the standby's copy {copy.To} of {copy.From}: {e.Message}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A standby that ended without taking over leaves no copy behind; a promoted one's copies are the VM's disks.</summary>
+    private void RemoveDiskCopies(VmInstance instance)
+    {
+        if (instance.Promoted) return;
+        foreach (var copy in instance.DiskCopies)
+        {
+            try
+            {
+                File.Delete(copy.To);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Warning("vm {0}: could not remove the standby's disk copy {1}: {2}", instance.Name, copy.To, e.Message);
+            }
+        }
     }
 
     /// <summary>The manager has stored the promotion: the standby resumes from its last committed checkpoint (x-colo-lost-heartbeat).</summary>

@@ -341,6 +341,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     {
         _instances.Remove(instance.Incarnation);
         RemoveTaps(instance.Incarnation);
+        RemoveDiskCopies(instance);
         instance.IncomingRelay?.Dispose();
         instance.OutgoingRelay?.Dispose();
         var ended = new VmEnded(_name, instance.Name, instance.Incarnation, reason, detail);

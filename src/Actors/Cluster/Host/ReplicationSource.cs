@@ -15,7 +15,9 @@ namespace Tern.Actors.Cluster.Host;
 /// and reports to its parent how the replication ended, then stops. Told to end
 /// (<see cref="EndReplication"/>), it lets the guest go on alone: x-colo-lost-heartbeat once the
 /// checkpoints run (which also resumes a guest stopped for a silent standby), a cancel during the
-/// initial sync. It subscribes to the VM before it starts anything, so no event is missed.
+/// initial sync. It subscribes to the VM before it starts anything, so no event is missed. A VM
+/// with writable disks copies them into the standby's own (x-colo-disk-copy): the standby's host
+/// made one for each (<see cref="Decisions.StandbyDisks"/>).
 /// </summary>
 internal sealed class ReplicationSource : ReceiveActor
 {
@@ -26,6 +28,7 @@ internal sealed class ReplicationSource : ReceiveActor
     private readonly string _host;
     private readonly IActorRef _vm;
     private readonly IActorRef _manager;
+    private readonly bool _copyDisks;
     private bool _started;
     private bool _ending;
 
@@ -34,11 +37,12 @@ internal sealed class ReplicationSource : ReceiveActor
 
     private sealed record StartReply(IMigrationMessage? Reply, string Stage);
 
-    public static Props Props(StartReplication order, string host, IActorRef vm, IActorRef manager, MigrationEndpoint destination) =>
-        Akka.Actor.Props.Create(() => new ReplicationSource(order, host, vm, manager, destination));
+    public static Props Props(StartReplication order, string host, IActorRef vm, IActorRef manager, MigrationEndpoint destination, bool copyDisks) =>
+        Akka.Actor.Props.Create(() => new ReplicationSource(order, host, vm, manager, destination, copyDisks));
 
-    public ReplicationSource(StartReplication order, string host, IActorRef vm, IActorRef manager, MigrationEndpoint destination)
+    public ReplicationSource(StartReplication order, string host, IActorRef vm, IActorRef manager, MigrationEndpoint destination, bool copyDisks)
     {
+        _copyDisks = copyDisks;
         _order = order;
         _host = host;
         _vm = vm;
@@ -87,7 +91,7 @@ internal sealed class ReplicationSource : ReceiveActor
         switch (r.Reply)
         {
             case ParametersReply when r.Stage == "setting the epoch":
-                Ask(SetCapabilities.Colo(on: true), "setting x-colo");
+                Ask(SetCapabilities.Colo(on: true, diskCopy: _copyDisks), "setting x-colo");
                 break;
             case ParametersReply:
                 Ask(new Migrate(_destination), "starting the replication");

@@ -45,6 +45,8 @@ internal sealed class VmInstance(VmDefinition definition, long incarnation, Tern
     public (NodeProtocol.StartMigration Order, IActorRef ReplyTo)? PendingMigration { get; set; }
     /// <summary>A standby told to take over (it arrives when its guest resumes).</summary>
     public bool Promoted { get; set; }
+    /// <summary>A standby's own copies of its primary's writable disks, which go with it unless it takes over.</summary>
+    public IReadOnlyList<DiskCopyOrder> DiskCopies { get; set; } = [];
 
     public string Name => Definition.Name;
 

@@ -52,7 +52,11 @@ public sealed partial class ClusterManager
                 case StandbyAssigned a when _registry.StandbyOf(a.Name)?.StandbyIncarnation == a.Incarnation:
                     _standbyHeard[a.Name] = now;
                     _protectionProblems.Remove(a.Name);
-                    if (_hostActors.TryGetValue(a.Host, out var standbyHost)) standbyHost.Tell(new PrepareStandby(_registry.Vms[a.Name].Definition, a.Incarnation));
+                    if (_hostActors.TryGetValue(a.Host, out var standbyHost))
+                    {
+                        var definition = _registry.Vms[a.Name].Definition;
+                        standbyHost.Tell(new PrepareStandby(definition, a.Incarnation, StandbyDisks.For(definition, a.Incarnation, _settings.StandbyDiskCopies)));
+                    }
                     break;
                 case StandbyPromoted p:
                     _replicationFigures.Remove(p.Name);
@@ -76,6 +80,30 @@ public sealed partial class ClusterManager
                 if (started) _events.Add(now, $"vm {was.Vm} runs on alone on {host}: its replication to {was.Standby} ends");
             }
         }
+    }
+
+    /// <summary>
+    /// The events to store for <paramref name="events"/>: after each promotion, the VM's disks
+    /// become the standby's copies (<see cref="VmDisksMoved"/>), stored with it so that whoever
+    /// restarts, moves or protects the VM next uses them.
+    /// </summary>
+    private IReadOnlyList<IManagerEvent> WithDiskMoves(IReadOnlyList<IManagerEvent> events)
+    {
+        if (!events.OfType<StandbyPromoted>().Any()) return events;
+        var stored = new List<IManagerEvent>();
+        var registry = _registry;
+        foreach (var e in events)
+        {
+            registry = registry.Apply(e);
+            stored.Add(e);
+            if (e is not StandbyPromoted p || registry.Vm(p.Name) is not { } vm) continue;
+            var copies = StandbyDisks.For(vm.Definition, p.Incarnation, _settings.StandbyDiskCopies);
+            if (copies.Count == 0) continue;
+            var moved = new VmDisksMoved(p.Name, StandbyDisks.Apply(vm.Definition, copies).Disks, p.At);
+            registry = registry.Apply(moved);
+            stored.Add(moved);
+        }
+        return stored;
     }
 
     /// <summary>A standby's listener is up: its primary replicates to it once it runs (see <see cref="StartReplicationWhenReady"/>).</summary>

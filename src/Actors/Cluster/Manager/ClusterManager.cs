@@ -108,6 +108,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
     /// <summary>Persists the events in order, applies each, then runs <paramref name="then"/> once all are stored.</summary>
     private void PersistThen(IReadOnlyList<IManagerEvent> events, Action then)
     {
+        events = WithDiskMoves(events);
         if (events.Count == 0)
         {
             then();

@@ -15,6 +15,9 @@ public sealed record ClusterManagerSettings(
     /// <summary>How long after a host is seen lost its VMs wait before they restart elsewhere (<see cref="Host.OrphanVmWindow"/>).</summary>
     public TimeSpan HostLossWait { get; init; } = Host.OrphanVmWindow.QuitGrace;
 
+    /// <summary>Where standbys keep their copies of protected VMs' writable disks; null: beside each disk (<see cref="StandbyDisks"/>).</summary>
+    public string? StandbyDiskCopies { get; init; }
+
     public static ClusterManagerSettings From(Config config)
     {
         var c = config.GetConfig("tern.cluster.manager")
@@ -44,6 +47,7 @@ public sealed record ClusterManagerSettings(
                 c.GetTimeSpan("migration.silent-after")))
         {
             HostLossWait = Host.OrphanVmWindow.HostLossWait(config),
+            StandbyDiskCopies = c.GetString("protection.disk-copies", "") is { Length: > 0 } copies ? copies : null,
         };
     }
 

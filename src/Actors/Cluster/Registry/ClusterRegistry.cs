@@ -54,6 +54,7 @@ public sealed record ClusterRegistry(
         VmPlaced p => UpdateVm(p.Name, v => v with { Desired = DesiredState.Running, Host = p.Host, Incarnation = p.Incarnation, LastError = null })
             with { LastIncarnation = Math.Max(LastIncarnation, p.Incarnation) },
         VmStopRequested s => UpdateVm(s.Name, v => v with { Desired = DesiredState.Stopped }),
+        VmDisksMoved m => UpdateVm(m.Name, v => v with { Definition = v.Definition with { Disks = m.Disks } }),
         VmHalted h => UpdateVm(h.Name, v => v.Incarnation != h.Incarnation
             ? v // an older instance ended; the current one is unaffected
             : v with { Desired = DesiredState.Stopped, Host = null, LastError = h.Error }),

@@ -138,4 +138,13 @@ public static class ManagerEvents
     {
         public string Describe() => $"vm {Name}: standby on {Host} takes over ({Why})";
     }
+
+    /// <summary>
+    /// The VM's disks are now <paramref name="Disks"/>: a promoted standby runs on its own copies,
+    /// which a restart, a migration and the next standby use from then on. Stored with the promotion.
+    /// </summary>
+    public sealed record VmDisksMoved(string Name, IReadOnlyList<VmDisk> Disks, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"vm {Name}'s disks are now {string.Join(", ", Disks.Select(d => d.Path))}";
+    }
 }
