@@ -1,3 +1,4 @@
+using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Decisions;
 using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;

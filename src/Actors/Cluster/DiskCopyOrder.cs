@@ -1,4 +1,4 @@
-namespace Tern.Actors.Cluster.Protocol;
+namespace Tern.Actors.Cluster;
 
 /// <summary>
 /// A protected VM's writable disk <paramref name="From"/> and the standby's own copy of it,
