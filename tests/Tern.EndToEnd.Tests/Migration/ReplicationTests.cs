@@ -122,6 +122,50 @@ public sealed class ReplicationTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [KvmFact]
+    public void A_corrupted_checkpoint_is_refused_and_the_standby_resumes_from_the_last_committed_one()
+    {
+        string uri = UnixUri(_dir), proxied = UnixUri(_dir);
+        using var primary = Source(Soak, "128M", []);
+        using var standby = Destination(Soak, "128M", [], uri);
+        using var proxy = new CorruptingProxy(proxied[5..], uri[5..]);
+        primary.Process.WaitForLine("SOAK check tick=5 ok", Long);
+        using var p = primary.Connect();
+        using var s = standby.Connect();
+        SetColo(s);
+        SetColo(p);
+        p.Return("migrate", new JsonObject { ["uri"] = proxied });
+        WaitCheckpoints(s, c => (long?)c["committed"] >= 20);
+
+        proxy.Corrupt();
+        var refused = WaitCheckpoints(s, c => c["broken"] is not null)["x-checkpoints"]!;
+        output.WriteLine($"a bit flipped {proxy.FlippedAt} bytes into the stream; the standby: {refused.ToJsonString()}");
+        Assert.Contains("refused", (string?)refused["broken"]);
+        long committed = (long)refused["committed"]!;
+        Assert.Contains("the standby refused a checkpoint", (string?)WaitCheckpoints(p, c => c["broken"] is not null)["x-checkpoints"]!["broken"]);
+        // Nothing after the refusal is ever applied: the last committed checkpoint stands, paused.
+        Thread.Sleep(500);
+        var holding = s.Return("query-migrate")!;
+        Assert.Equal("colo", (string?)holding["status"]);
+        Assert.Equal(committed, (long)holding["x-checkpoints"]!["committed"]!);
+        Assert.Equal("inmigrate", (string?)Status(s)["status"]);
+
+        // The primary stops its guest (its standby's fate unknown to it), then dies: the standby
+        // takes over from that checkpoint, its memory intact, no tick the world saw repeated.
+        Thread.Sleep(2500);
+        primary.Process.KillAlone();
+        primary.Process.WaitForExit(TimeSpan.FromSeconds(10));
+        Thread.Sleep(300); // the primary's last lines, still in its pipe
+        int lastBefore = primary.LastTick;
+        s.Return("x-colo-lost-heartbeat");
+        Assert.Equal("running", StatusAfterArrival(s));
+        standby.WaitForTick(lastBefore + 12);
+        var lines = standby.Process.Stdout;
+        Assert.DoesNotContain(lines, l => l.Contains("BAD") || l.StartsWith("SOAK filled", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("SOAK check tick=", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal));
+        Assert.InRange(standby.Ticks[0], lastBefore + 1, lastBefore + 3);
+    }
+
+    [KvmFact]
     public void A_destination_without_x_colo_refuses_and_the_primary_goes_on()
     {
         string uri = UnixUri(_dir);
