@@ -36,6 +36,7 @@ struct options {
     u64 busy;          /* ticks, soak: percent of each tick period spent spinning; the rest halts */
     u64 mib;           /* default 16; soak: 256 */
     u64 passes;        /* 0 = forever */
+    u64 rate;          /* dirty: MiB/s to rewrite, working between pages; 0 = as fast as it can */
     u64 check_every;   /* soak: ticks between memory checks */
     bool blk;          /* soak: also log to the first virtio-blk disk */
     bool rewrite;      /* soak: keep rewriting the region between ticks */
@@ -74,7 +75,7 @@ void run_ticks(u64 ticks, u64 tick_ms, u64 busy);
 /* Returns once the TSC passes deadline, having spun busy% of the period before it and halted the rest. */
 void wait_for_tick(u64 deadline, u64 period, u64 busy);
 void run_fill(u64 mib);
-void run_dirty(u64 mib, u64 passes);
+void run_dirty(u64 mib, u64 passes, u64 rate);
 void run_blk(const struct acpi_info *acpi);
 void run_soak(const struct options *o, const struct acpi_info *acpi);
 void run_net(const struct options *o, const struct acpi_info *acpi);

@@ -53,7 +53,7 @@ NORETURN void user_main(struct bootinfo *bi)
     switch (opt.mode) {
     case MODE_TICKS: run_ticks(opt.ticks, opt.tick_ms, opt.busy); break;
     case MODE_FILL: run_fill(opt.mib); break;
-    case MODE_DIRTY: run_dirty(opt.mib, opt.passes); break;
+    case MODE_DIRTY: run_dirty(opt.mib, opt.passes, opt.rate); break;
     case MODE_BLK: run_blk(&acpi); break;
     case MODE_SOAK: run_soak(&opt, &acpi); break;
     case MODE_NET: run_net(&opt, &acpi); break;

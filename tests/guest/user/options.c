@@ -57,6 +57,8 @@ static void apply(const char *key, size_t klen, const char *val, size_t vlen, st
         *mib_given |= parse_u64(val, vlen, &o->mib);
     } else if (is(key, klen, "passes")) {
         parse_u64(val, vlen, &o->passes);
+    } else if (is(key, klen, "rate")) {
+        parse_u64(val, vlen, &o->rate);
     } else if (is(key, klen, "check_every")) {
         u64 v;
         if (parse_u64(val, vlen, &v) && v > 0)
@@ -72,7 +74,7 @@ static void apply(const char *key, size_t klen, const char *val, size_t vlen, st
 
 void options_parse(const char *s, size_t len, struct options *o)
 {
-    *o = (struct options){ .mode = MODE_TICKS, .ticks = 0, .tick_ms = 100, .busy = 100, .mib = 16, .passes = 0,
+    *o = (struct options){ .mode = MODE_TICKS, .ticks = 0, .tick_ms = 100, .busy = 100, .mib = 16, .passes = 0, .rate = 0,
                            .check_every = 10, .blk = false, .rewrite = false, .net = NET_ECHO, .frames = 0, .size = 64,
                            .then = THEN_HALT };
     bool mib_given = false;
