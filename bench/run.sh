@@ -38,8 +38,9 @@
 #                                primary's, a fresh cluster each) against Tern's cold failover of the same guest
 #                                unprotected in the same run (about 9 minutes); its own section
 #   bench/run.sh --replication   a standalone guest replicated (x-colo) at epochs of 25, 50 and 100 ms, idle and
-#                                rewriting 32 MiB: checkpoint pauses, checkpoints/s, replication bandwidth and the
-#                                guest's work rate against itself unprotected and QEMU q35 (about 3 minutes); its own section
+#                                rewriting 32 MiB, and a network counter: checkpoint pauses, checkpoints/s, replication
+#                                bandwidth, the guest's work rate and a client's request-reply time against the guest
+#                                unprotected and QEMU q35 (about 5 minutes); its own section
 #
 # Other arguments go to tern-bench (see bench/Tern.Bench/BenchOptions.cs). Build output goes to
 # $TERN_BENCH_ARTIFACTS (default /tmp/tern-bench) so it never collides with other builds.
