@@ -27,6 +27,12 @@ public static class NodeProtocol
     /// </summary>
     public sealed record HostReport(string Host, string Address, HostLoad Load, IReadOnlyList<VmRuntime> Vms) : IClusterMessage;
 
+    /// <summary>
+    /// Host -> manager, every health interval: whether the host's health checks pass, after its
+    /// hysteresis (<see cref="Host.Health.HostHealthMonitor"/>), and if not why.
+    /// </summary>
+    public sealed record HostHealthReport(string Host, bool Healthy, string? Reason) : IClusterMessage;
+
     /// <summary>The manager refuses a host (another host of that name is up); the host's node exits.</summary>
     public sealed record HostRejected(string Host, string Reason) : IClusterMessage;
 

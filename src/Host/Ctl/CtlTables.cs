@@ -10,10 +10,11 @@ public static class CtlTables
 {
     public static void Hosts(IAnsiConsole console, IReadOnlyList<HostView> hosts)
     {
-        var table = new Table().AddColumns("NAME", "ADDRESS", "STATE", "CPU", "GUEST MEMORY", "VMS");
+        var table = new Table().AddColumns("NAME", "ADDRESS", "STATE", "HEALTH", "CPU", "GUEST MEMORY", "VMS");
         foreach (var h in hosts)
             table.AddRow(
                 Cell(h.Name), Cell(h.Address), Word(h.State),
+                h.Degraded is { } why ? Cell($"degraded: {why}") : h.State == HostState.Down ? "-" : "ok",
                 h.Load is { } l ? $"{l.CpuLoad * 100:0}% of {l.Cpus}" : "-",
                 h.Load is { } m ? $"{Mib(m.GuestCommittedBytes)} / {Mib(m.GuestCapacityBytes)}" : "-",
                 h.Vms.ToString(CultureInfo.InvariantCulture));

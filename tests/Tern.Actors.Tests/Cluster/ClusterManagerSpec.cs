@@ -85,9 +85,9 @@ public sealed class ClusterManagerSpec() : ManagerTestKit(database => ClusterTes
 
         var store = Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
         var loaded = Ask<LoadSnapshotResult>(store, new LoadSnapshot(ClusterManager.PersistenceIdValue, SnapshotSelectionCriteria.Latest, long.MaxValue));
-        var snapshot = Assert.IsType<RegistrySnapshotWithProtections>(loaded.Snapshot?.Snapshot);
+        var snapshot = Assert.IsType<RegistrySnapshotWithHealth>(loaded.Snapshot?.Snapshot);
         Assert.Equal(15, loaded.Snapshot!.Metadata.SequenceNr);
-        Assert.Equal(7, snapshot.Registry.Vms.Length);
+        Assert.Equal(7, snapshot.Registry.Registry.Vms.Length);
 
         var recovered = StartManager();
         var vms = Ask<VmList>(recovered, new GetVms()).Vms;

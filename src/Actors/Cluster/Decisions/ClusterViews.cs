@@ -8,7 +8,8 @@ public static class ClusterViews
 {
     public static IReadOnlyList<HostView> Hosts(ClusterRegistry registry, IReadOnlyDictionary<string, HostLoad> loads) =>
         registry.Hosts.Values
-            .Select(h => new HostView(h.Name, h.Address, h.State, h.Up ? loads.GetValueOrDefault(h.Name) : null, registry.VmsOn(h.Name).Count()))
+            .Select(h => new HostView(h.Name, h.Address, h.State, h.Up ? loads.GetValueOrDefault(h.Name) : null, registry.VmsOn(h.Name).Count(),
+                registry.Degraded.GetValueOrDefault(h.Name)?.Reason))
             .ToArray();
 
     /// <param name="replication">Each protected VM's figures as its primary last reported them.</param>

@@ -60,6 +60,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         Command<GetConsole>(OnGetConsole);
         MigrationCommands();
         ProtectionCommands();
+        HealthCommands();
         Command<IManagerCommand>(OnCommand);
         Command<HostReport>(OnHostReport);
         Command<VmStarted>(s => _events.Add(DateTime.UtcNow, s.Adopted

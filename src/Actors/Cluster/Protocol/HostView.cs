@@ -3,7 +3,8 @@ namespace Tern.Actors.Cluster.Protocol;
 public enum HostState { Up, Draining, Down }
 
 /// <summary>A host as <c>tern ctl hosts</c> shows it; <paramref name="Load"/> is null until it has reported.</summary>
-public sealed record HostView(string Name, string Address, HostState State, HostLoad? Load, int Vms);
+/// <param name="Degraded">Why its health checks failed, while it is drained for that (null: healthy).</param>
+public sealed record HostView(string Name, string Address, HostState State, HostLoad? Load, int Vms, string? Degraded = null);
 
 /// <summary>What a host measured of itself at <paramref name="At"/>.</summary>
 /// <param name="CpuLoad">Share of the host's CPU time busy since the previous sample, 0..1.</param>

@@ -8,6 +8,6 @@ namespace Tern.Actors.Cluster.Protocol;
 /// </summary>
 public static class ProtocolVersion
 {
-    /// <summary>2: the protocol types moved into this assembly (their wire names changed with it). 2.1: UpgradeVm. 2.2: VmView carries the VM's measured CPU load and memory. 2.3: VmDefinition carries NICs (VmNic). 2.4: ProtectVm, UnprotectVm; CreateVm and VmView carry protection.</summary>
-    public const string Current = "2.4.0";
+    /// <summary>2: the protocol types moved into this assembly (their wire names changed with it). 2.1: UpgradeVm. 2.2: VmView carries the VM's measured CPU load and memory. 2.3: VmDefinition carries NICs (VmNic). 2.4: ProtectVm, UnprotectVm; CreateVm and VmView carry protection. 2.5: HostView carries why a host is degraded.</summary>
+    public const string Current = "2.5.0";
 }

@@ -17,7 +17,8 @@ public sealed record ClusterRegistry(
     ImmutableSortedDictionary<string, MigrationEntry> Migrations,
     long LastIncarnation,
     ImmutableSortedDictionary<string, ApiTokenEntry> Tokens,
-    ImmutableSortedDictionary<string, ProtectionEntry> Protections)
+    ImmutableSortedDictionary<string, ProtectionEntry> Protections,
+    ImmutableSortedDictionary<string, DegradedHost> Degraded)
 {
     public static readonly ClusterRegistry Empty = new(
         ImmutableSortedDictionary.Create<string, VmEntry>(StringComparer.Ordinal),
@@ -25,7 +26,8 @@ public sealed record ClusterRegistry(
         ImmutableSortedDictionary.Create<string, MigrationEntry>(StringComparer.Ordinal),
         0,
         ImmutableSortedDictionary.Create<string, ApiTokenEntry>(StringComparer.Ordinal),
-        ImmutableSortedDictionary.Create<string, ProtectionEntry>(StringComparer.Ordinal));
+        ImmutableSortedDictionary.Create<string, ProtectionEntry>(StringComparer.Ordinal),
+        ImmutableSortedDictionary.Create<string, DegradedHost>(StringComparer.Ordinal));
 
     public long NextIncarnation => LastIncarnation + 1;
 
@@ -66,7 +68,11 @@ public sealed record ClusterRegistry(
             Hosts = Hosts.SetItem(j.Name, Host(j.Name) is { } h ? h with { Address = j.Address, Up = true } : new HostEntry(j.Name, j.Address, true, false)),
         },
         HostLeft l => UpdateHost(l.Name, h => h with { Up = false }),
-        HostDrainChanged c => UpdateHost(c.Name, h => h with { Draining = c.Draining }),
+        // Undrained by the operator, a degraded host is back in service too.
+        HostDrainChanged c => UpdateHost(c.Name, h => h with { Draining = c.Draining }) with { Degraded = c.Draining ? Degraded : Degraded.Remove(c.Name) },
+        HostDegraded d when Hosts.ContainsKey(d.Name) => UpdateHost(d.Name, h => h with { Draining = true })
+            with { Degraded = Degraded.SetItem(d.Name, new DegradedHost(d.Name, d.Reason, d.At)) },
+        HostRecovered r => UpdateHost(r.Name, h => h with { Draining = false }) with { Degraded = Degraded.Remove(r.Name) },
         MigrationBegan b => UpdateProtection(b.Name, p => p.WithoutStandby()) with
         {
             Migrations = Migrations.SetItem(b.Name, new MigrationEntry(b.Name, b.From, b.To, b.Incarnation, b.At)),
@@ -109,12 +115,17 @@ public sealed record ClusterRegistry(
     private ClusterRegistry UpdateHost(string name, Func<HostEntry, HostEntry> change) =>
         Hosts.TryGetValue(name, out var h) ? this with { Hosts = Hosts.SetItem(name, change(h)) } : this;
 
-    public RegistrySnapshotWithProtections ToSnapshot() =>
-        new(new RegistrySnapshot([.. Vms.Values], [.. Hosts.Values], [.. Migrations.Values], LastIncarnation, [.. Tokens.Values]), [.. Protections.Values]);
+    public RegistrySnapshotWithHealth ToSnapshot() =>
+        new(new RegistrySnapshotWithProtections(new RegistrySnapshot([.. Vms.Values], [.. Hosts.Values], [.. Migrations.Values], LastIncarnation, [.. Tokens.Values]),
+            [.. Protections.Values]), [.. Degraded.Values]);
 
-    /// <summary>The registry a snapshot holds, of either layout (<see cref="RegistrySnapshotWithProtections"/>).</summary>
+    /// <summary>The registry a snapshot holds, of any layout written so far (<see cref="RegistrySnapshotWithHealth"/>).</summary>
     public static ClusterRegistry FromStoredSnapshot(object snapshot) => snapshot switch
     {
+        RegistrySnapshotWithHealth h => FromStoredSnapshot(h.Registry) with
+        {
+            Degraded = Empty.Degraded.AddRange((h.Degraded ?? []).Select(d => KeyValuePair.Create(d.Host, d))),
+        },
         RegistrySnapshotWithProtections p => FromSnapshot(p.Registry) with
         {
             Protections = Empty.Protections.AddRange((p.Protections ?? []).Select(e => KeyValuePair.Create(e.Vm, e))),

@@ -66,6 +66,21 @@ public static class ManagerEvents
         public string Describe() => $"host {Name} down: {Reason}";
     }
 
+    /// <summary>
+    /// The host's health checks failed (<paramref name="Reason"/>): it is drained like a host in
+    /// maintenance, and returns to service when it reports good health long enough, or by undrain.
+    /// </summary>
+    public sealed record HostDegraded(string Name, string Reason, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"host {Name} degraded ({Reason}): draining it";
+    }
+
+    /// <summary>A degraded host's checks have passed for its recover-after: it takes VMs again.</summary>
+    public sealed record HostRecovered(string Name, DateTime At) : IManagerEvent
+    {
+        public string Describe() => $"host {Name} healthy again: it takes VMs again";
+    }
+
     public sealed record HostDrainChanged(string Name, bool Draining, DateTime At) : IManagerEvent
     {
         public string Describe() => Draining ? $"host {Name} draining (unschedulable)" : $"host {Name} schedulable again";

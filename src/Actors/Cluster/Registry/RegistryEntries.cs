@@ -48,6 +48,12 @@ public sealed record RegistrySnapshot(VmEntry[] Vms, HostEntry[] Hosts, Migratio
 /// </summary>
 public sealed record RegistrySnapshotWithProtections(RegistrySnapshot Registry, ProtectionEntry[] Protections) : IClusterMessage;
 
+/// <summary>A host its own health checks found failing, drained for that since <paramref name="Since"/> (issue 19).</summary>
+public sealed record DegradedHost(string Host, string Reason, DateTime Since);
+
+/// <summary>The snapshot as written since host health: the degraded hosts beside the rest (a type of its own, as above).</summary>
+public sealed record RegistrySnapshotWithHealth(RegistrySnapshotWithProtections Registry, DegradedHost[] Degraded) : IClusterMessage;
+
 /// <summary>What a control API token may do: a viewer reads, an operator does everything.</summary>
 public enum ApiRole { Viewer, Operator }
 

@@ -1,0 +1,27 @@
+using Tern.Actors.Cluster.Decisions;
+using static Tern.Actors.Cluster.NodeProtocol;
+
+namespace Tern.Actors.Cluster.Manager;
+
+/// <summary>
+/// The manager's side of host health (issue 19; the decisions are <see cref="HealthPlan"/>'s): a
+/// host that reports failing checks is stored as degraded and drained live, one that reports
+/// passing checks again (after its own recover-after) takes VMs again.
+/// </summary>
+public sealed partial class ClusterManager
+{
+    private void HealthCommands() => Command<HostHealthReport>(OnHostHealth);
+
+    private void OnHostHealth(HostHealthReport report)
+    {
+        var now = DateTime.UtcNow;
+        var outcome = HealthPlan.OnReport(_registry, Candidates(), _settings.MigrationLimits, report.Host, report.Healthy, report.Reason, now);
+        if (outcome.Stuck.Count > 0)
+            _events.Add(now, $"host {report.Host} degraded: {string.Join(", ", outcome.Stuck)} fit on no other host and stay on it");
+        PersistThen(outcome.Events, () =>
+        {
+            SendOrders();
+            BeginMigrations(outcome.Events);
+        });
+    }
+}
