@@ -31,6 +31,25 @@ public static partial class TestKernel
             $"{what}: ticks jump at {string.Join(", ", jumps.Select(j => $"{j.First}->{j.Second}"))}");
     }
 
+    /// <summary>
+    /// The soak guest's disk log writes reported in <paramref name="lines"/> (<c>SOAK blk write
+    /// tick=N sector=S status=0</c>), as (tick, sector).
+    /// </summary>
+    public static IReadOnlyList<(int Tick, int Sector)> DiskLogWrites(IEnumerable<string> lines) =>
+        lines.Where(l => l.StartsWith("SOAK blk write tick=", StringComparison.Ordinal) && l.EndsWith("status=0", StringComparison.Ordinal))
+            .Select(l => l.Split(' ')).Select(p => (int.Parse(p[3][5..], CultureInfo.InvariantCulture), int.Parse(p[4][7..], CultureInfo.InvariantCulture)))
+            .ToArray();
+
+    /// <summary>Every disk log write in <paramref name="lines"/> is in <paramref name="image"/>: <c>SOAK-TICK N</c> in its sector; returns how many.</summary>
+    public static int AssertDiskLogOn(byte[] image, IEnumerable<string> lines)
+    {
+        var writes = DiskLogWrites(lines);
+        Assert.NotEmpty(writes);
+        foreach (var (tick, sector) in writes)
+            Assert.Equal($"SOAK-TICK {tick}\n", System.Text.Encoding.ASCII.GetString(image, sector * 512, 32).TrimEnd('\0'));
+        return writes.Count;
+    }
+
     /// <summary>The lines of <paramref name="text"/> that a newline ended; an unfinished last line is left out.</summary>
     public static IReadOnlyList<string> CompleteLines(string text) => text.Split('\n')[..^1];
 

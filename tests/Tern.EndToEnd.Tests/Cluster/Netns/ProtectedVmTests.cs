@@ -82,7 +82,7 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
             string copy = DiskOf(h1, "p");
             Assert.Matches(@"/p\.standby\d+\.0\.img$", copy);
             Assert.Equal(Path.GetDirectoryName(guest.Disk), Path.GetDirectoryName(copy));
-            AssertDiskLogOn(copy, guest.Incarnation(0).Select(l => l.Line));
+            TestKernel.AssertDiskLogOn(File.ReadAllBytes(copy), guest.Incarnation(0).Select(l => l.Line));
             // Its standby is gone with the promotion; h1 is the only host left for a new one, which copies the copy.
             var again = NetnsCluster.WaitFor(() => Protection(h1, "p"), p => p.State == "protected", VmTimeout, "p protected again");
             Assert.Equal("h1", again.Standby);
@@ -96,19 +96,6 @@ public sealed class ProtectedVmTests(ITestOutputHelper output)
         via.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == vm)
             .GetProperty("definition").GetProperty("disks").EnumerateArray().Single().GetProperty("path").GetString()!;
 
-    /// <summary>Every disk log write reported in <paramref name="console"/> (SOAK blk write tick=N sector=S status=0) is in <paramref name="image"/>.</summary>
-    private static void AssertDiskLogOn(string image, IEnumerable<string> console)
-    {
-        var bytes = File.ReadAllBytes(image);
-        var writes = console.Where(l => l.StartsWith("SOAK blk write tick=", StringComparison.Ordinal) && l.EndsWith("status=0", StringComparison.Ordinal)).ToArray();
-        Assert.NotEmpty(writes);
-        foreach (var line in writes)
-        {
-            var parts = line.Split(' ');
-            int tick = int.Parse(parts[3][5..]), sector = int.Parse(parts[4][7..]);
-            Assert.Equal($"SOAK-TICK {tick}\n", System.Text.Encoding.ASCII.GetString(bytes, sector * 512, 32).TrimEnd('\0'));
-        }
-    }
 
     /// <summary>Protects p through <paramref name="via"/> (ctl protect with <paramref name="options"/>) and waits until its standby is synced.</summary>
     /// <remarks>Asked again while refused: on a loaded machine the failure detector may find the standby's host unreachable for a moment, and a refusal changes nothing.</remarks>
