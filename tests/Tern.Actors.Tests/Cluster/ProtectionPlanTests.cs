@@ -181,7 +181,7 @@ public sealed class ProtectionPlanTests
         Assert.Equal(r.Protection("v"), back.Protection("v"));
         Assert.Equal(r.Vms.Keys, back.Vms.Keys);
         // A snapshot written before protected VMs reads as a registry without any.
-        var old = ClusterRegistry.FromStoredSnapshot(r.ToSnapshot().Registry);
+        var old = ClusterRegistry.FromStoredSnapshot(r.ToSnapshot().Registry.Registry);
         Assert.Empty(old.Protections);
         Assert.Equal(r.LastIncarnation, old.LastIncarnation);
     }

@@ -21,7 +21,7 @@ public sealed class MigrationStreamHostileTests
         ["truncated stream header"] = (() => Encoding.ASCII.GetBytes("TERN"), "stream ended inside the stream header (8 bytes missing)"),
         ["no section after the header"] = (() => new RawStream().Header().ToArray(), "stream ended before its End section"),
         ["no End"] = (() => RawStream.Started().ToArray(), "stream ended before its End section"),
-        ["unknown section kind"] = (() => RawStream.Started().RawSection(14).ToArray(), "section kind 0x0e unknown"),
+        ["unknown section kind"] = (() => RawStream.Started().RawSection(15).ToArray(), "section kind 0x0f unknown"),
         ["section kind 0"] = (() => RawStream.Started().RawSection(0).ToArray(), "section kind 0x00 unknown"),
         ["Ram before Config"] = (() => new RawStream().Header().Ram([(0, Page, 1)]).ToArray(), "Ram section before the Config section"),
         ["End before Config"] = (() => new RawStream().Header().End().ToArray(), "End section before the Config section"),
