@@ -256,7 +256,7 @@ public sealed partial class VmActor : ReceiveActor, IWithUnboundedStash
         {
             case VcpuOutcomeKind.PowerOff: End(0, "guest powered off", guest: true, qmpReason: "guest-shutdown"); break;
             case VcpuOutcomeKind.Reset: End(0, "guest reset", guest: true, qmpReason: "guest-reset"); break;
-            default: End(1, $"vCPU {s.VcpuId} failed: {s.Outcome.Detail}", guest: true, qmpReason: "guest-panic"); break;
+            default: End(1, VmExited.VcpuFailed(s.VcpuId, s.Outcome.Detail), guest: true, qmpReason: "guest-panic"); break;
         }
     }
 

@@ -25,7 +25,16 @@ public static class VmProtocol
 
     /// <summary>The VM has ended: the process exit code a standalone tern should use, and why.</summary>
     /// <param name="ProcessDied">The VM's own process ended without saying the VM ended (it crashed or was killed): its VMM failed, not its guest.</param>
-    public sealed record VmExited(int ExitCode, string Reason, bool ProcessDied = false) : IVmMessage;
+    public sealed record VmExited(int ExitCode, string Reason, bool ProcessDied = false) : IVmMessage
+    {
+        private const string VcpuFailedText = " failed: ";
+
+        /// <summary>The reason a VM ends with when vCPU <paramref name="id"/> could not go on (KVM internal error, failed entry, triple fault...).</summary>
+        public static string VcpuFailed(int id, string? detail) => $"vCPU {id}{VcpuFailedText}{detail}";
+
+        /// <summary>Whether a VM's end <paramref name="reason"/> is a vCPU failure: a host health signal (issue 19).</summary>
+        public static bool IsVcpuFailure(string reason) => reason.StartsWith("vCPU ", StringComparison.Ordinal) && reason.Contains(VcpuFailedText, StringComparison.Ordinal);
+    }
 
     /// <summary>A lifecycle command (stop, cont, system_reset, system_powerdown, quit); replied with <see cref="CommandDone"/> or <see cref="CommandFailed"/>.</summary>
     public sealed record Command(VmCommand Kind) : IVmMessage;

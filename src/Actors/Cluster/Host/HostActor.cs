@@ -82,6 +82,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.CurrentClusterState>(OnClusterState);
         Receive<FenceCheck>(_ => OnFenceCheck());
         ProtectionHandlers();
+        HealthHandlers();
         MigrationHandlers();
     }
 
@@ -100,6 +101,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.IMemberEvent));
         Timers.StartPeriodicTimer("report", new Report(), TimeSpan.Zero, _settings.ReportInterval);
+        StartHealthChecks();
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
@@ -340,6 +342,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     private void Finish(VmInstance instance, VmEndReason reason, string detail)
     {
         _instances.Remove(instance.Incarnation);
+        NoteVmEnd(instance, reason, detail);
         RemoveTaps(instance.Incarnation);
         RemoveDiskCopies(instance);
         instance.IncomingRelay?.Dispose();

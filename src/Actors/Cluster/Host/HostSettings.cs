@@ -39,6 +39,9 @@ public sealed record HostSettings(
     /// <summary>Where this host's VMs may find their files; none unless tern.host.image-dirs lists some.</summary>
     public ImageDirectories Images { get; init; } = Images ?? new ImageDirectories([]);
 
+    /// <summary>How the host checks its own health (tern.host.health, issue 19).</summary>
+    public Health.HostHealthSettings Health { get; init; } = Tern.Actors.Cluster.Host.Health.HostHealthSettings.Default;
+
     public static HostSettings From(Config config)
     {
         var c = config.GetConfig("tern.host") ?? throw new ConfigurationException("the configuration has no tern.host section");
@@ -56,6 +59,7 @@ public sealed record HostSettings(
             ImageLockWait = c.GetTimeSpan("image-lock-wait", TimeSpan.FromSeconds(15)),
             ImageLockRetry = c.GetTimeSpan("image-lock-retry", TimeSpan.FromMilliseconds(500)),
             NodeGoneAfter = OrphanVmWindow.NodeGoneAfter(config),
+            Health = Tern.Actors.Cluster.Host.Health.HostHealthSettings.From(c),
         };
     }
 

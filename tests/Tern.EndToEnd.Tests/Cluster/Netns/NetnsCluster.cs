@@ -19,26 +19,28 @@ public sealed class NetnsCluster : IDisposable
     private readonly List<NamespacedNode> _nodes = [];
 
     /// <param name="nodeConfig">HOCON every node reads through <c>--config</c>, over the shipped defaults.</param>
-    public NetnsCluster(int hosts, string? nodeConfig = null)
+    /// <param name="perNode">More HOCON for the node of each name (h1, h2 ...), after <paramref name="nodeConfig"/>.</param>
+    public NetnsCluster(int hosts, string? nodeConfig = null, Func<string, string>? perNode = null)
     {
         try
         {
-            string[] config = [];
-            if (nodeConfig is not null)
+            string[] Config(string name)
             {
-                File.WriteAllText(_dir.File("node.conf"), nodeConfig);
-                config = ["--config", _dir.File("node.conf")];
+                if (nodeConfig is null && perNode is null) return [];
+                string file = _dir.File($"{name}.conf");
+                File.WriteAllText(file, $"{nodeConfig}\n{perNode?.Invoke(name)}");
+                return ["--config", file];
             }
             Network = Own(new VirtualNetwork(hosts));
             Ca = _dir.File("ca");
             Tern("ca", "init", "--dir", Ca);
             for (int i = 1; i <= hosts; i++) Tern("ca", "issue", $"h{i}", "--dir", Ca, "--out", _dir.File($"tls-h{i}"), "--ip", Network.Address(i));
             Postgres = Own(new PostgresServer(Network.BridgeAddress));
-            _nodes.Add(Own(new NamespacedNode(Network, 1, _dir.File("h1"), Postgres.ConnectionString, [.. config, "--tls", _dir.File("tls-h1")])));
+            _nodes.Add(Own(new NamespacedNode(Network, 1, _dir.File("h1"), Postgres.ConnectionString, [.. Config("h1"), "--tls", _dir.File("tls-h1")])));
             _nodes[0].WaitStarted();
             for (int i = 2; i <= hosts; i++)
                 _nodes.Add(Own(new NamespacedNode(Network, i, _dir.File($"h{i}"), Postgres.ConnectionString,
-                    [.. config, "--tls", _dir.File($"tls-h{i}"), "--seed", _nodes[0].Endpoint])));
+                    [.. Config($"h{i}"), "--tls", _dir.File($"tls-h{i}"), "--seed", _nodes[0].Endpoint])));
             foreach (var node in _nodes.Skip(1)) node.WaitStarted();
             WaitFor(() => Hosts(_nodes[0]), h => h.Count == hosts && h.Values.All(s => s == "up"), TimeSpan.FromSeconds(60), $"{hosts} hosts up");
         }
