@@ -33,6 +33,15 @@ public static class NodeProtocol
     /// </summary>
     public sealed record HostHealthReport(string Host, bool Healthy, string? Reason) : IClusterMessage;
 
+    /// <summary>
+    /// A node told to stop (SIGTERM) -> manager: empty my host live before I leave. Answered with
+    /// <see cref="ShutdownDrainStarted"/> once the manager has stored it and begun the moves.
+    /// </summary>
+    public sealed record HostShuttingDown(string Host) : IClusterMessage;
+
+    /// <summary>The moves away from a stopping node's host began; <paramref name="Stuck"/> fit on no other host and stay until it leaves.</summary>
+    public sealed record ShutdownDrainStarted(IReadOnlyList<string> Stuck) : IClusterMessage;
+
     /// <summary>The manager refuses a host (another host of that name is up); the host's node exits.</summary>
     public sealed record HostRejected(string Host, string Reason) : IClusterMessage;
 

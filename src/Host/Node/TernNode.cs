@@ -5,6 +5,7 @@ using Akka.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Host;
@@ -23,14 +24,21 @@ namespace Tern.Host.Node;
 /// <c>tern node</c>: checks its database, joins (or starts) the cluster, starts its part of the
 /// manager singleton, the gateway through which ClusterClients reach the manager, and its
 /// HostActor, then serves the HTTP control API until it is told to stop (SIGTERM, SIGINT: it
-/// leaves the cluster gracefully) or the cluster downs it (exit 1, its VMs already stopped).
+/// moves its VMs away live, then leaves the cluster gracefully; see <see cref="NodeShutdownDrain"/>)
+/// or the cluster downs it (exit 1, its VMs already stopped).
 /// </summary>
 public static class TernNode
 {
-    public static Task<int> RunAsync(string[] args) => NodeCommandLine.Create(RunAsync).Parse(args).InvokeAsync();
+    // The node handles its signals itself (NodeShutdownSignals): System.CommandLine's would end the
+    // process two seconds after the first, in the middle of the moves.
+    public static Task<int> RunAsync(string[] args) =>
+        NodeCommandLine.Create(RunAsync).Parse(args).InvokeAsync(new System.CommandLine.InvocationConfiguration { ProcessTerminationTimeout = null });
 
-    private static async Task<int> RunAsync(NodeOptions options, CancellationToken cancel)
+    private static async Task<int> RunAsync(NodeOptions options, CancellationToken commandCancel)
     {
+        using var signals = new NodeShutdownSignals();
+        using var startCancel = CancellationTokenSource.CreateLinkedTokenSource(commandCancel, signals.Stop);
+        var cancel = startCancel.Token;
         ActorSystem? system = null;
         WebApplication? web = null;
         Tern.Actors.Security.TlsCredentials? tls = null;
@@ -76,6 +84,8 @@ public static class TernNode
             await Task.WhenAny(downed, Task.Delay(Timeout.Infinite, linked.Token)).ContinueWith(_ => { });
             if (downed.IsCompleted && CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
                 fatal ??= "this node was removed from the cluster (downed); its VMs were stopped";
+            else if (fatal is null && signals.Stop.IsCancellationRequested)
+                await NodeShutdownDrain.RunAsync(manager, options.Name, nodeSettings.GetTimeSpan("shutdown-drain-timeout"), signals.Hurry, Console.WriteLine);
             return fatal is null ? 0 : Fail(fatal);
         }
         catch (NodeStartException e)
@@ -165,10 +175,20 @@ public static class TernNode
         }
     }
 
+    /// <summary>A host lifetime that, unlike the console one, leaves process signals alone.</summary>
+    private sealed class SignalFreeLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     private static async Task<WebApplication> StartApiAsync((string Host, int Port) api, Tern.Actors.Security.TlsCredentials? tls, RequestGuard guard, ControlApi endpoints)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // The node handles SIGTERM itself (NodeShutdownSignals): the API serves on while its VMs move away.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, SignalFreeLifetime>();
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(k =>
         {

@@ -71,7 +71,7 @@ public sealed class ClusterSerializationTests() : TestKit(ClusterTestConfig.Crea
             [new ProtectionEntry("v1", 50, null, "h2", 6, 4, true)]),
         // Host health (issue 19).
         new HostDegraded("h1", "12 corrected memory errors in 1h (EDAC)", T0), new HostRecovered("h1", T0),
-        new HostHealthReport("h1", false, "health command: disk failing"),
+        new HostHealthReport("h1", false, "health command: disk failing"), new HostShuttingDown("h1"), new ShutdownDrainStarted(["v1"]),
         new RegistrySnapshotWithHealth(new RegistrySnapshotWithProtections(
             new RegistrySnapshot([new VmEntry(Definition, DesiredState.Running, "h1", 4, null)], [new HostEntry("h1", "a", true, true)], [], 6, []),
             [new ProtectionEntry("v1", 50, null, "h2", 6, 4, true)]), [new DegradedHost("h1", "health command: disk failing", T0)]),

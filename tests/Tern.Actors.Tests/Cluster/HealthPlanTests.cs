@@ -91,6 +91,35 @@ public sealed class HealthPlanTests
     }
 
     [Fact]
+    public void A_stopping_node_s_host_is_degraded_for_it_and_its_vms_move()
+    {
+        var r = TwoVmsOnA();
+        var outcome = HealthPlan.OnShutdown(r, Room(r, 4096), Limits, "a", T0);
+        Assert.Equal(new HostDegraded("a", HealthPlan.ShutdownReason, T0), outcome.Events[0]);
+        Assert.Equal(2, outcome.Events.OfType<MigrationBegan>().Count());
+        // Its checks passing while it empties the host do not end that; back, it takes VMs again at
+        // once, where a host degraded for failing checks waits for them to pass.
+        Assert.Empty(HealthPlan.OnReport(Persist(r, outcome), Room(r, 4096), Limits, "a", healthy: true, null, T0).Events);
+        var after = Persist(r, outcome).Apply(new HostLeft("a", "left", T0));
+        Assert.Equal([new HostRecovered("a", T0)], HealthPlan.OnRejoin(after, "a", T0));
+        var failing = Persist(TwoVmsOnA(), HealthPlan.OnReport(TwoVmsOnA(), Room(TwoVmsOnA(), 4096), Limits, "a", healthy: false, Edac, T0));
+        Assert.Empty(HealthPlan.OnRejoin(failing, "a", T0));
+    }
+
+    [Fact]
+    public void A_stopping_node_keeps_its_host_s_drain_or_degradation_and_its_vms_still_move()
+    {
+        var drained = TwoVmsOnA().Apply(new HostDrainChanged("a", true, T0));
+        var outcome = HealthPlan.OnShutdown(drained, Room(drained, 4096), Limits, "a", T0);
+        Assert.All(outcome.Events, e => Assert.IsType<MigrationBegan>(e));
+        Assert.Equal(2, outcome.Events.Count);
+        Assert.Empty(Persist(drained, outcome).Degraded); // the operator's drain outlives the restart
+        var stuck = HealthPlan.OnShutdown(drained, Room(drained, 256), Limits, "a", T0);
+        Assert.Empty(stuck.Events);
+        Assert.Equal(["v1", "v2"], stuck.Stuck.Order());
+    }
+
+    [Fact]
     public void The_degradation_survives_a_snapshot()
     {
         var degraded = Persist(TwoVmsOnA(), HealthPlan.OnReport(TwoVmsOnA(), Room(TwoVmsOnA(), 4096), Limits, "a", healthy: false, Edac, T0));

@@ -50,7 +50,8 @@ public sealed class SingleNodeClusterTests
         Assert.Equal(0, node.Ctl("stop", "keep").ExitCode);
         node.WaitFor(() => node.VmState("keep"), s => s == "stopped", VmTimeout, "keep stopped");
 
-        Assert.Equal(0, node.Terminate());
+        int exit = node.Terminate();
+        Assert.True(exit == 0, $"tern node exited {exit}\n{node.Process.Describe()}");
         node.Restart();
 
         var after = node.CtlJson("vms");

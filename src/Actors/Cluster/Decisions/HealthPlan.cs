@@ -7,7 +7,9 @@ namespace Tern.Actors.Cluster.Decisions;
 /// What a host's health report decides (issue 19): a host whose checks fail is degraded, which
 /// drains it live like maintenance while its guests can still move (what fits nowhere stays, and
 /// is named); a degraded host whose checks have passed for its recover-after takes VMs again.
-/// The host applies the hysteresis; a report only says where it stands now.
+/// The host applies the hysteresis; a report only says where it stands now. A node told to stop
+/// (SIGTERM) empties its host the same way first (<see cref="OnShutdown"/>): degraded for that, it
+/// takes VMs again when it comes back and reports good health.
 /// </summary>
 public static class HealthPlan
 {
@@ -16,16 +18,37 @@ public static class HealthPlan
 
     private static readonly Outcome Nothing = new([], []);
 
+    /// <summary>Why a host whose node is stopping is degraded.</summary>
+    public const string ShutdownReason = "its node is shutting down";
+
     public static Outcome OnReport(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, MigrationLimits limits,
         string host, bool healthy, string? reason, DateTime now)
     {
         if (registry.Host(host) is not { Up: true }) return Nothing;
-        bool degraded = registry.Degraded.ContainsKey(host);
-        if (healthy) return degraded ? new([new HostRecovered(host, now)], []) : Nothing;
-        if (degraded) return Nothing;
+        var degraded = registry.Degraded.GetValueOrDefault(host);
+        // A host degraded for its node's shutdown is back only with a new node (OnRejoin): the
+        // stopping node's own checks still pass while it empties the host.
+        if (healthy) return degraded is { Reason: not ShutdownReason } ? new([new HostRecovered(host, now)], []) : Nothing;
+        if (degraded is not null) return Nothing;
         var plan = DrainPlan.For(registry, hosts, host);
         var standbys = ProtectionPlan.StandbysLostWith(registry, host, $"host {host} is degraded", now);
         var began = MigrationStarts.Begin(registry, plan.Moves, limits, now);
         return new([new HostDegraded(host, reason ?? "its health checks failed", now), .. standbys, .. began], plan.Stuck);
+    }
+
+    /// <summary>A host whose node stopped in order is back: it takes VMs again at once (any other degradation waits for its checks).</summary>
+    public static IReadOnlyList<IManagerEvent> OnRejoin(ClusterRegistry registry, string host, DateTime now) =>
+        registry.Degraded.GetValueOrDefault(host) is { Reason: ShutdownReason } ? [new HostRecovered(host, now)] : [];
+
+    /// <summary>
+    /// The host's node is stopping: its VMs move live where they fit. A host already draining (degraded, or
+    /// drained by the operator, which a restart must not undo) keeps its state; its moves begin now.
+    /// </summary>
+    public static Outcome OnShutdown(ClusterRegistry registry, IReadOnlyList<HostCandidate> hosts, MigrationLimits limits, string host, DateTime now)
+    {
+        if (registry.Host(host) is not { Up: true } entry) return Nothing;
+        if (!entry.Draining) return OnReport(registry, hosts, limits, host, healthy: false, ShutdownReason, now);
+        var plan = DrainPlan.For(registry, hosts, host);
+        return new(MigrationStarts.Begin(registry, plan.Moves, limits, now), plan.Stuck);
     }
 }

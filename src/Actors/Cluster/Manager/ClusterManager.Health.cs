@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Tern.Actors.Cluster.Decisions;
 using static Tern.Actors.Cluster.NodeProtocol;
 
@@ -10,7 +11,27 @@ namespace Tern.Actors.Cluster.Manager;
 /// </summary>
 public sealed partial class ClusterManager
 {
-    private void HealthCommands() => Command<HostHealthReport>(OnHostHealth);
+    private void HealthCommands()
+    {
+        Command<HostHealthReport>(OnHostHealth);
+        Command<HostShuttingDown>(OnHostShuttingDown);
+    }
+
+    private void OnHostShuttingDown(HostShuttingDown stopping)
+    {
+        var now = DateTime.UtcNow;
+        var outcome = HealthPlan.OnShutdown(_registry, Candidates(), _settings.MigrationLimits, stopping.Host, now);
+        _events.Add(now, outcome.Stuck.Count == 0
+            ? $"host {stopping.Host}'s node is stopping: its VMs move away first"
+            : $"host {stopping.Host}'s node is stopping: {string.Join(", ", outcome.Stuck)} fit on no other host and restart elsewhere only once it has left");
+        var requester = Sender;
+        PersistThen(outcome.Events, () =>
+        {
+            requester.Tell(new ShutdownDrainStarted(outcome.Stuck), Self);
+            SendOrders();
+            BeginMigrations(outcome.Events);
+        });
+    }
 
     private void OnHostHealth(HostHealthReport report)
     {

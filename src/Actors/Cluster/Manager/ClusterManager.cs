@@ -181,14 +181,17 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             return;
         }
         var host = Sender;
-        var joined = known is { Up: true } && known.Address == report.Address
+        IReadOnlyList<IManagerEvent> joined = known is { Up: true } && known.Address == report.Address
             ? []
-            : new IManagerEvent[] { new HostJoined(report.Host, report.Address, DateTime.UtcNow) };
+            : [new HostJoined(report.Host, report.Address, DateTime.UtcNow)];
+        // A node that stopped in order is back: it joined again, or this manager (which may have
+        // stopped with it) hears from it for the first time.
+        if (joined.Count > 0 || !_hostActors.ContainsKey(report.Host)) joined = [.. joined, .. HealthPlan.OnRejoin(_registry, report.Host, DateTime.UtcNow)];
         PersistThen(joined, () =>
         {
             // Back within its VMs' wait (a quick node restart): they are still placed here, and the
             // host re-adopts the VM processes that still run them when it gets their orders below.
-            if (joined.Length > 0 && _heldUntil.Remove(report.Host)) Timers.Cancel($"held-{report.Host}");
+            if (joined.Count > 0 && _heldUntil.Remove(report.Host)) Timers.Cancel($"held-{report.Host}");
             _hostActors[report.Host] = host;
             _loads[report.Host] = report.Load;
             _reported[report.Host] = report.Vms;

@@ -68,6 +68,13 @@ public sealed class NamespacedNode : IDisposable
         _process.Dispose();
     }
 
+    /// <summary>SIGTERM to the node, as an operator or systemd stops it; returns its exit code (-1: still running after <paramref name="timeout"/>).</summary>
+    public int Terminate(TimeSpan timeout)
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
+        return _process.WaitForExit(timeout);
+    }
+
     /// <summary>Starts the node again with the same name, address and data directory (after a kill or its own exit).</summary>
     public void Restart()
     {
