@@ -24,13 +24,7 @@ public sealed class HostHealthTests(ITestOutputHelper output) : IDisposable
     private string CommandFlag(string host) => _dir.File($"failing-{host}");
 
     /// <summary>Corrected errors counted by host <paramref name="host"/>'s (fake) memory controller.</summary>
-    private void SetCorrectedErrors(string host, int count)
-    {
-        string mc = Path.Combine(SysfsRoot(host), "devices", "system", "edac", "mc", "mc0");
-        Directory.CreateDirectory(mc);
-        File.WriteAllText(Path.Combine(mc, "ue_count"), "0\n");
-        File.WriteAllText(Path.Combine(mc, "ce_count"), $"{count}\n");
-    }
+    private void SetCorrectedErrors(string host, int count) => EdacCounters.Set(SysfsRoot(host), count);
 
     /// <summary>
     /// Every host: checks each second; 5 corrected errors within 6 s degrade, one vCPU failure

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Tern.Actors.Cluster;
 using Tern.Actors.Cluster.Protocol;
 using Tern.Actors.Cluster.Registry;
+using Tern.EndToEnd.Tests.Support;
 using Tern.Host.Api;
 using Tern.TestSupport.Results;
 using Xunit.Abstractions;
@@ -31,10 +32,22 @@ public sealed class ClusterBenchmark(ITestOutputHelper output)
         int rounds = int.TryParse(Environment.GetEnvironmentVariable("TERN_CLUSTER_BENCH_ROUNDS"), out var r) ? r : 3;
         int calls = int.TryParse(Environment.GetEnvironmentVariable("TERN_CLUSTER_BENCH_CALLS"), out var c) ? c : 50;
         var started = DateTime.UtcNow;
-        using var cluster = new NetnsCluster(3);
+        using var sysfs = new TempDir();
+        foreach (var host in new[] { "h1", "h2", "h3" }) SetCorrectedErrors(sysfs, host, 0);
+        // Each host checks its (test-controlled) EDAC counters every second, as issue 19's evacuation figure needs.
+        using var cluster = new NetnsCluster(3, perNode: host => $$"""
+            tern.host.health {
+              interval = 1s
+              recover-after = 5s
+              sysfs-root = "{{sysfs.File($"sys-{host}")}}"
+              memory-errors { corrected = 5, window = 5s }
+              pressure { memory = 0, io = 0 }
+            }
+            """);
         var figures = new ClusterFigures();
         for (int round = 1; round <= rounds; round++) MeasureFailover(cluster, figures, round, calls);
         for (int round = 1; round <= rounds; round++) MeasureDrain(cluster, figures, round);
+        for (int round = 1; round <= rounds; round++) MeasureEvacuation(cluster, sysfs, figures, round);
         string section = figures.Render(started, rounds, calls);
         ResultsFile.ReplaceSection(Environment.GetEnvironmentVariable(ClusterBenchmarkFactAttribute.ResultsVariable)!, ClusterFigures.Heading, section);
         output.WriteLine(section);
@@ -98,6 +111,41 @@ public sealed class ClusterBenchmark(ITestOutputHelper output)
             foreach (var g in guests) g.Dispose();
         }
         Assert.Equal(0, h1.Ctl("undrain", h2.Name).ExitCode);
+    }
+
+    private static void SetCorrectedErrors(TempDir sysfs, string host, int count) => EdacCounters.Set(sysfs.File($"sys-{host}"), count);
+
+    /// <summary>
+    /// Four 1 GiB guests on h2, as for the drain; h2's corrected memory errors raised past the
+    /// threshold, timed until the manager shows none of them on h2 (and, from its event log, from
+    /// the degradation to the last commit); every guest checked to go on. Then h2 recovers.
+    /// </summary>
+    private void MeasureEvacuation(NetnsCluster cluster, TempDir sysfs, ClusterFigures figures, int round)
+    {
+        var (h1, h2) = (cluster[1], cluster[2]);
+        var guests = SoakGuest.CreateAllOn(cluster, h2, Enumerable.Range(1, 4).Select(i => $"e{round}v{i}"), VmTimeout, DrainGuestMemory, DrainGuestRegionMib);
+        try
+        {
+            var before = guests.ToDictionary(g => g.Name, g => g.LastTick);
+            var raisedAt = DateTime.UtcNow;
+            SetCorrectedErrors(sysfs, h2.Name, 10 * round);
+            NetnsCluster.WaitFor(() => NetnsCluster.Vms(h1), v => guests.All(g => v[g.Name] is { State: "running" } x && x.Host != h2.Name), DrainTimeout, "h2 evacuated", pollMs: 100);
+            var empty = DateTime.UtcNow - raisedAt;
+            var reports = guests.Select(g => NetnsCluster.WaitFor(() => h1.ApiGet<MigrationReport>(ApiRoutes.Migration(g.Name)), m => m.Ended, VmTimeout, $"{g.Name}'s migration report")).ToArray();
+            Assert.All(reports, m => Assert.Equal("completed", m.Status));
+            var events = h1.ApiGet<ClusterEventRecord[]>(ApiRoutes.Events);
+            var degradedAt = events.Last(e => e.Text.StartsWith($"host {h2.Name} degraded (", StringComparison.Ordinal)).At;
+            var lastCommit = guests.Max(g => events.Last(e => e.Text == new ManagerEvents.MigrationEnded(g.Name, true, "", default).Describe()).At);
+            figures.Evacuation(empty, degradedAt - raisedAt, lastCommit - degradedAt, reports);
+            output.WriteLine($"evacuation round {round}: counter raised -> degraded {(degradedAt - raisedAt).TotalSeconds:0.0} s, -> last commit {(lastCommit - raisedAt).TotalSeconds:0.0} s, ctl vms shows h2 empty {empty.TotalSeconds:0.0} s");
+            foreach (var g in guests) g.AssertWentOnAfterMove(h1, before[g.Name], VmTimeout);
+            Remove(h1, guests);
+        }
+        finally
+        {
+            foreach (var g in guests) g.Dispose();
+        }
+        NetnsCluster.WaitFor(() => NetnsCluster.Hosts(h1)[h2.Name], s => s == "up", VmTimeout, "h2 recovered");
     }
 
     /// <summary>Stops the guests' VMs, waits until every VM of the cluster is stopped, and deletes them.</summary>
