@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Tern.Actors.Migration.Engine.Source;
@@ -41,8 +42,12 @@ public sealed class PrimaryReplicator
     private CheckpointInfo _info = new();
     private bool _stopped;
 
+    /// <param name="Pages">A pooled buffer (returned once sent) whose first <see cref="PageBytes"/> bytes are the pages, in <paramref name="Gpas"/> order.</param>
     private sealed record Captured(long Epoch, long Flushed, ulong[] Gpas, byte[] Pages, IReadOnlyList<DiskWrite> Disk,
-        IReadOnlyList<ComponentState> States, bool Running, (long Written, byte[] Tail)? Console);
+        IReadOnlyList<ComponentState> States, bool Running, (long Written, byte[] Tail)? Console)
+    {
+        public int PageBytes => Gpas.Length * PageSize;
+    }
     private sealed record Committed(long Epoch);
     private sealed record LinkLost(string Why, bool Refused = false);
     private sealed record Lost
@@ -165,7 +170,9 @@ public sealed class PrimaryReplicator
             var runs = new List<PageRun>(pending);
             PageRuns.Dirty(_tracker.Regions, runs);
             var gpas = Pages(runs);
-            var pages = GC.AllocateUninitializedArray<byte>(gpas.Length * PageSize);
+            // Pooled: on this host memory a process has not touched yet backs at about 0.5 GB/s, so a
+            // fresh buffer per checkpoint made the copy, which the guest waits for, several times slower.
+            var pages = ArrayPool<byte>.Shared.Rent(Math.Max(1, gpas.Length * PageSize));
             for (int i = 0; i < gpas.Length; i++) _source.Memory.ReadSpan(gpas[i], PageSize).CopyTo(pages.AsSpan(i * PageSize));
             var states = _source.SaveState();
             var console = _source.ConsoleHistory?.Snapshot();
@@ -190,8 +197,8 @@ public sealed class PrimaryReplicator
             P50PauseMs = sorted[sorted.Length / 2],
             P99PauseMs = sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * 0.99))],
             MaxPauseMs = sorted[^1],
-            LastBytes = (ulong)(captured.Pages.Length + captured.Disk.Sum(d => d.Data.Length)),
-            TotalBytes = _info.TotalBytes + (ulong)(captured.Pages.Length + captured.Disk.Sum(d => d.Data.Length)),
+            LastBytes = (ulong)(captured.PageBytes + captured.Disk.Sum(d => d.Data.Length)),
+            TotalBytes = _info.TotalBytes + (ulong)(captured.PageBytes + captured.Disk.Sum(d => d.Data.Length)),
         });
         _outbox.Add(captured);
     }
@@ -214,7 +221,7 @@ public sealed class PrimaryReplicator
             foreach (var c in _outbox.GetConsumingEnumerable())
             {
                 _writer.WriteCheckpoint((ulong)c.Epoch, c.Flushed);
-                _writer.WriteCheckpointRam(c.Gpas, c.Pages);
+                _writer.WriteCheckpointRam(c.Gpas, c.Pages.AsSpan(0, c.PageBytes));
                 foreach (var d in c.Disk) _writer.WriteCheckpointDisk(d.DriveId, d.Offset, d.Data);
                 foreach (var s in c.States) _writer.WriteState(s.Id, s.Version, s.Data);
                 _writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(c.Running));
@@ -225,6 +232,7 @@ public sealed class PrimaryReplicator
                 }
                 _writer.WriteCheckpointEnd();
                 _writer.Flush();
+                ArrayPool<byte>.Shared.Return(c.Pages);
             }
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
