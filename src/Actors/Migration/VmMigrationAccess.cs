@@ -37,10 +37,11 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
         return stoppedAt;
     }
 
-    public void ResumeGuest()
+    public long ResumeGuest()
     {
         machine.ResumeDevices();
-        if (guestWasRunning) ResumeVcpus();
+        long woke = guestWasRunning ? ResumeVcpus() : 0;
+        return woke != 0 ? woke : System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     public void UnlockDisks() => machine.UnlockDisks();
@@ -102,10 +103,9 @@ internal sealed class VmMigrationAccess(Machine machine, IActorRef vcpus, bool g
     void IMigrationDestination.ResumeGuest() => AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
 
     /// <summary>Lets the vCPUs run again; nothing to do once the VM is ending.</summary>
-    private void ResumeVcpus()
-    {
-        if (!_abandoned.IsCancellationRequested) AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume());
-    }
+    /// <summary>Lets the vCPUs run again; the Stopwatch timestamp when the last woke (0: unknown, or the VM is ending).</summary>
+    private long ResumeVcpus() =>
+        _abandoned.IsCancellationRequested ? 0 : AskVcpus<VcpuGroupProtocol.Resumed>(new VcpuGroupProtocol.Resume()).WokeAt;
 
     private T AskVcpus<T>(object message)
     {

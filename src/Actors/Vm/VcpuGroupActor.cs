@@ -19,6 +19,8 @@ public sealed class VcpuGroupActor : ReceiveActor, IWithTimers
     private readonly VcpuThrottle _throttle;
     private readonly HashSet<int> _parked = [];
     private long _firstParkedAt;
+    /// <summary>When the last vCPU of the resume under way woke.</summary>
+    private long _lastWokeAt;
     private readonly List<IActorRef> _pauseWaiters = [];
     private readonly HashSet<int> _waking = [];
     private readonly List<IActorRef> _resumeWaiters = [];
@@ -32,7 +34,7 @@ public sealed class VcpuGroupActor : ReceiveActor, IWithTimers
     private sealed record ThreadParked(int VcpuId, long At);
 
     /// <summary>A parked vCPU thread woke to run the guest (sent from that thread).</summary>
-    private sealed record ThreadWoke(int VcpuId);
+    private sealed record ThreadWoke(int VcpuId, long At);
 
     private sealed record WakeWaitOver;
 
@@ -46,7 +48,7 @@ public sealed class VcpuGroupActor : ReceiveActor, IWithTimers
         var parent = Context.Parent;
         Action<int, VcpuOutcome> onStopped = (id, outcome) => parent.Tell(new VcpuStopped(id, outcome), self);
         Action<int, bool> onParking = (id, parked) =>
-            self.Tell(parked ? new ThreadParked(id, System.Diagnostics.Stopwatch.GetTimestamp()) : new ThreadWoke(id));
+            self.Tell(parked ? new ThreadParked(id, System.Diagnostics.Stopwatch.GetTimestamp()) : new ThreadWoke(id, System.Diagnostics.Stopwatch.GetTimestamp()));
         var adopted = running?.TryAdopt(onStopped, onParking);
         _threads = adopted ?? vcpus.Select(v => new VcpuThread(v, exits, onStopped, onParking)).ToArray();
         _throttle = new VcpuThrottle(_threads);
@@ -79,7 +81,9 @@ public sealed class VcpuGroupActor : ReceiveActor, IWithTimers
         });
         Receive<ThreadWoke>(w =>
         {
-            if (_waking.Remove(w.VcpuId)) AnswerResumesOnceAwake();
+            if (!_waking.Remove(w.VcpuId)) return;
+            _lastWokeAt = Math.Max(_lastWokeAt, w.At);
+            AnswerResumesOnceAwake();
         });
         Receive<WakeWaitOver>(_ =>
         {
@@ -95,8 +99,9 @@ public sealed class VcpuGroupActor : ReceiveActor, IWithTimers
     {
         if (_waking.Count > 0) return false;
         Timers.Cancel(WakeTimer);
-        foreach (var w in _resumeWaiters) w.Tell(new Resumed());
+        foreach (var w in _resumeWaiters) w.Tell(new Resumed(_lastWokeAt));
         _resumeWaiters.Clear();
+        _lastWokeAt = 0;
         return true;
     }
 

@@ -17,7 +17,8 @@ public static class VcpuGroupProtocol
     /// <summary>VmActor -> group: let every vCPU enter the guest again; replied with <see cref="Resumed"/>.</summary>
     public sealed record Resume : IVcpuGroupMessage;
 
-    public sealed record Resumed : IVcpuGroupMessage;
+    /// <summary>Group -> requester: every vCPU that was parked runs again; <paramref name="WokeAt"/> is the Stopwatch timestamp when the last one woke (the guest ran whole again there; 0 when none was parked).</summary>
+    public sealed record Resumed(long WokeAt = 0) : IVcpuGroupMessage;
 
     /// <summary>Group -> parent: a vCPU thread ended because of what the guest did (power-off, reset, fault).</summary>
     public sealed record VcpuStopped(int VcpuId, VcpuOutcome Outcome) : IVcpuGroupMessage;

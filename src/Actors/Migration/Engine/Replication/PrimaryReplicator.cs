@@ -163,6 +163,7 @@ public sealed class PrimaryReplicator
     private void Capture(long epoch, List<PageRun> pending)
     {
         long stoppedAt = _source.PauseGuest();
+        long resumedAt = 0;
         Captured captured;
         try
         {
@@ -183,9 +184,10 @@ public sealed class PrimaryReplicator
         }
         finally
         {
-            _source.ResumeGuest();
+            resumedAt = _source.ResumeGuest();
         }
-        double pauseMs = Stopwatch.GetElapsedTime(stoppedAt).TotalMilliseconds;
+        // Until the vCPUs ran again: the reply that says so comes later, and the guest does not wait for it.
+        double pauseMs = Stopwatch.GetElapsedTime(stoppedAt, resumedAt).TotalMilliseconds;
         // Checkpoint 0 ends the initial sync (the last round's pages): a migration's pause, not an epoch's.
         if (epoch > 0) _pauses.Add(pauseMs);
         if (_pauses.Count > 1000) _pauses.RemoveRange(0, _pauses.Count - 1000);

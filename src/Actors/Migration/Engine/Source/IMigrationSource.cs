@@ -17,8 +17,11 @@ public interface IMigrationSource
     /// Stopwatch timestamp at which the guest stopped running (its downtime starts there).</summary>
     long PauseGuest();
 
-    /// <summary>Undoes <see cref="PauseGuest"/> after a failure or cancel: devices work again, vCPUs run if they ran before.</summary>
-    void ResumeGuest();
+    /// <summary>
+    /// Undoes <see cref="PauseGuest"/>: devices work again, vCPUs run if they ran before. Returns
+    /// the Stopwatch timestamp when the guest ran whole again (its pause ends there, before this call returns).
+    /// </summary>
+    long ResumeGuest();
 
     void SetThrottle(int percent);
 
