@@ -30,10 +30,8 @@ public static class HealthPlan
         // stopping node's own checks still pass while it empties the host.
         if (healthy) return degraded is { Reason: not ShutdownReason } ? new([new HostRecovered(host, now)], []) : Nothing;
         if (degraded is not null) return Nothing;
-        var plan = DrainPlan.For(registry, hosts, host);
-        var standbys = ProtectionPlan.StandbysLostWith(registry, host, $"host {host} is degraded", now);
-        var began = MigrationStarts.Begin(registry, plan.Moves, limits, now);
-        return new([new HostDegraded(host, reason ?? "its health checks failed", now), .. standbys, .. began], plan.Stuck);
+        var (drain, stuck) = DrainPlan.Start(registry, hosts, limits, host, $"host {host} is degraded", now);
+        return new([new HostDegraded(host, reason ?? "its health checks failed", now), .. drain], stuck);
     }
 
     /// <summary>A host whose node stopped in order is back: it takes VMs again at once (any other degradation waits for its checks).</summary>

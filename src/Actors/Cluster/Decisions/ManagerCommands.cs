@@ -132,10 +132,9 @@ public static class ManagerCommands
             return CommandOutcome.Refuse(FailureKind.NoRoom, $"cannot drain {host.Name}: no other host has room for {string.Join(", ", plan.Stuck)}; nothing changed");
         var drained = new HostDrainChanged(host.Name, true, now);
         // Standbys there are synced afresh elsewhere: their VMs stay protected meanwhile only by what runs.
-        var standbys = ProtectionPlan.StandbysLostWith(registry, host.Name, $"host {host.Name} is draining", now);
-        if (plan.Moves.Count == 0 && !registry.VmsOn(host.Name).Any()) return CommandOutcome.Accept($"host {host.Name} is drained", [drained, .. standbys]);
-        var began = MigrationStarts.Begin(registry, plan.Moves, limits, now);
-        return CommandOutcome.Accept($"host {host.Name} draining: moving {plan.Moves.Count} VMs", [drained, .. standbys, .. began]);
+        var (drain, _) = DrainPlan.Start(registry, hosts, limits, host.Name, $"host {host.Name} is draining", now);
+        if (plan.Moves.Count == 0 && !registry.VmsOn(host.Name).Any()) return CommandOutcome.Accept($"host {host.Name} is drained", [drained, .. drain]);
+        return CommandOutcome.Accept($"host {host.Name} draining: moving {plan.Moves.Count} VMs", [drained, .. drain]);
     }
 
     private static CommandOutcome IssueToken(ClusterRegistry registry, ApiTokenEntry token, DateTime now)
