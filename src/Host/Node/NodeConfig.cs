@@ -38,8 +38,37 @@ public static class NodeConfig
         // --image-dir adds to the configured list rather than replacing it.
         var images = config.GetStringList("tern.host.image-dirs").Concat(options.ImageDirectories);
         config = ConfigurationFactory.ParseString($"tern.host.image-dirs = [{string.Join(", ", images.Select(Quote))}]").WithFallback(config);
-        return ClusterPluginDefaults.Under(config);
+        return ClusterPluginDefaults.Under(WithFencing(config, database));
     }
+
+    /// <summary>
+    /// Resolves <c>tern.cluster.fencing</c> to lease or majority; with a lease the Split Brain
+    /// Resolver runs lease-majority on the journal's database.
+    /// </summary>
+    private static Config WithFencing(Config config, NodeDatabase database)
+    {
+        string fencing = config.GetString("tern.cluster.fencing", "auto");
+        bool postgres = database.Kind == DatabaseKind.PostgreSql;
+        bool lease = fencing switch
+        {
+            "auto" => postgres,
+            "lease" when postgres => true,
+            "lease" => throw new NodeStartException("tern.cluster.fencing = lease needs a PostgreSQL journal (--db \"Host=...\")"),
+            "majority" => false,
+            _ => throw new NodeStartException($"tern.cluster.fencing must be auto, lease or majority, not '{fencing}'"),
+        };
+        string overrides = lease
+            ? $"""
+              tern.cluster.fencing = lease
+              tern.cluster.lease.split-brain.connection-string = {Quote(database.ConnectionString)}
+              akka.cluster.split-brain-resolver.active-strategy = lease-majority
+              akka.cluster.split-brain-resolver.lease-majority.lease-implementation = "tern.cluster.lease.split-brain"
+              """
+            : "tern.cluster.fencing = majority";
+        return ConfigurationFactory.ParseString(overrides).WithFallback(config);
+    }
+
+    public static bool FencesByLease(Config config) => config.GetString("tern.cluster.fencing") == "lease";
 
     /// <summary>A HOCON string literal: JSON string escaping is valid HOCON.</summary>
     private static string Quote(string text) => System.Text.Json.JsonSerializer.Serialize(text);

@@ -14,6 +14,7 @@ using static Tern.Actors.Cluster.Protocol.ClusterProtocol;
 using Tern.Host.Api;
 using Tern.Host.Api.Auth;
 using Tern.Host.CommandLine;
+using Tern.Host.Node.Leases;
 
 using Tern.Host.VmProcess;
 using Tern.Host.VmProcess.Sandbox;
@@ -42,6 +43,7 @@ public static class TernNode
         ActorSystem? system = null;
         WebApplication? web = null;
         Tern.Actors.Security.TlsCredentials? tls = null;
+        PostgresLeaseTable? leaseTable = null;
         string? fatal = null;
         try
         {
@@ -59,10 +61,12 @@ public static class TernNode
             MemberLossClock.Get(system); // from now on, so that a manager starting here later knows when hosts were lost
             await JoinAsync(system, options, nodeSettings.GetTimeSpan("join-timeout"), cancel);
 
-            var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config));
+            leaseTable = NodeConfig.FencesByLease(config) ? new PostgresLeaseTable(database.ConnectionString, LeaseTimeout) : null;
+            var leases = leaseTable is null ? null : new PostgresHostLeases(leaseTable);
+            var manager = ClusterManagerSingleton.Start(system, ClusterManagerSettings.From(config) with { Leases = leases });
             OperatorGateway.Start(system, manager);
             var stopping = new CancellationTokenSource();
-            var hostSettings = WithVmProcesses(HostSettings.From(config) with { Tls = tls }, config, options);
+            var hostSettings = WithVmProcesses(HostSettings.From(config) with { Tls = tls, Lease = LeaseSettings(config, leases) }, config, options);
             system.ActorOf(HostActor.Props(options.Name, hostSettings, manager, new ProcHostProbe(), reason =>
             {
                 fatal = reason;
@@ -96,7 +100,24 @@ public static class TernNode
         {
             if (web is not null) await web.DisposeAsync();
             if (system is not null) await LeaveAsync(system);
+            if (leaseTable is not null) await leaseTable.DisposeAsync();
             tls?.Dispose();
+        }
+    }
+
+    /// <summary>Connecting and each lease statement: a renewal that takes longer is as good as lost.</summary>
+    private static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(2);
+
+    private static Tern.Actors.Cluster.Leases.HostLeaseSettings? LeaseSettings(Akka.Configuration.Config config, PostgresHostLeases? leases)
+    {
+        if (leases is null) return null;
+        try
+        {
+            return Tern.Actors.Cluster.Leases.HostLeaseSettings.From(config, leases);
+        }
+        catch (Akka.Configuration.ConfigurationException e)
+        {
+            throw new NodeStartException(e.Message);
         }
     }
 

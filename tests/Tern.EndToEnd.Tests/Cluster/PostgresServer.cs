@@ -61,6 +61,19 @@ public sealed class PostgresServer : IDisposable
 
     private string Data => Path.Combine(_dir, "data");
 
+    /// <summary>Runs one SQL statement with psql; its rows, unaligned, one per line.</summary>
+    public string Query(string sql)
+    {
+        var info = new ProcessStartInfo(Path.Combine(_bin, "psql"), ["-h", ListenAddress, "-p", Port.ToString(), "-U", "tern", "-d", "tern", "-XAtc", sql])
+            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var p = Process.Start(info)!;
+        string output = p.StandardOutput.ReadToEnd();
+        string error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"psql {sql}: {error.Trim()}");
+        return output.Trim();
+    }
+
     private void RunPostgres(string program, params string[] args)
     {
         string path = Path.Combine(_bin, program);

@@ -37,7 +37,42 @@ public sealed class NodeConfigTests
             Assert.Equal("PostgreSQL.15", config.GetString($"akka.persistence.{plugin}.sql.provider-name"));
             Assert.StartsWith("Akka.Persistence.Sql.", config.GetString($"akka.persistence.{plugin}.sql.class"));
         }
-        Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        // A PostgreSQL journal fences by lease: the resolver's lease lives in the same database.
+        Assert.Equal("lease", config.GetString("tern.cluster.fencing"));
+        Assert.Equal("lease-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Equal(db.ConnectionString, config.GetString("tern.cluster.lease.split-brain.connection-string"));
+        Assert.Equal("tern.cluster.lease.split-brain", config.GetString("akka.cluster.split-brain-resolver.lease-majority.lease-implementation"));
+        var lease = Tern.Actors.Cluster.Leases.HostLeaseSettings.From(config, null!);
+        Assert.Equal(TimeSpan.FromSeconds(4), lease.Validity);
+    }
+
+    [Fact]
+    public void Fencing_by_lease_needs_postgresql_and_its_timing_must_leave_room_for_a_lost_renewal()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"tern-fencing-{Guid.NewGuid():N}.conf");
+        NodeOptions With(string hocon)
+        {
+            File.WriteAllText(file, hocon);
+            return Options() with { ConfigFile = file };
+        }
+        try
+        {
+            var sqlite = NodeDatabase.From(null, "/d");
+            Assert.Equal("majority", NodeConfig.Build(Options(), sqlite).GetString("tern.cluster.fencing"));
+            Assert.Equal("keep-majority", NodeConfig.Build(Options(), sqlite).GetString("akka.cluster.split-brain-resolver.active-strategy"));
+            Assert.Contains("needs a PostgreSQL journal", Assert.Throws<NodeStartException>(() => NodeConfig.Build(With("tern.cluster.fencing = lease"), sqlite)).Message);
+            Assert.Equal("tern.cluster.fencing must be auto, lease or majority, not 'quorum'",
+                Assert.Throws<NodeStartException>(() => NodeConfig.Build(With("tern.cluster.fencing = quorum"), sqlite)).Message);
+            var postgres = new NodeDatabase(DatabaseKind.PostgreSql, "Host=db1;Database=tern");
+            Assert.Equal("keep-majority", NodeConfig.Build(With("tern.cluster.fencing = majority"), postgres).GetString("akka.cluster.split-brain-resolver.active-strategy"));
+            var tight = NodeConfig.Build(With("tern.cluster.lease { ttl = 2s, renew-every = 1s }"), postgres);
+            Assert.Equal("tern.cluster.lease.ttl must be at least twice renew-every plus stop-margin (3000 ms), not 2000 ms",
+                Assert.Throws<ConfigurationException>(() => Tern.Actors.Cluster.Leases.HostLeaseSettings.From(tight, null!)).Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

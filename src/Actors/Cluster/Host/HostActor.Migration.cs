@@ -63,9 +63,9 @@ public sealed partial class HostActor
             Sender.Tell(new IncomingFailed(_name, name, incarnation, $"{_name} already runs instance {other.Incarnation} of it"));
             return;
         }
-        if (_fenced)
+        if (Refusal() is { } refusal)
         {
-            Sender.Tell(new IncomingFailed(_name, name, incarnation, $"{_name} has fenced itself off"));
+            Sender.Tell(new IncomingFailed(_name, name, incarnation, refusal));
             return;
         }
         var localEndpoint = LocalEndpoint(incarnation);

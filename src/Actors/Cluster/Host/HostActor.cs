@@ -40,6 +40,8 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     private readonly Dictionary<long, VmOrphan> _orphans = [];
     private CpuTicks _lastCpu;
     private bool _fenced;
+    /// <summary>This node is down, exiting or removed: it stays fenced whatever it sees next.</summary>
+    private bool _leftCluster;
     // This node's own view of the membership, from the events as they arrive (Cluster.State may lag them).
     private readonly Dictionary<Address, Member> _members = [];
     private readonly HashSet<Address> _unreachable = [];
@@ -83,6 +85,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         Receive<FenceCheck>(_ => OnFenceCheck());
         ProtectionHandlers();
         HealthHandlers();
+        LeaseHandlers();
         MigrationHandlers();
     }
 
@@ -102,6 +105,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.IMemberEvent));
         Timers.StartPeriodicTimer("report", new Report(), TimeSpan.Zero, _settings.ReportInterval);
         StartHealthChecks();
+        StartLease();
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
@@ -119,7 +123,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     private void OnRun(RunInstance run)
     {
         string name = run.Definition.Name;
-        if (_fenced || _instances.Values.Any(i => i.Name == name)) return; // a stale instance is stopped first; the order comes again
+        if (Refusal() is not null || _instances.Values.Any(i => i.Name == name)) return; // a stale instance is stopped first; the order comes again
         if (_ended.TryGetValue(name, out var ended) && ended.Incarnation >= run.Incarnation)
         {
             if (ended.Incarnation == run.Incarnation) Sender.Tell(ended);
@@ -194,6 +198,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         };
         _instances[incarnation] = instance;
         Launch(instance);
+        TellLeaseDeadline(instance);
         return instance;
     }
 
@@ -290,7 +295,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     /// </summary>
     private bool MayRetryBoot(VmInstance instance, VmProtocol.IVmMessage? reply) =>
         reply is VmProtocol.BootFailed { ImageInUse: true }
-        && instance.Phase == VmRunPhase.Booting && instance.Ending is null && !_fenced
+        && instance.Phase == VmRunPhase.Booting && instance.Ending is null && Refusal() is null
         && DateTime.UtcNow + _settings.ImageLockRetry < instance.ImageWaitUntil;
 
     private void OnRetryBoot(RetryBoot retry)
@@ -407,7 +412,10 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     {
         Track(e.Member);
         if (e.Member.Address.Equals(_cluster.SelfAddress) && e.Member.Status is MemberStatus.Down or MemberStatus.Removed or MemberStatus.Exiting)
+        {
+            _leftCluster = true;
             Fence($"this node is {e.Member.Status.ToString().ToLowerInvariant()} in the cluster");
+        }
         else
             CheckSides();
     }
@@ -432,7 +440,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer("fence", new FenceCheck(), _settings.FenceAfter);
             TellVmProcesses(new VmChannelMessages.FenceCountdown((long)_settings.FenceAfter.TotalMilliseconds));
         }
-        else
+        else if (!_leftCluster)
         {
             if (Timers.IsTimerActive("fence")) TellVmProcesses(new VmChannelMessages.FenceCountdown(0));
             Timers.Cancel("fence");
@@ -458,6 +466,8 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
 
     private bool OnLosingSide()
     {
+        // With a lease the side that wins the Split Brain Resolver's lease stays, whichever it is.
+        if (_settings.Lease is not null) return false;
         // Before this node is up it has no side to lose.
         if (!_members.ContainsKey(_cluster.SelfAddress)) return false;
         var members = _members.Keys.ToList();
@@ -472,6 +482,11 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
     {
         if (_fenced) return;
         _fenced = true;
+        EndAll(why);
+    }
+
+    private void EndAll(string why)
+    {
         if (_instances.Count > 0) _log.Warning("{0}: ending {1} VMs", why, _instances.Count);
         foreach (var instance in _instances.Values.ToArray()) End(instance, VmEndReason.Fenced, $"host {_name} fenced itself: {why}");
     }

@@ -39,6 +39,9 @@ public sealed record HostSettings(
     /// <summary>Where this host's VMs may find their files; none unless tern.host.image-dirs lists some.</summary>
     public ImageDirectories Images { get; init; } = Images ?? new ImageDirectories([]);
 
+    /// <summary>Fencing by lease (tern.cluster.fencing = lease): the host's lease and its timing; null: fencing by majority alone.</summary>
+    public Leases.HostLeaseSettings? Lease { get; init; }
+
     /// <summary>How the host checks its own health (tern.host.health, issue 19).</summary>
     public Health.HostHealthSettings Health { get; init; } = Tern.Actors.Cluster.Host.Health.HostHealthSettings.Default;
 

@@ -61,6 +61,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         MigrationCommands();
         ProtectionCommands();
         HealthCommands();
+        LeaseCommands();
         Command<IManagerCommand>(OnCommand);
         Command<HostReport>(OnHostReport);
         Command<VmStarted>(s => _events.Add(DateTime.UtcNow, s.Adopted
@@ -192,6 +193,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             // Back within its VMs' wait (a quick node restart): they are still placed here, and the
             // host re-adopts the VM processes that still run them when it gets their orders below.
             if (joined.Count > 0 && _heldUntil.Remove(report.Host)) Timers.Cancel($"held-{report.Host}");
+            if (joined.Count > 0) ForgetLeaseRevocation(report.Host);
             _hostActors[report.Host] = host;
             _loads[report.Host] = report.Load;
             _reported[report.Host] = report.Vms;
@@ -250,7 +252,13 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             .Select(m => m.Address).ToList();
         members.Sort(Member.AddressOrdering);
         string self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
-        if (SelfFencing.OnLosingSide(members.Select(a => a.ToString()).ToArray(), state.Unreachable.Select(m => m.Address.ToString()).ToHashSet(), self)) return;
+        // With a lease, a side downs the other only once it holds the Split Brain Resolver's lease;
+        // the side that could not get it downs itself.
+        if (_settings.Leases is not null)
+        {
+            if (state.Members.Any(m => m.Address.ToString() == self && m.Status == MemberStatus.Down)) return;
+        }
+        else if (SelfFencing.OnLosingSide(members.Select(a => a.ToString()).ToArray(), state.Unreachable.Select(m => m.Address.ToString()).ToHashSet(), self)) return;
         OnHostGone(downed.Member.Address, "downed by the split brain resolver");
     }
 
@@ -277,7 +285,16 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
     private void Hold(string host, Address address, DateTime now)
     {
         var until = MemberLossClock.Get(Context.System).LostSince(address) + _settings.HostLossWait;
-        if (until <= now || !_registry.VmsOn(host).Any(v => v.Desired == DesiredState.Running)) return;
+        if (!_registry.VmsOn(host).Any(v => v.Desired == DesiredState.Running)) return;
+        // With a lease, only its revocation (when the hold runs out) proves the VMs stopped.
+        if (_settings.Leases is not null)
+        {
+            _heldUntil[host] = until > now ? until : now;
+            if (until > now) Timers.StartSingleTimer($"held-{host}", Reconcile.Instance, until - now);
+            _events.Add(now, $"host {host} lost: its VMs restart elsewhere in {Math.Max(0, (until - now).TotalSeconds):0.0} s unless it comes back, once its lease is revoked and has expired");
+            return;
+        }
+        if (until <= now) return;
         _heldUntil[host] = until;
         Timers.StartSingleTimer($"held-{host}", Reconcile.Instance, until - now);
         _events.Add(now, $"host {host} lost: its VMs restart elsewhere in {(until - now).TotalSeconds:0.0} s unless it comes back (its VM processes may still run them)");
@@ -299,7 +316,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         var now = DateTime.UtcNow;
         AbandonSilentMigrations(now);
         foreach (var (host, until) in _heldUntil.ToArray())
-            if (until <= now) _heldUntil.Remove(host);
+            if (until <= now && !LeaseMayHold(host, now)) _heldUntil.Remove(host);
         PersistThen(FailoverPlan.For(_registry, Candidates(), now, _heldUntil.Keys.ToHashSet(StringComparer.Ordinal)), () =>
             PersistThen(ProtectionRepairs(now), () =>
             {

@@ -15,6 +15,9 @@ public sealed record ClusterManagerSettings(
     /// <summary>How long after a host is seen lost its VMs wait before they restart elsewhere (<see cref="Host.OrphanVmWindow"/>).</summary>
     public TimeSpan HostLossWait { get; init; } = Host.OrphanVmWindow.QuitGrace;
 
+    /// <summary>The hosts' leases with fencing by lease (the node gives them); null: fencing by majority alone.</summary>
+    public Leases.IHostLeases? Leases { get; init; }
+
     /// <summary>Where standbys keep their copies of protected VMs' writable disks; null: beside each disk (<see cref="StandbyDisks"/>).</summary>
     public string? StandbyDiskCopies { get; init; }
 

@@ -18,7 +18,7 @@ namespace Tern.Actors.Vm.Process;
 /// A connection goes: node sends hello NodeHello; VM answers hello VmHello, then an event
 /// ConsoleData with its console output from the offset the node asked for (and more as the guest
 /// writes). After that, node requests are VmProtocol and MigrationProtocol messages (MigrateTo for
-/// a migration the node approves) and FenceCountdown; VM requests are CommitRequest. The VM sends
+/// a migration the node approves), FenceCountdown and LeaseDeadline; VM requests are CommitRequest. The VM sends
 /// every VmEvent it publishes, and VmExited as an event when the guest has ended.
 ///
 /// The VM serves one node connection at a time; a new one replaces the old (a node that restarted
@@ -34,7 +34,7 @@ public static class VmChannelCodec
     public const int MaxFrameBytes = 1 << 20;
 
     /// <summary>The version a <see cref="VmChannelMessages.VmHello"/> announces; a node refuses a VM that speaks another.</summary>
-    public const int ProtocolVersion = 1;
+    public const int ProtocolVersion = 2;
 
     private static readonly string[] KindNames = ["hello", "request", "reply", "event"];
 

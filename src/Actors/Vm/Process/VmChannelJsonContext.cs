@@ -18,6 +18,7 @@ namespace Tern.Actors.Vm.Process;
 [JsonSerializable(typeof(CommitRequest))]
 [JsonSerializable(typeof(ConsoleData))]
 [JsonSerializable(typeof(FenceCountdown))]
+[JsonSerializable(typeof(LeaseDeadline))]
 [JsonSerializable(typeof(Boot))]
 [JsonSerializable(typeof(Booted))]
 [JsonSerializable(typeof(BootFailed))]

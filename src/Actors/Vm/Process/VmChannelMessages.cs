@@ -23,6 +23,15 @@ public static class VmChannelMessages
     /// </summary>
     public sealed record FenceCountdown(long Milliseconds);
 
+    /// <summary>
+    /// Node -> VM request (replied with CommandDone), with fencing by lease: the host holds its
+    /// lease until <paramref name="MonotonicMs"/> (<see cref="Environment.TickCount64"/>, one clock for
+    /// every process on the machine). The VM quits its guest when that passes without a later
+    /// deadline, whatever became of the node; a deadline that arrives after the current one passed
+    /// revives nothing (Cluster.Leases.HostLeaseSettings has the timing argument).
+    /// </summary>
+    public sealed record LeaseDeadline(long MonotonicMs);
+
     /// <summary>Node -> VM: <see cref="Migration.MigrationProtocol.Migrate"/> with the node as commit approver (asked by <see cref="CommitRequest"/>).</summary>
     public sealed record MigrateTo(MigrationEndpoint Destination);
 

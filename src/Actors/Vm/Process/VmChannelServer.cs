@@ -19,7 +19,8 @@ namespace Tern.Actors.Vm.Process;
 /// <paramref name="nodeGoneAfter"/> since its node went away (<see cref="FirstGreetingWait"/> at the
 /// start, when no guest runs yet), or the node vanished while it counted down to fencing itself
 /// (<see cref="FenceCountdown"/>) and that countdown ran out first, the server quits the VM (its
-/// guest ends; the process exits) and greets no node after that.
+/// guest ends; the process exits) and greets no node after that. With fencing by lease it also
+/// quits when the lease deadline its node last gave (<see cref="LeaseDeadline"/>) passes.
 /// </summary>
 public sealed class VmChannelServer : ReceiveActor, IWithTimers
 {
@@ -46,6 +47,8 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     /// <summary>The connected node has said NodeHello: it drives the VM, and the node-gone countdown is off.</summary>
     private bool _greeted;
     private DateTime? _fenceBy;
+    /// <summary>The host's lease deadline (Environment.TickCount64), once its node has given one.</summary>
+    private long? _leaseUntil;
     private bool _quitting;
     /// <summary>No node has greeted this process yet (so no guest runs).</summary>
     private bool _waitingForFirstNode;
@@ -59,6 +62,7 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     private sealed record Answer(VmChannelConnection Connection, long Id, object Body);
     private sealed record PumpConsole;
     private sealed record NodeGone;
+    private sealed record LeaseCheck;
 
     /// <param name="listener">A unix stream socket, bound and listening; the server owns it from now on.</param>
     public static Props Props(IActorRef vm, ConsoleRing console, Socket listener, VmHello hello, TimeSpan nodeGoneAfter) =>
@@ -79,6 +83,7 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
         Receive<Answer>(a => a.Connection.Send(new VmChannelFrame(VmChannelFrameKind.Reply, a.Id, a.Body)));
         Receive<PumpConsole>(_ => SendConsole());
         Receive<NodeGone>(_ => OnNodeGone());
+        Receive<LeaseCheck>(_ => { if (!CheckLease()) ArmLeaseTimer(); });
         Receive<ApproveCommit>(OnApproveCommit);
         Receive<VmExited>(e => { if (_greeted) _node!.Send(VmChannelFrame.Event(e)); });
         Receive<VmEvent>(e => { if (_greeted) _node!.Send(VmChannelFrame.Event(e)); });
@@ -144,6 +149,10 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
                 break;
             case { Kind: VmChannelFrameKind.Request, Body: FenceCountdown countdown }:
                 _fenceBy = countdown.Milliseconds > 0 ? DateTime.UtcNow.AddMilliseconds(countdown.Milliseconds) : null;
+                _node!.Send(new VmChannelFrame(VmChannelFrameKind.Reply, frame.Id, new CommandDone()));
+                break;
+            case { Kind: VmChannelFrameKind.Request, Body: LeaseDeadline deadline }:
+                OnLeaseDeadline(deadline);
                 _node!.Send(new VmChannelFrame(VmChannelFrameKind.Reply, frame.Id, new CommandDone()));
                 break;
             case { Kind: VmChannelFrameKind.Request }:
@@ -221,6 +230,33 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
         Timers.StartSingleTimer("node-gone", new NodeGone(), wait);
         foreach (var asker in _commitAskers.Values) asker.Tell(new CommitRefused("the node went away before it approved the commit"));
         _commitAskers.Clear();
+    }
+
+    /// <summary>A later deadline extends the lease only if the current one has not passed: a lapsed lease stays lapsed.</summary>
+    private void OnLeaseDeadline(LeaseDeadline deadline)
+    {
+        if (CheckLease() || deadline.MonotonicMs <= (_leaseUntil ?? long.MinValue)) return;
+        _leaseUntil = deadline.MonotonicMs;
+        ArmLeaseTimer();
+    }
+
+    private void ArmLeaseTimer()
+    {
+        if (_leaseUntil is { } until)
+            Timers.StartSingleTimer("lease", new LeaseCheck(), TimeSpan.FromMilliseconds(Math.Max(1, until - Environment.TickCount64)));
+    }
+
+    /// <summary>Quits the VM once the lease deadline has passed; true when it has.</summary>
+    private bool CheckLease()
+    {
+        if (_leaseUntil is not { } until || Environment.TickCount64 < until) return false;
+        if (!_quitting)
+        {
+            _quitting = true;
+            _log.Warning("the host's lease lapsed {0} ms ago: quitting the VM so that it never runs beside a copy the cluster restarted", Environment.TickCount64 - until);
+            _vm.Tell(new Command(VmCommand.Quit));
+        }
+        return true;
     }
 
     private void OnNodeGone()

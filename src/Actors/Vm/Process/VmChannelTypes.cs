@@ -16,7 +16,7 @@ public static class VmChannelTypes
 {
     private static readonly Type[] Allowed =
     [
-        typeof(NodeHello), typeof(VmHello), typeof(MigrateTo), typeof(CommitRequest), typeof(ConsoleData), typeof(FenceCountdown),
+        typeof(NodeHello), typeof(VmHello), typeof(MigrateTo), typeof(CommitRequest), typeof(ConsoleData), typeof(FenceCountdown), typeof(LeaseDeadline),
         typeof(Boot), typeof(Booted), typeof(BootFailed), typeof(VmExited),
         typeof(Command), typeof(CommandDone), typeof(CommandFailed),
         typeof(QueryStatus), typeof(Status), typeof(QueryCpus), typeof(Cpus),

@@ -25,7 +25,7 @@ public sealed class VmChannelCodecTests
     private static readonly object[] Samples =
     [
         new NodeHello("h1", 42), new VmHello("vm1", 7, 1234, VmChannelCodec.ProtocolVersion), new MigrateTo(Endpoint),
-        new CommitRequest(Endpoint), new ConsoleData(10, [0, 1, 255, (byte)'\n'], true), new FenceCountdown(1500),
+        new CommitRequest(Endpoint), new ConsoleData(10, [0, 1, 255, (byte)'\n'], true), new FenceCountdown(1500), new LeaseDeadline(123_456_789),
         new Boot(PrepareMigration: true), new Booted(), new BootFailed("no kernel", ImageInUse: true), new VmExited(1, "vcpu failed"),
         new Command(VmCommand.SystemReset), new CommandDone(), new CommandFailed("not now"),
         new QueryStatus(), new Status(VmRunState.InMigrate), new QueryCpus(), new Cpus([new CpuInfo(0, 100), new CpuInfo(1, 101)]),

@@ -12,7 +12,7 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 /// progress late and cut the link at the commit. Each time no VM is lost, none runs twice, and the registry
 /// agrees with where the guest runs.
 /// </summary>
-// Alone: its cut-off source must fence itself within stable-after less fence-after (1.5 s), which holds only while that node gets the CPU.
+// Alone: the migrations' timing is set against a quiet machine (the fault must land mid-stream).
 [Collection(AloneCollection.Name)]
 public sealed class MidMigrationFaultTests(ITestOutputHelper output)
 {
@@ -44,7 +44,8 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
             WaitTicking(guest, 0, 20);
             Assert.Empty(guest.Incarnation(1));
             TestKernel.AssertTicksContinue(guest.Incarnation(0).Select(l => l.Line).ToArray(), $"{guest.Name} on h2");
-            Assert.Contains("lost contact with the majority", cluster[3].Process.Describe());
+            // Cut off from the database too, h3 could not keep its lease (fencing by lease, PostgreSQL journal).
+            Assert.Contains("renewing the lease of host h3 failed", cluster[3].Process.Describe());
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
@@ -77,7 +78,7 @@ public sealed class MidMigrationFaultTests(ITestOutputHelper output)
             string now = vms[guest.Name].Host!;
             output.WriteLine($"source cut -> guest ticking again on {now} after {back.TotalSeconds:0.0} s");
             Assert.NotEqual("h2", now);
-            Assert.Contains("lost contact with the majority", cluster[2].Process.Describe());
+            Assert.Matches("lease (lapsed|was not renewed in time)", cluster[2].Process.Describe());
             var (_, released) = holders.Held(guest.Disk, "h2")!.Value;
             // Only the new instance can have opened the disk after the cut on its host (an incoming one opened it earlier).
             var opened = holders.OpenedSince(guest.Disk, now, cutAt);

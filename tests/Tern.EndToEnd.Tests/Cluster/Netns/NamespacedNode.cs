@@ -113,6 +113,14 @@ public sealed class NamespacedNode : IDisposable
         return JsonSerializer.Deserialize<T>(http.GetStringAsync(path).Result, ApiJson.Options)!;
     }
 
+    /// <summary>Starts the node again joining through <paramref name="seed"/>: h1, which started the cluster, must not start a new one.</summary>
+    public void RestartJoining(NamespacedNode seed)
+    {
+        _process.Dispose();
+        _process = Start([.. _args, "--seed", seed.Endpoint]);
+        WaitStarted();
+    }
+
     private TernProcess Launch() => Start(_args);
 
     public void Dispose() => _process.Dispose();

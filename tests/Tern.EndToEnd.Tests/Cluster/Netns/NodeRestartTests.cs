@@ -20,8 +20,10 @@ public sealed class NodeRestartTests(ITestOutputHelper output)
     [NetnsFact]
     public void A_node_killed_and_started_again_re_adopts_its_three_vms_with_no_gap_and_no_reboot()
     {
-        // A window wide enough for a node restart and rejoin on a loaded CI machine.
-        using var cluster = new NetnsCluster(3, "tern.host.node-gone-after = 20s\n");
+        // A window wide enough for a node restart and rejoin on a loaded CI machine. The host's
+        // lease must outlast it too: a VM process also quits at the lease deadline its node last
+        // gave, which only the restarted node can extend.
+        using var cluster = new NetnsCluster(3, "tern.host.node-gone-after = 20s\ntern.cluster.lease.ttl = 25s\n");
         var (h1, h3) = (cluster[1], cluster[3]);
         var guests = SoakGuest.CreateAllOn(cluster, h3, ["a", "b", "c"], VmTimeout);
         try

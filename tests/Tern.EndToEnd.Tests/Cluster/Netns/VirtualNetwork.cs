@@ -61,6 +61,11 @@ public sealed class VirtualNetwork : IDisposable
 
     public void Reconnect(int host) => Ip("link", "set", Link(host), "up");
 
+    /// <summary>Host i can no longer reach <paramref name="address"/> (a blackhole route); its other traffic goes on.</summary>
+    public void Block(int host, string address) => Ip("-n", Namespace(host), "route", "add", "blackhole", $"{address}/32");
+
+    public void Unblock(int host, string address) => Ip("-n", Namespace(host), "route", "del", "blackhole", $"{address}/32");
+
     private void AddHost(int i)
     {
         string ns = $"tern-{_tag}-h{i}";
