@@ -247,6 +247,45 @@ public sealed class VmChannelServerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(VmRunState.Running, ExpectMsg<VmProtocol.Status>(Long).State);
     }
 
+    [TestKernelFact]
+    public void A_vm_whose_lease_deadline_passes_quits_even_with_its_node_connected_and_renewals_keep_it_running()
+    {
+        var (vm, _) = Start(TimeSpan.FromMinutes(1));
+        using var node = new Node(SocketPath);
+        GreetAndBoot(node);
+        // Renewed twice, each time 600 ms ahead: the guest runs on past the first deadline.
+        long first = Environment.TickCount64 + 600;
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 2, new LeaseDeadline(first)));
+        node.Expect<CommandDone>(VmChannelFrameKind.Reply, 2);
+        Thread.Sleep(300);
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 3, new LeaseDeadline(Environment.TickCount64 + 600)));
+        node.Expect<CommandDone>(VmChannelFrameKind.Reply, 3);
+        Thread.Sleep((int)Math.Max(0, first - Environment.TickCount64) + 100);
+        vm.Tell(new QueryStatus(), TestActor);
+        Assert.Equal(VmRunState.Running, ExpectMsg<VmProtocol.Status>(Long).State);
+
+        // No renewal: the guest ends by the deadline though the node is still connected.
+        vm.Tell(new WatchExit(), TestActor);
+        var exited = ExpectMsg<VmExited>(Long);
+        Assert.True(Environment.TickCount64 - first < 5000, "the VM did not quit by its lease deadline");
+        Assert.Equal(0, exited.ExitCode);
+    }
+
+    [TestKernelFact]
+    public void A_deadline_that_arrives_after_the_lease_lapsed_revives_nothing()
+    {
+        var (vm, _) = Start(TimeSpan.FromMinutes(1));
+        using var node = new Node(SocketPath);
+        GreetAndBoot(node);
+        vm.Tell(new WatchExit(), TestActor);
+        // A deadline already past when it arrives (a stalled node), then a later one right behind it:
+        // the lease lapsed in between, so the guest ends all the same.
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 2, new LeaseDeadline(Environment.TickCount64 - 1)));
+        node.Expect<CommandDone>(VmChannelFrameKind.Reply, 2);
+        node.Send(new VmChannelFrame(VmChannelFrameKind.Request, 3, new LeaseDeadline(Environment.TickCount64 + 60_000)));
+        ExpectMsg<VmExited>(Long);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
