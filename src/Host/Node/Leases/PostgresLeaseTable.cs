@@ -49,14 +49,28 @@ public sealed class PostgresLeaseTable : IAsyncDisposable
         """;
 
     private readonly NpgsqlDataSource _source;
+    private readonly TimeSpan _timeout;
     private volatile bool _created;
 
-    /// <param name="timeout">Bounds connecting and each statement (whole seconds, at least one).</param>
+    /// <param name="timeout">Bounds each operation, connecting included.</param>
     public PostgresLeaseTable(string connectionString, TimeSpan timeout)
     {
+        _timeout = timeout;
         int seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = seconds, CommandTimeout = seconds };
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = seconds, CommandTimeout = seconds, CancellationTimeout = -1 };
         _source = NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    /// <summary>
+    /// Runs one operation and gives up on it after the timeout whatever the driver does: with the
+    /// network gone, a connection's own timeouts were seen not to end a call at all, and the Split
+    /// Brain Resolver waits for the answer before it decides anything.
+    /// </summary>
+    private async Task<T> BoundedAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancel)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        bound.CancelAfter(_timeout);
+        return await operation(bound.Token).WaitAsync(_timeout, cancel);
     }
 
     public async Task<bool> TakeAsync(string name, string owner, TimeSpan ttl, CancellationToken cancel) =>
@@ -65,10 +79,12 @@ public sealed class PostgresLeaseTable : IAsyncDisposable
     public Task ReleaseAsync(string name, string owner, CancellationToken cancel) =>
         ExecuteAsync(ReleaseSql, cancel, ("name", name), ("owner", owner));
 
-    public Task<TimeSpan> RevokeAsync(string name, CancellationToken cancel) => TimeLeftAsync(RevokeSql, name, cancel);
+    public Task<TimeSpan> RevokeAsync(string name, CancellationToken cancel) => BoundedAsync(c => TimeLeftAsync(RevokeSql, name, c), cancel);
 
     /// <summary>The lease's owner and expiry as they are now, and how long until it expires; null if there is no such lease.</summary>
-    public async Task<LeaseRow?> ObserveAsync(string name, CancellationToken cancel)
+    public Task<LeaseRow?> ObserveAsync(string name, CancellationToken cancel) => BoundedAsync(c => ReadRowAsync(name, c), cancel);
+
+    private async Task<LeaseRow?> ReadRowAsync(string name, CancellationToken cancel)
     {
         await EnsureTableAsync(cancel);
         await using var command = _source.CreateCommand(ObserveSql);
@@ -91,7 +107,10 @@ public sealed class PostgresLeaseTable : IAsyncDisposable
         return await command.ExecuteScalarAsync(cancel) is double seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero;
     }
 
-    private async Task<int> ExecuteAsync(string sql, CancellationToken cancel, params (string Name, object Value)[] parameters)
+    private Task<int> ExecuteAsync(string sql, CancellationToken cancel, params (string Name, object Value)[] parameters) =>
+        BoundedAsync(c => RunAsync(sql, c, parameters), cancel);
+
+    private async Task<int> RunAsync(string sql, CancellationToken cancel, (string Name, object Value)[] parameters)
     {
         await EnsureTableAsync(cancel);
         await using var command = _source.CreateCommand(sql);

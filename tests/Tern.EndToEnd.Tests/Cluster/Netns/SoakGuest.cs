@@ -47,12 +47,14 @@ public sealed class SoakGuest : IDisposable
 
     /// <summary>
     /// Creates guests that all land on <paramref name="target"/>: the other hosts, which must be
-    /// empty, are drained while they are created (through h1) and then made schedulable again.
+    /// empty, are drained while they are created (through <paramref name="via"/>) and then made schedulable again.
     /// Returns once every guest runs there and is healthy.
     /// </summary>
-    public static SoakGuest[] CreateAllOn(NetnsCluster cluster, NamespacedNode target, IEnumerable<string> names, TimeSpan timeout, string memory = "64M", int mib = 16)
+    /// <param name="via">The node the guests are created and followed through (h1 unless given).</param>
+    public static SoakGuest[] CreateAllOn(NetnsCluster cluster, NamespacedNode target, IEnumerable<string> names, TimeSpan timeout, string memory = "64M", int mib = 16,
+        NamespacedNode? via = null)
     {
-        var via = cluster[1];
+        via ??= cluster[1];
         var others = cluster.Nodes.Where(n => n != target).ToArray();
         var guests = new List<SoakGuest>();
         try

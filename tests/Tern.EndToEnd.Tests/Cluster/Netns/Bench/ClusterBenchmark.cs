@@ -48,6 +48,13 @@ public sealed class ClusterBenchmark(ITestOutputHelper output)
         for (int round = 1; round <= rounds; round++) MeasureFailover(cluster, figures, round, calls);
         for (int round = 1; round <= rounds; round++) MeasureDrain(cluster, figures, round);
         for (int round = 1; round <= rounds; round++) MeasureEvacuation(cluster, sysfs, figures, round);
+        cluster.Dispose();
+        for (int round = 1; round <= rounds; round++)
+        {
+            var manager3 = ManagerLossFailover.ThreeHostsManagerDies(round, output);
+            var (other2, manager2) = ManagerLossFailover.TwoHosts(round, output);
+            figures.ManagerLoss(manager3, other2, manager2);
+        }
         string section = figures.Render(started, rounds, calls);
         ResultsFile.ReplaceSection(Environment.GetEnvironmentVariable(ClusterBenchmarkFactAttribute.ResultsVariable)!, ClusterFigures.Heading, section);
         output.WriteLine(section);
@@ -149,7 +156,7 @@ public sealed class ClusterBenchmark(ITestOutputHelper output)
     }
 
     /// <summary>Stops the guests' VMs, waits until every VM of the cluster is stopped, and deletes them.</summary>
-    private static void Remove(NamespacedNode via, IReadOnlyList<SoakGuest> guests)
+    internal static void Remove(NamespacedNode via, IReadOnlyList<SoakGuest> guests)
     {
         foreach (var g in guests) Assert.True(via.Ctl("stop", g.Name).ExitCode == 0);
         NetnsCluster.WaitFor(() => NetnsCluster.Vms(via), v => v.Values.All(x => x.State == "stopped"), VmTimeout, "all stopped");

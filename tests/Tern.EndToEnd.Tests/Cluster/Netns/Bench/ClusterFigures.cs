@@ -25,6 +25,11 @@ public sealed class ClusterFigures
 
     public void Latency(double[] ctlMs, double[] apiMs) => (_ctl, _api) = (ctlMs, apiMs);
 
+    private readonly List<(double ThreeManager, double TwoOther, double TwoManager)> _managerLosses = [];
+
+    public void ManagerLoss(TimeSpan threeHostsManager, TimeSpan twoHostsOther, TimeSpan twoHostsManager) =>
+        _managerLosses.Add((threeHostsManager.TotalSeconds, twoHostsOther.TotalSeconds, twoHostsManager.TotalSeconds));
+
     public void Evacuation(TimeSpan empty, TimeSpan detected, TimeSpan moved, IEnumerable<MigrationReport> vms) =>
         _evacuations.Add((empty.TotalSeconds, detected.TotalSeconds, moved.TotalSeconds, vms.ToArray()));
 
@@ -48,6 +53,7 @@ public sealed class ClusterFigures
         s.AppendLine();
         s.AppendLine(Inv($"Proxmox VE HA, as published (not measured here): about 2-3 minutes from a node's failure to its services running elsewhere (fencing waits for the lost node's watchdog). Tern's median here: {all.Median:0.0} s. The issue's target is under 10 s."));
         s.AppendLine();
+        RenderManagerLosses(s, all.Median);
         RenderDrains(s);
         RenderEvacuations(s);
         s.AppendLine("### Control-plane latency, 4 VMs running (ms)");
@@ -66,6 +72,24 @@ public sealed class ClusterFigures
         s.AppendLine("- The manager runs at most 2 migrations per host at once (`tern.cluster.manager.migration.per-host`, hocon/node.conf): the drained host is the source of all four, so they go in two waves of two.");
         s.AppendLine("- Two cores for three .NET nodes and four guests. The guests idle between ticks (`busy=5`: each spins 5% of a tick period and halts the rest), as most VMs do; before 2026-12-06 they spun a core each while waiting, and every other process waited behind them (the `ctl vms` figures of that time show it).");
         return s.ToString();
+    }
+
+    private void RenderManagerLosses(StringBuilder s, double ordinaryMedian)
+    {
+        if (_managerLosses.Count == 0) return;
+        var three = Spread.Of(_managerLosses.Select(m => m.ThreeManager));
+        var twoOther = Spread.Of(_managerLosses.Select(m => m.TwoOther));
+        var twoManager = Spread.Of(_managerLosses.Select(m => m.TwoManager));
+        s.AppendLine("### Failover when the manager's host dies, and with two hosts (fencing by lease)");
+        s.AppendLine();
+        s.AppendLine("| round | 3 hosts, the manager's host killed (s) | 2 hosts, the other host killed (s) | 2 hosts, the manager's host killed (s) |");
+        s.AppendLine("|---|---|---|---|");
+        foreach (var (m, i) in _managerLosses.Select((m, i) => (m, i + 1)))
+            s.AppendLine(Inv($"| {i} | {m.ThreeManager:0.0} | {m.TwoOther:0.0} | {m.TwoManager:0.0} |"));
+        s.AppendLine(Inv($"| **median** | **{three.Median:0.0}** (min {three.Min:0.0}, max {three.Max:0.0}) | **{twoOther.Median:0.0}** (min {twoOther.Min:0.0}, max {twoOther.Max:0.0}) | **{twoManager.Median:0.0}** (min {twoManager.Min:0.0}, max {twoManager.Max:0.0}) |"));
+        s.AppendLine();
+        s.AppendLine(Inv($"Each round is a fresh cluster (so h1, which started it, holds the manager); the four VMs of 64 MiB gather on the victim, which is killed whole (every process in its namespace: node and VM processes), and the time is until every guest printed TICK 1 again on the survivor, followed from there. The ordinary three-host figure above ({ordinaryMedian:0.0} s) kills a host without the manager. With the PostgreSQL journal every case fences by lease: the survivor downs the victim once it holds the Split Brain Resolver's lease, and restarts its VMs once the victim's own lease is revoked and has expired (5 s after its last renewal, which falls before the downing). When the manager's host dies, the manager must first move: the singleton starts on the survivor once the victim is removed, then recovers the registry from the journal. Issue 19's target: under 10 s in every case, aiming at 5 s."));
+        s.AppendLine();
     }
 
     private void RenderDrains(StringBuilder s)
