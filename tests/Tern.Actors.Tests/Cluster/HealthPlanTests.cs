@@ -49,6 +49,36 @@ public sealed class HealthPlanTests
     }
 
     [Fact]
+    public void A_protected_vm_on_a_degraded_host_switches_to_its_synced_standby_and_the_others_migrate()
+    {
+        // p (protected, its standby synced on b) and v (unprotected) on a; q's standby on b is not synced yet.
+        var placed = TwoVmsOnA().Place(Def("p", 256), "a").Place(Def("q", 256), "a");
+        var r = placed
+            .Apply(new VmProtected("p", 50, "b", T0)).Apply(new StandbyAssigned("p", "b", 9, placed.Vm("p")!.Incarnation, T0)).Apply(new StandbySynced("p", 9, T0))
+            .Apply(new VmProtected("q", 50, "b", T0)).Apply(new StandbyAssigned("q", "b", 11, placed.Vm("q")!.Incarnation, T0));
+        var outcome = HealthPlan.OnReport(r, Room(r, 4096), new MigrationLimits(8, 8), "a", healthy: false, Edac, T0);
+        var promoted = Assert.Single(outcome.Events.OfType<StandbyPromoted>());
+        Assert.Equal(("p", "b", 9L), (promoted.Name, promoted.Host, promoted.Incarnation));
+        // q's standby cannot take over yet: q migrates like the unprotected ones.
+        Assert.Equal(["q", "v1", "v2"], outcome.Events.OfType<MigrationBegan>().Select(m => m.Name).Order());
+        var after = Persist(r, outcome);
+        Assert.Equal(("b", 9L), (after.Vm("p")!.Host, after.Vm("p")!.Incarnation));
+    }
+
+    [Fact]
+    public void A_standby_on_a_host_that_takes_no_vms_does_not_take_over_from_a_degraded_host()
+    {
+        var placed = TwoVmsOnA().Place(Def("p", 256), "a");
+        var r = placed
+            .Apply(new VmProtected("p", 50, "b", T0)).Apply(new StandbyAssigned("p", "b", 9, placed.Vm("p")!.Incarnation, T0)).Apply(new StandbySynced("p", 9, T0));
+        // b is no candidate (draining, unreachable or full): p migrates to c instead.
+        var hosts = Candidates(r, ("a", 4096, 0.1), ("c", 4096, 0.2));
+        var outcome = HealthPlan.OnReport(r, hosts, new MigrationLimits(8, 8), "a", healthy: false, Edac, T0);
+        Assert.Empty(outcome.Events.OfType<StandbyPromoted>());
+        Assert.Contains(outcome.Events, e => e is MigrationBegan { Name: "p", To: "c" });
+    }
+
+    [Fact]
     public void Standbys_on_a_degraded_host_are_dropped_to_be_synced_elsewhere()
     {
         var r = WithHosts("a", "b").Place(Def("p", 256), "b")

@@ -6,7 +6,7 @@ namespace Tern.Actors.Cluster.Decisions;
 /// <summary>
 /// What a host's health report decides (issue 19): a host whose checks fail is degraded, which
 /// drains it live like maintenance while its guests can still move (what fits nowhere stays, and
-/// is named); a degraded host whose checks have passed for its recover-after takes VMs again.
+/// is named; a protected VM with a synced standby switches to it instead); a degraded host whose checks have passed for its recover-after takes VMs again.
 /// The host applies the hysteresis; a report only says where it stands now. A node told to stop
 /// (SIGTERM) empties its host the same way first (<see cref="OnShutdown"/>): degraded for that, it
 /// takes VMs again when it comes back and reports good health.
@@ -30,7 +30,7 @@ public static class HealthPlan
         // stopping node's own checks still pass while it empties the host.
         if (healthy) return degraded is { Reason: not ShutdownReason } ? new([new HostRecovered(host, now)], []) : Nothing;
         if (degraded is not null) return Nothing;
-        var (drain, stuck) = DrainPlan.Start(registry, hosts, limits, host, $"host {host} is degraded", now);
+        var (drain, stuck) = DrainPlan.Start(registry, hosts, limits, host, $"host {host} is degraded", now, promoteStandbys: true);
         return new([new HostDegraded(host, reason ?? "its health checks failed", now), .. drain], stuck);
     }
 
