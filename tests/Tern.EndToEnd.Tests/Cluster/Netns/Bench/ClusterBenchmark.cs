@@ -47,7 +47,15 @@ public sealed class ClusterBenchmark(ITestOutputHelper output)
         var figures = new ClusterFigures();
         for (int round = 1; round <= rounds; round++) MeasureFailover(cluster, figures, round, calls);
         for (int round = 1; round <= rounds; round++) MeasureDrain(cluster, figures, round);
-        for (int round = 1; round <= rounds; round++) MeasureEvacuation(cluster, sysfs, figures, round);
+        try
+        {
+            for (int round = 1; round <= rounds; round++) MeasureEvacuation(cluster, sysfs, figures, round);
+        }
+        catch
+        {
+            output.WriteLine(cluster.Describe());
+            throw;
+        }
         cluster.Dispose();
         for (int round = 1; round <= rounds; round++)
         {
