@@ -48,10 +48,14 @@ public sealed partial class HostActor
         _renewing = true;
         // Noted before anything is sent: the database sets the expiry later than this, never sooner.
         long sentAt = Environment.TickCount64;
-        using var timeout = new CancellationTokenSource(lease.Validity);
-        lease.Leases.RenewAsync(_name, lease.Ttl, timeout.Token).ContinueWith(t => t.IsCompletedSuccessfully
-                ? new LeaseRenewed(sentAt, t.Result, null)
-                : new LeaseRenewed(sentAt, false, t.Exception?.GetBaseException().Message ?? "no answer within the lease's validity"))
+        var timeout = new CancellationTokenSource(lease.Validity);
+        lease.Leases.RenewAsync(_name, lease.Ttl, timeout.Token).ContinueWith(t =>
+            {
+                timeout.Dispose();
+                return t.IsCompletedSuccessfully
+                    ? new LeaseRenewed(sentAt, t.Result, null)
+                    : new LeaseRenewed(sentAt, false, t.Exception?.GetBaseException().Message ?? "no answer within the lease's validity");
+            })
             .PipeTo(Self);
     }
 
