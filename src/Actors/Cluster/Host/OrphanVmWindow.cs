@@ -13,7 +13,9 @@ namespace Tern.Actors.Cluster.Host;
 /// (a member cannot be seen lost before it is) and restarts the host's VMs no earlier than
 /// seen + <see cref="HostLossWait"/> = seen + NodeGoneAfter + QuitGrace, after the last guest has
 /// ended. A node that is alive but cut off ends its VMs itself (fence-after) and tells its VM
-/// processes to quit by then should it die meanwhile (<c>FenceCountdown</c>).
+/// processes to quit by then should it die meanwhile (<c>FenceCountdown</c>). With fencing by
+/// lease the manager also waits for the lost host's lease to be revoked and expire
+/// (<see cref="Leases.HostLeaseSettings"/>), and a VM process quits at its lease deadline too.
 ///
 /// By default ("auto") NodeGoneAfter is the Split Brain Resolver's stable-after less QuitGrace,
 /// so HostLossWait equals stable-after: a lost host is downed no sooner than stable-after after
