@@ -72,6 +72,12 @@ public static class TernNode
                 fatal = reason;
                 stopping.Cancel();
             }), "host");
+            Action<string> quarantined = reason =>
+            {
+                fatal ??= reason;
+                stopping.Cancel();
+            };
+            system.ActorOf(Props.Create(() => new NodeQuarantineWatch(quarantined)), "quarantine-watch");
             await AwaitRegisteredAsync(manager, options.Name, nodeSettings.GetTimeSpan("join-timeout"), cancel);
 
             string scheme = tls is null ? "http" : "https";

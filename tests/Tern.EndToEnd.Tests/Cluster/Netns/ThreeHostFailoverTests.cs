@@ -100,7 +100,14 @@ public sealed class ThreeHostFailoverTests(ITestOutputHelper output)
             // Back on the network: the cut host (downed by the majority, so it ended itself) starts
             // again under its name, joins, and runs none of the VMs that moved.
             cluster.Network.Reconnect(3);
-            NetnsCluster.WaitFor(() => cut.Process.HasExited, exited => exited, VmTimeout, $"{cut.Name} ending itself once downed");
+            try
+            {
+                NetnsCluster.WaitFor(() => cut.Process.HasExited, exited => exited, VmTimeout, $"{cut.Name} ending itself once downed");
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}\n{cluster.Describe()}", e);
+            }
             var restartedAt = DateTime.UtcNow;
             cut.Restart();
             NetnsCluster.WaitFor(() => NetnsCluster.Hosts(h1), h => h.Values.All(s => s == "up"), VmTimeout, $"{cut.Name} up again");
