@@ -158,7 +158,16 @@ public sealed class TwoHostLeaseTests(ITestOutputHelper output)
 
             // The database back: the VM runs again (a new instance, on whichever host has room).
             cluster.Network.Unblock(2, cluster.Network.BridgeAddress);
-            var back = WaitTickingAfresh(h1, "a", 0, anyHost: true) - blockedAt;
+            DateTime ticking;
+            try
+            {
+                ticking = WaitTickingAfresh(h1, "a", 0, anyHost: true);
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}\n{string.Join("\n", h1.Ctl("events").Stdout.TakeLast(30))}\n{cluster.Describe()}", e);
+            }
+            var back = ticking - blockedAt;
             output.WriteLine($"a ticking again {back.TotalSeconds:0.0} s after the database was blocked");
             Assert.True(holders.Overlap is null, holders.Overlap);
         }
