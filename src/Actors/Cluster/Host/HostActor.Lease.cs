@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Tern.Actors.Vm;
 using Tern.Actors.Vm.Process;
 
 namespace Tern.Actors.Cluster.Host;
@@ -99,6 +100,14 @@ public sealed partial class HostActor
         Timers.Cancel("lease-check");
         EndAll(why);
     }
+
+    /// <summary>
+    /// A VM process that quit its guest with no order from this node did so at its lease deadline
+    /// (it quits on its own otherwise only once no node is connected): fenced, to be restarted,
+    /// not a guest that powered off. Its deadline may pass a moment before this node's own check.
+    /// </summary>
+    private bool QuitByItself(VmProtocol.VmExited exit) =>
+        _settings.Lease is not null && _settings.VmProcesses is not null && !exit.ProcessDied && exit.ExitCode == 0 && exit.Reason == "quit";
 
     /// <summary>Every VM process learns the deadline, so that it quits then even if this node cannot tell it to.</summary>
     private void TellLeaseDeadline(VmInstance? only = null)

@@ -339,6 +339,7 @@ public sealed partial class HostActor : ReceiveActor, IWithTimers
         var (reason, detail) = instance.Ending
             ?? (instance is { Promoted: true, Phase: VmRunPhase.Standby } ? (VmEndReason.PromotionFailed, $"its standby could not take over: {exited.Exit.Reason}")
                 : instance.Phase is VmRunPhase.Incoming or VmRunPhase.Standby ? (VmEndReason.MigrationDiscarded, exited.Exit.Reason)
+                : QuitByItself(exited.Exit) ? (VmEndReason.Fenced, $"host {_name}'s lease lapsed: the VM process ended its guest at the deadline")
                 : exited.Exit.ProcessDied ? (VmEndReason.VmProcessDied, exited.Exit.Reason)
                 : exited.Exit.ExitCode == 0 ? (VmEndReason.GuestPoweredOff, exited.Exit.Reason) : (VmEndReason.GuestFailed, exited.Exit.Reason));
         Finish(instance, reason, detail);
