@@ -86,9 +86,7 @@ public sealed class PostgresLeaseTable : IAsyncDisposable
 
     private async Task<LeaseRow?> ReadRowAsync(string name, CancellationToken cancel)
     {
-        await EnsureTableAsync(cancel);
-        await using var command = _source.CreateCommand(ObserveSql);
-        command.Parameters.AddWithValue("name", name);
+        await using var command = await CommandAsync(ObserveSql, cancel, [("name", name)]);
         await using var reader = await command.ExecuteReaderAsync(cancel);
         if (!await reader.ReadAsync(cancel)) return null;
         return new LeaseRow(reader.GetString(0), reader.GetFieldValue<DateTime>(1), TimeSpan.FromSeconds(reader.GetDouble(2)));
@@ -101,9 +99,7 @@ public sealed class PostgresLeaseTable : IAsyncDisposable
 
     private async Task<TimeSpan> TimeLeftAsync(string sql, string name, CancellationToken cancel)
     {
-        await EnsureTableAsync(cancel);
-        await using var command = _source.CreateCommand(sql);
-        command.Parameters.AddWithValue("name", name);
+        await using var command = await CommandAsync(sql, cancel, [("name", name)]);
         return await command.ExecuteScalarAsync(cancel) is double seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero;
     }
 
@@ -112,10 +108,17 @@ public sealed class PostgresLeaseTable : IAsyncDisposable
 
     private async Task<int> RunAsync(string sql, CancellationToken cancel, (string Name, object Value)[] parameters)
     {
-        await EnsureTableAsync(cancel);
-        await using var command = _source.CreateCommand(sql);
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        await using var command = await CommandAsync(sql, cancel, parameters);
         return await command.ExecuteNonQueryAsync(cancel);
+    }
+
+    /// <summary>A statement with its parameters, once the table exists.</summary>
+    private async Task<NpgsqlCommand> CommandAsync(string sql, CancellationToken cancel, (string Name, object Value)[] parameters)
+    {
+        await EnsureTableAsync(cancel);
+        var command = _source.CreateCommand(sql);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        return command;
     }
 
     private async Task EnsureTableAsync(CancellationToken cancel)
