@@ -42,8 +42,13 @@ public static class NodeConfig
     }
 
     /// <summary>
-    /// Resolves <c>tern.cluster.fencing</c> to lease or majority; with a lease the Split Brain
-    /// Resolver runs lease-majority on the journal's database.
+    /// Resolves <c>tern.cluster.fencing</c> to lease or majority. With a lease the Split Brain
+    /// Resolver runs lease-majority on the journal's database, and the manager singleton starts only
+    /// under a lease there too: two managers can then never write the journal at once, so a new
+    /// oldest node need not wait the removal margin (stable-after by default, 3 s) after its
+    /// downed predecessor is removed; it starts the manager once it takes the lease (a dead
+    /// predecessor's has expired by then: heartbeat-timeout is shorter than detection plus
+    /// stable-after).
     /// </summary>
     private static Config WithFencing(Config config, NodeDatabase database)
     {
@@ -60,9 +65,12 @@ public static class NodeConfig
         string overrides = lease
             ? $"""
               tern.cluster.fencing = lease
-              tern.cluster.lease.split-brain.connection-string = {Quote(database.ConnectionString)}
+              tern.cluster.lease.coordination.connection-string = {Quote(database.ConnectionString)}
               akka.cluster.split-brain-resolver.active-strategy = lease-majority
-              akka.cluster.split-brain-resolver.lease-majority.lease-implementation = "tern.cluster.lease.split-brain"
+              akka.cluster.split-brain-resolver.lease-majority.lease-implementation = "tern.cluster.lease.coordination"
+              akka.cluster.singleton.use-lease = "tern.cluster.lease.coordination"
+              akka.cluster.singleton.lease-retry-interval = 500ms
+              akka.cluster.down-removal-margin = 100ms
               """
             : "tern.cluster.fencing = majority";
         return ConfigurationFactory.ParseString(overrides).WithFallback(config);

@@ -37,11 +37,14 @@ public sealed class NodeConfigTests
             Assert.Equal("PostgreSQL.15", config.GetString($"akka.persistence.{plugin}.sql.provider-name"));
             Assert.StartsWith("Akka.Persistence.Sql.", config.GetString($"akka.persistence.{plugin}.sql.class"));
         }
-        // A PostgreSQL journal fences by lease: the resolver's lease lives in the same database.
+        // A PostgreSQL journal fences by lease: the resolver's and the manager's leases live in the same database.
         Assert.Equal("lease", config.GetString("tern.cluster.fencing"));
         Assert.Equal("lease-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
-        Assert.Equal(db.ConnectionString, config.GetString("tern.cluster.lease.split-brain.connection-string"));
-        Assert.Equal("tern.cluster.lease.split-brain", config.GetString("akka.cluster.split-brain-resolver.lease-majority.lease-implementation"));
+        Assert.Equal(db.ConnectionString, config.GetString("tern.cluster.lease.coordination.connection-string"));
+        Assert.Equal("tern.cluster.lease.coordination", config.GetString("akka.cluster.split-brain-resolver.lease-majority.lease-implementation"));
+        // The manager singleton runs under a lease too, and so needs no removal margin.
+        Assert.Equal("tern.cluster.lease.coordination", config.GetString("akka.cluster.singleton.use-lease"));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), config.GetTimeSpan("akka.cluster.down-removal-margin"));
         var lease = Tern.Actors.Cluster.Leases.HostLeaseSettings.From(config, null!);
         Assert.Equal(TimeSpan.FromSeconds(4), lease.Validity);
     }
@@ -60,6 +63,7 @@ public sealed class NodeConfigTests
             var sqlite = NodeDatabase.From(null, "/d");
             Assert.Equal("majority", NodeConfig.Build(Options(), sqlite).GetString("tern.cluster.fencing"));
             Assert.Equal("keep-majority", NodeConfig.Build(Options(), sqlite).GetString("akka.cluster.split-brain-resolver.active-strategy"));
+            Assert.True(string.IsNullOrEmpty(NodeConfig.Build(Options(), sqlite).GetString("akka.cluster.singleton.use-lease", "")));
             Assert.Contains("needs a PostgreSQL journal", Assert.Throws<NodeStartException>(() => NodeConfig.Build(With("tern.cluster.fencing = lease"), sqlite)).Message);
             Assert.Equal("tern.cluster.fencing must be auto, lease or majority, not 'quorum'",
                 Assert.Throws<NodeStartException>(() => NodeConfig.Build(With("tern.cluster.fencing = quorum"), sqlite)).Message);

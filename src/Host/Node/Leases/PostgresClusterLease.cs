@@ -4,16 +4,18 @@ using Akka.Coordination;
 namespace Tern.Host.Node.Leases;
 
 /// <summary>
-/// The Split Brain Resolver's lease (its lease-majority strategy) as a row of
-/// <see cref="PostgresLeaseTable"/>: after a partition, the side that takes it downs the other
-/// side, and the side that cannot downs itself, so that with two hosts the survivor of either one's
-/// death keeps the cluster. Settings come from its HOCON section (tern.cluster.lease.split-brain):
-/// connection-string, heartbeat-timeout (the row's ttl), heartbeat-interval (how often a holder
-/// renews it) and lease-operation-timeout. A holder that fails to renew it before its own validity
-/// (heartbeat-timeout after the last renewal was sent) has passed counts it lost and says so
-/// through the callback the resolver gave.
+/// An Akka.Coordination lease as a row of <see cref="PostgresLeaseTable"/>, for the cluster's two
+/// decisions that must have one owner: the Split Brain Resolver's (lease-majority: after a partition,
+/// the side that takes it downs the other side, and the side that cannot downs itself, so that with
+/// two hosts the survivor of either one's death keeps the cluster) and the manager singleton's (a
+/// node runs the manager only while it holds it, so a new oldest node may start the manager as
+/// soon as it can take it, without waiting for a removal margin). Settings come from the HOCON
+/// section tern.cluster.lease.coordination: connection-string, heartbeat-timeout (the row's ttl),
+/// heartbeat-interval (how often a holder renews it) and lease-operation-timeout. A holder that
+/// fails to renew it before its own validity (heartbeat-timeout after the last renewal was sent)
+/// has passed counts it lost and says so through the callback its user gave.
 /// </summary>
-public sealed class PostgresSplitBrainLease : Lease, IDisposable
+public sealed class PostgresClusterLease : Lease, IDisposable
 {
     /// <summary>Past the expiry before trying again: the database's clock and this one's need not tick together.</summary>
     private static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(200);
@@ -27,7 +29,7 @@ public sealed class PostgresSplitBrainLease : Lease, IDisposable
     private bool _held;
     private CancellationTokenSource? _heartbeat;
 
-    public PostgresSplitBrainLease(LeaseSettings settings, ExtendedActorSystem system) : base(settings)
+    public PostgresClusterLease(LeaseSettings settings, ExtendedActorSystem system) : base(settings)
     {
         string connection = settings.LeaseConfig.GetString("connection-string", "");
         if (connection.Length == 0) throw new ArgumentException("the split brain resolver's lease needs a connection-string");
