@@ -22,3 +22,12 @@ public sealed class KvmPostgresFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A test that needs PostgreSQL only: skipped, with the reason shown, where it is not installed.</summary>
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (PostgresServer.Bin is null) Skip = "PostgreSQL is not installed (scripts/install-test-deps.sh installs it)";
+    }
+}

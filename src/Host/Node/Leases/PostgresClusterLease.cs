@@ -43,9 +43,9 @@ public sealed class PostgresClusterLease : Lease, IDisposable
 
     /// <summary>
     /// Takes the lease; if another owner holds it, waits until it would expire and takes it then
-    /// only if it is exactly as it was: a holder that is alive has renewed it by then (every
-    /// heartbeat-interval) or released it after its decision, and keeps it from this side; one
-    /// that died has done neither. Without the wait, a host that died soon after a partition's
+    /// only if it is exactly as it was: a holder that is alive renews it (every
+    /// heartbeat-interval) or releases it meanwhile, and keeps it from this side; one that died
+    /// does neither. Without the wait, a host that died soon after a partition's
     /// decision (the resolver keeps the lease for release-after) would take its survivor down with
     /// it; without the check, a loser slow to try could take the lease its winner just handed back.
     /// </summary>
@@ -79,14 +79,29 @@ public sealed class PostgresClusterLease : Lease, IDisposable
         lock (_gate) return _held && Environment.TickCount64 < _validUntil;
     }
 
+    /// <summary>
+    /// Watches a held lease until it would expire, every heartbeat-interval: a change (renewed or
+    /// released) shows its holder alive and ends the wait with false at once, so the resolver's
+    /// losing side downs itself without waiting out the expiry, and the singleton tries again
+    /// after its lease-retry-interval, when it takes a lease released by a graceful hand-over.
+    /// </summary>
     private async Task<bool> TakeFromTheDeadAsync()
     {
-        LeaseRow? seen;
-        using (var timeout = new CancellationTokenSource(_operationTimeout))
-            seen = await _table.ObserveAsync(Settings.LeaseName, timeout.Token);
+        var seen = await ObserveAsync();
         if (seen is null || seen.Left > _ttl) return false;
-        await Task.Delay(seen.Left + SettleTime);
+        var expired = Environment.TickCount64 + (long)(seen.Left + SettleTime).TotalMilliseconds;
+        for (long wait; (wait = expired - Environment.TickCount64) > 0;)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(wait, _every.TotalMilliseconds)));
+            if (await ObserveAsync() is not { } now || now.Owner != seen.Owner || now.ExpiresAt != seen.ExpiresAt) return false;
+        }
         return await TakeAsync(seen);
+    }
+
+    private async Task<LeaseRow?> ObserveAsync()
+    {
+        using var timeout = new CancellationTokenSource(_operationTimeout);
+        return await _table.ObserveAsync(Settings.LeaseName, timeout.Token);
     }
 
     /// <summary>One attempt (of a lease as <paramref name="seen"/>, if given); the validity counts from before the statement was sent.</summary>
