@@ -28,8 +28,9 @@ public sealed class NodeShutdownTests(ITestOutputHelper output)
             Assert.Equal(0, exit);
             Assert.Contains(h2.Process.Stdout, l => l.Contains("its VMs run on other hosts now"));
 
-            var vms = NetnsCluster.Vms(h1);
-            Assert.All(guests, g => Assert.True(vms[g.Name] is { State: "running", Host: "h1" or "h3" }, $"{g.Name}: {vms[g.Name]}"));
+            // A migration commits before its target reports the guest running (each second): wait for that.
+            NetnsCluster.WaitFor(() => NetnsCluster.Vms(h1), vms => guests.All(g => vms[g.Name] is { State: "running", Host: "h1" or "h3" }),
+                TimeSpan.FromSeconds(10), "every guest running on h1 or h3");
             foreach (var g in guests) g.AssertWentOnAfterMove(h1, before[g.Name], VmTimeout);
             NetnsCluster.WaitFor(() => NetnsCluster.Hosts(h1)["h2"], s => s == "down", VmTimeout, "h2 gone");
 
