@@ -95,6 +95,42 @@ public sealed class HostHealthTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>
+    /// h1 started the cluster, so it holds the manager: degraded, it is emptied live by the manager
+    /// it hosts; stopped (SIGTERM) while that goes on, it finishes moving its guests before it
+    /// leaves, the manager moves to h2, and the new manager still knows h1 degraded and why.
+    /// </summary>
+    [NetnsFact]
+    public void The_manager_s_own_host_degraded_is_emptied_and_its_leave_moves_the_manager()
+    {
+        using var cluster = Cluster();
+        var (h1, h2) = (cluster[1], cluster[2]);
+        var guests = SoakGuest.CreateAllOn(cluster, h1, ["a", "b", "c"], VmTimeout, via: h2).ToList();
+        try
+        {
+            var before = guests.ToDictionary(g => g.Name, g => g.LastTick);
+            SetCorrectedErrors("h1", 9);
+            string why = NetnsCluster.WaitFor(() => Degraded(h2, "h1"), d => d is not null, VmTimeout, "h1 degraded")!;
+            Assert.Contains("9 corrected memory errors", why);
+            NetnsCluster.WaitFor(() => NetnsCluster.Vms(h2), v => guests.Any(g => v[g.Name] is { State: "running", Host: not "h1" }),
+                VmTimeout, "a first guest moved off h1");
+
+            var stoppedAt = DateTime.UtcNow;
+            int exit = h1.Terminate(VmTimeout);
+            output.WriteLine($"SIGTERM -> h1 exited {exit} after {(DateTime.UtcNow - stoppedAt).TotalSeconds:0.0} s");
+            Assert.Equal(0, exit);
+            var moved = NetnsCluster.WaitFor(() => NetnsCluster.Vms(h2), v => guests.All(g => v[g.Name] is { State: "running", Host: not "h1" }),
+                VmTimeout, "every guest running off h1, through the manager's new host");
+            output.WriteLine(string.Join(", ", guests.Select(g => $"{g.Name} on {moved[g.Name].Host}")));
+            foreach (var g in guests) g.AssertWentOnAfterMove(h2, before[g.Name], VmTimeout);
+            Assert.Equal(why, Degraded(h2, "h1"));
+        }
+        finally
+        {
+            foreach (var g in guests) g.Dispose();
+        }
+    }
+
     [NetnsFact]
     public void A_failing_health_command_and_a_vcpu_failure_each_degrade_their_host()
     {
