@@ -9,7 +9,8 @@ namespace Tern.Actors.Cluster.Manager;
 /// manager (the oldest node hosts the one instance; when that node goes the next oldest takes
 /// over and recovers the registry from the journal) and a proxy that routes to wherever it runs.
 /// A backoff supervisor restarts the manager if its journal fails, instead of leaving the cluster
-/// without one.
+/// without one. Every node also reads the manager's stores once (<see cref="ManagerJournalWarmup"/>)
+/// so that whichever takes it over recovers it without a cold start.
 /// </summary>
 public static class ClusterManagerSingleton
 {
@@ -22,6 +23,7 @@ public static class ClusterManagerSingleton
         var supervised = BackoffSupervisor.Props(Backoff.OnStop(
             ClusterManager.Props(settings), "registry", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
         system.ActorOf(ClusterSingletonManager.Props(supervised, PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), ManagerName);
+        system.ActorOf(ManagerJournalWarmup.Props(), "manager-journal-warmup");
         return system.ActorOf(ClusterSingletonProxy.Props($"/user/{ManagerName}", ClusterSingletonProxySettings.Create(system)), ProxyName);
     }
 }
