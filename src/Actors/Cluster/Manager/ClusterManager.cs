@@ -182,12 +182,13 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             return;
         }
         var host = Sender;
+        bool first = !_hostActors.ContainsKey(report.Host);
         IReadOnlyList<IManagerEvent> joined = known is { Up: true } && known.Address == report.Address
             ? []
             : [new HostJoined(report.Host, report.Address, DateTime.UtcNow)];
         // A node that stopped in order is back: it joined again, or this manager (which may have
         // stopped with it) hears from it for the first time.
-        if (joined.Count > 0 || !_hostActors.ContainsKey(report.Host)) joined = [.. joined, .. HealthPlan.OnRejoin(_registry, report.Host, DateTime.UtcNow)];
+        if (joined.Count > 0 || first) joined = [.. joined, .. HealthPlan.OnRejoin(_registry, report.Host, DateTime.UtcNow)];
         PersistThen(joined, () =>
         {
             // Back within its VMs' wait (a quick node restart): they are still placed here, and the
@@ -200,6 +201,9 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
             _overload = OverloadPolicy.Observe(_overload, _settings.Overload, report.Host, report.Load.CpuLoad, report.Load.At);
             SendOrders(report.Host);
             ProtectionOnReport(report.Host, report.Vms);
+            // A new place for VMs: those waiting for a host (a new manager hears from no host at
+            // first) need not wait for the periodic reconcile.
+            if (first) Self.Tell(Reconcile.Instance);
         });
     }
 
