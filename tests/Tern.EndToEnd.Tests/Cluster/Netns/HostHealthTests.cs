@@ -131,6 +131,45 @@ public sealed class HostHealthTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>The protection state of <paramref name="vm"/> as <c>ctl vms --json</c> shows it; null when it is not protected.</summary>
+    private static string? ProtectionState(NamespacedNode via, string vm)
+    {
+        var view = via.CtlJson("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == vm);
+        return view.TryGetProperty("protection", out var p) && p.ValueKind == JsonValueKind.Object ? p.GetProperty("state").GetString() : null;
+    }
+
+    /// <summary>
+    /// A protected guest on a host that turns degraded switches to its synced standby instead of
+    /// migrating (milliseconds where a migration takes seconds of a failing host's time): it goes
+    /// on on the standby's host without a reboot, ticks and memory checks continuing.
+    /// </summary>
+    [NetnsFact]
+    public void A_protected_guest_on_a_degraded_host_goes_on_on_its_standby()
+    {
+        using var cluster = Cluster();
+        var h1 = cluster[1];
+        var guest = SoakGuest.CreateAllOn(cluster, cluster[2], ["p"], VmTimeout).Single();
+        try
+        {
+            NetnsCluster.WaitFor(() => h1.Ctl("protect", "p", "--standby", "h3", "--epoch", "50ms"), r => r.ExitCode == 0, VmTimeout, "ctl protect accepted", pollMs: 1000);
+            NetnsCluster.WaitFor(() => ProtectionState(h1, "p"), s => s == "protected", VmTimeout, "p protected");
+            int before = guest.LastTick;
+            var raisedAt = DateTime.UtcNow;
+            SetCorrectedErrors("h2", 7);
+            NetnsCluster.WaitFor(() => NetnsCluster.Vms(h1)["p"], v => v is { Host: "h3", State: "running" }, VmTimeout, "p running on its standby's host");
+            output.WriteLine($"p running on h3 {(DateTime.UtcNow - raisedAt).TotalSeconds:0.0} s after h2's counter rose");
+            guest.AssertWentOnAfterMove(h1, before, VmTimeout);
+            var events = h1.Ctl("events").Stdout;
+            output.WriteLine(string.Join("\n", events.TakeLast(12)));
+            Assert.Contains(events, l => l.Contains("vm p: standby on h3 takes over"));
+            Assert.DoesNotContain(events, l => l.Contains("vm p") && l.Contains("migrat", StringComparison.OrdinalIgnoreCase));
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+    }
+
     [NetnsFact]
     public void A_failing_health_command_and_a_vcpu_failure_each_degrade_their_host()
     {
