@@ -26,7 +26,9 @@ public static partial class CtlCommandLine
             var reports = new List<string>();
             foreach (string each in vms)
             {
-                await c.PostAsync(ApiRoutes.VmAction(each, "upgrade"), null, cancel);
+                // Ctrl-C starts no further upgrade; one begun is canceled by the follower.
+                cancel.ThrowIfCancellationRequested();
+                await c.PostAsync(ApiRoutes.VmAction(each, "upgrade"), null);
                 var (report, text) = await MigrationFollower.UntilEndAsync(c, each, cancel);
                 reports.Add(text);
                 if (json && vm is not null) Console.WriteLine(CtlText.Json(text));

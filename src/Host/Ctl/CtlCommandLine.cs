@@ -127,7 +127,9 @@ public static partial class CtlCommandLine
         return Verb("migrate", "live-migrate a VM to another host, showing its progress; Ctrl-C cancels it", [name, to], async (c, p, json, cancel) =>
         {
             string vm = p.GetValue(name)!;
-            await c.PostAsync(ApiRoutes.VmAction(vm, "migrate"), new MigrateRequest(p.GetValue(to)), cancel);
+            // Not abandoned on Ctrl-C: the manager may have begun the migration before it answers,
+            // and only the follower's cancel request ends it then.
+            await c.PostAsync(ApiRoutes.VmAction(vm, "migrate"), new MigrateRequest(p.GetValue(to)));
             var (report, text) = await MigrationFollower.UntilEndAsync(c, vm, cancel);
             if (json) Console.WriteLine(CtlText.Json(text));
             await ThrowUnlessCompleted(c, report);
