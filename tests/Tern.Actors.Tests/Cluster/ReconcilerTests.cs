@@ -31,6 +31,19 @@ public sealed class ReconcilerTests
     }
 
     [Fact]
+    public void A_stopping_vm_its_host_no_longer_reports_has_stopped_there()
+    {
+        var r = WithHosts("a", "b").Place(Def("v1"), "a").Place(Def("v2"), "a").Place(Def("v3"), "a")
+            .Apply(new VmStopRequested("v1", T0)).Apply(new VmStopRequested("v2", T0));
+        // v1 is gone from a's report: stopped. v2 is still reported (stopping): not yet. v3 runs.
+        var halted = Assert.Single(Reconciler.StoppedUnheard(r, "a", [Instance("v2", 2, VmRunPhase.Stopping), Instance("v3", 3)], T0));
+        Assert.Equal(("v1", 1L), (halted.Name, halted.Incarnation));
+        Assert.Null(r.Apply(halted).Vm("v1")!.Host);
+        // Another host's report says nothing about a's VMs.
+        Assert.Empty(Reconciler.StoppedUnheard(r, "b", [], T0));
+    }
+
+    [Fact]
     public void Both_ends_of_a_migration_under_way_are_left_running()
     {
         var r = WithHosts("a", "b").Place(Def("v1"), "a").Apply(new MigrationBegan("v1", "a", "b", 7, T0));

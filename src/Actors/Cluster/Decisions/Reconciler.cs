@@ -35,6 +35,19 @@ public static class Reconciler
         return orders;
     }
 
+    /// <summary>
+    /// VMs stopped on <paramref name="host"/> whose end the manager never heard: meant to be
+    /// stopped, placed there, not migrating, and no longer in its report, they have ended there. A
+    /// host tells a VM's end once, and one told to a manager that died just then (the singleton
+    /// proxy sends to the old one until it finds the new) is lost; without this the VM would show
+    /// "stopping" for good.
+    /// </summary>
+    public static IReadOnlyList<ManagerEvents.VmHalted> StoppedUnheard(ClusterRegistry registry, string host, IReadOnlyList<VmRuntime> reported, DateTime now) =>
+        registry.VmsOn(host)
+            .Where(v => v.Desired == DesiredState.Stopped && !registry.Migrations.ContainsKey(v.Name) && !reported.Any(r => r.Name == v.Name))
+            .Select(v => new ManagerEvents.VmHalted(v.Name, v.Incarnation, $"it is no longer running on {host}", null, now))
+            .ToArray();
+
     private static bool Wanted(ClusterRegistry registry, string host, VmRuntime r)
     {
         if (r.Phase == VmRunPhase.MigratingOut && registry.Vm(r.Name) is not null) return true;

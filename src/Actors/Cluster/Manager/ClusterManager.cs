@@ -189,7 +189,7 @@ public sealed partial class ClusterManager : ReceivePersistentActor, IWithTimers
         // A node that stopped in order is back: it joined again, or this manager (which may have
         // stopped with it) hears from it for the first time.
         if (joined.Count > 0 || first) joined = [.. joined, .. HealthPlan.OnRejoin(_registry, report.Host, DateTime.UtcNow)];
-        PersistThen(joined, () =>
+        PersistThen([.. joined, .. Reconciler.StoppedUnheard(_registry, report.Host, report.Vms, DateTime.UtcNow)], () =>
         {
             // Back within its VMs' wait (a quick node restart): they are still placed here, and the
             // host re-adopts the VM processes that still run them when it gets their orders below.
