@@ -129,8 +129,10 @@ public sealed class PostgresLeaseTable : IAsyncDisposable
             await using var command = _source.CreateCommand(CreateSql);
             await command.ExecuteNonQueryAsync(cancel);
         }
-        // Two nodes creating it at once: one of them loses the race on the catalog, and the table is there.
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable)
+        // Two creators at once (nodes, or one node's leases starting together): the loser of the race
+        // on the catalog sees the table, its row type or their catalog entries already there.
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable
+            or PostgresErrorCodes.DuplicateObject)
         {
         }
         _created = true;
