@@ -75,8 +75,10 @@ public sealed class LiveMigrationTests : IDisposable
         // The source cannot see the last step (the destination's vCPU threads getting a CPU after
         // the resume), and it stops its clock only when the destination's Done reaches it, so on a
         // loaded 2-core machine allow that much scheduling delay on top (a clean-clone run beside
-        // four builds, load average 53, measured 186 ms against a guest-seen 133 + 50).
-        Assert.InRange((long)info["downtime"]!, lateMs - 100, guestPauseAtMost + 25);
+        // four builds, load average 53, measured 186 ms against a guest-seen 133 + 50; the whole
+        // suite on 2 cores, 448 ms against a guest-seen 237 + 50). A downtime that counted the
+        // transfer before the pause would still be seconds off.
+        Assert.InRange((long)info["downtime"]!, lateMs - 100, guestPauseAtMost + 250);
         // The destination's new disk writes land in the shared image file.
         var line = destination.Process.WaitForLine(l => l.StartsWith("SOAK blk write tick=", StringComparison.Ordinal)
             && int.Parse(l.Split(' ')[3][5..]) > source.LastTick, Long);
