@@ -6,7 +6,7 @@ namespace Tern.EndToEnd.Tests.Cluster.Netns;
 /// A private network the test builds for itself: a Linux bridge in the root namespace holding
 /// 10.213.X.1/24 and one network namespace per host, each joined to the bridge by a veth pair and
 /// addressed 10.213.X.(10+i). X and the names carry a per-network tag (the test process's id and a
-/// random part), so parallel or aborted runs never collide; nothing outside these namespaces and
+/// count of the networks it made), so parallel or aborted runs never collide; nothing outside these namespaces and
 /// this bridge is touched. Dispose deletes the namespaces (which takes their veths along) and the
 /// bridge; what a killed test process left behind is removed by the next run. Needs root.
 /// </summary>
@@ -14,7 +14,11 @@ public sealed class VirtualNetwork : IDisposable
 {
     private const int PidDigits = 7; // hex; Linux pids stay below 2^22
     private static readonly Lazy<bool> Swept = new(SweepLeftovers);
-    private readonly string _tag = $"{Environment.ProcessId.ToString("x").PadLeft(PidDigits, '0')}{Guid.NewGuid().ToString("N")[..3]}";
+    /// <summary>Networks made by this process so far: the tag's last part, so that no two share names (random parts did collide).</summary>
+    private static int _made;
+    // A namespace's veths outlive `ip netns del` for a moment (the kernel tears them down in the
+    // background), so a tag must not come back soon: a counter, not a random part.
+    private readonly string _tag = $"{Environment.ProcessId.ToString("x").PadLeft(PidDigits, '0')}{Interlocked.Increment(ref _made) % 0x1000:x3}";
     private readonly List<string> _namespaces = [];
     private bool _bridgeCreated;
 
