@@ -225,13 +225,7 @@ public sealed class PrimaryReplicator
                 _writer.WriteCheckpoint((ulong)c.Epoch, c.Flushed);
                 _writer.WriteCheckpointRam(c.Gpas, c.Pages.AsSpan(0, c.PageBytes));
                 foreach (var d in c.Disk) _writer.WriteCheckpointDisk(d.DriveId, d.Offset, d.Data);
-                foreach (var s in c.States) _writer.WriteState(s.Id, s.Version, s.Data);
-                _writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(c.Running));
-                if (c.Console is var (written, tail))
-                {
-                    var kept = tail.AsSpan(Math.Max(0, tail.Length - ConsoleComponent.MaxTailBytes));
-                    _writer.WriteState(ConsoleComponent.Id, ConsoleComponent.Version, ConsoleComponent.Encode(written, kept));
-                }
+                _writer.WriteMachineState(c.States, c.Running, c.Console);
                 _writer.WriteCheckpointEnd();
                 _writer.Flush();
                 ArrayPool<byte>.Shared.Return(c.Pages);

@@ -453,13 +453,7 @@ public sealed class PrecopySender
     {
         _paused = true;
         _cancel.ThrowIfCancellationRequested();
-        foreach (var s in _source.SaveState()) writer.WriteState(s.Id, s.Version, s.Data);
-        writer.WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(_source.GuestWasRunning));
-        if (_source.ConsoleHistory?.Snapshot() is var (written, tail))
-        {
-            var kept = tail.AsSpan(Math.Max(0, tail.Length - ConsoleComponent.MaxTailBytes));
-            writer.WriteState(ConsoleComponent.Id, ConsoleComponent.Version, ConsoleComponent.Encode(written, kept));
-        }
+        writer.WriteMachineState(_source.SaveState(), _source.GuestWasRunning, _source.ConsoleHistory?.Snapshot());
         _source.UnlockDisks(); // flushed by the pause: the destination takes them before its guest runs
         _disksHandedOver = true;
         writer.WriteEnd();

@@ -79,6 +79,21 @@ public sealed class MigrationStreamWriter(Stream stream, GuestMemory memory)
     }
 
     /// <summary>One component's saved state; <paramref name="componentId"/> is 1..64 bytes of UTF-8.</summary>
+    /// <summary>
+    /// The machine's whole state as a switch-over, checkpoint or snapshot carries it: every
+    /// component's, then "vm/run" (whether the guest ran) and, when a console kept its output, "vm/console".
+    /// </summary>
+    public void WriteMachineState(IReadOnlyList<Tern.Devices.Board.ComponentState> states, bool running, (long Written, byte[] Tail)? console)
+    {
+        foreach (var s in states) WriteState(s.Id, s.Version, s.Data);
+        WriteState(RunStateComponent.Id, RunStateComponent.Version, RunStateComponent.Encode(running));
+        if (console is var (written, tail))
+        {
+            var kept = tail.AsSpan(Math.Max(0, tail.Length - ConsoleComponent.MaxTailBytes));
+            WriteState(ConsoleComponent.Id, ConsoleComponent.Version, ConsoleComponent.Encode(written, kept));
+        }
+    }
+
     public void WriteState(string componentId, uint version, ReadOnlySpan<byte> state)
     {
         if (componentId.Length == 0) throw new ArgumentException("a State section needs a component id", nameof(componentId));
