@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Tern.Actors.Migration;
 using Tern.Actors.Migration.Engine;
+using Tern.Actors.Migration.Engine.Snapshot;
 using Tern.Actors.Migration.Engine.Transport;
 using Tern.Devices.Config;
 using static Tern.Actors.Migration.MigrationProtocol;
@@ -23,6 +24,11 @@ public sealed partial class VmActor
     /// <summary>Listens at <paramref name="endpoint"/> before the machine exists (a busy address fails the boot), or later, when deferred (null).</summary>
     private void BootForIncomingMigration(MigrationEndpoint? endpoint)
     {
+        if (endpoint is { Transport: MigrationTransport.File })
+        {
+            RestoreSnapshot(endpoint.PathOrHost);
+            return;
+        }
         var listener = endpoint is null ? null : MigrationSockets.Listen(endpoint);
         try
         {
@@ -35,6 +41,23 @@ public sealed partial class VmActor
         }
         _state = VmRunState.InMigrate;
         if (listener is not null) StartIncoming(listener, endpoint!);
+    }
+
+    /// <summary>
+    /// <c>-incoming file:PATH</c>: the machine, built paused, becomes the snapshot's VM before any
+    /// vCPU runs; a snapshot that fails a check fails the boot (one line, exit 1).
+    /// </summary>
+    private void RestoreSnapshot(string path)
+    {
+        StartMachine(paused: true);
+        var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool running = SnapshotLoader.Restore(path, access, MigrationFingerprint.From(_config));
+        _migrationInfo = new MigrationInfo(MigrationStatus.Completed) { TotalTimeMs = clock.ElapsedMilliseconds };
+        _state = VmRunState.Paused;
+        if (!running) return;
+        ((Tern.Actors.Migration.Engine.Destination.IMigrationDestination)access).ResumeGuest();
+        _state = VmRunState.Running;
     }
 
     /// <summary>QMP migrate-incoming after <c>-incoming defer</c>: listen now, once.</summary>
@@ -117,8 +140,7 @@ public sealed partial class VmActor
     private void OnMigrate(Migrate m)
     {
         string? refusal = _migration is not null ? "a migration is already running"
-            : _state is not (VmRunState.Running or VmRunState.Paused) ? $"cannot migrate in state {_state.QmpStatus()}"
-            : m.Destination.Transport == MigrationTransport.File ? "migration to a file (snapshot) is not supported; use tcp: or unix:"
+            : _state is not (VmRunState.Running or VmRunState.Paused or VmRunState.Saved) ? $"cannot migrate in state {_state.QmpStatus()}"
             : _machine!.Memory.MigrationBlocker is { } blocker ? $"this VM cannot migrate: {blocker}"
             : null;
         MigrationTls? tls = null;
@@ -140,6 +162,13 @@ public sealed partial class VmActor
         _migrationInfo = new MigrationInfo(MigrationStatus.Setup);
         _state = VmRunState.Migrating;
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: _stateBeforeMigration == VmRunState.Running);
+        if (m.Destination.Transport == MigrationTransport.File)
+        {
+            _migration = Context.ActorOf(SnapshotSaveActor.Props(m.Destination.PathOrHost, Sender, access, MigrationFingerprint.From(_config),
+                () => _migrationParameters), $"snapshot-{Guid.NewGuid():N}");
+            StartMigrationProgress(MigrationSide.Outgoing);
+            return;
+        }
         _migration = Context.ActorOf(MigrationActor.Props(m.Destination, Sender, access, MigrationFingerprint.From(_config),
             () => _migrationParameters, m.CommitApprover, tls), $"migration-{Guid.NewGuid():N}");
         StartMigrationProgress(MigrationSide.Outgoing);
@@ -191,6 +220,7 @@ public sealed partial class VmActor
             GuestAfterMigration.Unchanged => _stateBeforeMigration,
             GuestAfterMigration.InDoubt or GuestAfterMigration.ArrivedPaused => VmRunState.Paused,
             GuestAfterMigration.MovedAway => VmRunState.PostMigrate,
+            GuestAfterMigration.Saved => VmRunState.Saved,
             GuestAfterMigration.Arrived => VmRunState.Running,
             _ => VmRunState.Shutdown, // Discarded: the VM ends below
         };
@@ -199,6 +229,9 @@ public sealed partial class VmActor
         {
             case GuestAfterMigration.MovedAway:
                 _machine?.DiscardMemory();
+                break;
+            case GuestAfterMigration.Saved:
+                _machine?.ResumeDevices(); // paused for the save; the guest stays paused as after `stop`, until `cont`
                 break;
             case GuestAfterMigration.Arrived:
                 Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));

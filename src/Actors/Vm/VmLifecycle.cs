@@ -38,9 +38,9 @@ public static class VmLifecycle
         (_, VmRunState.Created) => new VmDecision.Refuse("the VM has not started yet"),
 
         (VmCommand.Stop, VmRunState.Running) => new VmDecision.Pause(),
-        (VmCommand.Stop, VmRunState.Paused or VmRunState.InMigrate or VmRunState.PostMigrate) => new VmDecision.NoChange(),
+        (VmCommand.Stop, VmRunState.Paused or VmRunState.InMigrate or VmRunState.PostMigrate or VmRunState.Saved) => new VmDecision.NoChange(),
 
-        (VmCommand.Cont, VmRunState.Paused) => new VmDecision.Resume(),
+        (VmCommand.Cont, VmRunState.Paused or VmRunState.Saved) => new VmDecision.Resume(),
         (VmCommand.Cont, VmRunState.Running) => new VmDecision.NoChange(),
         (VmCommand.Cont, VmRunState.InMigrate) => new VmDecision.Refuse("the VM is waiting for an incoming migration"),
         (VmCommand.Cont, VmRunState.PostMigrate) => new VmDecision.Refuse("the VM has migrated away; its state lives on the destination"),

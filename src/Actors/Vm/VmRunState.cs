@@ -13,6 +13,8 @@ public enum VmRunState
     Migrating,
     InMigrate,
     PostMigrate,
+    /// <summary>Saved to a snapshot file: QMP's postmigrate, but the guest is still whole here (paused), and <c>cont</c> resumes it.</summary>
+    Saved,
     Shutdown,
 }
 
@@ -24,7 +26,7 @@ public static class VmRunStateNames
         VmRunState.Running or VmRunState.Migrating => "running",
         VmRunState.Paused => "paused",
         VmRunState.InMigrate or VmRunState.Created => "inmigrate",
-        VmRunState.PostMigrate => "postmigrate",
+        VmRunState.PostMigrate or VmRunState.Saved => "postmigrate",
         _ => "shutdown",
     };
 

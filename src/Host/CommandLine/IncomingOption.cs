@@ -3,11 +3,12 @@ using Tern.Devices.Config;
 namespace Tern.Host.CommandLine;
 
 /// <summary>
-/// <c>-incoming tcp:IP:PORT | unix:PATH | defer</c>. Beyond the URI syntax: a unix socket's
-/// directory must exist (the destination listens there) and nothing but a socket may be at its
-/// path (a stale one is replaced); <c>unix:@NAME</c> is an abstract socket, which has neither. StratoVirt's <c>file:DIR</c> (restore a snapshot) is refused
-/// here: Tern takes no snapshots, and the VM would only fail once built. <c>defer</c> (QEMU's)
-/// leaves the URI to QMP <c>migrate-incoming</c>.
+/// <c>-incoming tcp:IP:PORT | unix:PATH | file:PATH | defer</c>. Beyond the URI syntax: a unix
+/// socket's directory must exist (the destination listens there) and nothing but a socket may be
+/// at its path (a stale one is replaced); <c>unix:@NAME</c> is an abstract socket, which has
+/// neither. <c>file:PATH</c> restores the snapshot that QMP <c>migrate</c> to that URI saved (QEMU's
+/// spelling): it must be a readable regular file; what it holds is checked when the VM is built.
+/// <c>defer</c> (QEMU's) leaves the URI to QMP <c>migrate-incoming</c>.
 /// </summary>
 internal static class IncomingOption
 {
@@ -22,7 +23,8 @@ internal static class IncomingOption
                 PathChecks.RequireSocketPath(endpoint.PathOrHost, "-incoming socket");
                 break;
             case MigrationTransport.File:
-                throw new CommandLineException($"-incoming '{EchoedText.Clip(text)}': restoring a snapshot (file:) is not supported; use tcp:IP:PORT, unix:PATH or defer");
+                PathChecks.RequireReadableFile(endpoint.PathOrHost, "-incoming snapshot");
+                break;
         }
         return endpoint;
     }

@@ -40,7 +40,8 @@ internal static class OptionTable
     public static readonly OptionSpec Qmp = new("-qmp", OptionArity.One, false,
         "-qmp unix:PATH,server,nowait | tcp:IP:PORT,server,nowait", "QMP server socket");
     public static readonly OptionSpec Incoming = new("-incoming", OptionArity.One, false,
-        "-incoming tcp:IP:PORT | unix:PATH | defer", "wait for an incoming migration (defer: at the address QMP migrate-incoming gives)");
+        "-incoming tcp:IP:PORT | unix:PATH | file:PATH | defer",
+        "wait for an incoming migration (defer: at the address QMP migrate-incoming gives), or restore the snapshot QMP migrate to file:PATH saved");
     public static readonly OptionSpec Object = new("-object", OptionArity.One, true,
         "-object tls-creds-x509,id=ID,dir=DIR[,endpoint=server|client][,verify-peer=on|off]",
         "TLS credentials a migration uses when migrate-set-parameters tls-creds names ID (QEMU's PEM layout)");

@@ -6,6 +6,7 @@ namespace Tern.Kvm.Interop;
 internal static class Errno
 {
     public const int ENOENT = 2;
+    public const int EIO = 5;
     public const int ENXIO = 6;
     public const int EINTR = 4;
     public const int EAGAIN = 11;

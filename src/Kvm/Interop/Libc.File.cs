@@ -40,6 +40,12 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     internal static partial int FDataSync(int fd);
 
+    internal const int FALLOC_FL_KEEP_SIZE = 1;
+    internal const int FALLOC_FL_PUNCH_HOLE = 2;
+
+    [LibraryImport("libc", EntryPoint = "fallocate64", SetLastError = true)]
+    internal static partial int Fallocate(int fd, int mode, long offset, long length);
+
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     internal static partial int Poll(PollFd* fds, nuint nfds, int timeoutMs);
 

@@ -9,12 +9,13 @@ namespace Tern.Kvm.Memory;
 /// address. Every write made through this class marks the VMM dirty bitmap, so that device
 /// writes reach a migration even though KVM's dirty log does not see them.
 /// </summary>
-public sealed class GuestMemory : IDisposable
+public sealed partial class GuestMemory : IDisposable
 {
     private readonly GuestRegion[] _regions;
     private readonly Lazy<HostPageMap?> _pageMap = new(HostPageMap.TryOpen);
 
-    private readonly bool _unbackedReadsZero;
+    /// <summary>A page the host has not backed reads zero: private anonymous RAM, until a snapshot image is mapped under it.</summary>
+    private bool _unbackedReadsZero;
     /// <summary>
     /// The file RAM is mapped from, kept open: its holes tell which pages were never written, and a
     /// same-host migration hands its descriptor to the destination. Null for anonymous RAM.

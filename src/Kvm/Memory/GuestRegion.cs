@@ -59,6 +59,20 @@ public sealed class GuestRegion : IDisposable
     }
 
     /// <summary>
+    /// Maps <paramref name="length"/> bytes of <paramref name="fd"/> from <paramref name="fileOffset"/>
+    /// privately (copy-on-write) in place of this region's own pages, at the same host address, so
+    /// KVM's memory slot goes on pointing at it: a snapshot's image of this region, whose pages the
+    /// page cache supplies as the guest touches them and whose writes stay in this process.
+    /// </summary>
+    internal void MapImage(int fd, long fileOffset, GuestMemoryBacking backing)
+    {
+        nint at = Libc.MMap(_host, (nuint)Size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_FIXED | Libc.MAP_NORESERVE, fd, fileOffset);
+        if (at == Libc.MAP_FAILED)
+            throw new KvmException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"mmap of {Size >> 20} MiB of guest RAM from the snapshot");
+        Advise(backing, null);
+    }
+
+    /// <summary>
     /// Another process maps this region's file too (a same-host migration's peer): from now on
     /// <see cref="Discard"/> only unmaps, never punches the pages out of the file they share.
     /// </summary>
@@ -69,8 +83,11 @@ public sealed class GuestRegion : IDisposable
     public ulong End => Start + Size;
     public DirtyBitmap Dirty { get; }
 
-    /// <summary>Where this region starts in the RAM file (0 for anonymous memory).</summary>
-    internal long FileOffset { get; }
+    /// <summary>
+    /// Where this region starts in guest RAM laid out back to back, region after region in address
+    /// order: its place in the RAM file and in a snapshot's image of RAM.
+    /// </summary>
+    public long FileOffset { get; }
 
     internal nint Host => _host;
 

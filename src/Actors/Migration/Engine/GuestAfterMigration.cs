@@ -9,6 +9,8 @@ public enum GuestAfterMigration
     MovedAway,
     /// <summary>Source: the destination was told to take over but never confirmed; kept paused to never run twice.</summary>
     InDoubt,
+    /// <summary>Source of a snapshot: the file holds the guest, which stays here paused with its memory and disks, so <c>cont</c> may resume it.</summary>
+    Saved,
     /// <summary>Destination: the guest arrived and runs.</summary>
     Arrived,
     /// <summary>Destination: the guest arrived paused, as it was on the source.</summary>
