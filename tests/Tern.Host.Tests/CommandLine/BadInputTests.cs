@@ -318,8 +318,8 @@ public sealed class BadInputTests : CommandLineTestBed
     [InlineData("unix:", "bad path ''")]
     [InlineData("unix:/tmp/a:b", "bad path '/tmp/a:b'")]
     [InlineData("unix:/nonexistent/dir/m.sock", "-incoming socket directory '/nonexistent/dir' does not exist")]
-    [InlineData("file:/nonexistent/snapshot", "-incoming 'file:/nonexistent/snapshot': restoring a snapshot (file:) is not supported")]
-    [InlineData("FILE:/tmp", "-incoming 'FILE:/tmp': restoring a snapshot (file:) is not supported")]
+    [InlineData("file:/nonexistent/snapshot", "-incoming snapshot file '/nonexistent/snapshot' does not exist")]
+    [InlineData("FILE:/tmp", "-incoming snapshot '/tmp' is not a regular file")]
     public void Incoming_bad_forms(string value, params string[] fragments) => Fails(["-incoming", value], fragments);
 
     /// <summary>Issue 15: listening there would replace the file (a stale-socket cleanup deleted whatever did not answer).</summary>
