@@ -21,6 +21,11 @@
 #                                about 5 minutes); its own section
 #   bench/run.sh --migration-hugetlbfs   the same with guest RAM on hugetlbfs for both VMMs (-mem-path; needs
 #                                root): a mount and 2 MiB pool of the run's own, set back afterwards; its own section
+#   bench/run.sh --snapshot      save to a file (`migrate` to file:, QEMU's to exec:cat) and restore (-incoming) of
+#                                512 MiB and 2 GiB guests, half random, Tern against QEMU q35: save time, file size
+#                                (apparent, allocated), restore time to the first TICK, the first memory check after
+#                                restore, and one cold restore each (as root) (3 rounds, about 5 minutes;
+#                                --snapshot-sizes 512 and --rounds 1 for a quick run); its own section
 #   bench/run.sh --cluster       three tern nodes in network namespaces (needs root, PostgreSQL): failover
 #                                of a killed host's 4 VMs (3 rounds), `tern ctl drain` of a host with 4 VMs
 #                                of 1 GiB (3 rounds) and `tern ctl vms` latency (50 calls); its own section.

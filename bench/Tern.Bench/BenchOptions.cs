@@ -44,6 +44,15 @@ public sealed record BenchOptions
     /// <summary>Migration mode: how much the loopback probe moves per measurement.</summary>
     public int LoopbackMiB { get; init; } = 2048;
 
+    /// <summary>Snapshot mode: save to a file and restore, Tern against QEMU q35 (its own RESULTS.md section).</summary>
+    public bool Snapshot { get; init; }
+
+    /// <summary>Snapshot mode: the guests' RAM in MiB (each holds half of it random).</summary>
+    public IReadOnlyList<int> SnapshotSizes { get; init; } = [512, 2048];
+
+    /// <summary>Snapshot mode: one restore per VMM and size after dropping the page cache (needs root).</summary>
+    public bool SnapshotCold { get; init; } = true;
+
     /// <summary>Startup-profile mode: Tern variants against Tern's default instead of the main comparison.</summary>
     public bool Profile { get; init; }
 
@@ -57,13 +66,14 @@ public sealed record BenchOptions
         "                  [--migration [--scenarios idle,random256,random1g,rewrite] [--transports tcp,unix] [--tick-ms N]\n" +
         "                               [--migration-timeout-s N] [--loopback-mib N] [--mem-path HUGETLBFS-DIR]] (migration: --rounds 3, --warmup 0 unless given)\n" +
         "                  [--migration-tls [--tick-ms N] [--migration-timeout-s N]] (also --rounds 3, --warmup 0 unless given)\n" +
-        "                  [--migration-local [--tick-ms N] [--migration-timeout-s N]] (also --rounds 3, --warmup 0 unless given)";
+        "                  [--migration-local [--tick-ms N] [--migration-timeout-s N]] (also --rounds 3, --warmup 0 unless given)\n" +
+        "                  [--snapshot [--snapshot-sizes 512,2048] [--snapshot-cold 1|0] [--migration-timeout-s N]] (also --rounds 3, --warmup 0 unless given)";
 
     public static BenchOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>();
         var variants = new List<TernVariant>();
-        bool profile = false, net = false, migration = false, migrationTls = false, migrationLocal = false;
+        bool profile = false, net = false, migration = false, migrationTls = false, migrationLocal = false, snapshot = false;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
@@ -72,6 +82,7 @@ public sealed record BenchOptions
             if (name == "--migration") { migration = true; continue; }
             if (name == "--migration-tls") { migrationTls = true; continue; }
             if (name == "--migration-local") { migrationLocal = true; continue; }
+            if (name == "--snapshot") { snapshot = true; continue; }
             if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
                 throw new ArgumentException($"unexpected argument '{name}'");
             string value = args[++i];
@@ -85,13 +96,14 @@ public sealed record BenchOptions
             values.TryGetValue(key, out var v) ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : fallback;
 
         var defaults = new BenchOptions { Tern = "", Kernel = "" };
+        bool fewRounds = migration || migrationTls || migrationLocal || snapshot; // each round takes minutes
         return new BenchOptions
         {
             Tern = Path.GetFullPath(Need("--tern")),
             Kernel = Path.GetFullPath(Need("--kernel")),
             Qemu = values.GetValueOrDefault("--qemu", defaults.Qemu),
-            Rounds = Int("--rounds", migration || migrationTls || migrationLocal ? 3 : defaults.Rounds),
-            WarmupRounds = Int("--warmup", migration || migrationTls || migrationLocal ? 0 : defaults.WarmupRounds),
+            Rounds = Int("--rounds", fewRounds ? 3 : defaults.Rounds),
+            WarmupRounds = Int("--warmup", fewRounds ? 0 : defaults.WarmupRounds),
             MemoryMiB = (ulong)Int("--mem-mib", (int)defaults.MemoryMiB),
             Vcpus = Int("--smp", defaults.Vcpus),
             FillMiB = Int("--fill-mib", defaults.FillMiB),
@@ -104,6 +116,9 @@ public sealed record BenchOptions
             Migration = migration,
             MigrationTls = migrationTls,
             MigrationLocal = migrationLocal,
+            Snapshot = snapshot,
+            SnapshotSizes = List("--snapshot-sizes", defaults.SnapshotSizes.Select(n => $"{n}").ToList()).Select(int.Parse).ToList(),
+            SnapshotCold = Int("--snapshot-cold", 1) != 0,
             MigrationScenarios = List("--scenarios", defaults.MigrationScenarios),
             MigrationTransports = List("--transports", defaults.MigrationTransports),
             TickMs = Int("--tick-ms", defaults.TickMs),

@@ -18,7 +18,13 @@ var facts = MachineFacts.Read(options.Qemu);
 var started = DateTime.UtcNow;
 string loadAtStart = SectionText.LoadAverage();
 
-if (options.MigrationTls)
+if (options.Snapshot)
+{
+    var section = Tern.Bench.Snapshot.SnapshotSection.Run(options, facts);
+    ResultsFile.ReplaceSection(options.Results, Tern.Bench.Snapshot.SnapshotSection.Heading, section);
+    Console.WriteLine($"\n{Tern.Bench.Snapshot.SnapshotSection.Heading}\n\n{section}");
+}
+else if (options.MigrationTls)
 {
     var section = Tern.Bench.MigrationTls.TlsMigrationSection.Run(options, facts);
     ResultsFile.ReplaceSection(options.Results, Tern.Bench.MigrationTls.TlsMigrationSection.Heading, section);

@@ -82,20 +82,22 @@ public sealed class MigrationRunner(TimeSpan bootTimeout, TimeSpan migrationTime
         qmp.Run("migrate-set-capabilities", new JsonObject { ["capabilities"] = list });
     }
 
+    private (JsonNode? Info, double HighestThrottle) WaitForEnd(QmpClient qmp) => PollUntilEnd(qmp, migrationTimeout, PollInterval);
+
     /// <summary>
-    /// Polls query-migrate until the status is final (null after the timeout, once migrate_cancel was
-    /// sent), keeping the highest throttle it showed on the way.
+    /// Polls query-migrate every <paramref name="interval"/> until the status is final (null after the
+    /// timeout, once migrate_cancel was sent), keeping the highest throttle it showed on the way.
     /// </summary>
-    private (JsonNode? Info, double HighestThrottle) WaitForEnd(QmpClient qmp)
+    public static (JsonNode? Info, double HighestThrottle) PollUntilEnd(QmpClient qmp, TimeSpan timeout, TimeSpan interval)
     {
-        var deadline = Stopwatch.GetTimestamp() + (long)(migrationTimeout.TotalSeconds * Stopwatch.Frequency);
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         double throttle = 0;
         while (Stopwatch.GetTimestamp() < deadline)
         {
             var info = qmp.Run("query-migrate");
             throttle = Math.Max(throttle, MigrationStats.Throttle(info));
             if ((string?)info?["status"] is "completed" or "failed" or "canceled" or "cancelled") return (info, throttle);
-            Thread.Sleep(PollInterval);
+            Thread.Sleep(interval);
         }
         qmp.Run("migrate_cancel");
         return (null, throttle);
