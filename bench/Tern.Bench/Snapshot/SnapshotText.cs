@@ -16,7 +16,6 @@ public static class SnapshotText
     {
         var sb = new StringBuilder();
         sb.AppendLine(SectionText.Provenance(o, started, Command(o), load, "guest size")).AppendLine();
-        sb.AppendLine("The machine was shared with another engineer's builds and tests while this ran, so the spreads include their load.").AppendLine();
         sb.AppendLine(SectionText.Host(facts) + " Guest: tests/guest/build/testkernel.elf (PVH entry), 2 vCPUs, half of RAM random data (below), the same for both VMMs. " +
                       "Snapshot files in a new directory under /tmp (ext4, the same disk for both), removed after each round.").AppendLine();
         sb.Append(Commands(vmms, guests)).AppendLine();
