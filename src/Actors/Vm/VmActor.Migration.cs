@@ -55,7 +55,7 @@ public sealed partial class VmActor
         bool running = SnapshotLoader.Restore(path, access, MigrationFingerprint.From(_config));
         _migrationInfo = new MigrationInfo(MigrationStatus.Completed) { TotalTimeMs = clock.ElapsedMilliseconds };
         _state = VmRunState.Paused;
-        if (!running) return;
+        if (!running || _config.StartPaused) return; // -S keeps it paused for `cont`, as QEMU's autostart off does
         ((Tern.Actors.Migration.Engine.Destination.IMigrationDestination)access).ResumeGuest();
         _state = VmRunState.Running;
     }

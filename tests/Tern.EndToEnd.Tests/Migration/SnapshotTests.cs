@@ -62,7 +62,7 @@ public sealed class SnapshotTests : IDisposable
     }
 
     [KvmFact]
-    public void One_snapshot_restores_twice_as_two_clones_and_cont_resumes_the_saved_source()
+    public void One_snapshot_restores_as_several_clones_and_cont_resumes_the_saved_source()
     {
         const string soak = "mode=soak mib=64 tick_ms=50 check_every=5";
         string snapshot = _dir.File("clone.snap");
@@ -86,6 +86,17 @@ public sealed class SnapshotTests : IDisposable
             Assert.Equal("running", (string?)Status(qmp)["status"]);
         }
         Assert.NotEqual(first.SocketPath, second.SocketPath);
+
+        // With -S the restored guest waits for `cont`, as a QEMU destination without autostart does.
+        using (var held = Restore(soak, "256M", ["-S"], snapshot))
+        {
+            using var qmp = held.Connect();
+            Assert.Equal("paused", (string?)Status(qmp)["status"]);
+            Thread.Sleep(500);
+            Assert.Empty(held.Ticks);
+            qmp.Return("cont");
+            AssertHopContinues(source, held);
+        }
 
         src.Return("cont");
         source.WaitForTick(saved + 5);
