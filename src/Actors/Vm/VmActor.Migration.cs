@@ -50,6 +50,15 @@ public sealed partial class VmActor
     private void RestoreSnapshot(string path)
     {
         StartMachine(paused: true);
+        RestoreInto(path);
+    }
+
+    /// <summary>
+    /// The machine, built paused and untouched, takes the snapshot at <paramref name="path"/>; it
+    /// runs when the guest ran at the save, unless -S. Throws <see cref="SnapshotException"/>.
+    /// </summary>
+    private void RestoreInto(string path)
+    {
         var access = new VmMigrationAccess(_machine!, _vcpus!, guestWasRunning: false);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         bool running = SnapshotLoader.Restore(path, access, MigrationFingerprint.From(_config));
@@ -60,13 +69,43 @@ public sealed partial class VmActor
         _state = VmRunState.Running;
     }
 
+    /// <summary>
+    /// QMP migrate-incoming to <c>file:PATH</c> after <c>-incoming defer</c> (QEMU 8's spelling): a
+    /// missing file is refused and the VM goes on waiting; a snapshot that fails a check ends the VM
+    /// as a failed incoming migration does (its machine may be half restored).
+    /// </summary>
+    private void RestoreDeferred(string path)
+    {
+        if (!File.Exists(path))
+        {
+            Sender.Tell(new MigrateRefused($"snapshot file '{path}' does not exist"));
+            return;
+        }
+        try
+        {
+            RestoreInto(path);
+        }
+        catch (SnapshotException e)
+        {
+            Sender.Tell(new MigrateRefused(e.Message));
+            End(1, $"incoming migration failed: {e.Message}", guest: false, qmpReason: "host-error");
+            return;
+        }
+        Sender.Tell(new MigrateStarted());
+        if (_state == VmRunState.Running) Publish(new VmEvent.Resumed(DateTimeOffset.UtcNow));
+    }
+
     /// <summary>QMP migrate-incoming after <c>-incoming defer</c>: listen now, once.</summary>
     private void OnMigrateIncoming(MigrateIncoming m)
     {
         string? refusal = !_config.IncomingDeferred ? "migrate-incoming needs -incoming defer on the command line"
             : _state != VmRunState.InMigrate || _migration is not null ? "the incoming migration has already been started"
-            : m.Source.Transport == MigrationTransport.File ? "migrate-incoming takes tcp: or unix:"
             : null;
+        if (refusal is null && m.Source.Transport == MigrationTransport.File)
+        {
+            RestoreDeferred(m.Source.PathOrHost);
+            return;
+        }
         if (refusal is null)
         {
             try
@@ -141,6 +180,7 @@ public sealed partial class VmActor
     {
         string? refusal = _migration is not null ? "a migration is already running"
             : _state is not (VmRunState.Running or VmRunState.Paused or VmRunState.Saved) ? $"cannot migrate in state {_state.QmpStatus()}"
+            : m.Destination.Transport == MigrationTransport.File && _migrationParameters.Colo ? "x-colo replicates into a standby, not a file: use tcp: or unix:"
             : _machine!.Memory.MigrationBlocker is { } blocker ? $"this VM cannot migrate: {blocker}"
             : null;
         MigrationTls? tls = null;

@@ -87,6 +87,13 @@ public sealed class SnapshotTests : IDisposable
         }
         Assert.NotEqual(first.SocketPath, second.SocketPath);
 
+        // Preallocated RAM reads the image in instead of mapping it; the guest cannot tell.
+        using (var eager = Restore(soak, "256M", ["-mem-prealloc"], snapshot))
+        {
+            AssertHopContinues(source, eager);
+            eager.Process.WaitForLine(l => l.StartsWith("SOAK check", StringComparison.Ordinal) && l.EndsWith(" ok", StringComparison.Ordinal), Long);
+        }
+
         // With -S the restored guest waits for `cont`, as a QEMU destination without autostart does.
         using (var held = Restore(soak, "256M", ["-S"], snapshot))
         {
@@ -96,6 +103,18 @@ public sealed class SnapshotTests : IDisposable
             Assert.Empty(held.Ticks);
             qmp.Return("cont");
             AssertHopContinues(source, held);
+        }
+
+        // QEMU 8's way: -incoming defer, then migrate-incoming to the file. A missing file is refused and the VM waits on.
+        using (var deferred = Destination(soak, "256M", [], "defer"))
+        {
+            using var qmp = deferred.Connect();
+            var missing = qmp.Execute("migrate-incoming", new JsonObject { ["uri"] = $"file:{_dir.File("missing.snap")}" });
+            Assert.Contains("does not exist", QmpClient.ErrorDesc(missing));
+            Assert.Equal("inmigrate", (string?)Status(qmp)["status"]);
+            qmp.Return("migrate-incoming", new JsonObject { ["uri"] = $"file:{snapshot}" });
+            AssertHopContinues(source, deferred);
+            Assert.Equal("running", (string?)Status(qmp)["status"]);
         }
 
         src.Return("cont");
@@ -114,6 +133,12 @@ public sealed class SnapshotTests : IDisposable
 
         var refused = src.Execute("migrate", new JsonObject { ["uri"] = $"file:{_dir.File("no-such-dir/vm.snap")}" });
         Assert.Contains("does not exist", QmpClient.ErrorDesc(refused));
+        SetColo(src);
+        Assert.Contains("x-colo", QmpClient.ErrorDesc(src.Execute("migrate", new JsonObject { ["uri"] = $"file:{_dir.File("colo.snap")}" })));
+        src.Return("migrate-set-capabilities", new JsonObject
+        {
+            ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "x-colo", ["state"] = false }),
+        });
         Assert.Equal("running", (string?)Status(src)["status"]);
 
         string snapshot = _dir.File("slow.snap");
