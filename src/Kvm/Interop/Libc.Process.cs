@@ -16,6 +16,9 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "setsid", SetLastError = true)]
     public static partial int SetSid();
 
+    [LibraryImport("libc", EntryPoint = "_exit")]
+    public static partial void Exit(int status);
+
     [LibraryImport("libc", EntryPoint = "setenv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int SetEnv(string name, string value, int overwrite);
 }

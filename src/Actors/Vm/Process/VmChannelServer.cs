@@ -254,7 +254,7 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
         {
             _quitting = true;
             _log.Warning("the host's lease lapsed {0} ms ago: quitting the VM so that it never runs beside a copy the cluster restarted", Environment.TickCount64 - until);
-            _vm.Tell(new Command(VmCommand.Quit));
+            QuitFenced();
         }
         return true;
     }
@@ -268,6 +268,19 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
             : _fenceBy is null
             ? $"no node for {_nodeGoneAfter.TotalSeconds:0.#} s: quitting the VM so that it never runs beside a copy the cluster restarted"
             : "the node went away while fencing itself: quitting the VM so that it never runs beside a copy the cluster restarted");
+        QuitFenced();
+    }
+
+    /// <summary>
+    /// How long an orderly quit may take once fencing ends the VM; past it the process exits at once.
+    /// Under a CPU hog the orderly quit (vCPUs, devices, the actor system) took 3 s and more.
+    /// </summary>
+    private static readonly TimeSpan FencedQuitGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>Quits the VM in order, and ends the process outright if that has not happened within <see cref="FencedQuitGrace"/>.</summary>
+    private void QuitFenced()
+    {
         _vm.Tell(new Command(VmCommand.Quit));
+        Tern.Kvm.HostProcess.ExitNowAfter(FencedQuitGrace, 1);
     }
 }
