@@ -21,6 +21,12 @@ namespace Tern.Host.VmProcess;
 /// </summary>
 public static class VmProcessMain
 {
+    /// <summary>
+    /// How long an orderly quit may take once fencing ends the VM; past it the process exits at once
+    /// (_exit). Under a CPU hog the orderly quit (vCPUs, devices, the actor system) took 3 s and more.
+    /// </summary>
+    private static readonly TimeSpan FencedQuitGrace = TimeSpan.FromSeconds(1);
+
     public static async Task<int> RunAsync(string[] args)
     {
         VmProcessOptions options;
@@ -65,7 +71,8 @@ public static class VmProcessMain
         var vm = system.ActorOf(VmActor.Props(config, new MachineConsole(console, null), tls: TlsCredsObjects.None), "vm");
         var hello = new VmChannelMessages.VmHello(options.Name, options.Incarnation, Environment.ProcessId, VmChannelCodec.ProtocolVersion);
         var driven = sandbox.Confines ? system.ActorOf(SandboxAfterBoot.Props(vm, sandbox, () => ProbeSoon(options.Name)), "sandbox") : vm;
-        system.ActorOf(VmChannelServer.Props(driven, console, listener, hello, options.NodeGoneAfter), "channel");
+        system.ActorOf(VmChannelServer.Props(driven, console, listener, hello, options.NodeGoneAfter,
+            whenFenced: () => Tern.Kvm.HostProcess.ExitNowAfter(FencedQuitGrace, 1)), "channel");
         using var signals = QuitOnSignal.Install(vm);
 
         var exited = await ExitOf(vm);

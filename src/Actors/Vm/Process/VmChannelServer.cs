@@ -65,11 +65,16 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
     private sealed record LeaseCheck;
 
     /// <param name="listener">A unix stream socket, bound and listening; the server owns it from now on.</param>
-    public static Props Props(IActorRef vm, ConsoleRing console, Socket listener, VmHello hello, TimeSpan nodeGoneAfter) =>
-        Akka.Actor.Props.Create(() => new VmChannelServer(vm, console, listener, hello, nodeGoneAfter));
+    /// <param name="whenFenced">
+    /// Called as fencing quits the VM: the VM process arms its exit deadline there
+    /// (<c>HostProcess.ExitNowAfter</c>); null (a test host) does nothing beyond the quit.
+    /// </param>
+    public static Props Props(IActorRef vm, ConsoleRing console, Socket listener, VmHello hello, TimeSpan nodeGoneAfter, Action? whenFenced = null) =>
+        Akka.Actor.Props.Create(() => new VmChannelServer(vm, console, listener, hello, nodeGoneAfter, whenFenced));
 
-    public VmChannelServer(IActorRef vm, ConsoleRing console, Socket listener, VmHello hello, TimeSpan nodeGoneAfter)
+    public VmChannelServer(IActorRef vm, ConsoleRing console, Socket listener, VmHello hello, TimeSpan nodeGoneAfter, Action? whenFenced = null)
     {
+        _whenFenced = whenFenced;
         _vm = vm;
         _console = console;
         _listener = listener;
@@ -271,16 +276,12 @@ public sealed class VmChannelServer : ReceiveActor, IWithTimers
         QuitFenced();
     }
 
-    /// <summary>
-    /// How long an orderly quit may take once fencing ends the VM; past it the process exits at once.
-    /// Under a CPU hog the orderly quit (vCPUs, devices, the actor system) took 3 s and more.
-    /// </summary>
-    private static readonly TimeSpan FencedQuitGrace = TimeSpan.FromSeconds(1);
+    private readonly Action? _whenFenced;
 
-    /// <summary>Quits the VM in order, and ends the process outright if that has not happened within <see cref="FencedQuitGrace"/>.</summary>
+    /// <summary>Quits the VM in order, and tells the process, which ends itself outright if the quit is slow.</summary>
     private void QuitFenced()
     {
         _vm.Tell(new Command(VmCommand.Quit));
-        Tern.Kvm.HostProcess.ExitNowAfter(FencedQuitGrace, 1);
+        _whenFenced?.Invoke();
     }
 }
